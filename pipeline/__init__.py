@@ -1,0 +1,3 @@
+"""newsflow: streaming news ingestion."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,338 @@
+"""`newsflow`: wires the settings, stages, runner and sink together."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline import logs
+from pipeline.config import Settings
+
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `newsflow` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic's message names the bad variable
+        err.print(f"[red]invalid configuration:[/red] {exc}")
+        return 2
+    logs.configure(settings.log_level, settings.log_format)
+    from elasticsearch import ConnectionError as EsConnectionError
+    from kafka.errors import KafkaConnectionError, KafkaTimeoutError, UnrecognizedBrokerVersion
+
+    try:
+        return args.handler(args, settings) or 0
+    except KeyboardInterrupt:
+        return 130
+    except (KafkaConnectionError, KafkaTimeoutError, UnrecognizedBrokerVersion):
+        err.print(f"[red]cannot reach Kafka at {settings.bootstrap_servers}[/red] — is the stack up? (`newsflow stack up`)")
+        return 1
+    except EsConnectionError:
+        err.print(f"[red]cannot reach Elasticsearch at {settings.es_url}[/red] — is the stack up? (`newsflow stack up`)")
+        return 1
+
+
+# -- stack -------------------------------------------------------------------------------------
+
+
+def cmd_stack(args, settings: Settings) -> int:
+    from pipeline.stack import LocalStack, StackError
+
+    stack = LocalStack(settings)
+    try:
+        if args.action == "up":
+            stack.up()
+        elif args.action == "down":
+            stopped = stack.down()
+            console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+            return 0
+    except StackError as exc:
+        err.print(f"[red]stack {args.action} failed:[/red] {exc}")
+        return 1
+    statuses = stack.status()
+    if args.json:
+        print(json.dumps([s.__dict__ for s in statuses], indent=2))
+    else:
+        table = Table(title=f"newsflow local stack ({stack.dir})")
+        for column in ("service", "version", "address", "pid", "health", "log"):
+            table.add_column(column)
+        for s in statuses:
+            health = "[green]healthy[/green]" if s.healthy else f"[red]{s.detail}[/red]"
+            table.add_row(s.name, s.version, s.address, str(s.pid or "-"), health, s.log)
+        console.print(table)
+    return 0 if all(s.healthy for s in statuses) or args.action == "status" and not args.strict else 1
+
+
+# -- init / ingest -----------------------------------------------------------------------------
+
+
+def cmd_init(args, settings: Settings) -> int:
+    from pipeline import kafka_io
+    from pipeline.sinks.elasticsearch import IndexAdmin, client
+
+    topics = kafka_io.ensure_topics(settings)
+    done = IndexAdmin(client(settings), settings).ensure()
+    table = Table(title="newsflow init")
+    table.add_column("what")
+    table.add_column("name")
+    table.add_column("state")
+    for name, state in topics.items():
+        table.add_row("topic", name, state)
+    table.add_row("index template", done["template"], "put")
+    table.add_row("alias", settings.index_alias, done["alias"])
+    console.print(table)
+    return 0
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    from pipeline import kafka_io
+    from pipeline.contracts import ContractError, Contracts
+    from pipeline.ingest import Skipped, read_paths
+    from pipeline.kafka_io import Outgoing
+
+    contracts = Contracts()
+    items = list(read_paths([Path(p) for p in args.paths]))
+    articles = [i for i in items if not isinstance(i, Skipped)]
+    skipped = [i for i in items if isinstance(i, Skipped)]
+    valid = []
+    for article in articles:
+        try:
+            valid.append(Outgoing(settings.topic("raw"), article.article_id, contracts.validate("raw", article.to_wire())))
+        except ContractError as exc:
+            skipped.append(Skipped(article.origin or article.article_id, str(exc)))
+    for s in skipped:
+        err.print(f"[yellow]skipped[/yellow] {s.where}: {s.reason}")
+    if valid and not args.dry_run:
+        producer = kafka_io.producer(settings)
+        try:
+            with _progress() as progress:
+                task = progress.add_task("producing to " + settings.topic("raw"), total=len(valid))
+                for start in range(0, len(valid), 500):
+                    chunk = valid[start : start + 500]
+                    kafka_io.send_confirmed(producer, chunk)
+                    progress.advance(task, len(chunk))
+        finally:
+            producer.close()
+    verb = "would produce" if args.dry_run else "produced"
+    console.print(f"{verb} {len(valid)} articles to {settings.topic('raw')}; skipped {len(skipped)}")
+    return 1 if skipped else 0
+
+
+# -- run / worker ------------------------------------------------------------------------------
+
+
+def _workers(names: Sequence[str], settings: Settings, stop: threading.Event):
+    from pipeline.assembly import build_stage
+    from pipeline.contracts import Contracts
+    from pipeline.runner import StageWorker
+
+    contracts = Contracts()
+    return [StageWorker(build_stage(n, settings), settings, contracts, stop=stop) for n in names]
+
+
+def cmd_run(args, settings: Settings) -> int:
+    from pipeline.assembly import STAGES
+    from pipeline.runner import StopRequested, install_signal_handlers, run_workers
+
+    stop = threading.Event()
+    install_signal_handlers(stop)
+    workers = _workers(STAGES, settings, stop)
+    started = time.monotonic()
+    try:
+        with _progress() as progress:
+            tasks = {w.stage.name: progress.add_task(f"{w.stage.name:<9}", total=None) for w in workers}
+            drained = run_workers(
+                workers, stop, follow=args.follow, timeout_s=args.timeout,
+                on_progress=lambda w, n: progress.advance(tasks[w.stage.name], n),
+            )
+    except StopRequested as exc:
+        err.print(f"[yellow]{exc}[/yellow]")
+        drained = True
+    finally:
+        for w in workers:
+            w.close()
+    table = Table(title=f"newsflow run ({time.monotonic() - started:.1f}s)")
+    for column in ("stage", "consumed", "produced", "dlq", "retries"):
+        table.add_column(column, justify="right" if column != "stage" else "left")
+    for w in workers:
+        c = w.counters
+        table.add_row(w.stage.name, str(c.consumed), str(c.produced), str(c.dlq), str(c.retries))
+    console.print(table)
+    if not drained:
+        err.print(f"[red]not drained within {args.timeout}s[/red]")
+        return 1
+    return 0
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    from pipeline.runner import StopRequested, install_signal_handlers, run_workers
+
+    stop = threading.Event()
+    install_signal_handlers(stop)
+    (worker,) = _workers([args.stage], settings, stop)
+    try:
+        run_workers([worker], stop, follow=not args.until_drained)
+    except StopRequested as exc:
+        err.print(f"[yellow]{exc}[/yellow]")
+    finally:
+        worker.close()
+    c = worker.counters
+    console.print(f"{args.stage}: consumed {c.consumed}, produced {c.produced}, dlq {c.dlq}, retries {c.retries}")
+    return 0
+
+
+# -- process (no Kafka, no Elasticsearch) ------------------------------------------------------
+
+
+def cmd_process(args, settings: Settings) -> int:
+    from pipeline.assembly import PROCESSING_STAGES
+    from pipeline.ingest import Skipped, read_paths
+    from pipeline.local import process_in_memory
+
+    items = list(read_paths([Path(args.path)]))
+    articles = [i for i in items if not isinstance(i, Skipped)]
+    for s in items:
+        if isinstance(s, Skipped):
+            err.print(f"[yellow]skipped[/yellow] {s.where}: {s.reason}")
+    outcome = process_in_memory(articles, settings, PROCESSING_STAGES)
+    out = Path(args.out)
+    with out.open("w", encoding="utf-8") as handle:
+        for topic, record in outcome.outputs:
+            handle.write(json.dumps({"topic": topic, **record}, ensure_ascii=False) + "\n")
+    for article_id, stage, reason in outcome.rejected:
+        err.print(f"[yellow]rejected[/yellow] {article_id} at {stage}: {reason}")
+    console.print(
+        f"{len(outcome.outputs)} records written to {out} "
+        f"({', '.join(f'{t}: {n}' for t, n in outcome.counts().items()) or 'none'}); rejected {len(outcome.rejected)}"
+    )
+    return 1 if outcome.rejected or len(articles) < len(items) else 0
+
+
+# -- search / audit ----------------------------------------------------------------------------
+
+
+def cmd_search(args, settings: Settings) -> int:
+    from pipeline.search import search
+
+    hits = search(settings, args.query, size=args.size, include_duplicates=args.all)
+    table = Table(title=f"{len(hits)} hits for {args.query!r} in {settings.index_alias}")
+    for column in ("score", "title", "source", "published", "lang", "article_id"):
+        table.add_column(column)
+    for h in hits:
+        table.add_row(f"{h['score']:.2f}", h["title"][:70], h["source"] or "-", h["published"] or "-", h["language"], h["article_id"])
+    console.print(table)
+    return 0
+
+
+def cmd_audit(args, settings: Settings) -> int:
+    from pipeline.audit import compute_ledger
+    from pipeline.sinks.elasticsearch import client
+
+    ledger = compute_ledger(settings, client(settings))
+    if args.json:
+        print(json.dumps(ledger.to_dict(), indent=2))
+    else:
+        table = Table(title="audit ledger (distinct article_id)")
+        table.add_column("terminal state")
+        table.add_column("articles", justify="right")
+        table.add_row("indexed as unique", str(ledger.unique))
+        table.add_row("indexed as duplicate", str(ledger.duplicates))
+        table.add_row("dead-letter queue", str(ledger.dlq))
+        table.add_row("[bold]sum[/bold]", str(ledger.unique + ledger.duplicates + ledger.dlq))
+        table.add_row("[bold]raw[/bold]", str(ledger.raw))
+        console.print(table)
+        languages = Table(title="indexed articles by language")
+        for column in ("language", "unique", "duplicate"):
+            languages.add_column(column)
+        for code, counts in ledger.by_language.items():
+            if code != "(dlq)":
+                languages.add_row(code, str(counts.get("unique", 0)), str(counts.get("duplicate", 0)))
+        console.print(languages)
+        for reason, n in ledger.dlq_reasons.items():
+            console.print(f"  DLQ {reason}: {n}")
+    if ledger.balanced:
+        console.print("[green]balanced[/green]: every raw article is in exactly one terminal state")
+        return 0
+    err.print(
+        f"[red]NOT balanced[/red]: {len(ledger.missing)} raw articles in no terminal state "
+        f"(first: {', '.join(ledger.missing[:5])}); {len(ledger.unexpected)} terminal records with no raw article"
+    )
+    return 1
+
+
+# -- plumbing ----------------------------------------------------------------------------------
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=False,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsflow", description="Streaming news ingestion pipeline.")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    p = sub.add_parser("stack", help="the local Kafka and Elasticsearch (no Docker)")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--json", action="store_true", help="machine-readable status")
+    p.add_argument("--strict", action="store_true", help="status exits 1 unless every service is healthy")
+    p.set_defaults(handler=cmd_stack)
+
+    p = sub.add_parser("init", help="create topics, index template, versioned index and alias (idempotent)")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("ingest", help="produce articles from a seeds folder, .txt files or JSONL dumps to news.raw.v1")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--dry-run", action="store_true", help="read and validate, produce nothing")
+    p.set_defaults(handler=cmd_ingest)
+
+    p = sub.add_parser("run", help="host every stage worker in one process until the topics are drained")
+    p.add_argument("--follow", action="store_true", help="keep going after the topics are drained")
+    p.add_argument("--timeout", type=float, default=None, help="give up (exit 1) after this many seconds")
+    p.set_defaults(handler=cmd_run)
+
+    from pipeline.assembly import STAGES
+
+    p = sub.add_parser("worker", help="run one stage as a member of its consumer group")
+    p.add_argument("stage", choices=STAGES)
+    p.add_argument("--until-drained", action="store_true", help="exit when its input topics are drained")
+    p.set_defaults(handler=cmd_worker)
+
+    p = sub.add_parser("process", help="run the stage functions in-process on files (no Kafka, no Elasticsearch)")
+    p.add_argument("path")
+    p.add_argument("--out", required=True)
+    p.set_defaults(handler=cmd_process)
+
+    p = sub.add_parser("search", help="top hits from Elasticsearch, one per story")
+    p.add_argument("query")
+    p.add_argument("--size", type=int, default=10)
+    p.add_argument("--all", action="store_true", help="include duplicates")
+    p.set_defaults(handler=cmd_search)
+
+    p = sub.add_parser("audit", help="reconcile raw = indexed unique + indexed duplicates + DLQ")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_audit)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

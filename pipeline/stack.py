@@ -1,0 +1,427 @@
+"""The local real stack without Docker: Kafka (KRaft) and Elasticsearch from Maven Central, on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+import urllib.request
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.config import PROJECT_ROOT, Settings
+
+POM = PROJECT_ROOT / "stack" / "pom.xml"
+ES_GROUP = "org.elasticsearch.distribution.integ-test-zip"
+SERVICE_USER = "newsflow"  # Elasticsearch refuses to run as root; as root we run it as this user.
+
+
+class StackError(RuntimeError):
+    """A service could not be provisioned or did not become healthy; the message says why."""
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """What `stack status` shows for one service."""
+
+    name: str
+    version: str
+    address: str
+    pid: int | None
+    running: bool
+    healthy: bool
+    detail: str
+    log: str
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+class LocalStack:
+    """Provisions, starts, checks and stops the local Kafka and Elasticsearch."""
+
+    def __init__(self, settings: Settings, say: Callable[[str], None] = _say) -> None:
+        self.s = settings
+        self.say = say
+        self.dir = settings.stack_dir.resolve()
+        self.cache = settings.cache_dir.resolve()
+        self.state_file = self.dir / "state.json"
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _state(self) -> dict:
+        return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
+
+    def _save(self, state: dict) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps(state, indent=2))
+
+    # -- public -------------------------------------------------------------------------------
+
+    def up(self) -> list[ServiceStatus]:
+        """Start what is not running and wait until both are healthy; a no-op when they already are."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for name, start in (("kafka", self._start_kafka), ("elasticsearch", self._start_es)):
+            current = self._status_of(name)
+            if current and current.running and current.healthy:
+                self.say(f"{name}: already running (pid {current.pid}, {current.address})")
+                continue
+            if current and current.running:
+                self.say(f"{name}: running (pid {current.pid}), waiting for it to be healthy")
+                self._wait_healthy(name, current.pid)
+                continue
+            start()
+        return self.status()
+
+    def down(self) -> list[str]:
+        """Stop every service this stack started, by PID and process group; leaves no process."""
+        state = self._state()
+        stopped = []
+        for name in ("elasticsearch", "kafka"):
+            info = state.get(name)
+            if not info:
+                continue
+            _stop_group(info["pid"])
+            stopped.append(f"{name} (pid {info['pid']})")
+            state.pop(name)
+            self._save(state)
+        return stopped
+
+    def status(self) -> list[ServiceStatus]:
+        """Versions, addresses, PIDs and health of both services."""
+        return [self._status_of(n) or self._absent(n) for n in ("kafka", "elasticsearch")]
+
+    # -- status -------------------------------------------------------------------------------
+
+    def _absent(self, name: str) -> ServiceStatus:
+        version = self.s.kafka_version if name == "kafka" else self.s.es_version
+        port = self.s.kafka_port if name == "kafka" else self.s.es_port
+        return ServiceStatus(name, version, f"127.0.0.1:{port}", None, False, False, "not started", "")
+
+    def _status_of(self, name: str) -> ServiceStatus | None:
+        info = self._state().get(name)
+        if not info:
+            return None
+        running = _alive(info["pid"])
+        healthy, detail = (self._health(name, info) if running else (False, "process not running"))
+        return ServiceStatus(
+            name, info["version"], info["address"], info["pid"], running, healthy, detail, info["log"]
+        )
+
+    def _health(self, name: str, info: dict) -> tuple[bool, str]:
+        host, port = info["address"].rsplit(":", 1)
+        if name == "kafka":
+            return (True, "accepting connections") if _port_open(host, int(port)) else (False, "port closed")
+        try:
+            with urllib.request.urlopen(
+                f"http://{info['address']}/_cluster/health?wait_for_status=yellow&timeout=1s", timeout=3
+            ) as response:
+                health = json.loads(response.read())
+        except OSError as exc:
+            return False, f"no answer: {exc}"
+        return health.get("status") in ("green", "yellow") and not health.get("timed_out"), f"cluster {health.get('status')}"
+
+    def _wait_healthy(self, name: str, pid: int) -> None:
+        deadline = time.monotonic() + self.s.stack_start_timeout_s
+        while time.monotonic() < deadline:
+            status = self._status_of(name)
+            if status and status.healthy:
+                self.say(f"{name}: healthy ({status.detail}) at {status.address}, pid {pid}")
+                return
+            if not _alive(pid):
+                break
+            time.sleep(0.5)
+        info = self._state().get(name, {})
+        tail = _tail(Path(info.get("log", "/dev/null")))
+        _stop_group(pid)
+        state = self._state()
+        state.pop(name, None)
+        self._save(state)
+        raise StackError(
+            f"{name} did not become healthy within {self.s.stack_start_timeout_s:.0f}s "
+            f"(process {'exited' if not _alive(pid) else 'stopped'}).\nLast lines of {info.get('log')}:\n{tail}"
+        )
+
+    def _record(self, name: str, pid: int, version: str, port: int, log: Path) -> None:
+        state = self._state()
+        state[name] = {"pid": pid, "version": version, "address": f"127.0.0.1:{port}", "log": str(log)}
+        self._save(state)
+
+    # -- Kafka --------------------------------------------------------------------------------
+
+    def kafka_classpath(self) -> str:
+        """The broker's classpath, resolved by Maven into the cache once."""
+        out = self.cache / f"kafka-{self.s.kafka_version}.classpath"
+        if out.exists() and all(Path(j).exists() for j in out.read_text().strip().split(os.pathsep)):
+            return out.read_text().strip()
+        self.say(f"kafka: resolving org.apache.kafka:kafka_2.13:{self.s.kafka_version} with Maven (once)")
+        self.cache.mkdir(parents=True, exist_ok=True)
+        _run([
+            "mvn", "-q", "-B", "-f", str(POM), f"-Dkafka.version={self.s.kafka_version}",
+            f"-Dmaven.repo.local={self.cache / 'm2'}", "dependency:build-classpath", f"-Dmdep.outputFile={out}",
+        ], "resolving Kafka with Maven")
+        return out.read_text().strip()
+
+    def _start_kafka(self) -> None:
+        home = self.dir / "kafka"
+        data, logs = home / "data", home / "logs"
+        data.mkdir(parents=True, exist_ok=True)
+        logs.mkdir(parents=True, exist_ok=True)
+        for port in (self.s.kafka_port, self.s.kafka_controller_port):
+            if _port_open("127.0.0.1", port):
+                raise StackError(f"kafka: port {port} is already in use by another process (set NEWSFLOW_KAFKA_PORT / NEWSFLOW_KAFKA_CONTROLLER_PORT)")
+        classpath = self.kafka_classpath()
+        config = home / "server.properties"
+        config.write_text(_kafka_properties(self.s, data))
+        log4j = home / "log4j2.properties"
+        log4j.write_text(KAFKA_LOG4J)
+        java = _java()
+        if not (data / "meta.properties").exists():
+            cluster_file = home / "cluster.id"
+            if not cluster_file.exists():
+                cluster_file.write_text(_kafka_cluster_id())
+            _run([java, "-cp", classpath, f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={logs}",
+                  "kafka.tools.StorageTool", "format", "-t", cluster_file.read_text().strip(), "-c", str(config),
+                  "--ignore-formatted"], "formatting Kafka storage")
+        stdout = logs / "stdout.log"
+        with stdout.open("ab") as out:
+            proc = subprocess.Popen(
+                [java, f"-Xms{self.s.kafka_heap}", f"-Xmx{self.s.kafka_heap}", f"-Dkafka.logs.dir={logs}",
+                 f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath, "kafka.Kafka", str(config)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd=home,
+            )
+        self._record("kafka", proc.pid, self.s.kafka_version, self.s.kafka_port, logs / "server.log")
+        self.say(f"kafka: started pid {proc.pid}, waiting for 127.0.0.1:{self.s.kafka_port}")
+        self._wait_healthy("kafka", proc.pid)
+
+    # -- Elasticsearch ------------------------------------------------------------------------
+
+    def es_base(self) -> Path:
+        """Where Elasticsearch's files live; outside a private home when it must run as another user."""
+        base = self.dir / "elasticsearch"
+        if os.geteuid() != 0 or _world_traversable(self.dir):
+            return base
+        digest = hashlib.sha256(str(base).encode()).hexdigest()[:12]
+        return Path("/var/tmp/newsflow") / digest / "elasticsearch"
+
+    def es_zip(self) -> Path:
+        """The distribution zip, fetched by Maven into the cache once."""
+        v = self.s.es_version
+        path = self.cache / "m2" / ES_GROUP.replace(".", "/") / "elasticsearch" / v / f"elasticsearch-{v}.zip"
+        if not path.exists():
+            self.say(f"elasticsearch: fetching {ES_GROUP}:elasticsearch:{v}:zip with Maven (once)")
+            _run(["mvn", "-q", "-B", f"-Dmaven.repo.local={self.cache / 'm2'}", "dependency:get",
+                  f"-Dartifact={ES_GROUP}:elasticsearch:{v}:zip", "-Dtransitive=false"], "fetching Elasticsearch")
+        return path
+
+    def _start_es(self) -> None:
+        for port in (self.s.es_port, self.s.es_transport_port):
+            if _port_open("127.0.0.1", port):
+                raise StackError(f"elasticsearch: port {port} is already in use by another process (set NEWSFLOW_ES_PORT / NEWSFLOW_ES_TRANSPORT_PORT)")
+        base = self.es_base()
+        home = base / f"elasticsearch-{self.s.es_version}"
+        if not home.exists():
+            base.mkdir(parents=True, exist_ok=True)
+            _unzip(self.es_zip(), base)
+        conf, data, logs = base / "config", base / "data", base / "logs"
+        if not conf.exists():
+            shutil.copytree(home / "config", conf)
+        # Security off on loopback for the local stack; docker-compose runs with it on.
+        (conf / "elasticsearch.yml").write_text("xpack.security.enabled: false\n")
+        data.mkdir(exist_ok=True)
+        logs.mkdir(exist_ok=True)
+        user = None
+        if os.geteuid() == 0:
+            user = _ensure_service_user()
+            for path in [base, *base.rglob("*")]:
+                os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
+        env = {
+            **os.environ,
+            "ES_JAVA_HOME": _java_home(),
+            "ES_JAVA_OPTS": f"-Xms{self.s.es_heap} -Xmx{self.s.es_heap}",
+            "ES_PATH_CONF": str(conf),
+        }
+        env.pop("JAVA_TOOL_OPTIONS", None)
+        stdout = logs / "stdout.log"
+        settings = {
+            "discovery.type": "single-node", "network.host": "127.0.0.1",
+            "http.port": self.s.es_port, "transport.port": self.s.es_transport_port,
+            "path.data": data, "path.logs": logs, "cluster.name": "newsflow-local",
+            "cluster.routing.allocation.disk.threshold_enabled": "false",
+        }
+        args = [str(home / "bin" / "elasticsearch"), "-p", str(base / "es.pid")]
+        for key, value in settings.items():
+            args += ["-E", f"{key}={value}"]
+        with stdout.open("ab") as out:
+            proc = subprocess.Popen(
+                args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                start_new_session=True, cwd=base,
+                user=user.pw_uid if user else None, group=user.pw_gid if user else None,
+                extra_groups=[] if user else None,
+            )
+        self._record("elasticsearch", proc.pid, self.s.es_version, self.s.es_port, stdout)
+        self.say(f"elasticsearch: started pid {proc.pid} in {base}, waiting for http://127.0.0.1:{self.s.es_port}")
+        self._wait_healthy("elasticsearch", proc.pid)
+
+
+KAFKA_LOG4J = """\
+status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = ${sys:kafka.logs.dir}/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.apache.name = org.apache.kafka
+logger.apache.level = INFO
+"""
+
+
+def _kafka_properties(s: Settings, data: Path) -> str:
+    """One combined broker/controller in KRaft mode on loopback."""
+    return f"""\
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{s.kafka_controller_port}
+listeners=PLAINTEXT://127.0.0.1:{s.kafka_port},CONTROLLER://127.0.0.1:{s.kafka_controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{s.kafka_port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs={data}
+num.partitions={s.partitions}
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+message.max.bytes={s.max_message_bytes + 64 * 1024}
+replica.fetch.max.bytes={s.max_message_bytes + 64 * 1024}
+auto.create.topics.enable=false
+"""
+
+
+def _kafka_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding."""
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if not java:
+        raise StackError("java not found on PATH: the stack needs Java 17 (apt-get install openjdk-17-jre-headless)")
+    return java
+
+
+def _java_home() -> str:
+    home = os.environ.get("JAVA_HOME")
+    if home and Path(home, "bin", "java").exists():
+        return home
+    return str(Path(os.path.realpath(_java())).parent.parent)
+
+
+def _run(cmd: list[str], what: str) -> None:
+    result = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip().splitlines()[-30:]
+        raise StackError(f"{what} failed (exit {result.returncode}): {' '.join(cmd[:4])} …\n" + "\n".join(output))
+
+
+def _unzip(archive: Path, target: Path) -> None:
+    """Extract keeping the executable bits (zipfile alone drops them)."""
+    with zipfile.ZipFile(archive) as zf:
+        for member in zf.infolist():
+            path = Path(zf.extract(member, target))
+            mode = member.external_attr >> 16
+            if mode and not member.is_dir():
+                path.chmod(stat.S_IMODE(mode))
+
+
+def _ensure_service_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        _run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+             f"creating the service user {SERVICE_USER!r} (Elasticsearch does not run as root)")
+        return pwd.getpwnam(SERVICE_USER)
+
+
+def _world_traversable(path: Path) -> bool:
+    """True when another user can reach `path` (every existing ancestor has o+x)."""
+    for p in [path, *path.parents]:
+        if p.exists() and not (p.stat().st_mode & stat.S_IXOTH):
+            return False
+    return True
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def group_members(pgid: int) -> list[int]:
+    """PIDs of live processes in a process group."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def _stop_group(pid: int, grace_s: float = 30.0) -> None:
+    """SIGTERM the process group led by `pid`, SIGKILL what is left after the grace period."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 10.0)):
+        if not group_members(pid):
+            break
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait
+        while group_members(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    # Reap our own children so they do not linger as zombies.
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return f"(no log at {path})"

@@ -1,0 +1,49 @@
+"""What a stage is: a pure batch function from articles to results, plus its place in the flow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from pipeline.records import Article
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Send `article` to the topic `topic` (a topic key such as `detected`)."""
+
+    topic: str
+    article: Article
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The article reached a terminal state inside the stage (e.g. indexed); nothing to produce."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """The article cannot be processed: it goes to the DLQ with this reason."""
+
+    reason: str
+    error_class: str = "BadInput"
+    kind: str = "bad_input"
+
+
+Result = Emit | Done | Reject
+
+
+class TransientError(Exception):
+    """A dependency is unavailable for now (service down, 429, 5xx): retry the batch later."""
+
+
+class Stage(Protocol):
+    """A step of the flow; the runner feeds it batches from `sources` and routes its results."""
+
+    name: str
+    sources: tuple[str, ...]
+
+    def process(self, batch: Sequence[Article]) -> list[Result]:
+        """One result per article, in order."""
+        ...
