@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -30,8 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = Settings()
-    except Exception as exc:  # pydantic's message names the bad variable
-        err.print(f"[red]invalid configuration:[/red] {exc}")
+    except ValidationError as exc:
+        for problem in exc.errors():
+            name = "NEWSFLOW_" + "_".join(str(p) for p in problem["loc"]).upper()
+            err.print(f"[red]invalid configuration:[/red] {name}: {problem['msg']} (got {problem.get('input')!r})")
         return 2
     logs.configure(settings.log_level, settings.log_format)
     from elasticsearch import ConnectionError as EsConnectionError

@@ -26,7 +26,9 @@ class Skipped:
 def read_paths(paths: list[Path]) -> Iterator[Article | Skipped]:
     """Every article in the given files and folders, in a stable order."""
     for path in paths:
-        if path.is_dir():
+        if not path.exists():
+            yield Skipped(str(path), "no such file or folder")
+        elif path.is_dir():
             manifest = _manifest(path)
             for child in sorted(path.iterdir()):
                 if child.suffix == ".txt":
@@ -37,8 +39,6 @@ def read_paths(paths: list[Path]) -> Iterator[Article | Skipped]:
             yield from _from_jsonl(path)
         elif path.suffix == ".txt":
             yield _from_text_file(path, _manifest(path.parent).get(path.name, {}))
-        elif not path.exists():
-            yield Skipped(str(path), "no such file or folder")
         else:
             yield Skipped(str(path), "not a .txt article, a .jsonl dump or a folder of them")
 

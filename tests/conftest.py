@@ -1,0 +1,30 @@
+"""Shared helpers for unit and integration tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+def wait_for(predicate: Callable[[], object], timeout_s: float, what: str, interval_s: float = 0.2):
+    """Poll `predicate` until it returns something truthy, or fail after the deadline saying what was awaited."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval_s)  # polling interval of a condition wait, not a synchronisation sleep
+    pytest.fail(f"timed out after {timeout_s}s waiting for {what} (last value: {last!r})")
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The project's five seed articles."""
+    return SEEDS

@@ -1,0 +1,116 @@
+"""The real local stack for integration tests: Kafka and Elasticsearch on free ports, stopped at the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from pipeline import kafka_io
+from pipeline.assembly import STAGES, build_stage
+from pipeline.config import Settings
+from pipeline.contracts import Contracts
+from pipeline.runner import StageWorker, run_workers
+from pipeline.sinks.elasticsearch import IndexAdmin, client
+from pipeline.stack import LocalStack, StackError
+
+pytestmark = pytest.mark.integration
+
+
+def free_ports(n: int) -> list[int]:
+    """Ports the kernel says are free now (held open together so they differ)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def stack_settings_for(directory) -> Settings:
+    """Settings for a private stack in `directory` on free ports."""
+    kafka, controller, es, transport = free_ports(4)
+    return Settings(
+        stack_dir=directory, kafka_port=kafka, kafka_controller_port=controller, es_port=es,
+        es_transport_port=transport, bootstrap_servers=f"127.0.0.1:{kafka}", es_url=f"http://127.0.0.1:{es}",
+        retry_backoff_max_s=2.0,
+    )
+
+
+@pytest.fixture(scope="session")
+def stack_settings(tmp_path_factory) -> Iterator[Settings]:
+    """One real stack for the session; stopped even when tests fail."""
+    settings = stack_settings_for(tmp_path_factory.mktemp("stack"))
+    stack = LocalStack(settings)
+    try:
+        stack.up()
+    except StackError as exc:
+        stack.down()
+        pytest.fail(f"the local stack did not start: {exc}")
+    try:
+        yield settings
+    finally:
+        stack.down()
+        shutil.rmtree(stack.es_base(), ignore_errors=True)
+
+
+@pytest.fixture
+def settings(stack_settings: Settings) -> Settings:
+    """Settings with topics, consumer groups and an index alias of this test's own."""
+    tag = uuid.uuid4().hex[:8]
+    s = stack_settings.model_copy(
+        update={"topic_prefix": f"t{tag}.", "index_alias": f"news-t{tag}", "group_prefix": f"g{tag}"}
+    )
+    kafka_io.ensure_topics(s)
+    IndexAdmin(client(s), s).ensure()
+    return s
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a subprocess the same settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[f"NEWSFLOW_{name.upper()}"] = str(value)
+    return env
+
+
+def drain(settings: Settings, stages: Sequence[str] = STAGES, timeout_s: float = 120) -> list[StageWorker]:
+    """Run the named stages in-process until their topics are drained; fail on timeout."""
+    stop = threading.Event()
+    contracts = Contracts()
+    workers = [StageWorker(build_stage(n, settings), settings, contracts, stop=stop) for n in stages]
+    try:
+        drained = run_workers(workers, stop, timeout_s=timeout_s)
+    finally:
+        for w in workers:
+            w.close()
+    assert drained, f"stages {stages} not drained within {timeout_s}s"
+    return workers
+
+
+def es_ids(settings: Settings) -> dict[str, dict]:
+    """Every document behind the alias, by _id."""
+    es = client(settings)
+    es.indices.refresh(index=settings.index_alias)
+    response = es.search(index=settings.index_alias, size=10_000, query={"match_all": {}})
+    return {h["_id"]: h["_source"] for h in response["hits"]["hits"]}
+
+
+def read_json(settings: Settings, key: str) -> list[dict]:
+    """Every message of a topic, decoded."""
+    import orjson
+
+    return [orjson.loads(r.value) for r in kafka_io.read_topic(settings, settings.topic(key))]
