@@ -56,14 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_stack(args, settings: Settings) -> int:
-    from pipeline.stack import LocalStack, StackError
+    from pipeline.stack import SERVICES, LocalStack, StackError
 
     stack = LocalStack(settings)
+    services = tuple(args.service) if args.service else SERVICES
     try:
         if args.action == "up":
-            stack.up()
+            stack.up(services)
         elif args.action == "down":
-            stopped = stack.down()
+            stopped = stack.down(services)
             console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
             return 0
     except StackError as exc:
@@ -80,7 +81,9 @@ def cmd_stack(args, settings: Settings) -> int:
             health = "[green]healthy[/green]" if s.healthy else f"[red]{s.detail}[/red]"
             table.add_row(s.name, s.version, s.address, str(s.pid or "-"), health, s.log)
         console.print(table)
-    return 0 if all(s.healthy for s in statuses) or args.action == "status" and not args.strict else 1
+    if args.action == "status" and not args.strict:
+        return 0
+    return 0 if all(s.healthy for s in statuses if s.name in services) else 1
 
 
 # -- init / ingest -----------------------------------------------------------------------------
@@ -298,6 +301,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["up", "down", "status"])
     p.add_argument("--json", action="store_true", help="machine-readable status")
     p.add_argument("--strict", action="store_true", help="status exits 1 unless every service is healthy")
+    p.add_argument("--service", action="append", choices=["kafka", "elasticsearch"], help="only this service (repeatable)")
     p.set_defaults(handler=cmd_stack)
 
     p = sub.add_parser("init", help="create topics, index template, versioned index and alias (idempotent)")

@@ -144,20 +144,14 @@ def read_topic(settings: Settings, topic: str, timeout_ms: int = 2000) -> Iterat
 
 def group_lag(settings: Settings, group_id: str, topics: Iterable[str]) -> int:
     """Messages in `topics` the group has not committed yet (all of them when it never committed)."""
-    client = admin(settings)
-    c = consumer(settings, group_id=None)
+    # A consumer that never subscribes only reads the group's committed offsets; it does not join.
+    c = consumer(settings, group_id=group_id)
     try:
-        committed = client.list_consumer_group_offsets(group_id)
         tps = [TopicPartition(t, p) for t in topics for p in sorted(c.partitions_for_topic(t) or ())]
         if not tps:
             return 0
         end = c.end_offsets(tps)
-        lag = 0
-        for tp in tps:
-            meta = committed.get(tp)
-            done = meta.offset if meta is not None and meta.offset >= 0 else c.beginning_offsets([tp])[tp]
-            lag += max(0, end[tp] - done)
-        return lag
+        begin = c.beginning_offsets(tps)
+        return sum(max(0, end[tp] - (c.committed(tp) or begin[tp])) for tp in tps)
     finally:
         c.close()
-        client.close()

@@ -23,6 +23,7 @@ from pipeline.config import PROJECT_ROOT, Settings
 
 POM = PROJECT_ROOT / "stack" / "pom.xml"
 ES_GROUP = "org.elasticsearch.distribution.integ-test-zip"
+SERVICES = ("kafka", "elasticsearch")
 SERVICE_USER = "newsflow"  # Elasticsearch refuses to run as root; as root we run it as this user.
 
 
@@ -69,10 +70,12 @@ class LocalStack:
 
     # -- public -------------------------------------------------------------------------------
 
-    def up(self) -> list[ServiceStatus]:
-        """Start what is not running and wait until both are healthy; a no-op when they already are."""
+    def up(self, services: tuple[str, ...] = SERVICES) -> list[ServiceStatus]:
+        """Start what is not running and wait until it is healthy; a no-op for what already is."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        for name, start in (("kafka", self._start_kafka), ("elasticsearch", self._start_es)):
+        starters = {"kafka": self._start_kafka, "elasticsearch": self._start_es}
+        for name in [n for n in SERVICES if n in services]:
+            start = starters[name]
             current = self._status_of(name)
             if current and current.running and current.healthy:
                 self.say(f"{name}: already running (pid {current.pid}, {current.address})")
@@ -84,11 +87,11 @@ class LocalStack:
             start()
         return self.status()
 
-    def down(self) -> list[str]:
-        """Stop every service this stack started, by PID and process group; leaves no process."""
+    def down(self, services: tuple[str, ...] = SERVICES) -> list[str]:
+        """Stop the services this stack started, by PID and process group; leaves no process."""
         state = self._state()
         stopped = []
-        for name in ("elasticsearch", "kafka"):
+        for name in [n for n in reversed(SERVICES) if n in services]:
             info = state.get(name)
             if not info:
                 continue
@@ -100,7 +103,7 @@ class LocalStack:
 
     def status(self) -> list[ServiceStatus]:
         """Versions, addresses, PIDs and health of both services."""
-        return [self._status_of(n) or self._absent(n) for n in ("kafka", "elasticsearch")]
+        return [self._status_of(n) or self._absent(n) for n in SERVICES]
 
     # -- status -------------------------------------------------------------------------------
 

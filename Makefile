@@ -1,0 +1,50 @@
+# The two commands: `make demo` (the main job end to end) and `make test` (every test, real services).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+NEWSFLOW := $(BIN)/newsflow
+
+.PHONY: demo test install system-deps stack-up stack-down unit integration bench clean
+
+demo: install system-deps  ## install, start the local stack, pull the seeds through every stage, show the result
+	$(NEWSFLOW) stack up
+	$(NEWSFLOW) init
+	$(NEWSFLOW) ingest seeds
+	$(NEWSFLOW) run --timeout 900
+	$(NEWSFLOW) audit
+	$(NEWSFLOW) search "drone attack"
+	@echo
+	@echo "The stack is still running: '$(NEWSFLOW) stack status', stop it with '$(NEWSFLOW) stack down'."
+
+test: install system-deps  ## unit and integration tests; the integration tests start and stop their own stack
+	$(BIN)/pytest tests -q
+
+unit: install
+	$(BIN)/pytest tests/unit -q
+
+integration: install system-deps
+	$(BIN)/pytest tests/integration -q
+
+bench: install system-deps  ## benchmarks against a private stack; results in benchmarks/results/
+	$(BIN)/python benchmarks/bench_chain.py
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,model,airflow]'
+	touch $@
+
+system-deps:
+	scripts/system-deps.sh
+
+stack-up: install
+	$(NEWSFLOW) stack up
+
+stack-down:
+	$(NEWSFLOW) stack down
+
+clean: stack-down
+	rm -rf .stack

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what pip cannot: kcat (a real downstream Kafka client, for tests), and checks Java 17 and Maven.
+set -euo pipefail
+
+need=()
+command -v kcat >/dev/null 2>&1 || need+=(kcat)
+if [ "${NEWSFLOW_WITH_BROWSER:-0}" = "1" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+command -v java >/dev/null 2>&1 || { echo "java not found: install Java 17 (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
+command -v mvn >/dev/null 2>&1 || { echo "mvn not found: install Maven (apt-get install maven)" >&2; exit 1; }
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+if [ -z "$java_major" ] || [ "$java_major" -lt 17 ]; then
+  echo "Java 17 or newer is needed (found: ${java_major:-unknown})" >&2
+  exit 1
+fi

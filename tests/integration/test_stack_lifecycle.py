@@ -1,0 +1,49 @@
+"""`newsflow stack up | status | down` on a private stack: idempotent up, down leaves no process."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pipeline.stack import LocalStack, group_members
+from tests.integration.conftest import stack_settings_for
+from tests.integration.test_end_to_end import main_env
+
+pytestmark = pytest.mark.integration
+
+
+def test_up_twice_is_a_no_op_and_down_leaves_no_process(tmp_path, capsys) -> None:
+    settings = stack_settings_for(tmp_path / "stack")
+    stack = LocalStack(settings)
+    try:
+        assert main_env(settings, ["stack", "up"]) == 0
+        first = {s.name: s.pid for s in stack.status()}
+        assert all(s.healthy for s in stack.status())
+        capsys.readouterr()
+
+        assert main_env(settings, ["stack", "up"]) == 0
+        out = capsys.readouterr().out
+        assert "kafka: already running" in out and "elasticsearch: already running" in out
+        assert {s.name: s.pid for s in stack.status()} == first
+
+        assert main_env(settings, ["stack", "status", "--strict"]) == 0
+        status = capsys.readouterr().out
+        assert "8.19.7" in status and str(settings.kafka_port) in status and "healthy" in status
+    finally:
+        main_env(settings, ["stack", "down"])
+        shutil.rmtree(stack.es_base(), ignore_errors=True)
+    assert all(not group_members(pid) for pid in first.values())
+    assert main_env(settings, ["stack", "status", "--strict"]) == 1
+    assert "not started" in capsys.readouterr().out
+
+
+def test_up_fails_clearly_when_a_port_is_taken(tmp_path, capsys) -> None:
+    import socket
+
+    settings = stack_settings_for(tmp_path / "stack")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", settings.kafka_port))
+        busy.listen()
+        assert main_env(settings, ["stack", "up", "--service", "kafka"]) == 1
+    assert f"port {settings.kafka_port} is already in use" in capsys.readouterr().err
