@@ -18,8 +18,9 @@ from rich.table import Table
 from pipeline import logs
 from pipeline.config import Settings
 
-console = Console(stderr=False)
-err = Console(stderr=True)
+# Wide tables when piped (CI logs, files); the terminal's width otherwise.
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -283,7 +284,79 @@ def cmd_audit(args, settings: Settings) -> int:
     return 1
 
 
+# -- status / dlq / reindex ---------------------------------------------------------------------
+
+
+def cmd_status(args, settings: Settings) -> int:
+    from pipeline.audit import compute_ledger
+    from pipeline.operations import pipeline_status
+    from pipeline.sinks.elasticsearch import client
+
+    es = client(settings)
+    status = pipeline_status(settings, es)
+    ledger = compute_ledger(settings, es)
+    if args.json:
+        print(json.dumps({**status.to_dict(), "ledger": ledger.to_dict()}, indent=2))
+        return 0
+    table = Table(title="newsflow status")
+    for column in ("stage", "consumer lag", "out last minute", "DLQ"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for row in status.stages:
+        table.add_row(row.stage, str(row.lag), str(row.produced_last_minute), str(row.dlq_total))
+    console.print(table)
+    console.print(
+        f"Elasticsearch {status.index_alias} -> {', '.join(status.indices) or '(no index)'}: {status.indexed} documents; "
+        f"newest published {_age(status.newest_published_age_s)} ago, newest indexed {_age(status.newest_indexed_age_s)} ago"
+    )
+    console.print(
+        f"ledger: raw {ledger.raw} = unique {ledger.unique} + duplicates {ledger.duplicates} + DLQ {ledger.dlq}"
+        + (" [green]balanced[/green]" if ledger.balanced else f" [yellow]{len(ledger.missing)} in flight or lost[/yellow]")
+    )
+    return 0
+
+
+def cmd_dlq(args, settings: Settings) -> int:
+    from pipeline.operations import dlq_records, replay_dlq
+
+    if args.action == "list":
+        table = Table(title=f"{settings.topic('dlq')}")
+        for column in ("offset", "stage", "error", "message", "article_id", "source"):
+            table.add_column(column)
+        for partition, offset, rec in dlq_records(settings):
+            if (args.stage and rec.stage != args.stage) or (args.error_class and rec.error.class_ != args.error_class):
+                continue
+            table.add_row(f"{partition}:{offset}", rec.stage, rec.error.class_, rec.error.message[:80],
+                          rec.article_id or "-", f"{rec.source.topic}:{rec.source.partition}:{rec.source.offset}")
+        console.print(table)
+        return 0
+    replayed = replay_dlq(settings, stage=args.stage, error_class=args.error_class, dry_run=args.dry_run)
+    verb = "would replay" if args.dry_run else "replayed"
+    console.print(f"{verb} {len(replayed)} DLQ records to their source topics")
+    return 0
+
+
+def cmd_reindex(args, settings: Settings) -> int:
+    from pipeline.operations import reindex
+    from pipeline.sinks.elasticsearch import client
+
+    es = client(settings)
+    with _progress() as progress:
+        task = progress.add_task("copying documents", total=es.count(index=settings.index_alias)["count"])
+        new, old, copied = reindex(settings, es, on_progress=lambda n: progress.advance(task, n))
+    console.print(f"{settings.index_alias} -> {new} ({copied} documents copied from {', '.join(old) or 'nothing'}; old kept)")
+    return 0
+
+
 # -- plumbing ----------------------------------------------------------------------------------
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def _progress() -> Progress:
@@ -334,6 +407,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=10)
     p.add_argument("--all", action="store_true", help="include duplicates")
     p.set_defaults(handler=cmd_search)
+
+    p = sub.add_parser("status", help="per stage: consumer lag, last-minute throughput, DLQ; index size and freshness; ledger")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("dlq", help="list the dead-letter queue, or replay records to their source topic")
+    p.add_argument("action", choices=["list", "replay"])
+    p.add_argument("--stage", help="only records from this stage")
+    p.add_argument("--error-class", help="only records with this error class (e.g. MappingError)")
+    p.add_argument("--dry-run", action="store_true", help="replay: show how many, produce nothing")
+    p.set_defaults(handler=cmd_dlq)
+
+    p = sub.add_parser("reindex", help="build the next index version from the current one, then move the alias")
+    p.set_defaults(handler=cmd_reindex)
 
     p = sub.add_parser("audit", help="reconcile raw = indexed unique + indexed duplicates + DLQ")
     p.add_argument("--json", action="store_true")
