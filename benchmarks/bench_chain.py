@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -27,7 +28,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import kafka_io  # noqa: E402
+from pipeline import kafka_io, logs  # noqa: E402
 from pipeline.assembly import STAGES, build_stage  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.contracts import Contracts  # noqa: E402
@@ -121,6 +122,8 @@ def chain(settings: Settings, messages: list[Outgoing]) -> float:
 
 
 def main() -> None:
+    logs.configure("WARNING")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below: stop the stack
     workdir = Path(tempfile.mkdtemp(prefix="newsflow-bench-"))
     kafka, controller, es, transport = free_ports(4)
     base = Settings(

@@ -28,3 +28,11 @@ def wait_for(predicate: Callable[[], object], timeout_s: float, what: str, inter
 def seeds_dir() -> Path:
     """The project's five seed articles."""
     return SEEDS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quiet_logs() -> None:
+    """In-process workers log at WARNING in tests (per-article debug lines cost time and say nothing)."""
+    from pipeline import logs
+
+    logs.configure("WARNING")
