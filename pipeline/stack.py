@@ -170,10 +170,12 @@ class LocalStack:
             return out.read_text().strip()
         self.say(f"kafka: resolving org.apache.kafka:kafka_2.13:{self.s.kafka_version} with Maven (once)")
         self.cache.mkdir(parents=True, exist_ok=True)
+        partial = out.with_suffix(f".{os.getpid()}.tmp")
         _run([
             "mvn", "-q", "-B", "-f", str(POM), f"-Dkafka.version={self.s.kafka_version}",
-            f"-Dmaven.repo.local={self.cache / 'm2'}", "dependency:build-classpath", f"-Dmdep.outputFile={out}",
+            f"-Dmaven.repo.local={self.cache / 'm2'}", "dependency:build-classpath", f"-Dmdep.outputFile={partial}",
         ], "resolving Kafka with Maven")
+        os.replace(partial, out)  # atomic: a concurrent `stack up` never reads half a classpath
         return out.read_text().strip()
 
     def _start_kafka(self) -> None:

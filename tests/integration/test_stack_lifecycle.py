@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,14 @@ def test_up_fails_clearly_when_a_port_is_taken(tmp_path, capsys) -> None:
         busy.listen()
         assert main_env(settings, ["stack", "up", "--service", "kafka"]) == 1
     assert f"port {settings.kafka_port} is already in use" in capsys.readouterr().err
+
+
+def test_second_provisioning_needs_no_network(stack_settings, tmp_path, monkeypatch) -> None:
+    # The session stack already resolved Kafka and fetched Elasticsearch into the cache; without Maven
+    # on PATH (and so without any download) another stack still finds everything it needs.
+    settings = stack_settings_for(tmp_path / "other").model_copy(update={"cache_dir": stack_settings.cache_dir})
+    monkeypatch.setenv("PATH", "/nonexistent")
+    stack = LocalStack(settings)
+    classpath = stack.kafka_classpath().split(":")
+    assert any("kafka_2.13" in jar for jar in classpath) and all(Path(j).exists() for j in classpath)
+    assert stack.es_zip().exists()
