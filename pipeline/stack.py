@@ -244,8 +244,8 @@ class LocalStack:
             shutil.copytree(home / "config", conf)
         # Security off on loopback for the local stack; docker-compose runs with it on.
         (conf / "elasticsearch.yml").write_text("xpack.security.enabled: false\n")
-        data.mkdir(exist_ok=True)
-        logs.mkdir(exist_ok=True)
+        for path in (data, logs, base / "tmp"):
+            path.mkdir(exist_ok=True)
         user = None
         if os.geteuid() == 0:
             user = _ensure_service_user()
@@ -256,6 +256,7 @@ class LocalStack:
             "ES_JAVA_HOME": _java_home(),
             "ES_JAVA_OPTS": f"-Xms{self.s.es_heap} -Xmx{self.s.es_heap}",
             "ES_PATH_CONF": str(conf),
+            "ES_TMPDIR": str(base / "tmp"),
         }
         env.pop("JAVA_TOOL_OPTIONS", None)
         stdout = logs / "stdout.log"
