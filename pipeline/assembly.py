@@ -13,9 +13,14 @@ PROCESSING_STAGES = STAGES[:-1]
 def build_stage(name: str, settings: Settings) -> Stage:
     """A ready stage with its heavy resources built once."""
     if name == "detect":
-        from pipeline.stages.placeholders import PassThroughDetect
+        from pipeline.stages.detect import DetectConfig, DetectStage, build_detector
 
-        return PassThroughDetect()
+        languages = [c.strip() for c in settings.detector_languages.split(",") if c.strip()]
+        return DetectStage(
+            build_detector(settings.detector, languages),
+            DetectConfig(min_confidence=settings.detect_min_confidence),
+            paragraph_detector=build_detector(settings.paragraph_detector, languages),
+        )
     if name == "translate":
         from pipeline.stages.placeholders import PassThroughTranslate
 

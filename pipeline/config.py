@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     retry_backoff_max_s: float = 30.0
     retry_max_attempts: int = Field(0, ge=0, description="0 = keep retrying until the service is back")
 
+    # detect
+    detector: str = Field("langdetect", description="document language: langdetect | lingua")
+    paragraph_detector: str = Field("lingua", description="per-paragraph language: lingua | langdetect")
+    detector_languages: str = "en,it,de,fr,es,ru,uk,pl,tr,ar"
+    detect_min_confidence: float = Field(0.80, ge=0, le=1)
+
     # Logs: JSON lines on stderr (or `console` for humans)
     log_level: str = "INFO"
     log_format: str = "json"
