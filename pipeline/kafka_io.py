@@ -13,9 +13,11 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from pipeline.config import TOPIC_KEYS, Settings
 from pipeline.stages.base import TransientError
 
-# Topic-level settings: retention long enough to replay; room for absurd inputs so they reach the DLQ.
+# Topic-level settings: retention long enough to replay; room for absurd inputs so they reach the DLQ;
+# state topics are compacted (the latest record per key is kept, tombstones delete).
 RETENTION_MS = {"dlq": -1}
 DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000
+COMPACTED = {"dedup-state"}
 
 
 def producer(settings: Settings, **overrides) -> KafkaProducer:
@@ -74,10 +76,7 @@ def ensure_topics(settings: Settings) -> dict[str, str]:
                     name=name,
                     num_partitions=settings.partitions,
                     replication_factor=settings.replication_factor,
-                    topic_configs={
-                        "retention.ms": str(RETENTION_MS.get(key, DEFAULT_RETENTION_MS)),
-                        "max.message.bytes": str(settings.max_message_bytes + 64 * 1024),
-                    },
+                    topic_configs=_topic_config(settings, key),
                 )
             )
             result[name] = "created"
@@ -91,19 +90,29 @@ def ensure_topics(settings: Settings) -> dict[str, str]:
         client.close()
 
 
+def _topic_config(settings: Settings, key: str) -> dict[str, str]:
+    config = {"max.message.bytes": str(settings.max_message_bytes + 64 * 1024)}
+    if key in COMPACTED:
+        config["cleanup.policy"] = "compact"
+    else:
+        config["retention.ms"] = str(RETENTION_MS.get(key, DEFAULT_RETENTION_MS))
+    return config
+
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message to produce."""
 
     topic: str
     key: str | None
-    value: dict
+    value: dict | None  # None is a tombstone (compacted topics)
 
 
 def send_confirmed(prod: KafkaProducer, messages: Iterable[Outgoing], timeout_s: float = 60.0) -> int:
     """Send, flush and check every delivery; a failed one raises TransientError, never passes silently."""
     futures = [
-        prod.send(m.topic, key=m.key.encode() if m.key else None, value=orjson.dumps(m.value)) for m in messages
+        prod.send(m.topic, key=m.key.encode() if m.key else None, value=None if m.value is None else orjson.dumps(m.value))
+        for m in messages
     ]
     prod.flush(timeout=timeout_s)
     for future in futures:

@@ -70,11 +70,39 @@ class StageWorker:
         self.producer = producer or kafka_io.producer(settings)
         self.counters = Counters()
         self.log = log.bind(stage=stage.name)
+        # A stateful stage (dedup) keeps its state in a compacted topic: rebuilt here, tailed before
+        # every batch (so workers on other machines see each other's state), written with the outputs.
+        self.state_key: str | None = getattr(stage, "state_topic", None)
+        self._state_consumer = self._restore_state() if self.state_key else None
 
     # -- one cycle ---------------------------------------------------------------------------
 
+    def _restore_state(self) -> KafkaConsumer:
+        """Replay the whole state topic into the stage; returns a consumer positioned at its end."""
+        topic = self.settings.topic(self.state_key)
+        c = kafka_io.consumer(self.settings, None)
+        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        end = c.end_offsets(tps)
+        restored = 0
+        while any(c.position(tp) < end[tp] for tp in tps):
+            records = [r for batch in c.poll(timeout_ms=1000).values() for r in batch]
+            self.stage.restore(_state_items(records))
+            restored += len(records)
+        self.log.info("state restored", topic=topic, records=restored)
+        return c
+
+    def _sync_state(self) -> None:
+        """Apply state records written since the last batch (by this or any other worker)."""
+        records = [r for batch in self._state_consumer.poll(timeout_ms=0).values() for r in batch]
+        if records:
+            self.stage.restore(_state_items(records))
+
     def step(self) -> int:
         """Poll one batch, process it, produce and confirm, commit. Returns how many messages it took."""
+        if self._state_consumer is not None:
+            self._sync_state()
         polled = self.consumer.poll(timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.batch_size)
         messages = [m for records in polled.values() for m in records]
         if not messages:
@@ -83,6 +111,9 @@ class StageWorker:
         self._with_retries(self.consumer.commit)
         self.counters.consumed += len(messages)
         self.counters.batches += 1
+        stats = getattr(self.stage, "stats", None)
+        if stats is not None:  # a stage's own counters (translate: requests, retries, cache hits...)
+            self.log.info("batch done", messages=len(messages), **_as_dict(stats))
         return len(messages)
 
     def _handle(self, messages: list) -> None:
@@ -96,6 +127,12 @@ class StageWorker:
         results = self._process([d.article for d in decoded])
         for item, result in zip(decoded, results, strict=True):
             self._route(item, result, outgoing)
+        if self.state_key:
+            topic = self.settings.topic(self.state_key)
+            for key, value in self.stage.state_updates():
+                if value is not None:
+                    self.contracts.validate(self.state_key, value)
+                outgoing.append(Outgoing(topic, key, value))
         kafka_io.send_confirmed(self.producer, outgoing)
         dlq_topic = self.settings.topic("dlq")
         for out in outgoing:
@@ -248,6 +285,21 @@ class StageWorker:
         finally:
             self.producer.close(timeout=30)
             self.consumer.close(autocommit=False)
+            if self._state_consumer is not None:
+                self._state_consumer.close()
+
+
+def _as_dict(stats) -> dict:
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(stats) if is_dataclass(stats) else dict(stats)
+
+
+def _state_items(records) -> list[tuple[str, dict | None]]:
+    """(key, value) pairs of state records; a None value is a tombstone."""
+    return [
+        (r.key.decode("utf-8"), None if r.value is None else orjson.loads(r.value)) for r in records if r.key
+    ]
 
 
 def run_workers(

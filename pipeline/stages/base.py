@@ -47,3 +47,17 @@ class Stage(Protocol):
     def process(self, batch: Sequence[Article]) -> list[Result]:
         """One result per article, in order."""
         ...
+
+
+class StatefulStage(Stage, Protocol):
+    """A stage whose state lives in a compacted topic (key -> latest record; None deletes)."""
+
+    state_topic: str
+
+    def restore(self, items: Sequence[tuple[str, dict | None]]) -> None:
+        """Apply state records, oldest first (from the topic at start, then as other workers write)."""
+        ...
+
+    def state_updates(self) -> list[tuple[str, dict | None]]:
+        """State records to write with the current batch's outputs; drained on call."""
+        ...
