@@ -1,0 +1,180 @@
+"""dedup: exact and near duplicates as story clusters, decided against a windowed store of signatures.
+
+Decisions, in order, for each article of a batch (arrival order, never re-sorted: a batch's boundaries
+differ after a restart and the decisions must not):
+1. Same `article_id` with the same normalised text as stored: a re-delivery, given its stored decision.
+   Same id with other text: an update, decided again below (its revision goes up).
+2. Texts under `min_words` words are stubs (a "Video" teaser, a headline): unique, never merged.
+3. Exact: another article of the window has the same content hash -> its cluster, method "exact".
+4. Near: candidates from MinHash LSH and from sampled shingles (for copies embedded in longer pages),
+   each confirmed on the exact shingle sets by max(Jaccard, containment)
+   >= `threshold` (containment only when the smaller text has `min_containment_shingles` shingles);
+   the most similar wins (ties: earliest published, then smallest id) -> its cluster, method "near".
+5. Otherwise unique: the article founds its own cluster (`cluster_id` = its id).
+
+Canonical member: the first article of a story to arrive founds the cluster and stays its canonical
+(`duplicate_of` of every later member). Within one delivery order that is the earliest published
+copy. When an earlier-published copy arrives after the cluster exists, it joins as a duplicate; the
+canonical is not moved, because moving it would mean re-routing members already delivered downstream
+(the stage emits one result per input) and flipping an indexed unique document into a duplicate. Its
+own earlier `published_at` stays on its document, so the first outlet is still visible to analysts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipeline.dedup.fingerprint import Fingerprint, Fingerprinter, load_boilerplate, similarity
+from pipeline.dedup.state import DedupStore, Signature
+from pipeline.records import Article, Dedup
+from pipeline.stages.base import Emit, Result
+
+DAY = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRules:
+    """The knobs of the decision that are not part of the fingerprint."""
+
+    threshold: float = 0.5
+    window_days: float = 30.0
+    min_words: int = 8
+    min_containment_shingles: int = 20
+
+
+class DedupStage:
+    """Puts each article in a story cluster; unique ones go to `unique`, the others to `duplicates`."""
+
+    name = "dedup"
+    sources = ("translated",)
+    state_topic = "dedup-state"  # topic key of the compacted state topic the runner replays and writes
+
+    def __init__(self, store: DedupStore, rules: DecisionRules = DecisionRules()) -> None:
+        self.store = store
+        self.rules = rules
+        self.fingerprinter: Fingerprinter = store.fingerprinter
+        self._updates: dict[str, dict | None] = {}
+
+    def process(self, batch: Sequence[Article]) -> list[Result]:
+        """One routed article per input, in order; then the window is moved on."""
+        results: list[Result] = [self._route(article, self.decide(article)) for article in batch]
+        for article_id in self.store.evict(self.store.newest - self.rules.window_days * DAY):
+            self._updates[article_id] = None
+        return results
+
+    def decide(self, article: Article) -> Signature:
+        """The stored decision for one article (made now unless this is a re-delivery)."""
+        fingerprint = self.fingerprinter.of(article.text_en or article.text)
+        known = self.store.lookup(article.article_id)
+        if known is not None and known.content_hash == fingerprint.content_hash:
+            self._updates[known.article_id] = known.to_state_record()  # idempotent: rewritten if a produce was lost
+            return known
+        if known is not None:
+            self.store.remove(article.article_id)
+        signature = self._signature(article, fingerprint, revision=0 if known is None else known.revision + 1)
+        self.store.add(signature)
+        self._updates[signature.article_id] = signature.to_state_record()
+        return signature
+
+    def _signature(self, article: Article, fingerprint: Fingerprint, revision: int) -> Signature:
+        """The new signature of an article with its decision."""
+        ingested = _epoch(article.ingested_at)
+        published = min(_epoch(article.published_at) if article.published_at else ingested, ingested)
+        decision = dict(cluster_id=article.article_id, is_duplicate=False, duplicate_of=None, similarity=None,
+                        method=None, matched_id=None)
+        if fingerprint.word_count >= self.rules.min_words:
+            # Members older than the window are ignored here, not only evicted after the batch: the decision
+            # then does not depend on where a batch boundary fell (batches differ after a restart).
+            horizon = ingested - self.rules.window_days * DAY
+            match = self._exact(fingerprint, horizon) or self._near(fingerprint, horizon)
+            # An updated canonical that still matches its own members stays their canonical.
+            if match is not None and match[0].cluster_id != article.article_id:
+                member, score, method = match
+                decision = dict(cluster_id=member.cluster_id, is_duplicate=True, duplicate_of=member.cluster_id,
+                                similarity=round(score, 4), method=method, matched_id=member.article_id)
+        return Signature(
+            article_id=article.article_id, content_hash=fingerprint.content_hash, published=published,
+            ingested=ingested, revision=revision, word_count=fingerprint.word_count, shingles=fingerprint.shingles,
+            minhash=fingerprint.minhash, shingling=self.fingerprinter.shingling,
+            minhash_scheme=self.fingerprinter.minhash_scheme, **decision,
+        )
+
+    def _exact(self, fingerprint: Fingerprint, horizon: float) -> tuple[Signature, float, str] | None:
+        """The earliest article of the window with the same normalised text."""
+        same = [s for s in self.store.with_content(fingerprint.content_hash) if s.ingested >= horizon]
+        return (min(same, key=_age_order), 1.0, "exact") if same else None
+
+    def _near(self, fingerprint: Fingerprint, horizon: float) -> tuple[Signature, float, str] | None:
+        """The most similar LSH candidate whose similarity, computed on the shingle sets, passes the threshold."""
+        confirmed = []
+        for candidate in self.store.candidates(fingerprint.minhash, fingerprint.shingles):
+            if candidate.word_count < self.rules.min_words or candidate.ingested < horizon:
+                continue
+            score = similarity(fingerprint.shingles, candidate.shingles, self.rules.min_containment_shingles)
+            if score >= self.rules.threshold:
+                confirmed.append((-score, *_age_order(candidate), candidate))
+        if not confirmed:
+            return None
+        best = min(confirmed, key=lambda c: c[:3])
+        return best[3], -best[0], "near"
+
+    def _route(self, article: Article, signature: Signature) -> Emit:
+        """The article with its `dedup` decision, to `duplicates` or `unique`."""
+        dedup = Dedup(content_hash=signature.content_hash, cluster_id=signature.cluster_id,
+                      is_duplicate=signature.is_duplicate, duplicate_of=signature.duplicate_of,
+                      similarity=signature.similarity, method=signature.method)
+        return Emit("duplicates" if signature.is_duplicate else "unique", article.stamped(self.name, dedup=dedup))
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def state_updates(self) -> list[tuple[str, dict | None]]:
+        """State records (key, value; None = tombstone) to produce with this batch's outputs; drained."""
+        updates, self._updates = list(self._updates.items()), {}
+        return updates
+
+    def restore(self, items: Iterable[tuple[str, dict | None]]) -> None:
+        """Apply state records, oldest first: the topic at start, then what this and other workers wrote."""
+        for article_id, record in items:
+            self.store.apply(article_id, record)
+
+    def rebuild(self, records: Iterable[dict | tuple[str, dict | None]]) -> None:
+        """Replace the whole state with these records (a replay of the compacted topic)."""
+        self.store.rebuild(records)
+
+
+def _age_order(signature: Signature) -> tuple[float, str]:
+    """Earliest published first; the id breaks ties so the choice never depends on set order."""
+    return signature.published, signature.article_id
+
+
+def _epoch(timestamp: str) -> float:
+    """Epoch seconds of an RFC 3339 timestamp."""
+    return datetime.fromisoformat(timestamp).timestamp()
+
+
+def build_dedup_stage(
+    *,
+    threshold: float = 0.5,
+    lsh_threshold: float = 0.3,
+    sample_one_in: int = 32,
+    max_postings: int = 100,
+    num_perm: int = 128,
+    shingle_words: int = 5,
+    window_days: float = 30.0,
+    min_words: int = 8,
+    min_containment_shingles: int = 20,
+    seed: int = 1,
+    boilerplate_file: str = "dedup_boilerplate.txt",
+    state: Iterable[dict | tuple[str, dict | None]] = (),
+) -> DedupStage:
+    """A dedup stage with its fingerprinter and store built from plain settings, optionally rebuilt from state."""
+    fingerprinter = Fingerprinter(shingle_words=shingle_words, num_perm=num_perm, seed=seed,
+                                  boilerplate=load_boilerplate(boilerplate_file))
+    store = DedupStore(fingerprinter, lsh_threshold=lsh_threshold, sample_one_in=sample_one_in,
+                       max_postings=max_postings)
+    stage = DedupStage(store, DecisionRules(threshold=threshold, window_days=window_days, min_words=min_words,
+                                            min_containment_shingles=min_containment_shingles))
+    stage.rebuild(state)
+    return stage

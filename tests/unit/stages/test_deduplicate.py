@@ -1,0 +1,341 @@
+"""dedup (pipeline/stages/deduplicate.py): labelled pairs, golden fingerprints, re-delivery, updates, restarts, window."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.contracts import Contracts
+from pipeline.dedup.fingerprint import (
+    NO_BOILERPLATE,
+    Fingerprinter,
+    content_hash,
+    load_boilerplate,
+    normalise,
+    shingle_hashes,
+    similarity,
+)
+from pipeline.dedup.state import DedupStore, IncompatibleState, Signature
+from pipeline.records import Article
+from pipeline.stages.base import Emit
+from pipeline.stages.deduplicate import DedupStage, build_dedup_stage
+
+ROOT = Path(__file__).resolve().parents[3]
+LABELLED = ROOT / "tests" / "fixtures" / "dedup" / "labelled"
+MANIFEST = json.loads((LABELLED / "pairs.json").read_text(encoding="utf-8"))
+BOILERPLATE = load_boilerplate()
+START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _read(ref: str) -> str:
+    return (ROOT / ref if ref.startswith("seeds/") else LABELLED / ref).read_text(encoding="utf-8")
+
+
+def article(name: str, n: int, *, hours: int | None = None, days: float = 0, text: str | None = None,
+            published: str | None = None) -> Article:
+    """A fixture article with the 16-hex id `n`, ingested `days` and `hours` (default: n) after 2025-01-01."""
+    entry = MANIFEST["articles"].get(name, {})
+    at = START + timedelta(days=days, hours=n if hours is None else hours)
+    return Article(
+        article_id=f"{n:016x}",
+        text=text if text is not None else _read(entry["text"]),
+        text_en=_read(entry["text_en"]) if "text_en" in entry and text is None else None,
+        ingested_at=at.isoformat().replace("+00:00", "Z"),
+        published_at=published,
+    )
+
+
+def decisions(results) -> list[tuple]:
+    """What a run decided, comparable across runs."""
+    return [(r.topic, r.article.article_id, r.article.dedup.cluster_id, r.article.dedup.duplicate_of,
+             r.article.dedup.method, r.article.dedup.similarity) for r in results]
+
+
+@cache
+def fingerprinter() -> Fingerprinter:
+    return Fingerprinter(boilerplate=BOILERPLATE)
+
+
+# -- the labelled set --------------------------------------------------------------------------------
+
+
+def test_labelled_pairs_reach_095_precision_and_recall_per_kind() -> None:
+    rows: list[tuple[str, str, bool, str | None]] = []
+    for pair in MANIFEST["pairs"]:
+        stage = build_dedup_stage()
+        stage.process([article(pair["a"], 1)])
+        [result] = stage.process([article(pair["b"], 2)])
+        rows.append((pair["kind"], pair["label"], result.article.dedup.is_duplicate, result.article.dedup.method))
+        assert result.article.dedup.method == pair["method"], pair  # exact copies are found as exact
+    per_kind: dict[str, list[bool]] = {}
+    for kind, label, merged, _ in rows:
+        per_kind.setdefault(kind, []).append(merged == (label != "different"))
+    report = {kind: f"{sum(ok)}/{len(ok)}" for kind, ok in per_kind.items()}
+    print("dedup fixtures, correct per kind:", report)
+    for kind, ok in per_kind.items():
+        assert sum(ok) / len(ok) >= 0.95, report
+    tp = sum(1 for _, label, merged, _ in rows if merged and label != "different")
+    fp = sum(1 for _, label, merged, _ in rows if merged and label == "different")
+    fn = sum(1 for _, label, merged, _ in rows if not merged and label != "different")
+    assert tp / (tp + fp) >= 0.95 and tp / (tp + fn) >= 0.95
+    assert Counter(label for _, label, _, _ in rows) == {"duplicate": 5, "near_duplicate": 32, "different": 27}
+
+
+def test_all_fixtures_in_one_stream_make_one_cluster_per_story() -> None:
+    names = list(MANIFEST["articles"])
+    stage = build_dedup_stage()
+    results = stage.process([article(name, i) for i, name in enumerate(names)])
+    by_name = dict(zip(names, (r.article.dedup for r in results), strict=True))
+    for name, dedup in by_name.items():
+        seed, _, kind = name.partition("_")
+        positive = kind and not kind.startswith(("other_", "follow_up"))
+        expected = by_name[seed].cluster_id if positive else f"{names.index(name):016x}"
+        assert dedup.cluster_id == expected, name
+    assert sum(not d.is_duplicate for d in by_name.values()) == 5 + 10 + 2  # seeds, other outlets/sides, follow-ups
+
+
+# -- golden values -------------------------------------------------------------------------------------
+
+
+def test_golden_fingerprint_of_a_sentence() -> None:
+    text = "Russia launched 34 drone strikes in the early hours of the morning, Zelenskyy said."
+    fingerprint = fingerprinter().of(text)
+    assert normalise(text) == "russia launched 34 drone strikes in the early hours of the morning zelenskyy said"
+    assert fingerprint.content_hash == "593e27d38bf5b51e6093862f7e4d0007d022bc80eb6d7f140bbd73f32ad17ab5"
+    assert (fingerprint.word_count, fingerprint.shingles.size) == (14, 10)
+    assert fingerprint.shingles[:4].tolist() == [378415087, 994187036, 2225342259, 2578212985]
+    assert fingerprint.minhash[:4].tolist() == [1243688145, 516129495, 287583891, 1264053274]
+    assert shingle_hashes(["putin", "visited", "belarus", "on", "monday"], 5).tolist() == [778427665]
+    assert content_hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_signature_equals_datasketch_update_batch() -> None:
+    fp = fingerprinter()
+    shingles = fp.of(_read("seeds/003_2e1d6ea06dfd4e1d.txt")).shingles
+    reference = MinHash(num_perm=fp.num_perm, seed=fp.seed, hashfunc=lambda h: h, permutations=fp.permutations,
+                        scheme="affine32")
+    reference.update_batch(shingles.tolist())
+    assert np.array_equal(fp.signature(shingles), reference.hashvalues)
+
+
+def test_similarity_ordering_of_the_copies_of_seed_002() -> None:
+    fp = fingerprinter()
+    seed = fp.of(_read("seeds/002_41f31c8c25c6216b.txt")).shingles
+    names = ["variants/002_syndicated", "variants/002_trimmed", "variants/002_new_headline", "variants/002_reordered",
+             "variants/002_combined", "variants/002_typos", "variants/002_embedded", "handwritten/002_follow_up",
+             "handwritten/002_other_side", "handwritten/002_other_outlet", "seeds/003_2e1d6ea06dfd4e1d"]
+    scores = [round(similarity(seed, fp.of(_read(n + ".txt")).shingles), 4) for n in names]
+    assert scores == [1.0, 0.988, 0.9795, 0.9746, 0.9408, 0.8807, 0.8197, 0.2884, 0.1144, 0.0402, 0.0]
+
+
+def test_furniture_case_and_punctuation_fold_to_the_same_hash() -> None:
+    original = "Kyiv region repelled the third Russian attack in the last week, Kuleba said."
+    copy = ("Advertisement\nSHARE THIS ARTICLE\n  kyiv REGION repelled the third russian attack -- in the last week;"
+            "  Kuleba said!!\n© 2022 EFE. All rights reserved.\nRead more: Ukraine latest\nmos-int/ks")
+    fp = fingerprinter()
+    assert fp.of(copy).content_hash == fp.of(original).content_hash
+
+
+# -- decisions ---------------------------------------------------------------------------------------------
+
+
+def test_redelivery_gets_the_same_decision_and_the_same_state_record() -> None:
+    stage = build_dedup_stage()
+    first = stage.process([article("002", 1), article("002_typos", 2), article("002_other_side", 3)])
+    records = dict(stage.state_updates())
+    again = stage.process([article("002_typos", 2, hours=9), article("002", 1, hours=9), article("002_other_side", 3)])
+    assert decisions(again) == [decisions(first)[1], decisions(first)[0], decisions(first)[2]]
+    assert dict(stage.state_updates()) == records  # rewritten identically: a lost produce is repaired
+    assert len(stage.store) == 3
+
+
+def test_changed_text_is_an_update_and_is_decided_again() -> None:
+    stage = build_dedup_stage()
+    stage.process([article("004", 1), article("004_trimmed", 2)])
+    [moved] = stage.process([article("004_trimmed", 2, text=_read("handwritten/004_other_side.txt"))])
+    assert moved.topic == "unique" and moved.article.dedup.cluster_id == f"{2:016x}"
+    assert stage.store.lookup(f"{2:016x}").revision == 1
+    # The canonical corrected (a paragraph added) stays the canonical of its story.
+    corrected = _read("seeds/004_f47330885fb6930d.txt") + "\nThis article was updated with the governor's comments."
+    stage.process([article("004_typos", 3)])
+    [canonical] = stage.process([article("004", 1, text=corrected)])
+    assert canonical.topic == "unique" and canonical.article.dedup.cluster_id == f"{1:016x}"
+
+
+def test_a_late_copy_published_earlier_joins_the_existing_cluster() -> None:
+    stage = build_dedup_stage()
+    first = article("003", 1, published="2024-12-31T22:00:00Z")
+    earlier = article("003_trimmed", 2, published="2024-12-31T20:00:00Z")
+    [a], [b] = stage.process([first]), stage.process([earlier])
+    assert a.topic == "unique" and b.topic == "duplicates"
+    assert b.article.dedup.duplicate_of == b.article.dedup.cluster_id == first.article_id  # canonical is not moved
+    assert b.article.published_at == "2024-12-31T20:00:00Z"
+
+
+def test_text_en_is_compared_when_present() -> None:
+    stage = build_dedup_stage()
+    [_, italian] = stage.process([article("004", 1), article("004_translated", 2)])
+    assert italian.article.text.startswith("L'Ucraina") and italian.article.dedup.is_duplicate
+
+
+def test_stubs_and_furniture_only_texts_are_never_merged() -> None:
+    stage = build_dedup_stage()
+    results = stage.process([
+        article("", 1, text="Watch the video"), article("", 2, text="Watch the video"),
+        article("", 3, text="Advertisement\nShare this article"), article("", 4, text="Related Articles\nRead more"),
+    ])
+    assert [r.topic for r in results] == ["unique"] * 4
+
+
+def test_every_result_is_an_emit_in_input_order() -> None:
+    batch = [article("001", 1), article("001_embedded", 2), article("000", 3)]
+    results = build_dedup_stage().process(batch)
+    assert all(isinstance(r, Emit) for r in results)
+    assert [r.article.article_id for r in results] == [a.article_id for a in batch]
+    assert [r.topic for r in results] == ["unique", "duplicates", "unique"]
+    assert "dedup" in results[0].article.pipeline.stages
+
+
+# -- state -------------------------------------------------------------------------------------------------
+
+
+def _stream() -> list[Article]:
+    names = [n for n in MANIFEST["articles"] if n != "002"] + ["002"]  # a seed after its copies, too
+    return [article(name, i) for i, name in enumerate(names)]
+
+
+def test_batch_boundaries_do_not_change_decisions() -> None:
+    stream = _stream()
+    whole = build_dedup_stage().process(stream)
+    stage = build_dedup_stage()
+    ones = [r for a in stream for r in stage.process([a])]
+    assert decisions(ones) == decisions(whole)
+
+
+@pytest.mark.parametrize("state_produced_before_the_crash", [False, True])
+def test_restart_from_compacted_state_records_gives_the_same_decisions(state_produced_before_the_crash: bool) -> None:
+    stream = _stream()
+    expected = decisions(build_dedup_stage().process(stream))
+    before = build_dedup_stage()
+    topic: dict[str, bytes | None] = {}  # a compacted topic: the last value per key, serialised as on the wire
+
+    def produce(updates: list[tuple[str, dict | None]]) -> None:
+        topic.update({k: None if v is None else orjson.dumps(v) for k, v in updates})
+
+    got = []
+    for start in range(0, 28, 4):
+        got += before.process(stream[start : start + 4])
+        produce(before.state_updates())
+    before.process(stream[28:32])  # the worker dies before this batch's offsets are committed
+    if state_produced_before_the_crash:
+        produce(before.state_updates())
+    replay = [(k, None if v is None else orjson.loads(v)) for k, v in topic.items()]
+    after = build_dedup_stage(state=replay)  # restarted: rebuilt from the topic alone
+    got += after.process(stream[28:32])  # re-delivered
+    got += after.process(stream[32:])
+    assert decisions(got) == expected
+
+
+def test_state_records_match_the_state_topic_schema_and_round_trip() -> None:
+    stage = build_dedup_stage()
+    stage.process([article("000", 1), article("000_combined", 2), article("", 3, text="Photo")])
+    contracts = Contracts()
+    for key, record in stage.state_updates():
+        contracts.validate("dedup-state", record)
+        signature = Signature.from_state_record(orjson.loads(orjson.dumps(record)), stage.fingerprinter)
+        assert signature.to_state_record() == record and key == record["article_id"]
+        assert np.array_equal(signature.shingles, stage.store.lookup(key).shingles)
+
+
+def test_records_of_another_minhash_scheme_are_re_signed() -> None:
+    old = build_dedup_stage(seed=7)
+    old.process([article("001", 1)])
+    new = build_dedup_stage(state=list(old.store.records()))
+    assert not np.array_equal(new.store.lookup(f"{1:016x}").minhash, old.store.lookup(f"{1:016x}").minhash)
+    [copy] = new.process([article("001_trimmed", 2)])
+    assert copy.article.dedup.cluster_id == f"{1:016x}"
+
+
+def test_records_of_another_shingling_are_refused() -> None:
+    old = build_dedup_stage(shingle_words=4)
+    old.process([article("001", 1)])
+    with pytest.raises(IncompatibleState, match="words4"):
+        build_dedup_stage(state=list(old.store.records()))
+
+
+def test_stale_echo_of_an_older_revision_is_ignored() -> None:
+    stage = build_dedup_stage()
+    stage.process([article("002", 1)])
+    [(_, first)] = stage.state_updates()
+    stage.process([article("002", 1, text=_read("handwritten/002_follow_up.txt"))])
+    [(_, second)] = stage.state_updates()
+    stage.restore([(first["article_id"], first), (second["article_id"], second)])  # our own writes read back
+    assert stage.store.lookup(first["article_id"]).revision == 1
+
+
+def test_window_evicts_old_signatures_and_ignores_them_meanwhile() -> None:
+    stage = build_dedup_stage(window_days=30)
+    stage.process([article("002", 1, days=0)])
+    [late] = stage.process([article("002_typos", 2, days=31)])  # same batch as the clock move: not matched
+    assert late.topic == "unique"
+    assert (f"{1:016x}", None) in stage.state_updates()  # the tombstone for the compacted topic
+    assert stage.store.lookup(f"{1:016x}") is None and len(stage.store) == 1
+    [inside] = stage.process([article("002_trimmed", 3, days=30)])
+    assert inside.article.dedup.duplicate_of == f"{2:016x}"
+
+
+def test_state_updates_are_drained() -> None:
+    stage = build_dedup_stage()
+    stage.process([article("000", 1)])
+    assert len(stage.state_updates()) == 1 and stage.state_updates() == []
+
+
+def test_stage_is_built_from_an_injected_store() -> None:
+    store = DedupStore(Fingerprinter(boilerplate=NO_BOILERPLATE), lsh_threshold=0.2)
+    stage = DedupStage(store)
+    assert stage.store is store and stage.name == "dedup" and stage.sources == ("translated",)
+    assert stage.state_topic == "dedup-state"
+
+
+# -- the normaliser, on arbitrary text ------------------------------------------------------------------------
+
+_WORD = st.text(st.characters(categories=["Ll", "Lu", "Nd"]), min_size=1, max_size=12)
+_GAP = st.sampled_from([" ", "  ", "\t", ", ", " - ", "... ", " “", "” ", "'", " — ", "!?", "(", ") "])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_normalise_is_idempotent_and_case_folded(text: str) -> None:
+    once = normalise(text)
+    assert normalise(once) == once
+    assert normalise(text.casefold()) == once
+    assert once == " ".join(once.split()) and "\n" not in once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORD, min_size=1, max_size=20), st.data())
+def test_normalise_ignores_punctuation_and_spacing_between_words(words: list[str], data) -> None:
+    gaps = [data.draw(_GAP) for _ in words]
+    spaced = "".join(w + g for w, g in zip(words, gaps, strict=True))
+    assert normalise(spaced, BOILERPLATE) == normalise(" ".join(words), BOILERPLATE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=80).map(lambda s: s.replace("\r", " ")), max_size=8), st.data())
+def test_furniture_lines_anywhere_do_not_change_the_hash(lines: list[str], data) -> None:
+    furniture = data.draw(st.sampled_from(["Share this article", "ADVERTISEMENT", "Read more: war latest",
+                                           "© 2024 Reuters. All rights reserved.", "Related Articles"]))
+    at = data.draw(st.integers(0, len(lines)))
+    text = "\n".join(lines)
+    with_furniture = "\n".join(lines[:at] + [furniture] + lines[at:])
+    assert normalise(with_furniture, BOILERPLATE) == normalise(text, BOILERPLATE)
