@@ -36,3 +36,21 @@ def _quiet_logs() -> None:
     from pipeline import logs
 
     logs.configure("WARNING")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _translation_stays_local(tmp_path_factory):
+    """No test reaches a real translation service: the provider is a LibreTranslate-speaking server on
+    loopback (its "translation" is the text in upper case) and the cache a file of the session's own."""
+    from tests.translate_server import LibreTranslateServer
+
+    server = LibreTranslateServer().start()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEWSFLOW_TRANSLATE_PROVIDER", "libre")
+        mp.setenv("NEWSFLOW_TRANSLATE_BASE_URL", server.url)
+        mp.setenv("NEWSFLOW_TRANSLATE_API_KEY", "local-test-key")
+        mp.setenv("NEWSFLOW_TRANSLATE_CACHE_PATH", str(tmp_path_factory.mktemp("translate") / "cache.sqlite"))
+        try:
+            yield server
+        finally:
+            server.stop()

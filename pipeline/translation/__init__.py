@@ -1,0 +1,1 @@
+"""What the translate stage is built from: providers, the cache, chunking and the call policy."""

@@ -1,0 +1,106 @@
+"""How the stage calls a provider: a deadline on every call, a request rate, backoff, and a breaker."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+class DeadlineExceeded(TimeoutError):
+    """The provider did not answer within the deadline."""
+
+
+def call_with_deadline(fn: Callable[[], T], timeout_s: float) -> T:
+    """`fn()` in a daemon thread; raise `DeadlineExceeded` if it has not returned after `timeout_s`.
+
+    deep-translator's requests have no timeout and may hang: the thread is abandoned (a daemon, so
+    it never holds up the process's exit) and finishes or dies with its socket; the caller moves on.
+    """
+    done: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            done.set_result(fn())
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller as is
+            done.set_exception(exc)
+
+    threading.Thread(target=run, name="translate-call", daemon=True).start()
+    try:
+        return done.result(timeout=timeout_s)
+    except TimeoutError:
+        if done.done():  # finished in the instant between the timeout and this check
+            return done.result()
+        raise DeadlineExceeded(f"no answer within {timeout_s:g}s") from None
+
+
+class RateLimiter:
+    """At most `per_second` requests started per second, evenly spaced, shared by all threads."""
+
+    def __init__(self, per_second: float | None, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block until this caller's request slot comes."""
+        if not self.interval:
+            return
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)  # pacing requests is the point: this wait is the rate limit
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter: attempt n waits between half and all of `initial_s * 2**n`, capped."""
+
+    initial_s: float = 0.5
+    max_s: float = 8.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number `attempt` (0-based)."""
+        ceiling = min(self.max_s, self.initial_s * 2 ** attempt)
+        return ceiling * (0.5 + rng.random() / 2)
+
+
+class CircuitBreaker:
+    """After `threshold` failures in a row, calls fail fast for `cooldown_s`: a dead provider costs no waiting."""
+
+    def __init__(self, threshold: int = 5, cooldown_s: float = 60.0, clock: Clock = time.monotonic) -> None:
+        self.threshold = threshold
+        self.cooldown_s = cooldown_s
+        self._clock = clock
+        self._failures = 0
+        self._open_until = 0.0
+        self.last_error = ""
+        self._lock = threading.Lock()
+
+    def is_open(self) -> bool:
+        """Whether calls should be skipped now."""
+        return self.threshold > 0 and self._clock() < self._open_until
+
+    def record(self, ok: bool, error: str = "") -> None:
+        """Note a call's outcome (a call that exhausted its retries counts as one failure)."""
+        with self._lock:
+            if ok:
+                self._failures = 0
+                return
+            self._failures += 1
+            self.last_error = error
+            if self.threshold and self._failures >= self.threshold:
+                self._open_until = self._clock() + self.cooldown_s
+                self._failures = 0
