@@ -106,6 +106,13 @@ class Dateline(Record):
     agency: str | None = None
 
 
+class Enrichment(Record):
+    status: Literal["enriched", "no_text", "not_english"]
+    source_field: str | None = None
+    language: str | None = None
+    model: str | None = None
+
+
 class PipelineInfo(Record):
     version: str = __version__
     stages: dict[str, str] = Field(default_factory=dict)
@@ -139,6 +146,7 @@ class Article(Record):
     figures: list[Figure] | None = None
     dateline: Dateline | None = None
     agencies: list[str] | None = None
+    enrichment: Enrichment | None = None
     pipeline: PipelineInfo | None = None
 
     def to_wire(self) -> dict:

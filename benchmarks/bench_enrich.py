@@ -1,0 +1,170 @@
+"""Throughput of the enrich stage against spaCy's `nlp.pipe` alone on the same documents, and a worker's memory.
+
+Both sides use the same model with the same components (`ner` only, everything else excluded) and the same
+`nlp.pipe` batch size, in the same run, interleaved round by round on the same machine; the median round counts.
+- `nlp.pipe` alone, on the documents' text as pulled (what plain NER over these articles costs);
+- `nlp.pipe` alone on exactly the text the stage gives spaCy (headline + clean text): isolates the stage's
+  own work (cleaning, canonical names, gazetteer, topics, quotes, figures, dateline, records);
+- `EnrichStage.process` in runner-sized batches (NER included).
+Memory: peak RSS of a worker process that builds the stage and enriches every document once, and of one that
+only loads the model and pipes the same texts (each in its own process, so neither inherits the other's peak).
+
+Documents: the English articles of ../shared/corpus/articles.jsonl when that file exists (read from there, never
+copied into the repository); otherwise the five seed articles repeated. Writes benchmarks/results/enrich_bench.json.
+About 2 minutes on 2 shared cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.ingest import build_article, read_paths  # noqa: E402
+from pipeline.records import Article  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "articles.jsonl"
+OUT = ROOT / "benchmarks" / "results" / "enrich_bench.json"
+STAGE_BATCH = 100  # articles per `process` call: the runner's default poll batch
+NLP_BATCH = 8  # nlp.pipe batch on both sides (the stage's default)
+
+
+def documents(limit: int, seed_copies: int) -> tuple[list[Article], str]:
+    """The benchmark's articles and where they came from."""
+    if CORPUS.exists():
+        articles = []
+        for line in CORPUS.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row.get("lang") == "en" and (row.get("text") or "").strip():
+                articles.append(build_article(text=row["text"], title=row.get("title"), url=row.get("url"),
+                                              published=row.get("published")))
+        return articles[:limit], f"{CORPUS} (English articles, first {min(limit, len(articles))})"
+    seeds = [a for a in read_paths([ROOT / "seeds"]) if isinstance(a, Article)]
+    return [a.model_copy(update={"article_id": f"{i:016x}"}) for i in range(seed_copies) for a in seeds][:limit], (
+        f"corpus absent ({CORPUS} not found): the {len(seeds)} seed articles repeated {seed_copies} times")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, MB (VmHWM: unlike ru_maxrss it is not inherited across fork/exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def worker(side: str, limit: int, seed_copies: int) -> None:
+    """One side in a fresh process: print its peak RSS after processing every document once."""
+    articles, _ = documents(limit, seed_copies)
+    if side == "stage":
+        from pipeline.stages.enrich import build_enrich_stage
+
+        stage = build_enrich_stage(batch_size=NLP_BATCH)
+        built = peak_rss_mb()
+        for i in range(0, len(articles), STAGE_BATCH):
+            stage.process(articles[i:i + STAGE_BATCH])
+    else:
+        from pipeline.enrichment.model import load_model
+
+        nlp = load_model("en_core_web_sm")
+        built = peak_rss_mb()
+        for _ in nlp.pipe((a.text for a in articles), batch_size=NLP_BATCH):
+            pass
+    print(json.dumps({"after_load_mb": round(built, 1), "peak_mb": round(peak_rss_mb(), 1)}))
+
+
+def measure_memory(side: str, limit: int, seed_copies: int) -> dict:
+    """Peak RSS of a fresh process running one side."""
+    out = subprocess.run([sys.executable, __file__, "--worker", side, "--limit", str(limit), "--seed-copies",
+                          str(seed_copies)], check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    """Measure, print the table, write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--limit", type=int, default=100, help="documents per round")
+    parser.add_argument("--seed-copies", type=int, default=40)
+    parser.add_argument("--worker", choices=["stage", "nlp"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.limit, args.seed_copies)
+        return
+
+    # memory first, each side in a fresh process, while this one is still small
+    memory = {"enrich_worker": measure_memory("stage", args.limit, args.seed_copies),
+              "nlp_pipe_only": measure_memory("nlp", args.limit, args.seed_copies)}
+
+    from pipeline.stages.enrich import build_enrich_stage
+
+    articles, source = documents(args.limit, args.seed_copies)
+    started = time.perf_counter()
+    stage = build_enrich_stage(batch_size=NLP_BATCH)
+    build_s = time.perf_counter() - started
+    nlp = stage.nlp  # the very pipeline the stage uses: same model, same components
+    raw_texts = [a.text for a in articles]
+    analysed = [p.analysed for p in map(stage.prepare, articles) if p.analysed]
+    words = sum(len(t.split()) for t in raw_texts)
+
+    def pipe(texts: list[str]) -> float:
+        """Seconds for nlp.pipe alone over `texts`."""
+        t0 = time.perf_counter()
+        for _ in nlp.pipe(texts, batch_size=NLP_BATCH):
+            pass
+        return time.perf_counter() - t0
+
+    def enrich() -> float:
+        """Seconds for the stage over every article, in runner-sized batches."""
+        t0 = time.perf_counter()
+        for i in range(0, len(articles), STAGE_BATCH):
+            stage.process(articles[i:i + STAGE_BATCH])
+        return time.perf_counter() - t0
+
+    for i in range(0, 20, 10):  # warm-up: first calls compile regexes and fill the fuzzy-match cache
+        stage.process(articles[i:i + 10])
+    rounds: dict[str, list[float]] = {"nlp_pipe_raw": [], "nlp_pipe_analysed": [], "enrich_stage": []}
+    for _ in range(args.rounds):  # interleaved, so that load from other work on the machine hits all sides
+        rounds["nlp_pipe_raw"].append(pipe(raw_texts))
+        rounds["nlp_pipe_analysed"].append(pipe(analysed))
+        rounds["enrich_stage"].append(enrich())
+    median = {k: statistics.median(v) for k, v in rounds.items()}
+    n = len(articles)
+    result = {
+        "note": f"median of {args.rounds} interleaved rounds on a shared 2-core machine: compare sides, not runs",
+        "documents": {"source": source, "count": n, "words": words},
+        "model": stage.model, "components": nlp.pipe_names, "nlp_batch_size": NLP_BATCH, "stage_batch": STAGE_BATCH,
+        "stage_build_s": round(build_s, 2),
+        "seconds": {k: round(v, 3) for k, v in median.items()},
+        "rounds_s": {k: [round(x, 3) for x in v] for k, v in rounds.items()},
+        "docs_per_s": {k: round(n / v, 1) for k, v in median.items()},
+        "words_per_s": {k: round(words / v) for k, v in median.items()},
+        "ratio_vs_nlp_pipe_raw": round(median["nlp_pipe_raw"] / median["enrich_stage"], 3),
+        "ratio_vs_nlp_pipe_analysed": round(median["nlp_pipe_analysed"] / median["enrich_stage"], 3),
+        "target_ratio": 0.85,
+        "memory_mb": memory,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    print(f"documents: {source} ({n} docs, {words:,} words); model {stage.model} {nlp.pipe_names}, batch {NLP_BATCH}")
+    print(f"{'side':<34}{'s (median)':>12}{'docs/s':>10}{'words/s':>10}")
+    for key, label in (("nlp_pipe_raw", "nlp.pipe alone, text as pulled"), ("nlp_pipe_analysed", "nlp.pipe alone, text the stage reads"),
+                       ("enrich_stage", "EnrichStage.process")):
+        print(f"{label:<34}{median[key]:>12.2f}{n / median[key]:>10.1f}{words / median[key]:>10,.0f}")
+    print(f"enrich / nlp.pipe (text as pulled): {result['ratio_vs_nlp_pipe_raw']:.2f}  (target >= 0.85); "
+          f"vs the text it reads: {result['ratio_vs_nlp_pipe_analysed']:.2f}")
+    print(f"peak RSS: enrich worker {memory['enrich_worker']['peak_mb']:.0f} MB "
+          f"(after load {memory['enrich_worker']['after_load_mb']:.0f} MB); "
+          f"nlp.pipe only {memory['nlp_pipe_only']['peak_mb']:.0f} MB; stage build {build_s:.1f} s")
+    print(f"written to {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

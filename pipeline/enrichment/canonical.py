@@ -1,0 +1,355 @@
+"""Canonical names: the alias table, fuzzy matching for typos, capitals used as governments, one name per person."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from pipeline.enrichment.entities import Mention, SurfaceIndex
+from pipeline.enrichment.normalise import entity_key, squash, strip_possessive
+from pipeline.records import Entity
+
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+_TRAILING = re.compile(r"[\s,.;:!?\"'“”‘’()\[\]–—-]+$")
+_LEADING = re.compile(r"^[\s,.;:!?\"'“”‘’()\[\]–—-]+")
+_POSSESSIVE_TOKENS = frozenset({"'s", "’s", "'", "’", "‘s"})
+
+
+@dataclass(frozen=True, slots=True)
+class Canonical:
+    """One entity of the alias table."""
+
+    name: str
+    label: str
+    wikidata: str | None = None
+    country: str | None = None
+    location: tuple[float, float] | None = None
+    government: str | None = None  # the government this place stands for when used as an actor
+    default: str = "place"  # the usual sense of a place that can stand for a government
+    nouns: tuple[str, ...] = ()  # how a text refers back to it ("the newspaper")
+
+
+@dataclass(frozen=True)
+class Cues:
+    """Words around a mention that tell a place from a government (see `[cues]` in enrich_entities.toml)."""
+
+    locative_before: frozenset[str] = frozenset()
+    agent_before: frozenset[str] = frozenset()
+    transfer_verbs: frozenset[str] = frozenset()
+    from_nouns: frozenset[str] = frozenset()
+    verbs_after: frozenset[str] = frozenset()
+    skip_after: frozenset[str] = frozenset()
+    nouns_after: frozenset[str] = frozenset()
+    hyphen_after: frozenset[str] = frozenset()
+    place_nouns: frozenset[str] = frozenset()
+    be_forms: frozenset[str] = frozenset()
+    participles: frozenset[str] = frozenset()
+    not_places: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> Cues:
+        """The `[cues]` table, every list as a set of lower-case words (`not_places` as written)."""
+        return cls(**{k: frozenset(v if k == "not_places" else (w.lower() for w in v)) for k, v in data.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A mention with its canonical entity."""
+
+    name: str
+    label: str
+    surface: str
+    start: int
+    end: int
+    entry: Canonical | None = None
+    is_place: bool = False
+
+
+@dataclass
+class AliasTable:
+    """Surface forms to canonical entities; typos matched by Damerau-Levenshtein (OSA) similarity."""
+
+    entries: tuple[Canonical, ...]
+    aliases: Mapping[str, tuple[str, ...]]  # canonical name -> its other surface forms
+    glued_suffixes: tuple[str, ...] = ()
+    ignore: frozenset[str] = frozenset()
+    cues: Cues = field(default_factory=Cues)
+    fuzzy_min_similarity: float = 0.85
+    fuzzy_min_length: int = 6
+
+    def __post_init__(self) -> None:
+        self.keys: dict[str, Canonical] = {}
+        for entry in self.entries:
+            for surface in (entry.name, *self.aliases.get(entry.name, ())):
+                key = entity_key(surface)
+                if key in self.keys and self.keys[key].name != entry.name:
+                    raise ValueError(f"alias {surface!r} names both {self.keys[key].name!r} and {entry.name!r}")
+                self.keys[key] = entry
+        self.by_name = {e.name: e for e in self.entries}
+        # exact-case surfaces for scanning what NER left unlabelled: capitalised names only
+        self.surfaces = SurfaceIndex(
+            [s for e in self.entries for s in (e.name, *self.aliases.get(e.name, ())) if s[:1].isupper()])
+        self._choices = list(self.keys)
+        self._fuzzy_cache: dict[str, Canonical | None] = {}  # per table, bounded; the same typos recur
+
+    @classmethod
+    def from_data(cls, data: Mapping, extra: Iterable[tuple[Canonical, Sequence[str]]] = (),
+                  fuzzy_min_similarity: float = 0.85, fuzzy_min_length: int = 6) -> AliasTable:
+        """The table of enrich_entities.toml plus `extra` (entity, aliases) pairs (the news agencies); a clash fails here."""
+        entries: list[Canonical] = [entry for entry, _ in extra]
+        aliases: dict[str, tuple[str, ...]] = {entry.name: tuple(names) for entry, names in extra}
+        for row in data.get("entity", ()):
+            location = row.get("location")
+            entries.append(Canonical(
+                name=row["name"], label=row["label"], wikidata=row.get("wikidata"), country=row.get("country"),
+                location=(float(location[0]), float(location[1])) if location else None,
+                government=row.get("government"), default=row.get("default", "place"),
+                nouns=tuple(n.lower() for n in row.get("nouns", ())),
+            ))
+            aliases[row["name"]] = tuple(row.get("aliases", ()))
+        return cls(tuple(entries), aliases, tuple(data.get("glued_suffixes", ())), frozenset(data.get("ignore", ())),
+                   Cues.from_data(data.get("cues", {})), fuzzy_min_similarity, fuzzy_min_length)
+
+    def lookup(self, surface: str) -> Canonical | None:
+        """The canonical entity of a surface form: exact key, then a glued-on word cut off, then a close typo."""
+        key = entity_key(surface)
+        if not key:
+            return None
+        entry = self.keys.get(key)
+        if entry is not None:
+            return entry
+        for suffix in self.glued_suffixes:
+            if key.endswith(suffix) and len(key) - len(suffix) >= 4 and key[: -len(suffix)] in self.keys:
+                return self.keys[key[: -len(suffix)]]
+        return self._fuzzy(key)
+
+    def _fuzzy(self, key: str) -> Canonical | None:
+        """The entity whose alias is within a typo or two of `key` (cached: the same surfaces recur)."""
+        if len(key) < self.fuzzy_min_length:
+            return None
+        if key not in self._fuzzy_cache:
+            if len(self._fuzzy_cache) > 100_000:  # bounded: a worker runs for months
+                self._fuzzy_cache.clear()
+            best = process.extractOne(key, self._choices, scorer=OSA.normalized_similarity,
+                                      score_cutoff=self.fuzzy_min_similarity)
+            self._fuzzy_cache[key] = self.keys[best[0]] if best else None
+        return self._fuzzy_cache[key]
+
+
+def clean_surface(text: str) -> str:
+    """A mention as it should be listed: one line, no possessive, no surrounding punctuation, no leading article."""
+    first_line = text.split("\n", 1)[0]
+    bare = _TRAILING.sub("", _LEADING.sub("", squash(first_line)))
+    bare = strip_possessive(bare)
+    return re.sub(r"^(?:the|The)\s+", "", bare)
+
+
+def preferred_countries(mentions: Iterable[Mention], table: AliasTable, share: float = 0.25) -> set[str]:
+    """Countries the article is about: those of its known places and groups, each at least `share` of the top one."""
+    counts: Counter[str] = Counter()
+    for m in mentions:
+        entry = table.keys.get(entity_key(m.text))
+        if entry is not None and entry.country and entry.label in (PLACE_LABELS | {"NORP"}):
+            counts[entry.country] += 1
+    if not counts:
+        return set()
+    top = max(counts.values())
+    return {c for c, n in counts.items() if n >= share * top}
+
+
+def resolve(mentions: Sequence[Mention], table: AliasTable, is_known_place: Callable[[str], bool],
+            preferred: Collection[str] = (), trusted_from: int = 0,
+            place_countries: Callable[[str], set[str]] | None = None) -> list[Resolved]:
+    """Canonical entity of every mention worth keeping; NER spans before `trusted_from` (the headline) only when known."""
+    out: list[Resolved] = []
+    for m in _split_place_prefixes(_merge_split_names(mentions, table), table):
+        surface = clean_surface(m.text)
+        if not surface:
+            continue
+        entry = table.lookup(surface)
+        if entry is not None:
+            out.append(_known(m, surface, entry, table))
+            continue
+        if m.start < trusted_from or surface in table.ignore or _junk(surface, m.label):
+            continue
+        resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries)
+        if resolved is not None:
+            out.append(resolved)
+    return _fold_surnames(out)
+
+
+def _known(m: Mention, surface: str, entry: Canonical, table: AliasTable) -> Resolved:
+    """An alias-table entity; a capital used as an actor becomes its government."""
+    if entry.government and entry.label in PLACE_LABELS:
+        if m.source != "dateline" and _government_use(m, entry, table) == "government":
+            government = table.by_name.get(entry.government)
+            return Resolved(entry.government, "ORG", surface, m.start, m.end, government, False)
+    return Resolved(entry.name, entry.label, surface, m.start, m.end, entry, entry.label in PLACE_LABELS)
+
+
+def _unknown(m: Mention, surface: str, cues: Cues, is_known_place: Callable[[str], bool],
+             preferred: Collection[str], place_countries: Callable[[str], set[str]] | None) -> Resolved | None:
+    """An entity NER found that the table does not know: its label corrected by place cues and the gazetteer."""
+    label = m.label
+    cue = _place_cue(m, cues)
+    known = is_known_place(surface)
+    if label in ("", "PERSON", "ORG", "NORP") and (cue == "noun" or (cue == "locative" and known)):
+        label = "GPE"
+    elif label in ("ORG", "NORP") and cue == "locative" and " " not in surface and not surface.isupper():
+        label = "GPE"  # "a car in Novoye": one unknown word after "in" is a village more often than an organisation
+    elif label == "PERSON" and " " not in surface and known and place_countries is not None:
+        # a single "name" that is a town of the countries the article is about ("Kreminna", "Sumy")
+        if place_countries(surface) & set(preferred):
+            label = "GPE"
+    if label == "":
+        return None  # a capitalised word after "in" that no gazetteer knows: not evidence enough
+    return Resolved(surface, label, surface, m.start, m.end, None, label in PLACE_LABELS)
+
+
+def _government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
+    """"government" when the words around a capital make it an actor ("Moscow rejected"), else "place"."""
+    cues = table.cues
+    before = list(m.before)
+    prev = before[-1] if before else ""
+    prev_word = before[-2] if prev == "the" and len(before) >= 2 else prev
+    if prev_word in cues.locative_before:
+        return "place"
+    if prev in cues.agent_before:
+        return "government"
+    if prev == "to" and any(w in cues.transfer_verbs for w in before[-9:-1]):
+        return "government"
+    if prev == "from" and len(before) >= 2 and before[-2] in cues.from_nouns:
+        return "government"
+    if prev_word == "of":
+        of_at = len(before) - (2 if prev == "the" else 1)
+        if of_at >= 1 and before[of_at - 1] in cues.nouns_after:
+            return "government"  # "the soldiers of the Kremlin"
+    after = list(m.after)
+    if after and after[0] in _POSSESSIVE_TOKENS:
+        return "government"  # "Moscow's main ally"
+    if len(after) >= 2 and after[0] in ("-", "–") and after[1].lower() in cues.hyphen_after:
+        return "government"  # "Kremlin-backed"
+    words = [w.lower() for w in after]
+    i = _skip(words, 0, cues)
+    if i < len(words) and words[i] in ("and", "or"):
+        # "Moscow and Kiev are blaming each other", "Kiev and the West have accused": the verb after the pair
+        j = next((k for k in range(i + 1, min(i + 5, len(words))) if words[k] in cues.verbs_after), None)
+        if j is not None:
+            i = j
+    if i < len(words):
+        word = words[i]
+        if word in cues.be_forms:
+            k = _skip(words, i + 1, cues)
+            participle = k < len(words) and (words[k].endswith("ed") or words[k] in cues.participles)
+            return "place" if participle else "government"  # "Kyiv was shelled" / "Kiev is advancing"
+        if word in cues.verbs_after or word in cues.nouns_after:
+            return "government"
+        if word in cues.place_nouns:
+            return "place"
+    return entry.default
+
+
+def _skip(words: Sequence[str], i: int, cues: Cues) -> int:
+    """Index of the first word from i on that is not a comma or an adverb ("Kiev, meanwhile, has")."""
+    while i < len(words) and words[i] in cues.skip_after:
+        i += 1
+    return i
+
+
+def _place_cue(m: Mention, cues: Cues) -> str | None:
+    """"noun" when a place noun follows ("the Petrovka area", "Hoptivka, a border crossing"), "locative" after "in"."""
+    after = [w.lower() for w in m.after]
+    if after and after[0] in cues.place_nouns:
+        return "noun"
+    if after[:1] == [","] and len(after) >= 3 and after[1] in ("a", "an", "the"):
+        if after[2] in cues.place_nouns or (len(after) >= 4 and after[3] in cues.place_nouns):
+            return "noun"
+    before = list(m.before)
+    prev = before[-1] if before else ""
+    if prev == "of" and len(before) >= 2 and before[-2] in cues.place_nouns:
+        return "noun"  # "the village of Novaya Tavolzhanka"
+    prev_word = before[-2] if prev == "the" and len(before) >= 2 else prev
+    if prev_word in cues.locative_before:
+        return "locative"
+    return None
+
+
+def _junk(surface: str, label: str) -> bool:
+    """Not a name: no capital, digits in a name or place, one character, or a shouted page heading."""
+    if len(surface) < 2 or not surface[0].isupper() or not any(c.isalpha() for c in surface):
+        return True
+    if label in ("PERSON", "GPE", "LOC", "NORP") and any(c.isdigit() for c in surface):
+        return True
+    words = surface.split()
+    return len(words) > 1 and all(w.isupper() for w in words if any(c.isalpha() for c in w))
+
+
+def _split_place_prefixes(mentions: Sequence[Mention], table: AliasTable) -> list[Mention]:
+    """"Belgorod Vyacheslav Gladkov" (one NER span) -> the place and the person."""
+    out: list[Mention] = []
+    for m in mentions:
+        words = m.text.split()
+        if m.source == "ner" and m.label in ("ORG", "PERSON") and len(words) >= 3 and table.lookup(m.text) is None:
+            head = table.keys.get(entity_key(words[0]))
+            rest = words[1:]
+            if head is not None and head.label in PLACE_LABELS and all(w[:1].isupper() for w in rest):
+                cut = m.text.index(rest[0], len(words[0]))
+                out.append(Mention(m.text[:len(words[0])], "GPE", m.start, m.start + len(words[0]), m.before,
+                                   tuple(rest[:6]), m.source))
+                out.append(Mention(m.text[cut:], "PERSON", m.start + cut, m.end, m.before + (words[0].lower(),),
+                                   m.after, m.source))
+                continue
+        out.append(m)
+    return out
+
+
+def _merge_split_names(mentions: Sequence[Mention], table: AliasTable) -> list[Mention]:
+    """Two adjacent NER spans that together are a known name ("Ursula von der" + "Leyen") are one mention."""
+    out: list[Mention] = []
+    for m in mentions:
+        if out and 0 <= m.start - out[-1].end <= 1:
+            joined = out[-1].text + " " * (m.start - out[-1].end) + m.text
+            if entity_key(joined) in table.keys:
+                prev = out.pop()
+                out.append(Mention(joined, prev.label or m.label, prev.start, m.end, prev.before, m.after, prev.source))
+                continue
+        out.append(m)
+    return out
+
+
+def _fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
+    """A lone surname ("Kuleba", "Gladkov") is the full-named person of the same article with that surname,
+    whatever NER took it for ("Nuland" as a place)."""
+    full: dict[str, Resolved] = {}
+    for r in resolved:
+        if r.label == "PERSON" and " " in r.name:
+            full.setdefault(r.name.split()[-1], r)
+    out = []
+    for r in resolved:
+        if r.entry is None and " " not in r.name and r.name in full:
+            person = full[r.name]
+            r = Resolved(person.name, "PERSON", r.surface, r.start, r.end, person.entry, False)
+        out.append(r)
+    return out
+
+
+def aggregate(resolved: Sequence[Resolved]) -> list[Entity]:
+    """One entity per canonical name: its most frequent label, its surface forms in order, its count; most mentioned first."""
+    groups: dict[str, list[Resolved]] = {}
+    for r in resolved:
+        groups.setdefault(r.name, []).append(r)
+    entities = []
+    for name, rs in groups.items():
+        label = Counter(r.label for r in rs).most_common(1)[0][0]
+        entry = next((r.entry for r in rs if r.entry is not None and r.entry.name == name), None)
+        entities.append((len(rs), rs[0].start, Entity(
+            name=name, label=label, mentions=list(dict.fromkeys(r.surface for r in rs)), count=len(rs),
+            wikidata=entry.wikidata if entry else None,
+        )))
+    entities.sort(key=lambda e: (-e[0], e[1]))
+    return [e for _, _, e in entities]

@@ -1,0 +1,107 @@
+"""Named-entity mentions from spaCy docs: NER spans, alias-table names NER missed, capitalised words after a locative cue."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+# People, organisations, places (GPE/LOC/FAC), groups (NORP) and events; numbers and dates are read elsewhere.
+ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT"})
+CONTEXT_BEFORE = 10
+CONTEXT_AFTER = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A span of the analysed text that may name an entity, with the words around it (cues for what it is)."""
+
+    text: str
+    label: str  # spaCy label; "" when only the alias table or a place cue found it
+    start: int  # character offsets in the analysed text
+    end: int
+    before: tuple[str, ...] = ()  # lower-cased tokens before the span, nearest last
+    after: tuple[str, ...] = ()  # tokens after the span, as written
+    source: str = "ner"  # ner | alias | cue | dateline
+
+
+class SurfaceIndex:
+    """Alias-table surfaces by their first two characters, for scanning tokens without building spaCy spans."""
+
+    def __init__(self, surfaces: Collection[str]) -> None:
+        self.surfaces = frozenset(surfaces)
+        # longest surface (in characters) for each two-letter start: how far a match can run from a token
+        self.longest: dict[str, int] = {}
+        for s in self.surfaces:
+            self.longest[s[:2]] = max(self.longest.get(s[:2], 0), len(s))
+
+
+def mentions_from_doc(doc, surfaces: SurfaceIndex, locative: Collection[str], not_places: Collection[str] = (),
+                      ner_from: int = 0, text: str | None = None) -> list[Mention]:
+    """NER mentions of the kept labels, then alias-table surfaces and cue-marked capitalised words outside them.
+
+    NER spans starting before `ner_from` (a Title-Case headline: "Putin Declines Negotiations") are not used:
+    there only the alias table names entities. `text` is the string the doc was made from, when the caller has it.
+    """
+    # token attributes in one array call: iterating a Doc builds a Python Token object per token
+    columns = doc.to_array(["IDX", "LENGTH", "SPACY"]).tolist() if len(doc) else []
+    whole = doc.text if text is None else text  # doc.text joins every token each time it is read
+    starts = [c[0] for c in columns]
+    texts = [whole[c[0]:c[0] + c[1]] for c in columns]
+    spaces = [" " if c[2] else "" for c in columns]
+    lower = [t.lower() for t in texts]
+    n = len(texts)
+    mentions: list[Mention] = []
+    covered = bytearray(n)  # token i is inside a mention already
+
+    def mention(i: int, j: int, label: str, source: str) -> Mention:
+        text = "".join(texts[k] + spaces[k] for k in range(i, j - 1)) + texts[j - 1]
+        return Mention(text, label, starts[i], starts[i] + len(text), tuple(lower[max(0, i - CONTEXT_BEFORE):i]),
+                       tuple(texts[j:j + CONTEXT_AFTER]), source)
+
+    for ent in doc.ents:
+        if ent.label_ in ENTITY_LABELS and ent.start_char >= ner_from:
+            mentions.append(mention(ent.start, ent.end, ent.label_, "ner"))
+            covered[ent.start:ent.end] = b"\x01" * (ent.end - ent.start)
+    i = 0
+    while i < n:
+        word = texts[i]
+        if covered[i] or not word[:1].isupper():
+            i += 1
+            continue
+        longest = surfaces.longest.get(word[:2])
+        if longest:
+            j = _alias_end(texts, spaces, covered, i, longest, surfaces.surfaces)
+            if j:
+                mentions.append(mention(i, j, "", "alias"))
+                covered[i:j] = b"\x01" * (j - i)
+                i = j
+                continue
+        after_cue = (i >= 1 and lower[i - 1] in locative) or (i >= 2 and lower[i - 1] == "the" and lower[i - 2] in locative)
+        if after_cue and word.isalpha() and word not in not_places:
+            j = i + 1
+            while j < n and j - i < 3 and not covered[j] and texts[j].isalpha() and texts[j][:1].isupper():
+                j += 1
+            mentions.append(mention(i, j, "", "cue"))
+            covered[i:j] = b"\x01" * (j - i)
+            i = j
+            continue
+        i += 1
+    mentions.sort(key=lambda m: m.start)
+    return mentions
+
+
+def _alias_end(texts: list[str], spaces: list[str], covered: bytearray, i: int, longest: int,
+               surfaces: Collection[str]) -> int:
+    """End token of the longest alias-table surface starting at token i (at most `longest` characters), 0 if none."""
+    best = 0
+    text = ""
+    for j in range(i, len(texts)):
+        if covered[j]:
+            break
+        text += texts[j]
+        if len(text) > longest:
+            break
+        if text in surfaces:
+            best = j + 1
+        text += spaces[j]
+    return best

@@ -1,0 +1,40 @@
+"""Text normalisers shared by the enrichment modules: lookup keys and whitespace."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-"})
+_POSSESSIVE = re.compile(r"['’‘]s?$")
+_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+
+
+def squash(text: str) -> str:
+    """Runs of whitespace (including no-break spaces) as one space, trimmed."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """A lookup key: accents stripped, case-folded, quotes and dashes unified, whitespace squashed."""
+    if text.isascii():  # fast path: most names, and the gazetteer indexes ~300k of them at start-up
+        return squash(text.replace("`", "'")).lower()
+    decomposed = unicodedata.normalize("NFKD", text.translate(_QUOTES))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return squash(bare).casefold()
+
+
+def strip_possessive(text: str) -> str:
+    """`Kyiv’s` -> `Kyiv`; `Russians'` -> `Russians`."""
+    return _POSSESSIVE.sub("", text).rstrip()
+
+
+def strip_article(text: str) -> str:
+    """`the Black Sea` -> `Black Sea` (names are looked up without their article)."""
+    return _LEADING_THE.sub("", text)
+
+
+def entity_key(text: str) -> str:
+    """The alias-table key of a surface form: no article, no possessive, no final full stop ("U.S." = "U.S"), folded."""
+    return fold(strip_article(strip_possessive(squash(text)))).rstrip(".")

