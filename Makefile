@@ -17,7 +17,8 @@ demo: install system-deps  ## install, start the local stack, pull the seeds thr
 	@echo
 	@echo "The stack is still running: '$(NEWSFLOW) stack status', stop it with '$(NEWSFLOW) stack down'."
 
-test: install system-deps  ## unit and integration tests; the integration tests start and stop their own stack
+test: install  ## unit and integration tests; the integration tests start and stop their own stack (and Airflow)
+	NEWSFLOW_WITH_BROWSER=1 scripts/system-deps.sh
 	$(BIN)/pytest tests -q
 
 unit: install

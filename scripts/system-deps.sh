@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs what pip cannot: kcat (a real downstream Kafka client, for tests), and checks Java 17 and Maven.
+# Installs what pip cannot: kcat (a real downstream Kafka client, for tests), docker-compose (validates
+# docker-compose.yml without an engine), chromium with NEWSFLOW_WITH_BROWSER=1 (the Airflow UI test);
+# checks Java 17 and Maven.
 set -euo pipefail
 
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ "${NEWSFLOW_WITH_BROWSER:-0}" = "1" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi

@@ -1,0 +1,95 @@
+"""
+### news_quality — is the stream healthy?
+
+Four independent checks; each fails its task with a message that says what is wrong:
+- **ledger**: every raw article older than `NEWSFLOW_QUALITY_LEDGER_GRACE_S` is indexed (unique or
+  duplicate) or in the DLQ, and nothing is indexed without a raw message;
+- **dlq_growth**: at most `NEWSFLOW_QUALITY_MAX_DLQ_GROWTH` DLQ records per `NEWSFLOW_QUALITY_WINDOW_S`;
+- **consumer_lag**: each stage's lag at most `NEWSFLOW_QUALITY_MAX_LAG`;
+- **freshness**: the newest indexed article younger than `NEWSFLOW_QUALITY_MAX_STALENESS_S`.
+A breach is not retried (the data will not change in a minute); an unreachable Kafka/Elasticsearch is.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import dag, task
+
+DEFAULT_ARGS = {
+    "owner": "newsflow",
+    "retries": int(os.environ.get("NEWSFLOW_DAG_RETRIES") or 3),
+    "retry_delay": timedelta(seconds=float(os.environ.get("NEWSFLOW_DAG_RETRY_DELAY_S") or 60)),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+def _verdict(check) -> dict:
+    """Fail the task without retries on a breach; return the details otherwise."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    if not check.ok:
+        raise AirflowFailException(f"{check.name}: {check.message}")
+    print(f"{check.name}: {check.message}")
+    return check.details
+
+
+@dag(
+    dag_id="news_quality",
+    schedule="@hourly",
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    is_paused_upon_creation=False,
+    default_args=DEFAULT_ARGS,
+    tags=["newsflow", "ops"],
+    doc_md=__doc__,
+)
+def news_quality():
+    @task(multiple_outputs=False)
+    def ledger() -> dict:
+        """raw = indexed unique + indexed duplicates + DLQ, allowing for articles still in flight."""
+        from pipeline.config import Settings
+        from pipeline.quality import QualityConfig, check_ledger
+        from pipeline.sinks.elasticsearch import client
+
+        settings = Settings()
+        return _verdict(check_ledger(settings, client(settings), QualityConfig.from_settings(settings)))
+
+    @task(multiple_outputs=False)
+    def dlq_growth() -> dict:
+        """DLQ records added in the last window."""
+        from pipeline.config import Settings
+        from pipeline.quality import QualityConfig, check_dlq_growth
+
+        settings = Settings()
+        return _verdict(check_dlq_growth(settings, QualityConfig.from_settings(settings)))
+
+    @task(multiple_outputs=False)
+    def consumer_lag() -> dict:
+        """Lag of every stage's consumer group."""
+        from pipeline.config import Settings
+        from pipeline.quality import QualityConfig, check_consumer_lag
+
+        settings = Settings()
+        return _verdict(check_consumer_lag(settings, QualityConfig.from_settings(settings)))
+
+    @task(multiple_outputs=False)
+    def freshness() -> dict:
+        """Age of the newest indexed article."""
+        from pipeline.config import Settings
+        from pipeline.quality import QualityConfig, check_freshness
+        from pipeline.sinks.elasticsearch import client
+
+        settings = Settings()
+        return _verdict(check_freshness(settings, client(settings), QualityConfig.from_settings(settings)))
+
+    ledger()
+    dlq_growth()
+    consumer_lag()
+    freshness()
+
+
+news_quality()

@@ -1,0 +1,67 @@
+"""
+### news_replay — rebuild the index from a topic window, then swap the alias
+
+Trigger it with parameters:
+- `source`: `enriched` re-indexes the finished records (`news.enriched.v1` + `news.duplicates.v1`);
+  `raw` runs `news.raw.v1` through detect, translate, dedup and enrich again (in the task) first;
+- `since` / `until`: the window, ISO 8601 with a time zone, by broker timestamp (empty: from the
+  beginning of the topic's retention / up to now);
+- `swap_alias`: point the alias at the new index when done (off: build it and leave it for inspection).
+
+The new index is the next version (`<alias>-v<N+1>`) with the current template. When the window runs
+to now, the new index becomes the write index first, so nothing the index workers write meanwhile is
+lost; the old index leaves the alias in one atomic request and is kept for rollback. A retry after a
+failure builds the next version again (the half-built one is left out of the alias by the swap).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Param, dag, task
+
+DEFAULT_ARGS = {
+    "owner": "newsflow",
+    "retries": int(os.environ.get("NEWSFLOW_DAG_RETRIES") or 3),
+    "retry_delay": timedelta(seconds=float(os.environ.get("NEWSFLOW_DAG_RETRY_DELAY_S") or 60)),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+@dag(
+    dag_id="news_replay",
+    schedule=None,
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    is_paused_upon_creation=False,
+    default_args=DEFAULT_ARGS,
+    tags=["newsflow", "ops"],
+    doc_md=__doc__,
+    params={
+        "source": Param("enriched", enum=["enriched", "raw"], description="topic window to replay"),
+        "since": Param(None, type=["null", "string"], description="window start, ISO 8601 with zone"),
+        "until": Param(None, type=["null", "string"], description="window end, ISO 8601 with zone"),
+        "swap_alias": Param(True, type="boolean", description="move the alias to the new index"),
+    },
+)
+def news_replay():
+    @task(multiple_outputs=False)
+    def replay_window(params: dict | None = None) -> dict:
+        """Replay the window into the next index version and swap the alias."""
+        from pipeline.config import Settings
+        from pipeline.replay import replay
+        from pipeline.sinks.elasticsearch import client
+
+        settings = Settings()
+        return replay(
+            settings, client(settings), source=params["source"], since=params["since"] or None,
+            until=params["until"] or None, swap=bool(params["swap_alias"]),
+        ).to_dict()
+
+    replay_window()
+
+
+news_replay()

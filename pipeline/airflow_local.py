@@ -1,0 +1,541 @@
+"""Airflow 3 on this machine without Docker: the project's dags/ with SQLite metadata, on loopback.
+
+The four components (api-server, scheduler, dag-processor, triggerer) run as separate processes,
+each in its own process group (setsid) with its PID recorded in `<home>/local-airflow.json`;
+`down()` stops each group (SIGTERM, a second SIGTERM after ~10 s, SIGKILL at the deadline) and
+checks that no process of this Airflow home is left. `airflow standalone` is not used: killing it
+orphans its children. The NEWSFLOW_* settings are passed to the components, and so to every task.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pipeline.config import PROJECT_ROOT, Settings
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+STATE = "local-airflow.json"
+PASSWORDS = "passwords.json"
+DAGS_FOLDER = PROJECT_ROOT / "dags"
+# /api/v2/monitor/health names the components this way.
+HEALTH_KEYS = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
+
+
+class AirflowLocalError(RuntimeError):
+    """The local Airflow could not start or stop; the message says why (with the log tail)."""
+
+
+@dataclass(frozen=True)
+class LocalAirflow:
+    """Where the local Airflow answers and how to log in."""
+
+    url: str
+    username: str
+    password: str
+    home: str
+    pids: dict[str, int]
+    logs: str
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    """One component in `status()`."""
+
+    name: str
+    pid: int | None
+    running: bool
+    healthy: bool | None
+    log: str
+
+
+@dataclass(frozen=True)
+class AirflowStatus:
+    """What `newsflow stack status` shows for Airflow."""
+
+    url: str | None
+    username: str | None
+    password: str | None
+    home: str
+    running: bool
+    healthy: bool
+    components: list[ComponentStatus]
+    detail: str
+
+    def to_dict(self) -> dict:
+        """For `--json`."""
+        return asdict(self)
+
+
+# -- start -----------------------------------------------------------------------------------------
+
+
+def up(settings: Settings, home: Path | None = None, port: int | None = None, say=print) -> LocalAirflow:
+    """Start the local Airflow (a no-op when it already runs healthy) and wait until every component is healthy."""
+    home = Path(home or settings.airflow_home or Path(settings.stack_dir) / "airflow").resolve()
+    port = int(port or settings.airflow_port)
+    current = _load(home)
+    if current and all(_alive(p) for p in current["pids"].values()):
+        if _health_ok(_health(current["url"]))[0]:
+            say(f"airflow: already running at {current['url']} (home {home})")
+            return _info(current)
+        say("airflow: running but not healthy; restarting it")
+    if current:
+        down(home)
+    if _port_taken(port):
+        raise AirflowLocalError(f"port {port} on 127.0.0.1 is taken: choose another with NEWSFLOW_AIRFLOW_PORT")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "logs").mkdir(exist_ok=True)
+    username = settings.airflow_username
+    password = settings.airflow_password.get_secret_value()
+    env = environment(settings, home, port)
+    _write_private(home / PASSWORDS, json.dumps({username: password}))
+    _migrate(home, env, say)
+    url = f"http://127.0.0.1:{port}"
+    state = {"url": url, "port": port, "username": username, "home": str(home), "pids": {}, "logs": {}}
+    try:
+        for name in COMPONENTS:
+            log_path = home / "logs" / f"{name}.log"
+            with log_path.open("ab") as log:
+                process = subprocess.Popen(
+                    [_airflow(), name], env=env, cwd=home, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True,  # setsid: its own process group
+                )
+            state["pids"][name] = process.pid
+            state["logs"][name] = str(log_path)
+            _save(home, state)
+        _wait_healthy(state, settings.airflow_start_timeout_s, say)
+    except BaseException:
+        down(home)
+        raise
+    say(f"airflow: healthy at {url} — log in as {username} / {password}")
+    return _info(state)
+
+
+def environment(settings: Settings, home: Path, port: int) -> dict[str, str]:
+    """The components' environment: this one without any AIRFLOW*/NEWSFLOW_* leftovers, plus ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSFLOW_", "_AIRFLOW"))}
+    env.update(newsflow_environment(settings))
+    secret_file = home / "secrets.json"
+    if not secret_file.exists():
+        _write_private(secret_file, json.dumps({"jwt": secrets.token_urlsafe(48), "api": secrets.token_urlsafe(32)}))
+    keys = json.loads(secret_file.read_text())
+    log_port, trigger_log_port = _free_ports(2)
+    parallelism = str(settings.airflow_parallelism)
+    env.update({
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",  # Airflow spawns `airflow` by name
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": parallelism,
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": parallelism,
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{settings.airflow_username}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / PASSWORDS),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__SECRET_KEY": keys["api"],
+        "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
+        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        # The log servers bind every interface and default to fixed ports another Airflow may hold.
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(log_port),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(trigger_log_port),
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+    })
+    return env
+
+
+def newsflow_environment(settings: Settings) -> dict[str, str]:
+    """NEWSFLOW_* variables that give a process these settings."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"NEWSFLOW_{name.upper()}"] = _text(value)
+    return env
+
+
+def _text(value) -> str:
+    if hasattr(value, "get_secret_value"):
+        return value.get_secret_value()
+    return str(value)
+
+
+def _airflow() -> str:
+    candidate = Path(sys.executable).parent / "airflow"
+    return str(candidate) if candidate.exists() else "airflow"
+
+
+def _migrate(home: Path, env: dict[str, str], say) -> None:
+    """`airflow db migrate` the first time (and after an Airflow upgrade)."""
+    from importlib.metadata import version
+
+    marker = home / ".migrated"
+    wanted = version("apache-airflow-core")
+    if marker.exists() and marker.read_text().strip() == wanted and (home / "airflow.db").exists():
+        return
+    say("airflow: migrating the metadata database (first start)")
+    done = subprocess.run([_airflow(), "db", "migrate"], env=env, cwd=home, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise AirflowLocalError(f"`airflow db migrate` failed ({done.returncode}):\n{(done.stdout + done.stderr)[-4000:]}")
+    marker.write_text(wanted)
+
+
+def _wait_healthy(state: dict, timeout_s: float, say) -> None:
+    deadline = time.monotonic() + timeout_s
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        dead = [n for n, pid in state["pids"].items() if not _alive(pid)]
+        if dead:
+            raise AirflowLocalError(f"airflow {', '.join(dead)} exited during start:\n" + _tails(state, dead))
+        ok, last = _health_ok(_health(state["url"]))
+        if ok:
+            return
+        time.sleep(0.5)  # polling interval of a deadline wait
+    raise AirflowLocalError(f"airflow not healthy after {timeout_s:.0f}s ({last}):\n" + _tails(state, list(state["pids"])))
+
+
+def _health(url: str) -> dict | None:
+    import httpx
+
+    try:
+        response = httpx.get(f"{url}/api/v2/monitor/health", timeout=3)
+        return response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+def _health_ok(health: dict | None) -> tuple[bool, str]:
+    if health is None:
+        return False, "api-server not answering"
+    bad = [k for k in ("metadatabase", *HEALTH_KEYS.values()) if (health.get(k) or {}).get("status") != "healthy"]
+    return (not bad, "healthy" if not bad else f"not healthy yet: {', '.join(bad)}")
+
+
+# -- stop ------------------------------------------------------------------------------------------
+
+
+def down(home: Path, grace_s: float = 10.0, deadline_s: float = 20.0, say=lambda _: None) -> list[str]:
+    """Stop every component's process group and verify nothing of this Airflow home is left.
+
+    The scheduler, triggerer and dag-processor go first (their running tasks still need the
+    api-server to report their state), then the api-server. Each gets SIGTERM; after `grace_s` a
+    second SIGTERM (the scheduler waits for running tasks until signalled again) to the whole group;
+    at `deadline_s` SIGKILL to the group.
+    """
+    home = Path(home).resolve()
+    state = _load(home)
+    if not state:
+        leftovers = processes_of(home)
+        if leftovers:
+            _kill(leftovers)
+        return []
+    groups = dict(state["pids"])
+    _stop_groups({n: p for n, p in groups.items() if n != "api-server"}, grace_s, deadline_s, say)
+    _stop_groups({n: p for n, p in groups.items() if n == "api-server"}, grace_s, deadline_s, say)
+    for pid in groups.values():
+        _reap(pid)
+    left = _wait_gone(groups.values(), home, 10.0)
+    if left:
+        _kill(left)
+        left = _wait_gone(groups.values(), home, 5.0)
+    if left:
+        raise AirflowLocalError(f"processes of the local Airflow survived SIGKILL: {left}")
+    (home / STATE).unlink(missing_ok=True)
+    return [f"{name} (pid {pid})" for name, pid in groups.items()]
+
+
+def _stop_groups(groups: dict[str, int], grace_s: float, deadline_s: float, say) -> None:
+    """SIGTERM the leaders; SIGTERM leader and group again after the grace period; SIGKILL the groups at the deadline."""
+    start = time.monotonic()
+    for pgid in groups.values():
+        _signal(pgid, signal.SIGTERM)
+    escalated = False
+    while left := {name: _members(pgid) for name, pgid in groups.items() if _members(pgid)}:
+        elapsed = time.monotonic() - start
+        if elapsed > deadline_s:
+            say(f"airflow: SIGKILL after {deadline_s:.0f}s: {_describe(left)}")
+            for pgid in groups.values():
+                _signal_group(pgid, signal.SIGKILL)
+            return
+        if elapsed > grace_s and not escalated:
+            say(f"airflow: still running after {grace_s:.0f}s, SIGTERM again: {_describe(left)}")
+            for pgid in groups.values():
+                _signal(pgid, signal.SIGTERM)
+                _signal_group(pgid, signal.SIGTERM)
+            escalated = True
+        time.sleep(0.2)  # polling interval of a deadline wait
+
+
+def _describe(groups: dict[str, list[int]]) -> str:
+    def command(pid: int) -> str:
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()[:80]
+        except OSError:
+            return "?"
+
+    return "; ".join(f"{name}: " + ", ".join(f"{p} ({command(p)})" for p in pids) for name, pids in groups.items())
+
+
+def _wait_gone(groups, home: Path, timeout_s: float) -> list[int]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = sorted({m for g in groups for m in _members(g)} | set(processes_of(home)))
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def _members(pgid: int) -> list[int]:
+    from pipeline.stack import group_members
+
+    return group_members(pgid)
+
+
+def processes_of(home: Path) -> list[int]:
+    """Live processes (other than this one) whose AIRFLOW_HOME is `home`: catches any that left their group."""
+    marker = f"AIRFLOW_HOME={home}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0") and _alive(int(entry.name)):
+                found.append(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
+# -- status ----------------------------------------------------------------------------------------
+
+
+def status(home: Path) -> AirflowStatus:
+    """The UI address, the login, and each component's PID, liveness and health."""
+    home = Path(home).resolve()
+    state = _load(home)
+    if not state:
+        return AirflowStatus(None, None, None, str(home), False, False, [], "not started")
+    health = _health(state["url"])
+    ok, detail = _health_ok(health)
+    components = []
+    for name in COMPONENTS:
+        pid = state["pids"].get(name)
+        key = HEALTH_KEYS.get(name)
+        if name == "api-server":
+            healthy = health is not None
+        else:
+            healthy = None if health is None else (health.get(key) or {}).get("status") == "healthy"
+        components.append(ComponentStatus(name, pid, bool(pid and _alive(pid)), healthy, state["logs"].get(name, "")))
+    password = _password(home, state["username"])
+    running = all(c.running for c in components)
+    return AirflowStatus(state["url"], state["username"], password, str(home), running, running and ok, components, detail)
+
+
+# -- state -----------------------------------------------------------------------------------------
+
+
+def _load(home: Path) -> dict | None:
+    path = home / STATE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _save(home: Path, state: dict) -> None:
+    (home / STATE).write_text(json.dumps(state, indent=2))
+
+
+def _info(state: dict) -> LocalAirflow:
+    home = Path(state["home"])
+    return LocalAirflow(state["url"], state["username"], _password(home, state["username"]) or "", str(home),
+                        dict(state["pids"]), str(home / "logs"))
+
+
+def _password(home: Path, username: str) -> str | None:
+    try:
+        return json.loads((home / PASSWORDS).read_text()).get(username)
+    except (OSError, ValueError):
+        return None
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _tails(state: dict, names: list[str], lines: int = 25) -> str:
+    out = []
+    for name in names:
+        path = Path(state["logs"].get(name, "/dev/null"))
+        try:
+            tail = "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            tail = "(no log)"
+        out.append(f"--- {name} ({path}) ---\n{tail}")
+    return "\n".join(out)
+
+
+# -- API client ------------------------------------------------------------------------------------
+
+
+class AirflowClient:
+    """The few calls of Airflow's REST API (v2) that operators and tests need; token from POST /auth/token."""
+
+    def __init__(self, url: str, username: str, password: str, timeout_s: float = 30.0) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.username, self.password = username, password
+        self.http = httpx.Client(base_url=self.url, timeout=timeout_s)
+        self._token: str | None = None
+
+    @classmethod
+    def for_local(cls, info: LocalAirflow) -> AirflowClient:
+        """A client for what `up()` started."""
+        return cls(info.url, info.username, info.password)
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self.http.close()
+
+    def token(self) -> str:
+        """A JWT for the API (cached; renewed on 401)."""
+        if self._token is None:
+            response = self.http.post("/auth/token", json={"username": self.username, "password": self.password})
+            if response.status_code not in (200, 201):
+                raise AirflowLocalError(f"login as {self.username} refused: HTTP {response.status_code} {response.text[:200]}")
+            self._token = response.json()["access_token"]
+        return self._token
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        for attempt in (1, 2):
+            response = self.http.request(method, path, headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
+            if response.status_code == 401 and attempt == 1:
+                self._token = None
+                continue
+            if response.status_code >= 400:
+                raise AirflowLocalError(f"{method} {path}: HTTP {response.status_code} {response.text[:500]}")
+            return response.json() if response.content else {}
+        raise AssertionError("unreachable")
+
+    def dags(self) -> dict[str, dict]:
+        """Every DAG Airflow knows, by id."""
+        return {d["dag_id"]: d for d in self._call("GET", "/api/v2/dags", params={"limit": 100})["dags"]}
+
+    def import_errors(self) -> list[dict]:
+        """DAG files that failed to import."""
+        return self._call("GET", "/api/v2/importErrors")["import_errors"]
+
+    def wait_for_dags(self, dag_ids, timeout_s: float = 90.0) -> dict[str, dict]:
+        """Wait until the dag-processor has registered these DAGs; fails naming import errors."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            known = self.dags()
+            if set(dag_ids) <= set(known):
+                return known
+            if time.monotonic() > deadline:
+                errors = self.import_errors()
+                raise AirflowLocalError(f"DAGs {sorted(set(dag_ids) - set(known))} not registered after "
+                                        f"{timeout_s:.0f}s; import errors: {errors}")
+            time.sleep(1)  # polling interval of a deadline wait
+
+    def unpause(self, dag_id: str) -> None:
+        """Unpause a DAG (a run of a paused DAG stays queued silently)."""
+        self._call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+
+    def trigger(self, dag_id: str, conf: dict | None = None) -> str:
+        """Start a run now; returns its run id."""
+        return self._call("POST", f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}})["dag_run_id"]
+
+    def dag_run(self, dag_id: str, run_id: str) -> dict:
+        """One run."""
+        return self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        """The task instances of a run (mapped ones one per map index)."""
+        return self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})["task_instances"]
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout_s: float = 180.0) -> str:
+        """Wait until a run has finished; returns its state (`success` or `failed`)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            state = self.dag_run(dag_id, run_id)["state"]
+            if state in ("success", "failed"):
+                return state
+            if time.monotonic() > deadline:
+                tis = {t["task_id"] + (f"[{t['map_index']}]" if t.get("map_index", -1) >= 0 else ""): t["state"]
+                       for t in self.task_instances(dag_id, run_id)}
+                raise AirflowLocalError(f"{dag_id} run {run_id} still {state} after {timeout_s:.0f}s; tasks: {tis}")
+            time.sleep(1)  # polling interval of a deadline wait

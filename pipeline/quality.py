@@ -1,0 +1,211 @@
+"""Quality checks the news_quality DAG runs: the audit ledger, DLQ growth, consumer lag per stage, freshness.
+
+Each check returns a `Check`; `ok=False` carries a message that says what is wrong in operator terms.
+Thresholds come from the settings (`NEWSFLOW_QUALITY_*`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import orjson
+from elasticsearch import Elasticsearch, NotFoundError
+from kafka import TopicPartition
+
+from pipeline import kafka_io
+from pipeline.audit import compute_ledger
+from pipeline.config import Settings
+from pipeline.identity import valid_article_id
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Thresholds of the checks."""
+
+    ledger_grace_s: float = 900.0
+    window_s: float = 3600.0
+    max_dlq_growth: int = 10
+    max_lag: int = 1000
+    max_staleness_s: float = 21600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QualityConfig:
+        """Thresholds from `NEWSFLOW_QUALITY_*`."""
+        return cls(
+            ledger_grace_s=settings.quality_ledger_grace_s,
+            window_s=settings.quality_window_s,
+            max_dlq_growth=settings.quality_max_dlq_growth,
+            max_lag=settings.quality_max_lag,
+            max_staleness_s=settings.quality_max_staleness_s,
+        )
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check."""
+
+    name: str
+    ok: bool
+    message: str
+    details: dict = field(default_factory=dict)
+
+
+def check_ledger(settings: Settings, es: Elasticsearch, config: QualityConfig) -> Check:
+    """Every raw article older than the grace period is indexed (unique or duplicate) or in the DLQ."""
+    ledger = compute_ledger(settings, es)
+    details = {k: v for k, v in ledger.to_dict().items() if k not in ("by_language",)}
+    summary = f"raw {ledger.raw} = unique {ledger.unique} + duplicates {ledger.duplicates} + DLQ {ledger.dlq}"
+    if ledger.balanced:
+        return Check("ledger", True, f"ledger balances: {summary}", details)
+    overdue = _overdue(settings, set(ledger.missing), time.time() - config.ledger_grace_s)
+    problems = []
+    if overdue:
+        problems.append(
+            f"{len(overdue)} raw articles older than {config.ledger_grace_s:.0f}s are in no terminal state "
+            f"(not indexed, not in the DLQ; first: {', '.join(overdue[:5])})"
+        )
+    if ledger.unexpected:
+        problems.append(
+            f"{len(ledger.unexpected)} articles are indexed or dead-lettered without a raw message "
+            f"(first: {', '.join(ledger.unexpected[:5])})"
+        )
+    details["overdue"] = overdue[:100]
+    details["in_flight"] = len(ledger.missing) - len(overdue)
+    if not problems:
+        return Check("ledger", True, f"ledger balances once {details['in_flight']} articles in flight land: {summary}", details)
+    return Check("ledger", False, f"the ledger does not balance ({summary}): " + "; ".join(problems), details)
+
+
+def _overdue(settings: Settings, missing: set[str], cutoff_s: float) -> list[str]:
+    """Missing ids whose newest raw message is older than the cutoff (the rest may still be in flight)."""
+    if not missing:
+        return []
+    newest: dict[str, int] = {}
+    for record in kafka_io.read_topic(settings, settings.topic("raw")):
+        key = record.key.decode("utf-8", "replace") if record.key else None
+        identity = valid_article_id(key) or f"@{record.topic}:{record.partition}:{record.offset}"
+        if identity in missing:
+            newest[identity] = max(newest.get(identity, 0), record.timestamp)
+    return sorted(i for i, ts in newest.items() if ts < cutoff_s * 1000)
+
+
+def check_dlq_growth(settings: Settings, config: QualityConfig) -> Check:
+    """No more DLQ records in the last window than allowed; the message names the stages and error classes."""
+    since_ms = int((time.time() - config.window_s) * 1000)
+    reasons: Counter[str] = Counter()
+    for record in _records_since(settings, settings.topic("dlq"), since_ms):
+        try:
+            body = orjson.loads(record.value)
+            reasons[f"{body['stage']}: {body['error']['class']}"] += 1
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            reasons["(unreadable DLQ record)"] += 1
+    grown = sum(reasons.values())
+    details = {"window_s": config.window_s, "dlq_new": grown, "by_reason": dict(reasons.most_common())}
+    window = f"{config.window_s / 60:.0f} min"
+    if grown > config.max_dlq_growth:
+        top = ", ".join(f"{reason} ×{n}" for reason, n in reasons.most_common(5))
+        return Check("dlq_growth", False,
+                     f"the DLQ grew by {grown} records in the last {window} (limit {config.max_dlq_growth}): {top}", details)
+    return Check("dlq_growth", True, f"the DLQ grew by {grown} records in the last {window}", details)
+
+
+def _records_since(settings: Settings, topic: str, since_ms: int):
+    """Records appended to a topic since a time, found through the broker's time index."""
+    c = kafka_io.consumer(settings, None, consumer_timeout_ms=2000)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
+        if not tps:
+            return
+        end = c.end_offsets(tps)
+        starts = c.offsets_for_times({tp: since_ms for tp in tps})
+        todo = {tp for tp in tps if starts.get(tp) is not None and starts[tp].offset < end[tp]}
+        if not todo:
+            return
+        c.assign(list(todo))
+        for tp in todo:
+            c.seek(tp, starts[tp].offset)
+        deadline = time.monotonic() + 120
+        while todo and time.monotonic() < deadline:
+            batch = c.poll(timeout_ms=1000)
+            for tp, records in batch.items():
+                yield from (r for r in records if r.offset < end[tp])
+            todo = {tp for tp in todo if c.position(tp) < end[tp]}
+    finally:
+        c.close()
+
+
+def check_consumer_lag(settings: Settings, config: QualityConfig) -> Check:
+    """Each stage's consumer group is within the allowed lag on its input topics."""
+    from pipeline.operations import STAGE_TOPICS
+
+    lags = {
+        stage: kafka_io.group_lag(settings, settings.group(stage), [settings.topic(k) for k in sources])
+        for stage, (sources, _) in STAGE_TOPICS.items()
+    }
+    behind = {stage: lag for stage, lag in lags.items() if lag > config.max_lag}
+    if behind:
+        listed = ", ".join(f"{stage} {lag}" for stage, lag in behind.items())
+        return Check("consumer_lag", False,
+                     f"stages are behind by more than {config.max_lag} messages: {listed} "
+                     f"(is `newsflow worker <stage>` running? scale it up)", {"lag": lags})
+    return Check("consumer_lag", True, "lag per stage: " + ", ".join(f"{s} {n}" for s, n in lags.items()), {"lag": lags})
+
+
+def check_freshness(settings: Settings, es: Elasticsearch, config: QualityConfig) -> Check:
+    """Nothing has waited longer than the allowed staleness since the newest indexed article.
+
+    The age of the newest indexed article alone would raise false alarms on a quiet night; this
+    fails when raw articles arrived after it and have waited longer than the limit, i.e. the stream is stuck.
+    """
+    try:
+        aggs = es.search(index=settings.index_alias, size=0, aggs={"newest": {"max": {"field": "indexed_at"}}})
+        newest_ms = aggs["aggregations"]["newest"]["value"]
+    except NotFoundError:
+        newest_ms = None
+    now = time.time()
+    waiting_ms = _first_timestamp_since(settings, settings.topic("raw"), int(newest_ms or 0))
+    details = {
+        "newest_indexed_age_s": None if newest_ms is None else round(now - newest_ms / 1000, 1),
+        "oldest_waiting_raw_age_s": None if waiting_ms is None else round(now - waiting_ms / 1000, 1),
+        "limit_s": config.max_staleness_s,
+    }
+    newest = "nothing is indexed" if newest_ms is None else f"the newest indexed article is {_duration(now - newest_ms / 1000)} old"
+    if waiting_ms is not None and now - waiting_ms / 1000 > config.max_staleness_s:
+        return Check("freshness", False, f"{newest} and raw articles have waited {_duration(now - waiting_ms / 1000)} "
+                     f"(limit {_duration(config.max_staleness_s)}) behind {settings.index_alias}: "
+                     f"are the stage workers and the index stage running?", details)
+    waiting = "" if waiting_ms is None else f"; raw articles waiting for {_duration(now - waiting_ms / 1000)}"
+    return Check("freshness", True, newest + waiting, details)
+
+
+def _first_timestamp_since(settings: Settings, topic: str, since_ms: int) -> int | None:
+    """Timestamp of the oldest message of a topic at or after `since_ms`, or None when there is none."""
+    c = kafka_io.consumer(settings, None)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
+        found = {tp: at.offset for tp, at in c.offsets_for_times({tp: since_ms for tp in tps}).items() if at is not None}
+        if not found:
+            return None
+        c.assign(list(found))
+        for tp, offset in found.items():
+            c.seek(tp, offset)
+        oldest: dict = {}
+        deadline = time.monotonic() + 30
+        while len(oldest) < len(found) and time.monotonic() < deadline:
+            for tp, records in c.poll(timeout_ms=1000, max_records=len(found) * 10).items():
+                if records and tp not in oldest:
+                    oldest[tp] = records[0].timestamp
+                    c.pause(tp)
+        return min(oldest.values()) if oldest else None
+    finally:
+        c.close()
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

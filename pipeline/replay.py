@@ -1,0 +1,275 @@
+"""Batch operations the DAGs schedule: re-sending untranslated articles, replaying a topic window into a new index."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+import structlog
+from elasticsearch import Elasticsearch, NotFoundError
+from kafka import TopicPartition
+
+from pipeline import kafka_io
+from pipeline.config import Settings
+from pipeline.contracts import ContractError, Contracts
+from pipeline.kafka_io import Outgoing
+from pipeline.records import Article
+from pipeline.sinks.elasticsearch import ElasticsearchSink, IndexAdmin
+
+log = structlog.get_logger("newsflow.replay")
+
+# What a detect output carries: the article as pulled, its language and its pipeline trail. Fields
+# that later stages fill in (translation, dedup, enrichment) are left for them to fill in again.
+DETECTED_FIELDS = (
+    "article_id", "url", "source", "title", "text", "published_at", "ingested_at", "origin", "language", "pipeline",
+)
+LATER_STAGES = ("translate", "dedup", "enrich", "index")
+
+
+# -- re-translation --------------------------------------------------------------------------------
+
+
+def pending_translations(settings: Settings, es: Elasticsearch, limit: int) -> Iterator[dict]:
+    """Documents behind the alias whose translation is pending, oldest ingested first, at most `limit`."""
+    try:
+        hits = es.search(
+            index=settings.index_alias, size=min(limit, 10_000), query={"term": {"translation.status": "pending"}},
+            sort=[{"ingested_at": {"order": "asc", "unmapped_type": "date"}}],
+        )["hits"]["hits"]
+    except NotFoundError:
+        return
+    for hit in hits:
+        yield {**hit["_source"], "article_id": hit["_id"]}
+
+
+def to_detected(document: dict) -> dict | None:
+    """The news.detected.v1 message for an indexed document; None when the index has no text for it (duplicates)."""
+    if not (document.get("text") or "").strip() or not document.get("language"):
+        return None
+    message = {k: document[k] for k in DETECTED_FIELDS if k in document}
+    message["language"] = {k: v for k, v in message["language"].items() if v is not None}
+    for key in ("url", "title", "published_at"):
+        message.setdefault(key, None)
+    trail = dict(message.get("pipeline") or {})
+    stages = {s: ts for s, ts in (trail.get("stages") or {}).items() if s not in LATER_STAGES}
+    message["pipeline"] = {**trail, "stages": stages, "placeholders": [
+        p for p in trail.get("placeholders", []) if p not in LATER_STAGES
+    ]}
+    return Article.model_validate(message).to_wire()
+
+
+@dataclass
+class RetranslateReport:
+    """What one re-translation run did."""
+
+    pending: int = 0
+    resent: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def to_dict(self) -> dict:
+        """For XCom and logs."""
+        return {"pending": self.pending, "resent": self.resent, "skipped": dict(self.skipped)}
+
+
+def retranslate(settings: Settings, es: Elasticsearch, limit: int) -> RetranslateReport:
+    """Send pending-translation articles back to the translate stage's input topic (news.detected.v1), confirmed."""
+    contracts = Contracts()
+    report = RetranslateReport()
+    outgoing = []
+    for document in pending_translations(settings, es, limit):
+        report.pending += 1
+        message = to_detected(document)
+        if message is None:
+            report.skipped["no text in the index (a duplicate: its cluster's leader carries the text)"] += 1
+            continue
+        try:
+            contracts.validate("detected", message)
+        except ContractError as exc:
+            report.skipped[f"does not match news.detected.v1: {exc}"] += 1
+            log.warning("pending article not re-sent", article_id=document["article_id"], error=str(exc))
+            continue
+        outgoing.append(Outgoing(settings.topic("detected"), message["article_id"], message))
+    if outgoing:
+        producer = kafka_io.producer(settings)
+        try:
+            for start in range(0, len(outgoing), 500):
+                report.resent += kafka_io.send_confirmed(producer, outgoing[start : start + 500])
+        finally:
+            producer.close()
+    log.info("re-translation", **report.to_dict())
+    return report
+
+
+# -- replay into a new index version ---------------------------------------------------------------
+
+REPLAY_SOURCES = {
+    "enriched": ("enriched", "duplicates"),  # the index stage's inputs: finished records
+    "raw": ("raw",),  # through the processing stages again, in this process
+}
+
+
+def _ms(value: str | datetime | None) -> int | None:
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone; give one (e.g. 2024-05-01T00:00:00Z)")
+    return int(moment.timestamp() * 1000)
+
+
+def read_window(settings: Settings, topic: str, since_ms: int | None, until_ms: int | None) -> Iterator:
+    """Records of a topic with a broker timestamp in [since, until) (the topic's current end when until is None)."""
+    c = kafka_io.consumer(settings, None)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
+        if not tps:
+            return
+        end = c.end_offsets(tps)
+        if until_ms is not None:
+            at = c.offsets_for_times({tp: until_ms for tp in tps})
+            end = {tp: (at[tp].offset if at.get(tp) else end[tp]) for tp in tps}
+        start = c.beginning_offsets(tps)
+        if since_ms is not None:
+            at = c.offsets_for_times({tp: since_ms for tp in tps})
+            start = {tp: (at[tp].offset if at.get(tp) else end[tp]) for tp in tps}
+        todo = [tp for tp in tps if start[tp] < end[tp]]
+        if not todo:
+            return
+        c.assign(todo)
+        for tp in todo:
+            c.seek(tp, start[tp])
+        remaining = set(todo)
+        deadline = time.monotonic() + 3600
+        while remaining and time.monotonic() < deadline:
+            for tp, records in c.poll(timeout_ms=1000, max_records=settings.batch_size).items():
+                yield from (r for r in records if r.offset < end[tp])
+            remaining = {tp for tp in remaining if c.position(tp) < end[tp]}
+        if remaining:
+            raise TimeoutError(f"could not read {topic} to its end within an hour")
+    finally:
+        c.close()
+
+
+@dataclass
+class ReplayReport:
+    """What one replay did."""
+
+    source: str
+    index: str
+    previous: list[str]
+    read: int = 0
+    indexed: int = 0
+    refused: Counter = field(default_factory=Counter)
+    swapped: bool = False
+
+    def to_dict(self) -> dict:
+        """For XCom and logs."""
+        return {"source": self.source, "index": self.index, "previous": self.previous, "read": self.read,
+                "indexed": self.indexed, "refused": dict(self.refused), "swapped": self.swapped}
+
+
+def replay(
+    settings: Settings, es: Elasticsearch, *, source: str = "enriched",
+    since: str | datetime | None = None, until: str | datetime | None = None, swap: bool = True,
+) -> ReplayReport:
+    """Replay a topic window into the next index version, then point the alias at it.
+
+    source `enriched` re-indexes the finished records (news.enriched.v1 + news.duplicates.v1);
+    `raw` runs the window through the processing stages again first. When the window runs up to
+    now and `swap` is set, the new index becomes the alias's write index before the replay starts
+    (the old one stays readable), so what the index workers write meanwhile lands in it too; the
+    swap then drops the old index from the alias in one atomic request (it is kept for rollback).
+    A window that ends in the past gives an index of that window plus what is written after the swap.
+    """
+    if source not in REPLAY_SOURCES:
+        raise ValueError(f"source must be one of {', '.join(REPLAY_SOURCES)}, not {source!r}")
+    since_ms, until_ms = _ms(since), _ms(until)
+    admin = IndexAdmin(es, settings)
+    admin.ensure()
+    previous = list(admin.state().indices)
+    new = admin.next_index()
+    es.indices.create(index=new)  # the template gives it the current mapping
+    if swap and until_ms is None:
+        es.indices.update_aliases(actions=[
+            *({"add": {"index": o, "alias": settings.index_alias, "is_write_index": False}} for o in previous),
+            {"add": {"index": new, "alias": settings.index_alias, "is_write_index": True}},
+        ])
+    report = ReplayReport(source, new, previous)
+    sink = ElasticsearchSink(es, settings, target=new)
+    contracts = Contracts()
+    for batch in _batches(_articles(settings, contracts, source, since_ms, until_ms, report), settings.batch_size):
+        for article, error in zip(batch, sink.write(batch), strict=True):
+            if error is None:
+                report.indexed += 1
+            else:
+                report.refused[error.split(":", 1)[0]] += 1
+                log.warning("replayed article refused by the mapping", article_id=article.article_id, error=error)
+    es.indices.refresh(index=new)
+    if swap:
+        admin.swap_alias(new)
+        report.swapped = True
+    log.info("replay", **report.to_dict())
+    return report
+
+
+def _articles(settings, contracts, source, since_ms, until_ms, report) -> Iterator[Article]:
+    topics = REPLAY_SOURCES[source]
+    if source == "raw":
+        yield from _through_stages(settings, contracts, since_ms, until_ms, report)
+        return
+    for key in topics:
+        for record in read_window(settings, settings.topic(key), since_ms, until_ms):
+            report.read += 1
+            try:
+                yield Article.model_validate(contracts.validate(key, orjson.loads(record.value)))
+            except (ContractError, ValueError) as exc:
+                report.refused[f"bad record in {key}"] += 1
+                log.warning("replay skipped a record", topic=key, offset=record.offset, error=str(exc)[:300])
+
+
+def _through_stages(settings, contracts, since_ms, until_ms, report) -> Iterator[Article]:
+    """Raw records through detect → translate → dedup → enrich, stages built once, batch by batch."""
+    from pipeline.assembly import PROCESSING_STAGES, build_stage
+    from pipeline.stages.base import Emit, Reject
+
+    stages = [build_stage(name, settings) for name in PROCESSING_STAGES]
+    consumed = {s for stage in stages for s in stage.sources}
+    records = read_window(settings, settings.topic("raw"), since_ms, until_ms)
+    for raw_batch in _batches(records, settings.batch_size):
+        queues: dict[str, list[Article]] = {"raw": []}
+        for record in raw_batch:
+            report.read += 1
+            try:
+                queues["raw"].append(Article.model_validate(contracts.validate("raw", orjson.loads(record.value))))
+            except (ContractError, ValueError):
+                report.refused["bad record in raw"] += 1
+        for stage in stages:
+            batch = [a for s in stage.sources for a in queues.pop(s, [])]
+            if not batch:
+                continue
+            for result in stage.process(batch):
+                if isinstance(result, Reject):
+                    report.refused[f"{stage.name}: {result.error_class}"] += 1
+                elif isinstance(result, Emit):
+                    contracts.validate(result.topic, result.article.to_wire())
+                    if result.topic in consumed:
+                        queues.setdefault(result.topic, []).append(result.article)
+                    else:
+                        yield result.article
+            if hasattr(stage, "state_updates"):
+                stage.state_updates()  # in-memory replay: the shared state topic is not written
+
+
+def _batches(items, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
