@@ -51,29 +51,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EsConnectionError:
         err.print(f"[red]cannot reach Elasticsearch at {settings.es_url}[/red] — is the stack up? (`newsflow stack up`)")
         return 1
+    except ValueError as exc:  # a stage refusing its configuration (no API key, unsupported language, ...)
+        err.print(f"[red]error:[/red] {exc}")
+        return 2
 
 
 # -- stack -------------------------------------------------------------------------------------
 
 
 def cmd_stack(args, settings: Settings) -> int:
+    from pipeline import airflow_local
     from pipeline.stack import SERVICES, LocalStack, StackError
 
     stack = LocalStack(settings)
     services = tuple(args.service) if args.service else SERVICES
+    airflow_home = Path(settings.airflow_home or Path(settings.stack_dir) / "airflow")
+    # Airflow is opt-in on `up`; `down` stops it whenever it runs (its tasks need Kafka and Elasticsearch).
+    with_airflow = args.with_airflow or (args.action != "up" and not args.service and airflow_local.status(airflow_home).url is not None)
     try:
         if args.action == "up":
             stack.up(services)
+            if with_airflow:
+                airflow_local.up(settings, airflow_home, say=lambda line: err.print(line))
         elif args.action == "down":
-            stopped = stack.down(services)
+            stopped = []
+            if with_airflow:
+                stopped += [f"airflow {p}" for p in airflow_local.down(airflow_home, say=lambda line: err.print(line))]
+            stopped += stack.down(services)
             console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
             return 0
-    except StackError as exc:
+    except (StackError, airflow_local.AirflowLocalError) as exc:
         err.print(f"[red]stack {args.action} failed:[/red] {exc}")
         return 1
     statuses = stack.status()
+    airflow = airflow_local.status(airflow_home) if with_airflow else None
     if args.json:
-        print(json.dumps([s.__dict__ for s in statuses], indent=2))
+        out = [s.__dict__ for s in statuses]
+        if airflow is not None:
+            out.append({"name": "airflow", **airflow.to_dict()})
+        print(json.dumps(out, indent=2))
     else:
         table = Table(title=f"newsflow local stack ({stack.dir})")
         for column in ("service", "version", "address", "pid", "health", "log"):
@@ -81,10 +97,18 @@ def cmd_stack(args, settings: Settings) -> int:
         for s in statuses:
             health = "[green]healthy[/green]" if s.healthy else f"[red]{s.detail}[/red]"
             table.add_row(s.name, s.version, s.address, str(s.pid or "-"), health, s.log)
+        if airflow is not None:
+            from importlib.metadata import version
+
+            for c in airflow.components:
+                health = "[green]healthy[/green]" if c.healthy else ("running" if c.running else "[red]not running[/red]")
+                address = f"{airflow.url} (login {airflow.username} / {airflow.password})" if c.name == "api-server" else ""
+                table.add_row(f"airflow {c.name}", version("apache-airflow"), address, str(c.pid or "-"), health, c.log)
         console.print(table)
     if args.action == "status" and not args.strict:
         return 0
-    return 0 if all(s.healthy for s in statuses if s.name in services) else 1
+    healthy = all(s.healthy for s in statuses if s.name in services)
+    return 0 if healthy and (airflow is None or airflow.healthy) else 1
 
 
 # -- init / ingest -----------------------------------------------------------------------------
@@ -94,7 +118,10 @@ def cmd_init(args, settings: Settings) -> int:
     from pipeline import kafka_io
     from pipeline.sinks.elasticsearch import IndexAdmin, client
 
+    from pipeline.sources import ensure_state_topic, state_topic
+
     topics = kafka_io.ensure_topics(settings)
+    topics[state_topic(settings)] = ensure_state_topic(settings)
     done = IndexAdmin(client(settings), settings).ensure()
     table = Table(title="newsflow init")
     table.add_column("what")
@@ -350,6 +377,50 @@ def cmd_reindex(args, settings: Settings) -> int:
 # -- plumbing ----------------------------------------------------------------------------------
 
 
+def cmd_retranslate(args, settings: Settings) -> int:
+    from pipeline.replay import retranslate
+    from pipeline.sinks.elasticsearch import client
+
+    report = retranslate(settings, client(settings), args.max or settings.retranslate_max_articles)
+    console.print(f"pending translations found: {report.pending}; sent back to {settings.topic('detected')}: "
+                  f"{report.resent}" + (f"; skipped: {dict(report.skipped)}" if report.skipped else ""))
+    console.print("the translate, dedup, enrich and index workers take them from there (`newsflow run` or the workers)")
+    return 0
+
+
+def cmd_replay(args, settings: Settings) -> int:
+    from pipeline.replay import replay
+    from pipeline.sinks.elasticsearch import client
+
+    report = replay(settings, client(settings), source=args.source, since=args.since, until=args.until,
+                    swap=not args.no_swap)
+    console.print_json(data=report.to_dict())
+    return 0
+
+
+def cmd_kibana(args, settings: Settings) -> int:
+    from pipeline.kibana import KibanaError, import_saved_objects
+
+    url = settings.kibana_url or "http://127.0.0.1:5601"
+    try:
+        result = import_saved_objects(
+            url, args.file, username=settings.kibana_username, password=settings.kibana_password,
+            api_key=settings.kibana_api_key, space=settings.kibana_space, index_alias=settings.index_alias,
+        )
+    except KibanaError as exc:
+        err.print(f"[red]kibana import failed:[/red] {exc}")
+        return 1
+    table = Table(title=f"imported into {url}: {result.success_count} saved objects")
+    for column in ("type", "id", "title"):
+        table.add_column(column)
+    for row in result.objects:
+        table.add_row(*row)
+    console.print(table)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+    return 0
+
+
 def _age(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -375,6 +446,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable status")
     p.add_argument("--strict", action="store_true", help="status exits 1 unless every service is healthy")
     p.add_argument("--service", action="append", choices=["kafka", "elasticsearch"], help="only this service (repeatable)")
+    p.add_argument("--with-airflow", action="store_true", help="also run Airflow 3 (api-server/UI, scheduler, dag-processor, triggerer) on dags/")
     p.set_defaults(handler=cmd_stack)
 
     p = sub.add_parser("init", help="create topics, index template, versioned index and alias (idempotent)")
@@ -421,6 +493,23 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reindex", help="build the next index version from the current one, then move the alias")
     p.set_defaults(handler=cmd_reindex)
+
+    p = sub.add_parser("retranslate", help="send articles indexed with translation.status=pending back through translate")
+    p.add_argument("--max", type=int, default=None, help="at most this many (default NEWSFLOW_RETRANSLATE_MAX_ARTICLES)")
+    p.set_defaults(handler=cmd_retranslate)
+
+    p = sub.add_parser("replay", help="rebuild the index from a topic window into the next index version, then swap the alias")
+    p.add_argument("--source", choices=["enriched", "raw"], default="enriched",
+                   help="enriched: re-index news.enriched.v1 + duplicates; raw: run news.raw.v1 through the stages again")
+    p.add_argument("--since", default=None, help="ISO 8601 with a zone (broker timestamps); default: the whole retention")
+    p.add_argument("--until", default=None, help="ISO 8601 with a zone; default: now")
+    p.add_argument("--no-swap", action="store_true", help="build the new index version but leave the alias alone")
+    p.set_defaults(handler=cmd_replay)
+
+    p = sub.add_parser("kibana", help="import the saved objects (data view, searches, dashboard) into Kibana")
+    p.add_argument("action", choices=["import"])
+    p.add_argument("--file", default=str(Path(__file__).resolve().parent.parent / "kibana" / "saved_objects.ndjson"))
+    p.set_defaults(handler=cmd_kibana)
 
     p = sub.add_parser("audit", help="reconcile raw = indexed unique + indexed duplicates + DLQ")
     p.add_argument("--json", action="store_true")
