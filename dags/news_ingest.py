@@ -12,31 +12,20 @@ own task, which is retried; the other sources are not held up.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, dag, task
+from newsflow_dag_common import COMMON  # from the DAGs folder, on sys.path under Airflow
 
 # Read when the file is parsed (schedule and retries are DAG structure); everything else is read in the task.
 SCHEDULE = os.environ.get("NEWSFLOW_INGEST_SCHEDULE") or "*/15 * * * *"
 SCHEDULE = None if SCHEDULE.strip().lower() == "none" else SCHEDULE  # `none`: manual runs only
-DEFAULT_ARGS = {
-    "owner": "newsflow",
-    "retries": int(os.environ.get("NEWSFLOW_DAG_RETRIES") or 3),
-    "retry_delay": timedelta(seconds=float(os.environ.get("NEWSFLOW_DAG_RETRY_DELAY_S") or 60)),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-}
 RAW_TOPIC = Asset(name="news.raw.v1", uri="kafka://newsflow/news.raw.v1", group="kafka")
 
 
 @dag(
     dag_id="news_ingest",
     schedule=SCHEDULE,
-    start_date=datetime(2024, 1, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    default_args=DEFAULT_ARGS,
+    **COMMON,
     tags=["newsflow", "ingest"],
     doc_md=__doc__,
 )

@@ -12,18 +12,8 @@ A breach is not retried (the data will not change in a minute); an unreachable K
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
-
 from airflow.sdk import dag, task
-
-DEFAULT_ARGS = {
-    "owner": "newsflow",
-    "retries": int(os.environ.get("NEWSFLOW_DAG_RETRIES") or 3),
-    "retry_delay": timedelta(seconds=float(os.environ.get("NEWSFLOW_DAG_RETRY_DELAY_S") or 60)),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-}
+from newsflow_dag_common import COMMON  # from the DAGs folder, on sys.path under Airflow
 
 
 def _verdict(check) -> dict:
@@ -39,11 +29,7 @@ def _verdict(check) -> dict:
 @dag(
     dag_id="news_quality",
     schedule="@hourly",
-    start_date=datetime(2024, 1, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    default_args=DEFAULT_ARGS,
+    **COMMON,
     tags=["newsflow", "ops"],
     doc_md=__doc__,
 )

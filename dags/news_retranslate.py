@@ -9,29 +9,16 @@ which overwrites the document by `article_id`. At most `NEWSFLOW_RETRANSLATE_MAX
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
-
 from airflow.sdk import Asset, dag, task
+from newsflow_dag_common import COMMON  # from the DAGs folder, on sys.path under Airflow
 
-DEFAULT_ARGS = {
-    "owner": "newsflow",
-    "retries": int(os.environ.get("NEWSFLOW_DAG_RETRIES") or 3),
-    "retry_delay": timedelta(seconds=float(os.environ.get("NEWSFLOW_DAG_RETRY_DELAY_S") or 60)),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-}
 DETECTED_TOPIC = Asset(name="news.detected.v1", uri="kafka://newsflow/news.detected.v1", group="kafka")
 
 
 @dag(
     dag_id="news_retranslate",
     schedule="@hourly",
-    start_date=datetime(2024, 1, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    default_args=DEFAULT_ARGS,
+    **COMMON,
     tags=["newsflow", "ops"],
     doc_md=__doc__,
 )

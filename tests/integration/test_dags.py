@@ -29,6 +29,8 @@ from tests.integration.conftest import drain, es_ids, read_json, settings_env
 pytestmark = pytest.mark.integration
 
 DAGS = ROOT / "dags"
+if str(DAGS) not in sys.path:
+    sys.path.insert(0, str(DAGS))  # as Airflow does for its DAGs folder: the DAG files share a module there
 DAG_IDS = {"news_ingest", "news_bootstrap", "news_quality", "news_retranslate", "news_replay"}
 HEAVY = ("pipeline", "kafka", "elasticsearch", "trafilatura", "feedparser", "spacy", "lingua", "orjson")
 
@@ -146,6 +148,7 @@ def test_every_dag_imports_with_the_structure_described(dagbag) -> None:
 def test_dag_files_are_cheap_to_import(tmp_path) -> None:
     probe = (
         "import runpy, sys, pathlib\n"
+        f"sys.path.insert(0, {str(DAGS)!r})\n"
         f"for f in sorted(pathlib.Path({str(DAGS)!r}).glob('*.py')): runpy.run_path(str(f))\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
     )
