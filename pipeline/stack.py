@@ -116,7 +116,7 @@ class LocalStack:
         info = self._state().get(name)
         if not info:
             return None
-        running = _alive(info["pid"])
+        running = process_alive(info["pid"])
         healthy, detail = (self._health(name, info) if running else (False, "process not running"))
         return ServiceStatus(
             name, info["version"], info["address"], info["pid"], running, healthy, detail, info["log"]
@@ -125,7 +125,7 @@ class LocalStack:
     def _health(self, name: str, info: dict) -> tuple[bool, str]:
         host, port = info["address"].rsplit(":", 1)
         if name == "kafka":
-            return (True, "accepting connections") if _port_open(host, int(port)) else (False, "port closed")
+            return (True, "accepting connections") if port_open(host, int(port)) else (False, "port closed")
         try:
             with urllib.request.urlopen(
                 f"http://{info['address']}/_cluster/health?wait_for_status=yellow&timeout=1s", timeout=3
@@ -142,7 +142,7 @@ class LocalStack:
             if status and status.healthy:
                 self.say(f"{name}: healthy ({status.detail}) at {status.address}, pid {pid}")
                 return
-            if not _alive(pid):
+            if not process_alive(pid):
                 break
             time.sleep(0.5)
         info = self._state().get(name, {})
@@ -153,7 +153,7 @@ class LocalStack:
         self._save(state)
         raise StackError(
             f"{name} did not become healthy within {self.s.stack_start_timeout_s:.0f}s "
-            f"(process {'exited' if not _alive(pid) else 'stopped'}).\nLast lines of {info.get('log')}:\n{tail}"
+            f"(process {'exited' if not process_alive(pid) else 'stopped'}).\nLast lines of {info.get('log')}:\n{tail}"
         )
 
     def _record(self, name: str, pid: int, version: str, port: int, log: Path) -> None:
@@ -184,7 +184,7 @@ class LocalStack:
         data.mkdir(parents=True, exist_ok=True)
         logs.mkdir(parents=True, exist_ok=True)
         for port in (self.s.kafka_port, self.s.kafka_controller_port):
-            if _port_open("127.0.0.1", port):
+            if port_open("127.0.0.1", port):
                 raise StackError(f"kafka: port {port} is already in use by another process (set NEWSFLOW_KAFKA_PORT / NEWSFLOW_KAFKA_CONTROLLER_PORT)")
         classpath = self.kafka_classpath()
         config = home / "server.properties"
@@ -232,7 +232,7 @@ class LocalStack:
 
     def _start_es(self) -> None:
         for port in (self.s.es_port, self.s.es_transport_port):
-            if _port_open("127.0.0.1", port):
+            if port_open("127.0.0.1", port):
                 raise StackError(f"elasticsearch: port {port} is already in use by another process (set NEWSFLOW_ES_PORT / NEWSFLOW_ES_TRANSPORT_PORT)")
         base = self.es_base()
         home = base / f"elasticsearch-{self.s.es_version}"
@@ -378,13 +378,15 @@ def _world_traversable(path: Path) -> bool:
     return True
 
 
-def _port_open(host: str, port: int) -> bool:
+def port_open(host: str, port: int) -> bool:
+    """True when something accepts connections there."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
