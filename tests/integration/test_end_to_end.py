@@ -116,7 +116,7 @@ def test_mapping_error_goes_to_the_dlq_from_the_index_stage(settings) -> None:
     assert json.loads(record["payload"]["data"])["entities"][0]["count"] == 2**40
 
 
-def test_kcat_reads_the_enriched_topic_as_a_downstream_team_would(settings, seeds_dir: Path) -> None:
+def test_kcat_reads_the_enriched_topic_as_a_downstream_team_would(settings, seeds_dir: Path, tmp_path: Path) -> None:
     kcat = shutil.which("kcat") or shutil.which("kafkacat")
     assert kcat, "kcat is not installed: `make test` installs it (apt-get install kcat)"
     assert main_env(settings, ["ingest", str(seeds_dir)]) == 0
@@ -133,6 +133,26 @@ def test_kcat_reads_the_enriched_topic_as_a_downstream_team_would(settings, seed
         key, value = line.split("\t", 1)
         record = contracts.validate("enriched", json.loads(value))
         assert record["article_id"] == key
+
+    # The example consumer of the downstream guide: one row per article, and a second group re-reading
+    # the same messages (an at-least-once re-delivery) changes nothing.
+    import sqlite3
+    import sys
+
+    from tests.conftest import ROOT
+
+    db = tmp_path / "downstream.sqlite"
+    for group in ("team.a", "team.b"):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "examples" / "consume_enriched.py"), "--bootstrap-servers",
+             settings.bootstrap_servers, "--topic-prefix", settings.topic_prefix, "--group", group,
+             "--db", str(db), "--until-idle", "10"],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    with sqlite3.connect(db) as conn:
+        rows = dict(conn.execute("SELECT article_id, title_en FROM articles").fetchall())
+    assert sorted(rows) == sorted(line.split("\t", 1)[0] for line in lines)
 
 
 def test_audit_fails_loudly_when_articles_are_unaccounted_for(settings, seeds_dir: Path, capsys) -> None:
