@@ -13,7 +13,7 @@ demo: install system-deps  ## install, start the local stack, pull the seeds thr
 	$(NEWSFLOW) ingest seeds
 	$(NEWSFLOW) run --timeout 900
 	$(NEWSFLOW) audit
-	$(NEWSFLOW) search "drone attack"
+	$(NEWSFLOW) search "drone attack" --details
 	@echo
 	@echo "The stack is still running: '$(NEWSFLOW) stack status', stop it with '$(NEWSFLOW) stack down'."
 

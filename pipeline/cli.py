@@ -272,7 +272,34 @@ def cmd_search(args, settings: Settings) -> int:
     for h in hits:
         table.add_row(f"{h['score']:.2f}", h["title"][:70], h["source"] or "-", h["published"] or "-", h["language"], h["article_id"])
     console.print(table)
+    if args.details:
+        for h in hits:
+            console.print(_details(h))
     return 0
+
+
+def _details(hit: dict):
+    """What the stages found in one hit, as a small panel."""
+    from rich.panel import Panel
+
+    d = hit["details"]
+    places = [f"{p['name']} ({p.get('country') or '?'})" for p in d.get("places", [])]
+    quotes = [f"{q.get('speaker') or 'unattributed'}: \u201c{q['text'][:90]}\u201d" for q in d.get("quotes", [])[:3]]
+    dateline = d.get("dateline") or {}
+    lines = [
+        ("people", ", ".join(d.get("persons", []))),
+        ("organisations", ", ".join(d.get("organizations", []))),
+        ("places", ", ".join(places)),
+        ("topics", ", ".join(t["name"] for t in d.get("topics", []))),
+        ("figures", "; ".join(f["text"] for f in d.get("figures", [])[:6])),
+        ("quotes", "\n  ".join(quotes)),
+        ("dateline", " ".join(filter(None, ["/".join(dateline.get("places") or []), dateline.get("date"), dateline.get("agency")]))),
+        ("agencies", ", ".join(d.get("agencies", []))),
+        ("translation", (d.get("translation") or {}).get("status", "")),
+        ("story", (d.get("dedup") or {}).get("cluster_id", "")),
+    ]
+    body = "\n".join(f"[bold]{k}[/bold]: {v}" for k, v in lines if v)
+    return Panel(body or "(nothing extracted)", title=hit["title"][:90], title_align="left")
 
 
 def cmd_audit(args, settings: Settings) -> int:
@@ -478,6 +505,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--size", type=int, default=10)
     p.add_argument("--all", action="store_true", help="include duplicates")
+    p.add_argument("--details", action="store_true", help="also show what the stages found: people, places, topics, quotes, figures")
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser("status", help="per stage: consumer lag, last-minute throughput, DLQ; index size and freshness; ledger")

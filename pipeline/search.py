@@ -8,6 +8,11 @@ from pipeline.config import Settings
 from pipeline.sinks.elasticsearch import client
 
 
+# What the enrich, translate and dedup stages added, shown by `newsflow search --details`.
+DETAILS = ("persons", "organizations", "places", "topics", "quotes", "figures", "dateline", "agencies",
+           "translation", "dedup")
+
+
 def search(settings: Settings, query: str, size: int = 10, include_duplicates: bool = False) -> list[dict]:
     """Top hits for a free-text query over the English and original title and text."""
     body: dict = {
@@ -24,7 +29,7 @@ def search(settings: Settings, query: str, size: int = 10, include_duplicates: b
             }
         },
         "size": size,
-        "_source": ["article_id", "title", "title_en", "source", "published_at", "language.code", "text"],
+        "_source": ["article_id", "title", "title_en", "source", "published_at", "language.code", "text", *DETAILS],
     }
     if not include_duplicates:
         body["collapse"] = {"field": "dedup.cluster_id"}
@@ -43,5 +48,6 @@ def search(settings: Settings, query: str, size: int = 10, include_duplicates: b
             "source": (s.get("source") or {}).get("name"),
             "published": s.get("published_at"),
             "language": (s.get("language") or {}).get("code", "und"),
+            "details": {field: s.get(field) for field in DETAILS if s.get(field) not in (None, [], {})},
         })
     return hits

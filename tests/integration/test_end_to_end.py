@@ -25,7 +25,7 @@ from .conftest import drain, es_ids, read_json
 pytestmark = pytest.mark.integration
 
 
-def test_seeds_end_in_elasticsearch_under_their_ids_and_reingest_changes_nothing(settings, seeds_dir: Path) -> None:
+def test_seeds_end_in_elasticsearch_under_their_ids_and_reingest_changes_nothing(settings, seeds_dir: Path, capsys) -> None:
     expected = sorted(a.article_id for a in read_paths([seeds_dir]))
 
     kafka_io.send_confirmed(kafka_io.producer(settings), [
@@ -47,6 +47,12 @@ def test_seeds_end_in_elasticsearch_under_their_ids_and_reingest_changes_nothing
     assert client(settings).count(index=settings.index_alias)["count"] == 5
     ledger = compute_ledger(settings, client(settings))
     assert ledger.balanced and ledger.raw == 5 and ledger.unique == 5
+
+    # What an analyst sees: the EFE wire copy with its people, places, dateline and agency.
+    assert main_env(settings, ["search", "Lukashenko Minsk", "--details", "--size", "1"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    for found in ("Alexander Lukashenko", "Belarus (BY)", "Lviv/Moscow 2022-12-19 EFE", "drone strikes"):
+        assert found in shown, found
 
 
 def test_bad_input_goes_to_the_dlq_with_a_reason_and_good_articles_are_indexed(settings) -> None:
