@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT, Settings
+from pipeline.stack import port_open, process_alive
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 STATE = "local-airflow.json"

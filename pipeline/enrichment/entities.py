@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 
 # People, organisations, places (GPE/LOC/FAC), groups (NORP) and events; numbers and dates are read elsewhere.
