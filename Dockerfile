@@ -41,4 +41,5 @@ COPY --chown=airflow:0 pipeline ./pipeline
 COPY --chown=airflow:0 schemas ./schemas
 COPY --chown=airflow:0 kibana ./kibana
 COPY --chown=airflow:0 seeds ./seeds
+COPY --chown=airflow:0 sources.yaml ./sources.yaml
 WORKDIR /opt/airflow
