@@ -31,11 +31,15 @@ def seeds_dir() -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _quiet_logs() -> None:
-    """In-process workers log at WARNING in tests (per-article debug lines cost time and say nothing)."""
+def _quiet_logs():
+    """Workers log at WARNING in tests, in-process and in the subprocesses and CLI calls the tests make
+    (per-batch info lines cost time and say nothing here)."""
     from pipeline import logs
 
     logs.configure("WARNING")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEWSFLOW_LOG_LEVEL", "WARNING")
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
