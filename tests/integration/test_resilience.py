@@ -79,7 +79,7 @@ def test_sigkill_mid_run_then_restart_loses_nothing_and_indexes_nothing_twice(se
 
 def test_sigterm_finishes_the_batch_commits_and_exits(settings, seeds_dir: Path) -> None:
     _produce(settings, _articles(seeds_dir, 200))
-    env = settings_env(settings.model_copy(update={"batch_size": 5}))
+    env = settings_env(settings.model_copy(update={"batch_size": 5, "log_level": "INFO"}))  # its info lines are checked
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "worker", "detect"], env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
