@@ -29,6 +29,7 @@ integration: install system-deps
 
 bench: install system-deps  ## benchmarks against a private stack; results in benchmarks/results/
 	$(BIN)/python benchmarks/bench_chain.py
+	$(BIN)/python benchmarks/bench_chain_real.py
 
 install: $(VENV)/.installed
 
