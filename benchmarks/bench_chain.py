@@ -112,11 +112,11 @@ def runner_stage(name: str, settings: Settings):
     return passthrough[name]() if name in passthrough else build_stage(name, settings)
 
 
-def chain(settings: Settings, messages: list[Outgoing]) -> float:
-    """Produce the raw articles, then every stage worker in one process until drained."""
+def chain(settings: Settings, messages: list[Outgoing], build=runner_stage) -> float:
+    """Produce the raw articles, then every stage worker (built by `build`) in one process until drained."""
     stop = threading.Event()
     contracts = Contracts()
-    workers = [StageWorker(runner_stage(n, settings), settings, contracts, stop=stop) for n in STAGES]
+    workers = [StageWorker(build(n, settings), settings, contracts, stop=stop) for n in STAGES]
     t0 = time.perf_counter()
     kafka_io.send_confirmed(kafka_io.producer(settings), messages)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:

@@ -23,26 +23,22 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import orjson
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_chain import bulk_alone, free_ports, kafka_hop, scoped  # noqa: E402
+from benchmarks.bench_chain import bulk_alone, chain, free_ports, kafka_hop, scoped  # noqa: E402
 from pipeline import kafka_io, logs  # noqa: E402
-from pipeline.assembly import STAGES, build_stage  # noqa: E402
+from pipeline.assembly import build_stage  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.contracts import Contracts  # noqa: E402
 from pipeline.ingest import build_article  # noqa: E402
 from pipeline.kafka_io import Outgoing  # noqa: E402
-from pipeline.runner import StageWorker, run_workers  # noqa: E402
 from pipeline.sinks.elasticsearch import client  # noqa: E402
 from pipeline.stack import LocalStack  # noqa: E402
 from tests.translate_server import LibreTranslateServer  # noqa: E402
@@ -56,23 +52,6 @@ def corpus_articles() -> list:
     rows = [orjson.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [build_article(text=r["text"], title=r.get("title"), url=r.get("url") or f"https://corpus.example/{r['id']}")
             for r in rows if (r.get("text") or "").strip()]
-
-
-def chain(settings: Settings, messages: list[Outgoing]) -> float:
-    stop = threading.Event()
-    contracts = Contracts()
-    workers = [StageWorker(build_stage(n, settings), settings, contracts, stop=stop) for n in STAGES]
-    t0 = time.perf_counter()
-    kafka_io.send_confirmed(kafka_io.producer(settings), messages)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
-        tasks = {w.stage.name: progress.add_task(f"{w.stage.name:<9}", total=len(messages)) for w in workers}
-        assert run_workers(workers, stop, timeout_s=3600,
-                           on_progress=lambda w, n: progress.advance(tasks[w.stage.name], n))
-    took = time.perf_counter() - t0
-    for w in workers:
-        w.close()
-    return took
 
 
 def detect_libraries(articles) -> float:
@@ -144,7 +123,7 @@ def main() -> None:
         stack.up()
         items = corpus_articles()
         s = scoped(base)
-        chain_s = chain(s, [Outgoing(s.topic("raw"), a.article_id, a.to_wire()) for a in items])
+        chain_s = chain(s, [Outgoing(s.topic("raw"), a.article_id, a.to_wire()) for a in items], build=build_stage)
         unique = [orjson.loads(r.value) for r in kafka_io.read_topic(s, s.topic("unique"))]
         duplicates = len(list(kafka_io.read_topic(s, s.topic("duplicates"))))
         es_client = client(s)

@@ -79,9 +79,14 @@ class AirflowStatus:
 # -- start -----------------------------------------------------------------------------------------
 
 
+def home_of(settings: Settings) -> Path:
+    """AIRFLOW_HOME of the local Airflow: NEWSFLOW_AIRFLOW_HOME, else <stack dir>/airflow."""
+    return Path(settings.airflow_home or Path(settings.stack_dir) / "airflow")
+
+
 def up(settings: Settings, home: Path | None = None, port: int | None = None, say=print) -> LocalAirflow:
     """Start the local Airflow (a no-op when it already runs healthy) and wait until every component is healthy."""
-    home = Path(home or settings.airflow_home or Path(settings.stack_dir) / "airflow").resolve()
+    home = Path(home or home_of(settings)).resolve()
     port = int(port or settings.airflow_port)
     current = _load(home)
     if current and all(_alive(p) for p in current["pids"].values()):

@@ -13,8 +13,19 @@ STAGES = ("detect", "translate", "dedup", "enrich", "index")
 PROCESSING_STAGES = STAGES[:-1]
 
 
+class StageConfigError(ValueError):
+    """A stage refused its settings (no API key, unknown provider, unsupported language...)."""
+
+
 def build_stage(name: str, settings: Settings) -> Stage:
-    """A ready stage with its heavy resources built once."""
+    """A ready stage with its heavy resources built once; StageConfigError when it refuses its settings."""
+    try:
+        return _build(name, settings)
+    except ValueError as exc:
+        raise StageConfigError(f"stage {name}: {exc}") from exc
+
+
+def _build(name: str, settings: Settings) -> Stage:
     if name == "detect":
         from pipeline.stages.detect import DetectConfig, DetectStage, build_detector
 

@@ -41,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from elasticsearch import ConnectionError as EsConnectionError
     from kafka.errors import KafkaConnectionError, KafkaTimeoutError, UnrecognizedBrokerVersion
 
+    from pipeline.assembly import StageConfigError
+
     try:
         return args.handler(args, settings) or 0
     except KeyboardInterrupt:
@@ -51,8 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EsConnectionError:
         err.print(f"[red]cannot reach Elasticsearch at {settings.es_url}[/red] — is the stack up? (`newsflow stack up`)")
         return 1
-    except ValueError as exc:  # a stage refusing its configuration (no API key, unsupported language, ...)
-        err.print(f"[red]error:[/red] {exc}")
+    except StageConfigError as exc:
+        err.print(f"[red]invalid configuration:[/red] {exc}")
         return 2
 
 
@@ -65,9 +67,10 @@ def cmd_stack(args, settings: Settings) -> int:
 
     stack = LocalStack(settings)
     services = tuple(args.service) if args.service else SERVICES
-    airflow_home = Path(settings.airflow_home or Path(settings.stack_dir) / "airflow")
-    # Airflow is opt-in on `up`; `down` stops it whenever it runs (its tasks need Kafka and Elasticsearch).
-    with_airflow = args.with_airflow or (args.action != "up" and not args.service and airflow_local.status(airflow_home).url is not None)
+    airflow_home = airflow_local.home_of(settings)
+    # Airflow is opt-in on `up`; `down` and `status` include it whenever it was started.
+    known = airflow_local.status(airflow_home) if args.action != "up" and not args.service else None
+    with_airflow = args.with_airflow or bool(known and known.url)
     try:
         if args.action == "up":
             stack.up(services)
@@ -84,7 +87,9 @@ def cmd_stack(args, settings: Settings) -> int:
         err.print(f"[red]stack {args.action} failed:[/red] {exc}")
         return 1
     statuses = stack.status()
-    airflow = airflow_local.status(airflow_home) if with_airflow else None
+    airflow = None
+    if with_airflow:
+        airflow = known if args.action == "status" and known else airflow_local.status(airflow_home)
     if args.json:
         out = [s.__dict__ for s in statuses]
         if airflow is not None:
@@ -117,7 +122,6 @@ def cmd_stack(args, settings: Settings) -> int:
 def cmd_init(args, settings: Settings) -> int:
     from pipeline import kafka_io
     from pipeline.sinks.elasticsearch import IndexAdmin, client
-
     from pipeline.sources import ensure_state_topic, state_topic
 
     topics = kafka_io.ensure_topics(settings)

@@ -109,6 +109,17 @@ def es_ids(settings: Settings) -> dict[str, dict]:
     return {h["_id"]: h["_source"] for h in response["hits"]["hits"]}
 
 
+def produce_raw(settings: Settings, articles) -> None:
+    """Produce articles to this test's raw topic, every delivery confirmed."""
+    producer = kafka_io.producer(settings)
+    try:
+        kafka_io.send_confirmed(producer, [
+            kafka_io.Outgoing(settings.topic("raw"), a.article_id, a.to_wire()) for a in articles
+        ])
+    finally:
+        producer.close()
+
+
 def read_json(settings: Settings, key: str) -> list[dict]:
     """Every message of a topic, decoded."""
     import orjson

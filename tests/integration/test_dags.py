@@ -19,12 +19,11 @@ from pipeline import kafka_io
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
 from pipeline.ingest import read_paths
-from pipeline.kafka_io import Outgoing
 from pipeline.records import Language, Translation
 from pipeline.sinks.elasticsearch import ElasticsearchSink, IndexAdmin, client
 from tests.conftest import ROOT, SEEDS
 from tests.feed_server import FeedServer
-from tests.integration.conftest import drain, es_ids, read_json, settings_env
+from tests.integration.conftest import drain, es_ids, produce_raw, read_json, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -249,13 +248,7 @@ def test_quality_fails_while_the_ledger_does_not_balance_and_passes_when_it_does
     from pipeline.quality import QualityConfig, check_consumer_lag, check_freshness, check_ledger
 
     run_env.setenv("NEWSFLOW_QUALITY_LEDGER_GRACE_S", "0")
-    producer = kafka_io.producer(settings)
-    try:
-        kafka_io.send_confirmed(producer, [
-            Outgoing(settings.topic("raw"), a.article_id, a.to_wire()) for a in read_paths([SEEDS])
-        ])
-    finally:
-        producer.close()
+    produce_raw(settings, read_paths([SEEDS]))
 
     broken, tis = _run(dagbag.dags["news_quality"])
 
@@ -311,13 +304,7 @@ def test_retranslate_sends_pending_articles_back_to_translate(dagbag, settings, 
 
 
 def test_replay_builds_the_next_index_version_and_swaps_the_alias(dagbag, settings, run_env) -> None:
-    producer = kafka_io.producer(settings)
-    try:
-        kafka_io.send_confirmed(producer, [
-            Outgoing(settings.topic("raw"), a.article_id, a.to_wire()) for a in read_paths([SEEDS])
-        ])
-    finally:
-        producer.close()
+    produce_raw(settings, read_paths([SEEDS]))
     drain(settings)
     before = es_ids(settings)
     es = client(settings)

@@ -12,8 +12,8 @@ import pytest
 
 from pipeline.ingest import build_article
 from tests.conftest import wait_for
-from tests.integration.conftest import drain, read_json, settings_env
-from tests.integration.test_resilience import _produce, _topic_size
+from tests.integration.conftest import drain, produce_raw, read_json, settings_env
+from tests.integration.test_resilience import _topic_size
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,7 @@ def test_clusters_survive_a_sigkill_of_the_dedup_worker(settings, seeds_dir: Pat
                                         published=f"2022-12-19T{10 + n:02d}:{outlet:02d}:00Z")
                 stories[article.article_id] = seed.stem
                 articles.append(article)
-    _produce(settings, articles)
+    produce_raw(settings, articles)
     drain(settings, ["detect", "translate"])
 
     env = settings_env(settings.model_copy(update={"batch_size": 1}))

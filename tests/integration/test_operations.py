@@ -18,14 +18,14 @@ from pipeline.audit import compute_ledger
 from pipeline.operations import pipeline_status, reindex, replay_dlq
 from pipeline.sinks.elasticsearch import IndexAdmin, client
 from tests.conftest import wait_for
-from tests.integration.conftest import drain, es_ids, read_json, settings_env
-from tests.integration.test_resilience import _articles, _indexed, _produce
+from tests.integration.conftest import drain, es_ids, produce_raw, read_json, settings_env
+from tests.integration.test_resilience import _articles, _indexed
 
 pytestmark = pytest.mark.integration
 
 
 def test_status_tells_the_truth_about_a_running_pipeline(settings, seeds_dir: Path) -> None:
-    _produce(settings, _articles(seeds_dir, 200))
+    produce_raw(settings, _articles(seeds_dir, 200))
     env = settings_env(settings.model_copy(update={"batch_size": 5}))
     proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--follow"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -75,7 +75,7 @@ def test_dlq_replay_sends_the_original_bytes_back(settings) -> None:
 
 
 def test_reindex_swaps_the_alias_while_searches_keep_answering(settings, seeds_dir: Path) -> None:
-    _produce(settings, _articles(seeds_dir, 300))
+    produce_raw(settings, _articles(seeds_dir, 300))
     drain(settings)
     es = client(settings)
     before = es_ids(settings)

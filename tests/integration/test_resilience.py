@@ -16,12 +16,11 @@ from pipeline.assembly import build_stage
 from pipeline.audit import compute_ledger
 from pipeline.contracts import Contracts
 from pipeline.ingest import build_article
-from pipeline.kafka_io import Outgoing
 from pipeline.runner import StageWorker, run_workers
 from pipeline.sinks.elasticsearch import client
 from pipeline.stack import LocalStack, group_members
 from tests.conftest import wait_for
-from tests.integration.conftest import drain, es_ids, settings_env
+from tests.integration.conftest import drain, es_ids, produce_raw, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -35,10 +34,6 @@ def _articles(seeds_dir: Path, n: int):
     ]
 
 
-def _produce(settings, articles) -> None:
-    kafka_io.send_confirmed(
-        kafka_io.producer(settings), [Outgoing(settings.topic("raw"), a.article_id, a.to_wire()) for a in articles]
-    )
 
 
 def _indexed(settings) -> int:
@@ -49,7 +44,7 @@ def _indexed(settings) -> int:
 
 def test_sigkill_mid_run_then_restart_loses_nothing_and_indexes_nothing_twice(settings, seeds_dir: Path) -> None:
     articles = _articles(seeds_dir, 300)
-    _produce(settings, articles)
+    produce_raw(settings, articles)
     env = settings_env(settings.model_copy(update={"batch_size": 10}))
     run = [sys.executable, "-m", "pipeline.cli", "run", "--follow"]
     proc = subprocess.Popen(run, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -78,7 +73,7 @@ def test_sigkill_mid_run_then_restart_loses_nothing_and_indexes_nothing_twice(se
 
 
 def test_sigterm_finishes_the_batch_commits_and_exits(settings, seeds_dir: Path) -> None:
-    _produce(settings, _articles(seeds_dir, 200))
+    produce_raw(settings, _articles(seeds_dir, 200))
     env = settings_env(settings.model_copy(update={"batch_size": 5, "log_level": "INFO"}))  # its info lines are checked
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "worker", "detect"], env=env,
@@ -110,7 +105,7 @@ def _topic_size(settings, topic: str) -> int:
 
 
 def test_index_sink_waits_for_elasticsearch_and_resumes_by_itself(settings, stack_settings, seeds_dir: Path) -> None:
-    _produce(settings, _articles(seeds_dir, 5))
+    produce_raw(settings, _articles(seeds_dir, 5))
     drain(settings, ["detect", "translate", "dedup", "enrich"])
     stack = LocalStack(stack_settings)
     stack.down(("elasticsearch",))
