@@ -2,8 +2,9 @@
 
 Like LibreTranslate it reads `q`, `source`, `target`, `format` and `api_key` from a JSON body, a form
 body or the query string (deep-translator sends the query string), and answers
-`{"translatedText": ...}`. It records every request with its arrival time, can answer late, and can
-be told to fail the next requests with a status or to hang past the client's deadline.
+`{"translatedText": ...}`. It records every request with its arrival time, can answer late, can hold
+requests until a number of them are in flight at once, and can be told to fail the next requests with a
+status or to hang past the client's deadline.
 """
 
 from __future__ import annotations
@@ -56,9 +57,14 @@ class LibreTranslateServer:
     received: list[Received] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)  # consumed one per request, first first
     max_in_flight: int = 0  # the most requests it was answering at once
+    # When set, each request waits until this many were in flight at once (or `hold_timeout_s` passed):
+    # concurrency is then observed by construction, not by how fast the machine happens to be.
+    hold_until_in_flight: int = 0
+    hold_timeout_s: float = 4.0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._peak = threading.Condition(self._lock)
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._in_flight = 0
@@ -69,6 +75,12 @@ class LibreTranslateServer:
         assert self._httpd is not None, "server not started"
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def in_flight(self) -> int:
+        """Requests received and not answered yet (a held one counts until the server stops)."""
+        with self._lock:
+            return self._in_flight
 
     @property
     def texts(self) -> list[str]:
@@ -94,6 +106,8 @@ class LibreTranslateServer:
     def stop(self) -> None:
         """Stop serving and release held requests."""
         self._stopping.set()
+        with self._peak:
+            self._peak.notify_all()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -120,6 +134,7 @@ class LibreTranslateServer:
             fault = self.faults.pop(0) if self.faults else None
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            self._peak.notify_all()
         try:
             self._answer(handler, params["q"], fault)
         finally:
@@ -127,7 +142,9 @@ class LibreTranslateServer:
                 self._in_flight -= 1
 
     def _answer(self, handler: BaseHTTPRequestHandler, q: str, fault: Fault | None) -> None:
-        """A fault, or the translation after the configured latency."""
+        """A fault, or the translation after the configured hold and latency."""
+        if self.hold_until_in_flight:
+            self._wait_for_peak()
         if fault is not None:
             if fault.hang_s:
                 self._stopping.wait(fault.hang_s)  # the simulated hang; released at stop
@@ -135,6 +152,12 @@ class LibreTranslateServer:
         if self.latency_s:
             self._stopping.wait(self.latency_s)  # the simulated service time
         self._reply(handler, 200, {"translatedText": self.translate(q)})
+
+    def _wait_for_peak(self) -> None:
+        """Hold this request until `hold_until_in_flight` requests were in flight at once, or the hold times out."""
+        with self._peak:
+            self._peak.wait_for(lambda: self.max_in_flight >= self.hold_until_in_flight or self._stopping.is_set(),
+                                timeout=self.hold_timeout_s)
 
     @staticmethod
     def _reply(handler: BaseHTTPRequestHandler, status: int, payload: dict) -> None:

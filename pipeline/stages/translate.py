@@ -15,15 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import structlog
+from structlog.typing import FilteringBoundLogger
+
 from pipeline.records import Article, Translation
 from pipeline.stages.base import Emit, Result
 from pipeline.translation.cache import TranslationCache
-from pipeline.translation.calls import Backoff, CircuitBreaker, RateLimiter, call_with_deadline
+from pipeline.translation.calls import Backoff, CircuitBreaker, RateLimiter, call_with_deadline, socket_timeout
 from pipeline.translation.chunking import (
     PACK_SEPARATOR, Paragraph, Segment, pack, render, segments, split_text, strip_parts, unpack,
 )
 from pipeline.translation.providers import (
-    DeepTranslatorClient, TranslationFailed, Translator, UnsupportedLanguage, is_transient, provider_spec,
+    DeepTranslatorClient, TranslationFailed, Translator, UnsupportedLanguage, is_timeout, is_transient, provider_spec,
 )
 
 UNDETERMINED = "und"
@@ -141,6 +144,7 @@ class TranslateStage:
         rng: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        log: FilteringBoundLogger | None = None,
     ) -> None:
         self.translator = translator
         self.cache = cache
@@ -153,6 +157,7 @@ class TranslateStage:
         self._sleep = sleep
         self._clock = clock
         self._lock = threading.Lock()
+        self.log = log or structlog.get_logger("newsflow.translate")
 
     # -- the batch ----------------------------------------------------------------------------
 
@@ -295,7 +300,7 @@ class TranslateStage:
                     raise TranslationFailed(f"{self.translator.name} returned an empty translation")
             except Exception as exc:  # noqa: BLE001 - classified below; nothing escapes as a crash
                 error = f"{type(exc).__name__}: {str(exc).strip() or 'no message'}"[:500]
-                self._count(timeouts=int(isinstance(exc, TimeoutError)))
+                self._count(timeouts=int(is_timeout(exc)))
                 last = attempt + 1 >= cfg.max_attempts
                 if last or not is_transient(exc):
                     self._count(failed_requests=1)
@@ -336,6 +341,8 @@ class TranslateStage:
         if missing:
             self._count(pending=1)
             error = errors[0] if errors else "not translated"
+            self.log.warning("translation pending", article_id=article.article_id, provider=provider,
+                             source_language=plan.source, error=error)
             pending = base.model_copy(update=dict(status="pending", provider=provider, scope=scope, error=error))
             return article.stamped(self.name, translation=pending, title_en=None, text_en=None)
 
@@ -394,7 +401,8 @@ def build_translate_stage(
     """A ready translate stage from plain settings (credentials passed in by the caller, never read here)."""
     sources = parse_languages(source_languages)
     client = DeepTranslatorClient(provider, api_key=api_key, base_url=base_url, region=region,
-                                  deepl_free_api=deepl_free_api, email=email, max_chars=max_chars)
+                                  deepl_free_api=deepl_free_api, email=email, max_chars=max_chars,
+                                  timeout_s=socket_timeout(call_timeout_s))
     for source in sorted(sources or ()):
         client.check(source, target)  # an unsupported language fails at start-up, not per article
     rate = provider_spec(provider).requests_per_second if requests_per_second is None else requests_per_second

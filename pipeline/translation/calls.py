@@ -15,15 +15,27 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 
+CALL_THREAD_NAME = "translate-call"
+# How long past a call's deadline its HTTP requests may still wait on their socket: the deadline answers
+# the caller first, and the thread it leaves behind ends by itself within this.
+SOCKET_GRACE_S = 1.0
+
+
 class DeadlineExceeded(TimeoutError):
     """The provider did not answer within the deadline."""
+
+
+def socket_timeout(deadline_s: float) -> float:
+    """The socket timeout for the HTTP requests of a call with this deadline: just past it."""
+    return deadline_s + SOCKET_GRACE_S
 
 
 def call_with_deadline(fn: Callable[[], T], timeout_s: float) -> T:
     """`fn()` in a daemon thread; raise `DeadlineExceeded` if it has not returned after `timeout_s`.
 
-    deep-translator's requests have no timeout and may hang: the thread is abandoned (a daemon, so
-    it never holds up the process's exit) and finishes or dies with its socket; the caller moves on.
+    The caller moves on at the deadline; the thread is left to finish. It ends by itself only if `fn`
+    cannot block for ever: the provider client gives every request a socket timeout (`socket_timeout`),
+    without which each hung call would keep one thread (a daemon, so it never held up the exit).
     """
     done: Future[T] = Future()
 
@@ -33,7 +45,7 @@ def call_with_deadline(fn: Callable[[], T], timeout_s: float) -> T:
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller as is
             done.set_exception(exc)
 
-    threading.Thread(target=run, name="translate-call", daemon=True).start()
+    threading.Thread(target=run, name=CALL_THREAD_NAME, daemon=True).start()
     try:
         return done.result(timeout=timeout_s)
     except TimeoutError:
