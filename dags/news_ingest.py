@@ -4,9 +4,12 @@
 One mapped task per entry of the sources file (`NEWSFLOW_SOURCES_FILE`, default `sources.yaml`):
 seeds folders, RSS/Atom feeds, URL lists, JSONL dumps. Each task fetches what is new since its last
 run (ids already given, ETag/Last-Modified), extracts article text, and produces to `news.raw.v1`
-with delivery confirmed before it succeeds. The task's return value counts what it did, with skips
-by reason (malformed feed, no article text, unknown encoding...). An unreachable source fails its
-own task, which is retried; the other sources are not held up.
+with delivery confirmed before it succeeds. An item that is bad input (it breaks the raw contract,
+its date cannot be represented, its text is not valid Unicode) goes to `news.dlq.v1` with stage
+`ingest`, the reason and its bytes, instead of being dropped. The task's return value counts what it
+did, with skips and dead letters by reason (malformed feed, no article text, unknown encoding...).
+A page that cannot be fetched for now is tried again next run. An unreachable source fails its own
+task, which is retried; the other sources are not held up.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def news_ingest():
 
     @task(outlets=[RAW_TOPIC], map_index_template="{{ source_name }}", multiple_outputs=False)
     def pull_source(source: dict) -> dict:
-        """Fetch one source and produce its new articles to news.raw.v1, confirmed."""
+        """Fetch one source and produce its new articles to news.raw.v1 (bad input to news.dlq.v1), confirmed."""
         from airflow.sdk import get_current_context
 
         from pipeline.config import Settings

@@ -140,10 +140,13 @@ def cmd_init(args, settings: Settings) -> int:
 
 
 def cmd_ingest(args, settings: Settings) -> int:
+    from rich.markup import escape
+
     from pipeline import kafka_io
-    from pipeline.contracts import ContractError, Contracts
+    from pipeline.contracts import Contracts
     from pipeline.ingest import Skipped, read_paths
     from pipeline.kafka_io import Outgoing
+    from pipeline.sources import NotProducible, raw_message
 
     contracts = Contracts()
     items = list(read_paths([Path(p) for p in args.paths]))
@@ -152,11 +155,13 @@ def cmd_ingest(args, settings: Settings) -> int:
     valid = []
     for article in articles:
         try:
-            valid.append(Outgoing(settings.topic("raw"), article.article_id, contracts.validate("raw", article.to_wire())))
-        except ContractError as exc:
+            message = raw_message(article, contracts, settings.max_message_bytes)
+        except NotProducible as exc:  # breaks the contract, not valid Unicode, too large for Kafka
             skipped.append(Skipped(article.origin or article.article_id, str(exc)))
-    for s in skipped:
-        err.print(f"[yellow]skipped[/yellow] {s.where}: {s.reason}")
+            continue
+        valid.append(Outgoing(settings.topic("raw"), article.article_id, message))
+    for s in skipped:  # every bad input, by file:line for dumps; escaped: the reasons quote the input
+        err.print(f"[yellow]skipped[/yellow] {escape(s.where)}: {escape(s.reason)}", soft_wrap=True)
     if valid and not args.dry_run:
         producer = kafka_io.producer(settings)
         try:

