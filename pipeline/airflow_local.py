@@ -1,7 +1,8 @@
 """Airflow 3 on this machine without Docker: the project's dags/ with SQLite metadata, on loopback.
 
 The four components (api-server, scheduler, dag-processor, triggerer) run as separate processes,
-each in its own process group (setsid) with its PID recorded in `<home>/local-airflow.json`;
+each in its own process group (setsid) with its PID, start time and command line recorded in
+`<home>/local-airflow.json`; a recorded PID that is no longer that process is never signalled.
 `down()` stops each group (SIGTERM, a second SIGTERM after ~10 s, SIGKILL at the deadline) and
 checks that no process of this Airflow home is left. `airflow standalone` is not used: killing it
 orphans its children. The NEWSFLOW_* settings are passed to the components, and so to every task.
@@ -20,8 +21,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import psutil
+
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.stack import port_open, process_alive
+from pipeline.stack import ProcessCheck, check_process, launch_identity, port_open, process_identity
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 STATE = "local-airflow.json"
@@ -89,7 +92,7 @@ def up(settings: Settings, home: Path | None = None, port: int | None = None, sa
     home = Path(home or home_of(settings)).resolve()
     port = int(port or settings.airflow_port)
     current = _load(home)
-    if current and all(_alive(p) for p in current["pids"].values()):
+    if current and all(_check(current, n).ours for n in current["pids"]):
         if _health_ok(_health(current["url"]))[0]:
             say(f"airflow: already running at {current['url']} (home {home})")
             return _info(current)
@@ -116,10 +119,16 @@ def up(settings: Settings, home: Path | None = None, port: int | None = None, sa
                     stderr=subprocess.STDOUT, start_new_session=True,  # setsid: its own process group
                 )
             state["pids"][name] = process.pid
+            state.setdefault("identities", {})[name] = launch_identity(process.pid)
             state["logs"][name] = str(log_path)
             _save(home, state)
         _wait_healthy(state, settings.airflow_start_timeout_s, say)
+        _settle(home, state)
     except BaseException:
+        # Our own unreaped children: their PIDs cannot have been reused, so no identity check is needed.
+        _stop_groups(dict(state["pids"]), 10.0, 20.0, say)
+        for pid in state["pids"].values():
+            _reap(pid)
         down(home)
         raise
     say(f"airflow: healthy at {url} — log in as {username} / {password}")
@@ -206,7 +215,7 @@ def _wait_healthy(state: dict, timeout_s: float, say) -> None:
     deadline = time.monotonic() + timeout_s
     last = "no answer yet"
     while time.monotonic() < deadline:
-        dead = [n for n, pid in state["pids"].items() if not _alive(pid)]
+        dead = [n for n in state["pids"] if not _check(state, n).ours]
         if dead:
             raise AirflowLocalError(f"airflow {', '.join(dead)} exited during start:\n" + _tails(state, dead))
         ok, last = _health_ok(_health(state["url"]))
@@ -242,7 +251,8 @@ def down(home: Path, grace_s: float = 10.0, deadline_s: float = 20.0, say=lambda
     The scheduler, triggerer and dag-processor go first (their running tasks still need the
     api-server to report their state), then the api-server. Each gets SIGTERM; after `grace_s` a
     second SIGTERM (the scheduler waits for running tasks until signalled again) to the whole group;
-    at `deadline_s` SIGKILL to the group.
+    at `deadline_s` SIGKILL to the group. A recorded PID that is no longer the component started
+    (another process after a reboot) is left alone, with a message.
     """
     home = Path(home).resolve()
     state = _load(home)
@@ -251,7 +261,13 @@ def down(home: Path, grace_s: float = 10.0, deadline_s: float = 20.0, say=lambda
         if leftovers:
             _kill(leftovers)
         return []
-    groups = dict(state["pids"])
+    groups = {}
+    for name, pid in state["pids"].items():
+        check = _check(state, name)
+        if check.ours:
+            groups[name] = pid
+        else:
+            say(f"airflow {name}: not running: {check.detail}; signalled nothing")
     _stop_groups({n: p for n, p in groups.items() if n != "api-server"}, grace_s, deadline_s, say)
     _stop_groups({n: p for n, p in groups.items() if n == "api-server"}, grace_s, deadline_s, say)
     for pid in groups.values():
@@ -291,8 +307,8 @@ def _stop_groups(groups: dict[str, int], grace_s: float, deadline_s: float, say)
 def _describe(groups: dict[str, list[int]]) -> str:
     def command(pid: int) -> str:
         try:
-            return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()[:80]
-        except OSError:
+            return " ".join(psutil.Process(pid).cmdline())[:80]
+        except psutil.Error:
             return "?"
 
     return "; ".join(f"{name}: " + ", ".join(f"{p} ({command(p)})" for p in pids) for name, pids in groups.items())
@@ -344,15 +360,14 @@ def _members(pgid: int) -> list[int]:
 
 def processes_of(home: Path) -> list[int]:
     """Live processes (other than this one) whose AIRFLOW_HOME is `home`: catches any that left their group."""
-    marker = f"AIRFLOW_HOME={home}".encode()
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+    for proc in psutil.process_iter():
+        if proc.pid == os.getpid():
             continue
         try:
-            if marker in (entry / "environ").read_bytes().split(b"\0") and _alive(int(entry.name)):
-                found.append(int(entry.name))
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            if proc.environ().get("AIRFLOW_HOME") == str(home) and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc.pid)
+        except psutil.Error:  # gone meanwhile, or another user's
             continue
     return found
 
@@ -376,7 +391,8 @@ def status(home: Path) -> AirflowStatus:
             healthy = health is not None
         else:
             healthy = None if health is None else (health.get(key) or {}).get("status") == "healthy"
-        components.append(ComponentStatus(name, pid, bool(pid and _alive(pid)), healthy, state["logs"].get(name, "")))
+        running = bool(pid) and _check(state, name).ours
+        components.append(ComponentStatus(name, pid, running, healthy, state["logs"].get(name, "")))
     password = _password(home, state["username"])
     running = all(c.running for c in components)
     return AirflowStatus(state["url"], state["username"], password, str(home), running, running and ok, components, detail)
@@ -414,8 +430,18 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def _alive(pid: int) -> bool:
-    return process_alive(pid)
+def _check(state: dict, name: str) -> ProcessCheck:
+    """Whether the PID recorded for a component is still that component (identity from `launch_identity`)."""
+    return check_process({"pid": state["pids"][name], **state.get("identities", {}).get(name, {})})
+
+
+def _settle(home: Path, state: dict) -> None:
+    """Record the command lines of healthy components (the api-server sets its process title while it starts)."""
+    for name, pid in state["pids"].items():
+        current = process_identity(pid)
+        if current and _check(state, name).ours:
+            state["identities"][name] = {**current, "cmdline_settled": True}
+    _save(home, state)
 
 
 def _port_taken(port: int) -> bool:

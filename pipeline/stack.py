@@ -18,6 +18,9 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+import psutil
 
 from pipeline.config import PROJECT_ROOT, Settings
 
@@ -25,6 +28,8 @@ POM = PROJECT_ROOT / "stack" / "pom.xml"
 ES_GROUP = "org.elasticsearch.distribution.integ-test-zip"
 SERVICES = ("kafka", "elasticsearch")
 SERVICE_USER = "newsflow"  # Elasticsearch refuses to run as root; as root we run it as this user.
+# psutil derives create_time from the boot time in /proc/stat, which moves by a second when the clock is adjusted.
+CREATE_TIME_TOLERANCE_S = 1.0
 
 
 class StackError(RuntimeError):
@@ -82,21 +87,32 @@ class LocalStack:
                 continue
             if current and current.running:
                 self.say(f"{name}: running (pid {current.pid}), waiting for it to be healthy")
-                self._wait_healthy(name, current.pid)
+                self._wait_healthy(name, current.pid, own=False)
                 continue
+            if current:
+                self.say(f"{name}: {current.detail}; starting a new one")
             start()
         return self.status()
 
     def down(self, services: tuple[str, ...] = SERVICES) -> list[str]:
-        """Stop the services this stack started, by PID and process group; leaves no process."""
+        """Stop the services this stack started, by PID and process group; leaves no process.
+
+        A recorded PID is signalled only while it is still the process this stack started (same
+        start time and command line): after a reboot it may belong to anything. A record that no
+        longer matches is dropped with a message, and nothing is signalled.
+        """
         state = self._state()
         stopped = []
         for name in [n for n in reversed(SERVICES) if n in services]:
             info = state.get(name)
             if not info:
                 continue
-            _stop_group(info["pid"])
-            stopped.append(f"{name} (pid {info['pid']})")
+            check = check_process(info)
+            if check.ours:
+                _stop_group(info["pid"])
+                stopped.append(f"{name} (pid {info['pid']})")
+            else:
+                self.say(f"{name}: not running: {check.detail}; removed its stale record, signalled nothing")
             state.pop(name)
             self._save(state)
         return stopped
@@ -116,8 +132,9 @@ class LocalStack:
         info = self._state().get(name)
         if not info:
             return None
-        running = process_alive(info["pid"])
-        healthy, detail = (self._health(name, info) if running else (False, "process not running"))
+        check = check_process(info)
+        running = check.ours
+        healthy, detail = (self._health(name, info) if running else (False, f"not running: {check.detail}"))
         return ServiceStatus(
             name, info["version"], info["address"], info["pid"], running, healthy, detail, info["log"]
         )
@@ -135,19 +152,22 @@ class LocalStack:
             return False, f"no answer: {exc}"
         return health.get("status") in ("green", "yellow") and not health.get("timed_out"), f"cluster {health.get('status')}"
 
-    def _wait_healthy(self, name: str, pid: int) -> None:
+    def _wait_healthy(self, name: str, pid: int, own: bool = True) -> None:
+        """Wait for health; on failure stop the group. `own`: our unreaped child, whose PID cannot have been reused."""
         deadline = time.monotonic() + self.s.stack_start_timeout_s
         while time.monotonic() < deadline:
             status = self._status_of(name)
             if status and status.healthy:
+                self._settle(name, pid)
                 self.say(f"{name}: healthy ({status.detail}) at {status.address}, pid {pid}")
                 return
-            if not process_alive(pid):
+            if not (process_alive(pid) if own else status and status.running):
                 break
             time.sleep(0.5)
         info = self._state().get(name, {})
         tail = _tail(Path(info.get("log", "/dev/null")))
-        _stop_group(pid)
+        if own or (info and check_process(info).ours):
+            _stop_group(pid)
         state = self._state()
         state.pop(name, None)
         self._save(state)
@@ -157,9 +177,21 @@ class LocalStack:
         )
 
     def _record(self, name: str, pid: int, version: str, port: int, log: Path) -> None:
+        """Record a service just started: its PID with what identifies the process (see `check_process`)."""
         state = self._state()
-        state[name] = {"pid": pid, "version": version, "address": f"127.0.0.1:{port}", "log": str(log)}
+        state[name] = {"pid": pid, **launch_identity(pid), "version": version, "address": f"127.0.0.1:{port}",
+                       "log": str(log)}
         self._save(state)
+
+    def _settle(self, name: str, pid: int) -> None:
+        """Record the command line a healthy service runs under (Elasticsearch's launcher script has exec'd java by then)."""
+        state = self._state()
+        info = state.get(name)
+        if info and info["pid"] == pid and not info.get("cmdline_settled") and check_process(info).ours:
+            current = process_identity(pid)
+            if current:
+                info.update(cmdline=current["cmdline"], cmdline_settled=True)
+                self._save(state)
 
     # -- Kafka --------------------------------------------------------------------------------
 
@@ -324,10 +356,13 @@ auto.create.topics.enable=false
 
 
 def _kafka_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding."""
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, not starting with `-`."""
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:  # `-t -abc…` reads as an option to kafka-storage; Kafka's own Uuid.randomUuid() redraws too
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _java() -> str:
@@ -388,25 +423,82 @@ def port_open(host: str, port: int) -> bool:
 def process_alive(pid: int) -> bool:
     """True while the process exists and is not a zombie."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
 
 
 def group_members(pgid: int) -> list[int]:
     """PIDs of live processes in a process group."""
     members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for proc in psutil.process_iter(["status"]):
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, IndexError):
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == pgid:
+                members.append(proc.pid)
+        except (ProcessLookupError, psutil.NoSuchProcess):
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry.name))
     return members
+
+
+def process_identity(pid: int) -> dict | None:
+    """What tells a live process from a later one with the same PID: its start time and command line; None when gone."""
+    try:
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+            return {"create_time": proc.create_time(), "cmdline": proc.cmdline()}
+    except psutil.NoSuchProcess:
+        return None
+
+
+def launch_identity(pid: int) -> dict:
+    """The identity to record with a PID just started; its command line is settled once the program is up."""
+    return {**(process_identity(pid) or {"create_time": None, "cmdline": []}), "cmdline_settled": False}
+
+
+@dataclass(frozen=True)
+class ProcessCheck:
+    """Whether a recorded PID is still the process that was started: `ours`, `gone`, or `other` (the PID was reused)."""
+
+    verdict: Literal["ours", "gone", "other"]
+    detail: str
+
+    @property
+    def ours(self) -> bool:
+        """True when the PID may be signalled."""
+        return self.verdict == "ours"
+
+
+def check_process(recorded: dict) -> ProcessCheck:
+    """Compare a record (`pid`, `create_time`, `cmdline`, `cmdline_settled`) with the process now under that PID.
+
+    The start time must match; the command line too once it is settled (a program may rewrite it while
+    it starts: Elasticsearch's launcher script execs java, Airflow's api-server sets its process title).
+    """
+    pid = recorded["pid"]
+    try:
+        current = process_identity(pid)
+    except psutil.AccessDenied:
+        return ProcessCheck("other", f"pid {pid} is a process this user may not inspect")
+    if current is None:
+        return ProcessCheck("gone", f"pid {pid} has exited")
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(current["create_time"]))
+    now = f"now `{_command(current['cmdline'])}`, started {started}"
+    if recorded.get("create_time") is None:
+        return ProcessCheck(
+            "other", f"pid {pid} was recorded without its start time, so it cannot be told from another process ({now})"
+        )
+    if abs(current["create_time"] - recorded["create_time"]) > CREATE_TIME_TOLERANCE_S:
+        return ProcessCheck("other", f"pid {pid} is another process than the one started ({now})")
+    if recorded.get("cmdline_settled", True) and current["cmdline"] != recorded.get("cmdline"):
+        return ProcessCheck("other", f"pid {pid} runs another command than the one started ({now})")
+    return ProcessCheck("ours", f"pid {pid}")
+
+
+def _command(cmdline: list[str], limit: int = 80) -> str:
+    text = " ".join(cmdline) or "?"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _stop_group(pid: int, grace_s: float = 30.0) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from pipeline.stack import LocalStack, group_members
+from pipeline.stack import SERVICES, LocalStack, group_members, process_alive, process_identity
 from tests.integration.conftest import stack_settings_for
 from tests.integration.test_end_to_end import main_env
 
@@ -31,6 +32,28 @@ def test_up_twice_is_a_no_op_and_down_leaves_no_process(tmp_path, capsys) -> Non
         assert main_env(settings, ["stack", "status", "--strict"]) == 0
         status = capsys.readouterr().out
         assert "8.19.7" in status and str(settings.kafka_port) in status and "healthy" in status
+
+        # Each PID is recorded with what identifies its process, the command line as it runs once healthy
+        # (Elasticsearch's launcher script has exec'd java by then).
+        state = json.loads(stack.state_file.read_text())
+        for name in SERVICES:
+            assert state[name]["cmdline_settled"] is True
+            now = process_identity(state[name]["pid"])
+            assert state[name]["cmdline"] == now["cmdline"]
+            assert state[name]["create_time"] == pytest.approx(now["create_time"], abs=1.0)
+        assert Path(state["elasticsearch"]["cmdline"][0]).name == "java"
+
+        # A record that no longer matches its process (what a reboot leaves) is dropped, never signalled.
+        kafka = state["kafka"]
+        stack.state_file.write_text(json.dumps({**state, "kafka": {**kafka, "create_time": kafka["create_time"] - 3600}}))
+        try:
+            assert main_env(settings, ["stack", "down", "--service", "kafka"]) == 0
+            out = capsys.readouterr().out
+            assert f"kafka: not running: pid {kafka['pid']} is another process than the one started" in out
+            assert "stopped: nothing was running" in out
+            assert process_alive(kafka["pid"]) and "kafka" not in json.loads(stack.state_file.read_text())
+        finally:
+            stack.state_file.write_text(json.dumps(state))  # the true record back, so `down` stops it
     finally:
         main_env(settings, ["stack", "down"])
         shutil.rmtree(stack.es_base(), ignore_errors=True)
