@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 NEWSFLOW := $(BIN)/newsflow
 
-.PHONY: demo test install system-deps stack-up stack-down unit integration bench clean
+.PHONY: demo test install system-deps stack-up stack-down unit integration drills bench clean
 
 demo: install system-deps  ## install, start the local stack, pull the seeds through every stage, show the result
 	$(NEWSFLOW) stack up
@@ -26,6 +26,9 @@ unit: install
 
 integration: install system-deps
 	$(BIN)/pytest tests/integration -q
+
+drills: install system-deps  ## only the fault drills (part of `make test` too); the table lands in test-artifacts/drills.md
+	$(BIN)/pytest tests/integration -q -m drill
 
 bench: install system-deps  ## benchmarks against a private stack; results in benchmarks/results/
 	$(BIN)/python benchmarks/bench_chain.py

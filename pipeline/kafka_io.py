@@ -7,17 +7,20 @@ from dataclasses import dataclass
 
 import orjson
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from pipeline.config import TOPIC_KEYS, Settings
-from pipeline.stages.base import TransientError
+from pipeline.errors import FailureClass, InfrastructureError, TransientError, classify
 
 # Topic-level settings: retention long enough to replay; room for absurd inputs so they reach the DLQ;
-# state topics are compacted (the latest record per key is kept, tombstones delete).
-RETENTION_MS = {"dlq": -1}
+# state topics are compacted (the latest record per key is kept, tombstones delete). The ledger's terminal
+# events outlive the raw messages they account for. The raw topic is stamped by the broker
+# (LogAppendTime), so its timestamps rise with its offsets and a time window is an offset range.
 DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000
-COMPACTED = {"dedup-state"}
+RETENTION_MS = {"dlq": -1, "ledger": 2 * DEFAULT_RETENTION_MS}
+COMPACTED = {"dedup-state", "ledger-state", "workers"}
+BROKER_TIMESTAMPS = {"raw"}
 
 
 def producer(settings: Settings, **overrides) -> KafkaProducer:
@@ -29,6 +32,9 @@ def producer(settings: Settings, **overrides) -> KafkaProducer:
         retries=5,
         max_request_size=settings.max_message_bytes + 64 * 1024,
         request_timeout_ms=30_000,
+        # send() waits this long for metadata when the broker is away, instead of kafka-python's 60 s:
+        # the runner's backoff, which notices the broker coming back, does the waiting.
+        max_block_ms=10_000,
         client_id="newsflow",
     )
     options.update(overrides)
@@ -85,6 +91,12 @@ def ensure_topics(settings: Settings) -> dict[str, str]:
                 client.create_topics(missing)
             except TopicAlreadyExistsError:
                 pass  # another process created them first: that is the goal anyway
+        upgrade = [k for k in BROKER_TIMESTAMPS if result[settings.topic(k)] == "exists"]
+        if upgrade:  # topics made by an earlier version: broker timestamps from now on (AlterConfigs sets them all)
+            client.alter_configs([
+                ConfigResource(ConfigResourceType.TOPIC, settings.topic(k), configs=_topic_config(settings, k))
+                for k in upgrade
+            ])
         return result
     finally:
         client.close()
@@ -96,6 +108,8 @@ def _topic_config(settings: Settings, key: str) -> dict[str, str]:
         config["cleanup.policy"] = "compact"
     else:
         config["retention.ms"] = str(RETENTION_MS.get(key, DEFAULT_RETENTION_MS))
+    if key in BROKER_TIMESTAMPS:
+        config["message.timestamp.type"] = "LogAppendTime"
     return config
 
 
@@ -109,17 +123,21 @@ class Outgoing:
 
 
 def send_confirmed(prod: KafkaProducer, messages: Iterable[Outgoing], timeout_s: float = 60.0) -> int:
-    """Send, flush and check every delivery; a failed one raises TransientError, never passes silently."""
-    futures = [
-        prod.send(m.topic, key=m.key.encode() if m.key else None, value=None if m.value is None else orjson.dumps(m.value))
-        for m in messages
-    ]
-    prod.flush(timeout=timeout_s)
-    for future in futures:
-        try:
+    """Send, flush and check every delivery; a failed one raises (TransientError, or InfrastructureError for
+    an unknown topic or a refused authorisation), never passes silently."""
+    try:
+        futures = [
+            prod.send(m.topic, key=m.key.encode() if m.key else None,
+                      value=None if m.value is None else orjson.dumps(m.value))
+            for m in messages
+        ]
+        prod.flush(timeout=timeout_s)
+        for future in futures:
             future.get(timeout=timeout_s)
-        except KafkaError as exc:
-            raise TransientError(f"delivery to Kafka failed: {exc!r}") from exc
+    except KafkaError as exc:
+        if classify(exc) is FailureClass.INFRASTRUCTURE:
+            raise InfrastructureError(f"Kafka refused the delivery: {exc!r}", dependency="kafka") from exc
+        raise TransientError(f"delivery to Kafka failed: {exc!r}") from exc
     return len(futures)
 
 
@@ -164,3 +182,79 @@ def group_lag(settings: Settings, group_id: str, topics: Iterable[str]) -> int:
         return sum(max(0, end[tp] - (c.committed(tp) or begin[tp])) for tp in tps)
     finally:
         c.close()
+
+
+def existing_topics(settings: Settings) -> set[str]:
+    """Names of the topics the cluster has now."""
+    c = consumer(settings, None)
+    try:
+        return set(c.topics())
+    finally:
+        c.close()
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionRange:
+    """Offsets [start, end) of one partition, with where the log starts now (older records are deleted)."""
+
+    partition: int
+    start: int
+    end: int
+    log_start: int
+
+
+def offsets_between(
+    c: KafkaConsumer, topic: str, since_ms: int | None = None, until_ms: int | None = None
+) -> list[PartitionRange]:
+    """Per partition, the offsets of records with a timestamp in [since, until), clamped to what is retained.
+
+    Exact for topics with broker timestamps (LogAppendTime), where timestamps rise with offsets.
+    """
+    tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
+    if not tps:
+        return []
+    begin, end = c.beginning_offsets(tps), c.end_offsets(tps)
+
+    def at(ms: int | None, default: dict) -> dict:
+        if ms is None:
+            return default
+        found = c.offsets_for_times({tp: ms for tp in tps})
+        return {tp: (found[tp].offset if found.get(tp) else end[tp]) for tp in tps}
+
+    lo, hi = at(since_ms, begin), at(until_ms, end)
+    return [
+        PartitionRange(tp.partition, max(lo[tp], begin[tp]), max(hi[tp], begin[tp]), begin[tp]) for tp in tps
+    ]
+
+
+def read_from(settings: Settings, topic: str, start: dict[int, int], timeout_ms: int = 1000) -> Iterator:
+    """Records of a topic from per-partition offsets (missing partitions: the beginning) to the current end."""
+    c = consumer(settings, group_id=None)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
+        if not tps:
+            return
+        begin, end = c.beginning_offsets(tps), c.end_offsets(tps)
+        todo = {tp: max(start.get(tp.partition, 0), begin[tp]) for tp in tps}
+        todo = {tp: o for tp, o in todo.items() if o < end[tp]}
+        if not todo:
+            return
+        c.assign(list(todo))
+        for tp, offset in todo.items():
+            c.seek(tp, offset)
+        remaining = set(todo)
+        while remaining:
+            for tp, records in c.poll(timeout_ms=timeout_ms).items():
+                yield from (r for r in records if r.offset < end[tp])
+            remaining = {tp for tp in remaining if c.position(tp) < end[tp]}
+    finally:
+        c.close()
+
+
+def latest_by_key(settings: Settings, topic: str) -> dict[str, dict | None]:
+    """A compacted topic read to its end: the latest value per key (None where the last record is a tombstone)."""
+    latest: dict[str, dict | None] = {}
+    for record in read_topic(settings, topic, timeout_ms=500):
+        if record.key:
+            latest[record.key.decode("utf-8", "replace")] = None if record.value is None else orjson.loads(record.value)
+    return latest

@@ -17,7 +17,6 @@ from kafka import TopicPartition
 from pipeline import kafka_io
 from pipeline.audit import compute_ledger
 from pipeline.config import Settings
-from pipeline.identity import valid_article_id
 
 
 @dataclass(frozen=True)
@@ -52,43 +51,25 @@ class Check:
     details: dict = field(default_factory=dict)
 
 
-def check_ledger(settings: Settings, es: Elasticsearch, config: QualityConfig) -> Check:
-    """Every raw article older than the grace period is indexed (unique or duplicate) or in the DLQ."""
-    ledger = compute_ledger(settings, es)
-    details = {k: v for k, v in ledger.to_dict().items() if k not in ("by_language",)}
-    summary = f"raw {ledger.raw} = unique {ledger.unique} + duplicates {ledger.duplicates} + DLQ {ledger.dlq}"
-    if ledger.balanced:
-        return Check("ledger", True, f"ledger balances: {summary}", details)
-    overdue = _overdue(settings, set(ledger.missing), time.time() - config.ledger_grace_s)
-    problems = []
-    if overdue:
-        problems.append(
-            f"{len(overdue)} raw articles older than {config.ledger_grace_s:.0f}s are in no terminal state "
-            f"(not indexed, not in the DLQ; first: {', '.join(overdue[:5])})"
+def check_ledger(settings: Settings, es: Elasticsearch | None, config: QualityConfig) -> Check:
+    """Every raw message of the audit window older than the grace period is in a terminal state, and no
+    worker is held by infrastructure (a 401 or a missing index fails this check, never passes as balanced)."""
+    ledger = compute_ledger(settings, settle_s=config.ledger_grace_s)
+    details = ledger.to_dict()
+    summary = ledger.summary()
+    if ledger.verdict == "held":
+        held = "; ".join(f"{h.stage} {h.state} since {h.since}: {h.reason[:200]}" for h in ledger.holds)
+        return Check("ledger", False, f"the stream is held by infrastructure ({summary}): {held}", details)
+    if ledger.verdict == "gaps":
+        return Check(
+            "ledger", False,
+            f"the ledger does not balance ({summary}): {ledger.overdue} raw articles older than "
+            f"{config.ledger_grace_s:.0f}s are in no terminal state (not indexed, not in the DLQ; first: "
+            f"{', '.join(ledger.missing[:5])})", details,
         )
-    if ledger.unexpected:
-        problems.append(
-            f"{len(ledger.unexpected)} articles are indexed or dead-lettered without a raw message "
-            f"(first: {', '.join(ledger.unexpected[:5])})"
-        )
-    details["overdue"] = overdue[:100]
-    details["in_flight"] = len(ledger.missing) - len(overdue)
-    if not problems:
-        return Check("ledger", True, f"ledger balances once {details['in_flight']} articles in flight land: {summary}", details)
-    return Check("ledger", False, f"the ledger does not balance ({summary}): " + "; ".join(problems), details)
-
-
-def _overdue(settings: Settings, missing: set[str], cutoff_s: float) -> list[str]:
-    """Missing ids whose newest raw message is older than the cutoff (the rest may still be in flight)."""
-    if not missing:
-        return []
-    newest: dict[str, int] = {}
-    for record in kafka_io.read_topic(settings, settings.topic("raw")):
-        key = record.key.decode("utf-8", "replace") if record.key else None
-        identity = valid_article_id(key) or f"@{record.topic}:{record.partition}:{record.offset}"
-        if identity in missing:
-            newest[identity] = max(newest.get(identity, 0), record.timestamp)
-    return sorted(i for i, ts in newest.items() if ts < cutoff_s * 1000)
+    if ledger.in_flight:
+        return Check("ledger", True, f"ledger balances once {ledger.in_flight} articles in flight land: {summary}", details)
+    return Check("ledger", True, f"ledger balances: {summary}", details)
 
 
 def check_dlq_growth(settings: Settings, config: QualityConfig) -> Check:

@@ -113,10 +113,27 @@ class Enrichment(Record):
     model: str | None = None
 
 
+class RawOrigin(Record):
+    """Where an article entered: its news.raw.v1 coordinates and the producer's key. The ledger accounts by these."""
+
+    partition: int
+    offset: int
+    timestamp: int
+    key: str | None = None
+
+
 class PipelineInfo(Record):
     version: str = __version__
     stages: dict[str, str] = Field(default_factory=dict)
     placeholders: list[str] = Field(default_factory=list)
+    raw: RawOrigin | None = None
+
+    def to_wire(self) -> dict:
+        """`raw` is left out until the article has entered through news.raw.v1."""
+        data = super().to_wire()
+        if data.get("raw") is None:
+            data.pop("raw", None)
+        return data
 
 
 class Article(Record):
@@ -152,6 +169,8 @@ class Article(Record):
     def to_wire(self) -> dict:
         """Stage fields not filled in yet are left out rather than sent as null."""
         data = self.model_dump(mode="json", by_alias=True)
+        if self.pipeline is not None:
+            data["pipeline"] = self.pipeline.to_wire()
         return {k: v for k, v in data.items() if v is not None or k in ALWAYS_SENT or k in self.model_fields_set}
 
     def stamped(self, stage: str, *, placeholder: bool = False, **changes) -> Article:
@@ -159,7 +178,7 @@ class Article(Record):
         info = self.pipeline or PipelineInfo()
         stages = {**info.stages, stage: utc_now()}
         placeholders = [p for p in info.placeholders if p != stage] + ([stage] if placeholder else [])
-        pipeline = PipelineInfo(version=__version__, stages=stages, placeholders=placeholders)
+        pipeline = PipelineInfo(version=__version__, stages=stages, placeholders=placeholders, raw=info.raw)
         return self.model_copy(update={**changes, "pipeline": pipeline})
 
 
@@ -208,3 +227,30 @@ class DlqRecord(Record):
     attempts: int = 1
     failed_at: str = Field(default_factory=utc_now)
     payload: DlqPayload
+    raw: RawOrigin | None = None
+
+
+LedgerState = Literal["unique", "duplicate", "dlq_bad_input", "dlq_processing"]
+
+
+class LedgerEvent(Record):
+    """One raw message reached a terminal state (news.ledger.v1)."""
+
+    article_id: str | None
+    state: LedgerState
+    stage: str
+    raw: RawOrigin | None
+    at: str = Field(default_factory=utc_now)
+
+
+class WorkerState(Record):
+    """What one stage worker is doing (news.workers.v1)."""
+
+    stage: str
+    worker: str
+    state: Literal["running", "held", "failed"]
+    reason: str | None = None
+    dependency: str | None = None
+    since: str
+    updated_at: str = Field(default_factory=utc_now)
+    heartbeat_s: float | None = None

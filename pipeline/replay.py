@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import orjson
@@ -17,6 +17,7 @@ from pipeline import kafka_io
 from pipeline.config import Settings
 from pipeline.contracts import ContractError, Contracts
 from pipeline.kafka_io import Outgoing
+from pipeline.operations import Refused, restore_alias, write_index
 from pipeline.records import Article
 from pipeline.sinks.elasticsearch import ElasticsearchSink, IndexAdmin
 
@@ -156,25 +157,29 @@ def read_window(settings: Settings, topic: str, since_ms: int | None, until_ms: 
 
 @dataclass
 class ReplayReport:
-    """What one replay did."""
+    """What one replay did; `refused`: every record that is not in the new index (unreadable, or refused by it)."""
 
     source: str
     index: str
     previous: list[str]
     read: int = 0
     indexed: int = 0
-    refused: Counter = field(default_factory=Counter)
+    refused: list[Refused] = field(default_factory=list)
     swapped: bool = False
+    swap_refused: bool = False  # the alias was kept on the previous index because of `refused`
+    copied_back: int = 0  # documents the index workers wrote to the new index meanwhile, moved back with the alias
 
     def to_dict(self) -> dict:
         """For XCom and logs."""
         return {"source": self.source, "index": self.index, "previous": self.previous, "read": self.read,
-                "indexed": self.indexed, "refused": dict(self.refused), "swapped": self.swapped}
+                "indexed": self.indexed, "refused": [asdict(r) for r in self.refused], "swapped": self.swapped,
+                "swap_refused": self.swap_refused, "copied_back": self.copied_back}
 
 
 def replay(
     settings: Settings, es: Elasticsearch, *, source: str = "enriched",
     since: str | datetime | None = None, until: str | datetime | None = None, swap: bool = True,
+    accept_loss: bool = False,
 ) -> ReplayReport:
     """Replay a topic window into the next index version, then point the alias at it.
 
@@ -184,6 +189,9 @@ def replay(
     (the old one stays readable), so what the index workers write meanwhile lands in it too; the
     swap then drops the old index from the alias in one atomic request (it is kept for rollback).
     A window that ends in the past gives an index of that window plus what is written after the swap.
+    When a record could not be read or processed, or the new index refused it, swapping would make
+    it vanish from search: unless `accept_loss`, the alias stays on (or goes back to, with what the
+    index workers wrote meanwhile) the previous index, and the report lists them.
     """
     if source not in REPLAY_SOURCES:
         raise ValueError(f"source must be one of {', '.join(REPLAY_SOURCES)}, not {source!r}")
@@ -191,9 +199,11 @@ def replay(
     admin = IndexAdmin(es, settings)
     admin.ensure()
     previous = list(admin.state().indices)
+    previous_write = write_index(es, settings.index_alias)
     new = admin.next_index()
     es.indices.create(index=new)  # the template gives it the current mapping
-    if swap and until_ms is None:
+    staged = swap and until_ms is None
+    if staged:
         es.indices.update_aliases(actions=[
             *({"add": {"index": o, "alias": settings.index_alias, "is_write_index": False}} for o in previous),
             {"add": {"index": new, "alias": settings.index_alias, "is_write_index": True}},
@@ -201,15 +211,28 @@ def replay(
     report = ReplayReport(source, new, previous)
     sink = ElasticsearchSink(es, settings, target=new)
     contracts = Contracts()
-    for batch in _batches(_articles(settings, contracts, source, since_ms, until_ms, report), settings.batch_size):
-        for article, error in zip(batch, sink.write(batch), strict=True):
-            if error is None:
-                report.indexed += 1
-            else:
-                report.refused[error.split(":", 1)[0]] += 1
-                log.warning("replayed article refused by the mapping", article_id=article.article_id, error=error)
-    es.indices.refresh(index=new)
-    if swap:
+    written: Counter[str] = Counter()  # successful writes per article: tells ours from the workers' in `new`
+    try:
+        for batch in _batches(_articles(settings, contracts, source, since_ms, until_ms, report), settings.batch_size):
+            for article, refusal in zip(batch, sink.write(batch), strict=True):
+                if refusal is None:
+                    report.indexed += 1
+                    written[article.article_id] += 1
+                else:  # a str or the sink's refusal record: its str() is the reason
+                    report.refused.append(Refused(article.article_id, str(refusal)))
+                    log.warning("replayed article refused by the new index", article_id=article.article_id,
+                                error=str(refusal)[:300])
+        es.indices.refresh(index=new)
+    except BaseException:
+        if staged:
+            restore_alias(es, settings.index_alias, previous_write, new, written)
+        raise
+    if swap and report.refused and not accept_loss:
+        report.swap_refused = True
+        if staged:
+            report.copied_back, lost = restore_alias(es, settings.index_alias, previous_write, new, written)
+            report.refused += lost
+    elif swap:
         admin.swap_alias(new)
         report.swapped = True
     log.info("replay", **report.to_dict())
@@ -227,13 +250,15 @@ def _articles(settings, contracts, source, since_ms, until_ms, report) -> Iterat
             try:
                 yield Article.model_validate(contracts.validate(key, orjson.loads(record.value)))
             except (ContractError, ValueError) as exc:
-                report.refused[f"bad record in {key}"] += 1
+                report.refused.append(_unreadable(record, exc))
                 log.warning("replay skipped a record", topic=key, offset=record.offset, error=str(exc)[:300])
 
 
 def _through_stages(settings, contracts, since_ms, until_ms, report) -> Iterator[Article]:
     """Raw records through detect → translate → dedup → enrich, stages built once, batch by batch."""
     from pipeline.assembly import PROCESSING_STAGES, build_stage
+    from pipeline.entry import article_from_entry
+    from pipeline.records import RawOrigin
     from pipeline.stages.base import Emit, Reject
 
     stages = [build_stage(name, settings) for name in PROCESSING_STAGES]
@@ -244,16 +269,20 @@ def _through_stages(settings, contracts, since_ms, until_ms, report) -> Iterator
         for record in raw_batch:
             report.read += 1
             try:
-                queues["raw"].append(Article.model_validate(contracts.validate("raw", orjson.loads(record.value))))
-            except (ContractError, ValueError):
-                report.refused["bad record in raw"] += 1
+                obj = contracts.validate("raw", orjson.loads(record.value))
+                key = record.key.decode("utf-8", "replace") if record.key else None
+                origin = RawOrigin(partition=record.partition, offset=record.offset, timestamp=record.timestamp, key=key)
+                queues["raw"].append(article_from_entry(obj, origin))  # the open entry contract, as detect reads it
+            except (ContractError, ValueError, TypeError) as exc:
+                report.refused.append(_unreadable(record, exc))
         for stage in stages:
             batch = [a for s in stage.sources for a in queues.pop(s, [])]
             if not batch:
                 continue
-            for result in stage.process(batch):
+            for article, result in zip(batch, stage.process(batch), strict=True):
                 if isinstance(result, Reject):
-                    report.refused[f"{stage.name}: {result.error_class}"] += 1
+                    reason = f"{stage.name}: {result.error_class}: {result.reason}"
+                    report.refused.append(Refused(article.article_id, reason))
                 elif isinstance(result, Emit):
                     contracts.validate(result.topic, result.article.to_wire())
                     if result.topic in consumed:
@@ -262,6 +291,13 @@ def _through_stages(settings, contracts, since_ms, until_ms, report) -> Iterator
                         yield result.article
             if hasattr(stage, "state_updates"):
                 stage.state_updates()  # in-memory replay: the shared state topic is not written
+
+
+def _unreadable(record, exc: Exception) -> Refused:
+    """A record the replay could not read, by its key (the article_id) or else its place in the topic."""
+    where = f"{record.topic}:{record.partition}:{record.offset}"
+    article_id = record.key.decode("utf-8", "replace") if record.key else where
+    return Refused(article_id, f"unreadable record at {where}: {str(exc)[:300]}")
 
 
 def _batches(items, size: int) -> Iterator[list]:

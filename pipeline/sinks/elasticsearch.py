@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -12,8 +14,9 @@ import structlog
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError, helpers
 
 from pipeline.config import Settings
+from pipeline.errors import FailureClass, InfrastructureError, TransientError, http_status_class
 from pipeline.records import Article, utc_now
-from pipeline.stages.base import TransientError
+from pipeline.retry import Backoff
 
 log = structlog.get_logger("newsflow.sink")
 
@@ -122,26 +125,89 @@ class IndexAdmin:
         self.es.indices.update_aliases(actions=actions)
 
 
-class ElasticsearchSink:
-    """Bulk-indexes articles by `_id = article_id` through the alias; never switches itself off."""
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why Elasticsearch did not take one document: the mapping refused it, or it kept failing."""
 
-    def __init__(self, es: Elasticsearch, settings: Settings, target: str | None = None) -> None:
+    reason: str
+    error_class: str = "MappingError"
+    kind: str = "indexing"
+    attempts: int = 1
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class ElasticsearchSink:
+    """Bulk-indexes articles by `_id = article_id` through the alias; never switches itself off.
+
+    Failures by class (pipeline/errors.py): a refused document (mapping) is a Refusal; one document's
+    429/5xx is retried `document_max_attempts` times, then a Refusal; the whole request failing
+    (unreachable, 429/5xx) is TransientError; 401/403 or a missing alias is InfrastructureError.
+    Writes through the alias set `require_alias`, so a missing alias never auto-creates an index.
+    """
+
+    def __init__(
+        self, es: Elasticsearch, settings: Settings, target: str | None = None, *, sleep=time.sleep
+    ) -> None:
         self.es = es
         self.target = target or settings.index_alias
+        self.require_alias = target is None
         self.max_docs = settings.bulk_max_docs
         self.max_bytes = settings.bulk_max_bytes
+        self.max_attempts = settings.index_document_max_attempts
+        self.backoff = Backoff(settings.index_document_backoff_s, settings.retry_backoff_max_s)
+        self._sleep = sleep
+        self._rng = random.Random()
 
-    def write(self, articles: Sequence[Article]) -> list[str | None]:
-        """Index the batch; per article None or the reason it was refused (mapping errors).
+    def write(self, articles: Sequence[Article]) -> list[Refusal | None]:
+        """Index the batch; per article None, or the Refusal that sends it to the DLQ."""
+        outcome: dict[int, Refusal | None] = {}
+        pending = list(range(len(articles)))
+        attempts = dict.fromkeys(pending, 0)
+        indexed_any = False
+        last_error: dict[int, str] = {}
+        while pending:
+            retry = []
+            for i, (status, error) in zip(pending, self._bulk([articles[i] for i in pending]), strict=True):
+                attempts[i] += 1
+                if status < 300:
+                    outcome[i] = None
+                    indexed_any = True
+                    continue
+                klass = _item_class(status, error)
+                if klass is FailureClass.INFRASTRUCTURE:
+                    raise InfrastructureError(
+                        f"Elasticsearch refused writing to {self.target}: {status} {error}", dependency="elasticsearch"
+                    )
+                if klass is FailureClass.TRANSIENT:
+                    last_error[i] = f"{status} {error}"
+                    retry.append(i)
+                    continue
+                outcome[i] = Refusal(error, "MappingError", "indexing", attempts[i])
+            exhausted = [i for i in retry if attempts[i] >= self.max_attempts]
+            if exhausted and not indexed_any and len(articles) > 1 and len(exhausted) == len(retry) == len(pending):
+                # Every document failed the same way: the cluster is in trouble, not one document.
+                raise TransientError(f"Elasticsearch answered {last_error[exhausted[0]]} for every document")
+            for i in exhausted:
+                log.warning("document failed repeatedly, sent to the DLQ", article_id=articles[i].article_id,
+                            attempts=attempts[i], error=last_error[i][:300])
+                outcome[i] = Refusal(
+                    f"Elasticsearch kept failing for this document after {attempts[i]} attempts: {last_error[i]}",
+                    "DocumentRetriesExhausted", "processing", attempts[i],
+                )
+            pending = [i for i in retry if i not in outcome]
+            if pending:
+                self._sleep(self.backoff.delay(max(attempts[i] for i in pending) - 1, self._rng))
+        return [outcome[i] for i in range(len(articles))]
 
-        429s are retried by the bulk helper; connection errors, 5xx and 429s that persist raise
-        TransientError so the runner retries the batch without committing.
-        """
+    def _bulk(self, articles: Sequence[Article]) -> list[tuple[int, str]]:
+        """One bulk round: (status, error text) per article, in order; whole-request failures raise."""
         actions = [
             {"_op_type": "index", "_index": self.target, "_id": a.article_id, "_source": to_document(a)}
             for a in articles
         ]
-        errors: dict[str, str] = {}
+        by_id: dict[str, tuple[int, str]] = {}
         try:
             for ok, item in helpers.streaming_bulk(
                 self.es,
@@ -150,22 +216,36 @@ class ElasticsearchSink:
                 max_chunk_bytes=self.max_bytes,
                 raise_on_error=False,
                 raise_on_exception=True,
-                max_retries=5,
-                initial_backoff=1,
-                max_backoff=30,
+                max_retries=0,
+                require_alias=self.require_alias or None,
             ):
-                if ok:
-                    continue
-                result = item["index"]
-                status = int(result.get("status", 0))
-                if status == 429 or status >= 500:
-                    raise TransientError(f"Elasticsearch answered {status} for {result.get('_id')}")
-                error = result.get("error", {})
-                errors[result["_id"]] = f"{error.get('type', status)}: {error.get('reason', error)}"
+                result = item.get("index", {})
+                status = int(result.get("status", 0) or (200 if ok else 500))
+                error = result.get("error") or {}
+                text = "" if ok else (
+                    f"{error.get('type', status)}: {error.get('reason', error)}" if isinstance(error, dict) else str(error)
+                )
+                by_id[result.get("_id")] = (status, text)
+        except ApiError as exc:
+            raise _request_error(exc, self.target) from exc
         except (TransportError, ConnectionError) as exc:
             raise TransientError(f"Elasticsearch unreachable: {exc}") from exc
-        except ApiError as exc:
-            if exc.meta.status == 429 or exc.meta.status >= 500:
-                raise TransientError(f"Elasticsearch answered {exc.meta.status}: {exc}") from exc
-            raise
-        return [errors.get(a.article_id) for a in articles]
+        return [by_id.get(a.article_id, (500, "no answer for this document in the bulk response")) for a in articles]
+
+
+def _item_class(status: int, error: str) -> FailureClass:
+    """The failure class of one bulk item's status."""
+    if status == 404 or "index_not_found_exception" in error:
+        return FailureClass.INFRASTRUCTURE  # the alias or index is gone: no document is at fault
+    return http_status_class(status)
+
+
+def _request_error(exc: ApiError, target: str) -> Exception:
+    """The policy's exception for a whole bulk request that Elasticsearch answered with an error."""
+    status = exc.meta.status
+    klass = FailureClass.INFRASTRUCTURE if status == 404 else http_status_class(status)
+    if klass is FailureClass.INFRASTRUCTURE:
+        return InfrastructureError(f"Elasticsearch refused writing to {target}: {status} {exc}", dependency="elasticsearch")
+    if klass is FailureClass.TRANSIENT:
+        return TransientError(f"Elasticsearch answered {status}: {exc}")
+    return exc

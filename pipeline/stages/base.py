@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from pipeline.errors import InfrastructureError, TransientError
 from pipeline.records import Article
 
 
@@ -29,13 +30,10 @@ class Reject:
     reason: str
     error_class: str = "BadInput"
     kind: str = "bad_input"
+    attempts: int = 1
 
 
 Result = Emit | Done | Reject
-
-
-class TransientError(Exception):
-    """A dependency is unavailable for now (service down, 429, 5xx): retry the batch later."""
 
 
 class Stage(Protocol):
@@ -47,6 +45,9 @@ class Stage(Protocol):
     def process(self, batch: Sequence[Article]) -> list[Result]:
         """One result per article, in order."""
         ...
+
+
+__all__ = ["Emit", "Done", "Reject", "Result", "Stage", "StatefulStage", "TransientError", "InfrastructureError"]
 
 
 class StatefulStage(Stage, Protocol):

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import TypeVar
+
+from pipeline.retry import Backoff  # re-exported: the stage and its tests import it from here
 
 T = TypeVar("T")
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+__all__ = ["Backoff", "CircuitBreaker", "DeadlineExceeded", "RateLimiter", "call_with_deadline", "socket_timeout"]
 
 
 CALL_THREAD_NAME = "translate-call"
@@ -74,19 +75,6 @@ class RateLimiter:
             self._next = slot + self.interval
         if slot > now:
             self._sleep(slot - now)  # pacing requests is the point: this wait is the rate limit
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with jitter: attempt n waits between half and all of `initial_s * 2**n`, capped."""
-
-    initial_s: float = 0.5
-    max_s: float = 8.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait after failed attempt number `attempt` (0-based)."""
-        ceiling = min(self.max_s, self.initial_s * 2 ** attempt)
-        return ceiling * (0.5 + rng.random() / 2)
 
 
 class CircuitBreaker:

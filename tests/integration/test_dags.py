@@ -136,7 +136,7 @@ def test_every_dag_imports_with_the_structure_described(dagbag) -> None:
     assert [a.name for a in retranslate.task_dict["resend_pending"].outlets] == ["news.detected.v1"]
     replay = dagbag.dags["news_replay"]
     assert replay.schedule is None
-    assert set(replay.params) == {"source", "since", "until", "swap_alias"}
+    assert set(replay.params) == {"source", "since", "until", "swap_alias", "accept_loss"}
 
     for dag in dagbag.dags.values():
         assert dag.is_paused_upon_creation is False and dag.max_active_runs == 1
@@ -257,7 +257,8 @@ def test_quality_fails_while_the_ledger_does_not_balance_and_passes_when_it_does
     assert tis["consumer_lag"][0] == tis["dlq_growth"][0] == tis["freshness"][0] == "success"  # just arrived
     check = check_ledger(settings, client(settings), QualityConfig(ledger_grace_s=0))
     assert not check.ok
-    assert "the ledger does not balance (raw 5 = unique 0 + duplicates 0 + DLQ 0)" in check.message
+    assert "the ledger does not balance (raw 5 = unique 0 + duplicates 0 + DLQ 0 + 5 open (0 in flight, 5 overdue))" \
+        in check.message
     assert "5 raw articles older than 0s are in no terminal state" in check.message
     assert check_ledger(settings, client(settings), QualityConfig(ledger_grace_s=900)).ok  # in flight, not lost
     stuck = check_freshness(settings, client(settings), QualityConfig(max_staleness_s=0))

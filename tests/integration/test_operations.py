@@ -15,7 +15,8 @@ import pytest
 
 from pipeline import kafka_io
 from pipeline.audit import compute_ledger
-from pipeline.operations import pipeline_status, reindex, replay_dlq
+from pipeline.operations import reindex, replay_dlq
+from pipeline.status import pipeline_status
 from pipeline.sinks.elasticsearch import IndexAdmin, client
 from tests.conftest import wait_for
 from tests.integration.conftest import drain, es_ids, produce_raw, read_json, settings_env
@@ -62,7 +63,7 @@ def test_dlq_replay_sends_the_original_bytes_back(settings) -> None:
     producer.send(settings.topic("raw"), key=article.article_id.encode(), value=orjson.dumps(broken)).get(timeout=30)
     drain(settings)
     (record,) = read_json(settings, "dlq")
-    assert record["error"]["class"] == "ContractError" and "published_at" in record["error"]["message"]
+    assert record["error"]["class"] == "EntryError" and "published_at" in record["error"]["message"]
 
     assert len(replay_dlq(settings, stage="detect", dry_run=True)) == 1
     assert replay_dlq(settings, stage="index") == []
@@ -95,12 +96,70 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering(settings, seeds_d
     searcher = threading.Thread(target=search_loop)
     searcher.start()
     try:
-        new, old, copied = reindex(settings, es)
+        report = reindex(settings, es)
     finally:
         stop.set()
         searcher.join(timeout=30)
     assert failures == []
     assert len(answers) > 3 and min(answers) > 0
-    assert (new, old, copied) == (f"{settings.index_alias}-v2", [f"{settings.index_alias}-v1"], 300)
-    assert IndexAdmin(es, settings).state().indices == (new,)
+    assert (report.index, report.previous, report.copied, report.refused, report.swapped) == (
+        f"{settings.index_alias}-v2", [f"{settings.index_alias}-v1"], 300, [], True)
+    assert IndexAdmin(es, settings).state().indices == (report.index,)
     assert es_ids(settings).keys() == before.keys()
+
+
+# Valid by the contract (any positive integer), too large for the template's `integer`.
+HUGE_COUNT = [{"name": "Kharkiv", "label": "GPE", "mentions": ["Kharkiv"], "count": 2**40, "wikidata": None}]
+
+
+def test_reindex_keeps_the_alias_when_the_new_index_refuses_a_document(settings, seeds_dir: Path, capsys) -> None:
+    from pipeline.ingest import read_paths
+    from pipeline.operations import write_index
+    from pipeline.sinks.elasticsearch import ElasticsearchSink
+    from tests.integration.test_end_to_end import main_env
+
+    es, alias = client(settings), settings.index_alias
+    # The index in use was made under a laxer mapping (entities.count: long) than the template's now.
+    es.indices.delete(index=f"{alias}-v1")
+    es.indices.create(index=f"{alias}-v1", aliases={alias: {"is_write_index": True}},
+                      mappings={"properties": {"entities": {"properties": {"count": {"type": "long"}}}}})
+    produce_raw(settings, read_paths([seeds_dir]))
+    drain(settings)
+    victim = sorted(es_ids(settings))[0]
+    es.update(index=f"{alias}-v1", id=victim, doc={"entities": HUGE_COUNT}, refresh=True)
+    before = es_ids(settings)
+    assert len(before) == 5 and before[victim]["entities"] == HUGE_COUNT
+
+    # An index worker writes while the copy runs (the new index is the write index then): kept on the way back.
+    (live,) = _articles(seeds_dir, 1)
+    sink, written_live = ElasticsearchSink(es, settings), []
+
+    def write_live(_: int) -> None:
+        if not written_live:
+            written_live.append(sink.write([live]))
+
+    report = reindex(settings, es, on_progress=write_live)
+
+    assert written_live == [[None]]
+    assert (report.index, report.previous, report.swapped) == (f"{alias}-v2", [f"{alias}-v1"], False)
+    assert [r.article_id for r in report.refused] == [victim]
+    assert "entities.count" in report.refused[0].reason
+    assert (report.copied, report.copied_back) == (4, 1)
+    assert IndexAdmin(es, settings).state().indices == (f"{alias}-v1",) and write_index(es, alias) == f"{alias}-v1"
+    assert es.indices.exists(index=f"{alias}-v2"), "the new index is kept for inspection"
+    after = es_ids(settings)
+    assert set(after) == set(before) | {live.article_id}  # nothing vanished from search, the live write included
+    assert es.count(index=alias)["count"] == 6  # and nothing shows twice
+
+    assert main_env(settings, ["reindex"]) == 1
+    out = capsys.readouterr()
+    assert victim in out.err and "[entities.count]" in out.err
+    flat = " ".join(out.err.split())
+    assert f"{alias} still points at {alias}-v1" in flat and "--accept-loss" in flat
+    assert IndexAdmin(es, settings).state().indices == (f"{alias}-v1",)
+
+    assert main_env(settings, ["reindex", "--accept-loss"]) == 0
+    out = capsys.readouterr()
+    assert victim in out.err and f"{alias} -> {alias}-v4" in out.out
+    assert IndexAdmin(es, settings).state().indices == (f"{alias}-v4",)
+    assert set(es_ids(settings)) == set(after) - {victim}

@@ -10,7 +10,7 @@ from pipeline.config import TOPIC_KEYS, Settings
 from pipeline.contracts import SCHEMAS_DIR, ContractError, Contracts
 from pipeline.ingest import build_article
 from pipeline.local import process_in_memory
-from pipeline.records import Article, DlqError, DlqPayload, DlqRecord, DlqSource, Dedup
+from pipeline.records import Article, DlqError, DlqPayload, DlqRecord, DlqSource, Dedup, Language
 
 
 @pytest.fixture(scope="module")
@@ -94,15 +94,32 @@ def test_dlq_record_round_trips(contracts: Contracts) -> None:
         ({"text": ""}, "text"),
         ({"text": "   \n  "}, "text"),
         ({"article_id": "not-an-id"}, "article_id"),
-        ({"published_at": "yesterday"}, "published_at"),
-        ({"published_at": "2024-08-27T10:00:00"}, "published_at"),  # no offset
-        ({"source": "Reuters"}, "source"),
+        ({"source": 42}, "source"),
+        ({"url": 7}, "url"),
     ],
 )
 def test_bad_raw_messages_are_refused_with_the_field_named(contracts: Contracts, change: dict, where: str) -> None:
     wire = {**_raw().to_wire(), **change}
     with pytest.raises(ContractError) as caught:
         contracts.validate("raw", wire)
+    assert where in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"published_at": "yesterday"}, "published_at"),
+        ({"published_at": "2024-08-27T10:00:00"}, "published_at"),  # no offset
+        ({"source": "Reuters"}, "source"),
+        ({"article_id": None}, "article_id"),
+    ],
+)
+def test_internal_topics_stay_strict(contracts: Contracts, change: dict, where: str) -> None:
+    """The entry topic is open to outside producers; every later topic holds the full article shape."""
+    detected = _raw().model_copy(update={"language": Language(code="en", confidence=0.99)})
+    wire = {**detected.to_wire(), **change}
+    with pytest.raises(ContractError) as caught:
+        contracts.validate("detected", wire)
     assert where in str(caught.value)
 
 

@@ -1,0 +1,22 @@
+"""Library log lines are rate-limited: a broker restart does not bury newsflow's own lines."""
+
+from __future__ import annotations
+
+import logging
+
+from pipeline.logs import RateLimit
+
+
+def _record(msg: str = "Connect attempt to %s returned error %s") -> logging.LogRecord:
+    return logging.LogRecord("kafka.conn", logging.ERROR, __file__, 1, msg, ("broker", 111), None)
+
+
+def test_a_repeated_line_passes_a_few_times_a_period_then_says_how_many_were_dropped() -> None:
+    now = [0.0]
+    limit = RateLimit(burst=3, period_s=60, clock=lambda: now[0])
+    passed = [limit.filter(_record()) for _ in range(100)]
+    assert passed.count(True) == 3
+    assert limit.filter(_record("another template %s %s")), "other lines are counted apart"
+    now[0] = 61.0
+    first = _record()
+    assert limit.filter(first) and first.suppressed == 97
