@@ -1,11 +1,13 @@
 """Per-article cost of the dedup stage with 10k and 100k articles in its window, against datasketch alone.
 
 Each side runs in its own process so that its memory can be read as an RSS difference:
-- `stage`: DedupStage.process (normalise, hash, shingles, MinHash, LSH + sample candidates, exact confirmation,
-  state record) on 400 synthetic articles, after the store was filled with 10k, then 100k, signatures;
+- `stage`: DedupStage.process (normalise, hash, shingles, quotations and lead, MinHash, LSH + sample candidates,
+  exact confirmation with the shared lead, state record) on 400 synthetic articles, after the store was filled
+  with 10k, then 100k, signatures;
 - `datasketch`: MinHash (sha1 per 5-word shingle, `update_batch`, shared permutations) + MinHashLSH query +
   insert, same LSH bands, on the same 400 texts after the same fill.
-The fill is synthetic signatures (random shingle hashes, 3 % drawn from a pool of stock phrases), the
+The fill is synthetic signatures (random shingle hashes, 3 % drawn from a pool of stock phrases; a fifth of them
+marked quoted and 32 as the lead, as the corpus averages), the
 measured articles are seed text with half its words replaced (plus 10 % typo'd copies of earlier ones).
 Writes benchmarks/results/dedup_bench.json. About 2-3 minutes on 2 shared cores; `--quick` stops at 10k.
 """
@@ -92,6 +94,7 @@ def run_stage(sizes: tuple[int, ...], settings: dict) -> dict:
     gc.collect()
     base = rss_bytes()
     fill = fill_shingles()  # drawn after the baseline, as the store fills: it keeps these sets
+    fill_rng = np.random.default_rng(13)
     bands = lsh_bands(settings.get("lsh_threshold", 0.3), fp.num_perm)
     out: dict = {"settings": settings, "lsh_bands_rows": list(bands)}
     filled, fill_seconds = 0, 0.0
@@ -99,11 +102,15 @@ def run_stage(sizes: tuple[int, ...], settings: dict) -> dict:
         began = time.perf_counter()
         for i in range(filled, size):
             shingles = next(fill)
+            # As the corpus averages: a fifth of the shingles only quoted, 32 starting the lead.
+            quoted = shingles[fill_rng.random(shingles.size) < 0.2]
+            lead = np.sort(fill_rng.choice(shingles, size=min(32, shingles.size), replace=False))
             stage.store.add(Signature(
                 article_id=f"{i:016x}", content_hash=f"{i:064x}", cluster_id=f"{i:016x}", is_duplicate=False,
                 duplicate_of=None, similarity=None, method=None, matched_id=None, published=START + i,
                 ingested=START + i, revision=0, word_count=int(shingles.size) + 4, shingles=shingles,
-                minhash=fp.signature(shingles), shingling=fp.shingling, minhash_scheme=fp.minhash_scheme))
+                minhash=fp.signature(shingles), shingling=fp.shingling, minhash_scheme=fp.minhash_scheme,
+                quoted=quoted, lead=lead, lead_size=32))
         fill_seconds += time.perf_counter() - began
         filled = size
         gc.collect()

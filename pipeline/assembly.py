@@ -70,6 +70,7 @@ def _build(name: str, settings: Settings) -> Stage:
             threshold=settings.dedup_threshold, lsh_threshold=settings.dedup_lsh_threshold,
             num_perm=settings.dedup_num_perm, shingle_words=settings.dedup_shingle_words,
             window_days=settings.dedup_window_days, min_words=settings.dedup_min_words,
+            min_lead_share=settings.dedup_min_lead_share,
         )
     if name == "enrich":
         from pipeline.stages.enrich import build_enrich_stage

@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import heapq
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHashLSH
 
-from pipeline.dedup.fingerprint import Fingerprinter
+from pipeline.dedup.fingerprint import Fingerprinter, contains, distinct
 
 
 @lru_cache(maxsize=8)
@@ -29,6 +29,19 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
 
 class IncompatibleState(ValueError):
     """A state record was made with another shingling: its signatures cannot be compared with ours."""
+
+
+_NONE = np.empty(0, dtype=np.uint32)
+
+
+def _pack(values: np.ndarray) -> str:
+    """Little-endian uint32, base64: ~2.7 KB for 500 shingles where a JSON list takes ~5.5 KB."""
+    return base64.b64encode(values.astype("<u4").tobytes()).decode("ascii")
+
+
+def _unpack(text: str) -> np.ndarray:
+    """The uint32 values of `_pack`."""
+    return np.frombuffer(base64.b64decode(text), dtype="<u4").astype(np.uint32)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -51,6 +64,9 @@ class Signature:
     minhash: np.ndarray  # uint32[num_perm]
     shingling: str
     minhash_scheme: str
+    quoted: np.ndarray = field(default_factory=lambda: _NONE)  # shingles only in quotations (none in older records)
+    lead: np.ndarray | None = None  # the shingles starting the lead; None in records written before leads
+    lead_size: int = 0  # positions outside quotations in the lead window
 
     def same_decision(self, other: Signature) -> bool:
         """True when both carry the same content, revision and decision (an echo of our own record)."""
@@ -76,11 +92,22 @@ class Signature:
             "word_count": self.word_count,
             "shingle_count": int(self.shingles.size),
             "shingling": self.shingling,
-            # Little-endian uint32, base64: ~2.7 KB for 500 shingles where a JSON list takes ~5.5 KB.
-            "shingles": base64.b64encode(self.shingles.astype("<u4").tobytes()).decode("ascii"),
+            # The shingle set in parts, so that the record is hardly larger than the set alone: `lead` the
+            # shingles starting the lead, `quoted_shingles` the ones that occur only in quotations, `shingles`
+            # the others; the article's set is their union.
+            "shingles": _pack(self._rest()),
             "minhash_scheme": self.minhash_scheme,
             "minhash": self.minhash.tolist(),
+            **({} if not self.quoted.size else {"quoted_shingles": _pack(self.quoted)}),
+            **({} if self.lead is None else {"lead": _pack(self.lead), "lead_size": self.lead_size}),
         }
+
+    def _rest(self) -> np.ndarray:
+        """The shingles that are neither quoted nor in the lead (what the record's `shingles` holds)."""
+        told = [part for part in (self.quoted, self.lead) if part is not None and part.size]
+        if not told:
+            return self.shingles
+        return self.shingles[~contains(distinct(np.concatenate(told)), self.shingles)]
 
     @classmethod
     def from_state_record(cls, record: dict, fingerprinter: Fingerprinter) -> Signature:
@@ -90,7 +117,11 @@ class Signature:
                 f"state record {record['article_id']} was made with shingling {record['shingling']!r}, this "
                 f"stage uses {fingerprinter.shingling!r}: keep the setting or empty the dedup state topic"
             )
-        shingles = np.frombuffer(base64.b64decode(record["shingles"]), dtype="<u4").astype(np.uint32)
+        shingles = _unpack(record["shingles"])
+        quoted = _unpack(record["quoted_shingles"]) if record.get("quoted_shingles") else _NONE
+        lead = _unpack(record["lead"]) if "lead" in record else None
+        if quoted.size or (lead is not None and lead.size):
+            shingles = distinct(np.concatenate([shingles, quoted, _NONE if lead is None else lead]))
         if record["minhash_scheme"] == fingerprinter.minhash_scheme:
             minhash = np.asarray(record["minhash"], dtype=np.uint32)
         else:  # another seed, num_perm or datasketch scheme: re-sign rather than mix incompatible values
@@ -102,6 +133,7 @@ class Signature:
             published=float(record["timestamp"]), ingested=float(record["ingested"]),
             revision=int(record["revision"]), word_count=int(record["word_count"]), shingles=shingles,
             minhash=minhash, shingling=fingerprinter.shingling, minhash_scheme=fingerprinter.minhash_scheme,
+            quoted=quoted, lead=lead, lead_size=int(record.get("lead_size", 0)),
         )
 
 

@@ -7,9 +7,14 @@ differ after a restart and the decisions must not):
 2. Texts under `min_words` words are stubs (a "Video" teaser, a headline): unique, never merged.
 3. Exact: another article of the window has the same content hash -> its cluster, method "exact".
 4. Near: candidates from MinHash LSH and from sampled shingles (for copies embedded in longer pages),
-   each confirmed on the exact shingle sets by max(Jaccard, containment)
-   >= `threshold` (containment only when the smaller text has `min_containment_shingles` shingles);
-   the most similar wins (ties: earliest published, then smallest id) -> its cluster, method "near".
+   each confirmed on the exact shingle sets, with the shingles both texts carry only inside quotations or
+   embedded posts set aside (two stories quoting one statement are not copies), by max(Jaccard, containment)
+   >= `threshold` (containment only when the smaller text has `min_containment_shingles` shingles), and by a
+   shared lead: of one of the two texts, at least `min_lead_share` of the lead window (its first `lead_words`
+   words after any title lines, quotations not counted) are shingles the other text has. A copy keeps the lead
+   of its original under a new headline, a new first sentence, a footer or commentary; two stories of one outlet
+   that share background paragraphs, or one quotation, share no lead. The most similar wins (ties: earliest
+   published, then smallest id) -> its cluster, method "near".
 5. Otherwise unique: the article founds its own cluster (`cluster_id` = its id).
 
 Canonical member: the first article of a story to arrive founds the cluster and stays its canonical
@@ -26,7 +31,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeline.dedup.fingerprint import Fingerprint, Fingerprinter, load_boilerplate, similarity
+import numpy as np
+
+from pipeline.dedup.fingerprint import (
+    Fingerprint,
+    Fingerprinter,
+    evidence_similarity,
+    lead_share,
+    load_boilerplate,
+    load_embeds,
+    set_aside,
+)
 from pipeline.dedup.state import DedupStore, Signature
 from pipeline.records import Article, Dedup
 from pipeline.stages.base import Emit, Result
@@ -42,6 +57,7 @@ class DecisionRules:
     window_days: float = 30.0
     min_words: int = 8
     min_containment_shingles: int = 20
+    min_lead_share: float = 0.25
 
 
 class DedupStage:
@@ -98,7 +114,8 @@ class DedupStage:
             article_id=article.article_id, content_hash=fingerprint.content_hash, published=published,
             ingested=ingested, revision=revision, word_count=fingerprint.word_count, shingles=fingerprint.shingles,
             minhash=fingerprint.minhash, shingling=self.fingerprinter.shingling,
-            minhash_scheme=self.fingerprinter.minhash_scheme, **decision,
+            minhash_scheme=self.fingerprinter.minhash_scheme, quoted=fingerprint.quoted, lead=fingerprint.lead,
+            lead_size=fingerprint.lead_size, **decision,
         )
 
     def _exact(self, fingerprint: Fingerprint, horizon: float) -> tuple[Signature, float, str] | None:
@@ -107,18 +124,28 @@ class DedupStage:
         return (min(same, key=_age_order), 1.0, "exact") if same else None
 
     def _near(self, fingerprint: Fingerprint, horizon: float) -> tuple[Signature, float, str] | None:
-        """The most similar LSH candidate whose similarity, computed on the shingle sets, passes the threshold."""
+        """The most similar candidate that passes the threshold, quotations both carry set aside, and shares a lead."""
         confirmed = []
         for candidate in self.store.candidates(fingerprint.minhash, fingerprint.shingles):
             if candidate.word_count < self.rules.min_words or candidate.ingested < horizon:
                 continue
-            score = similarity(fingerprint.shingles, candidate.shingles, self.rules.min_containment_shingles)
-            if score >= self.rules.threshold:
+            aside = set_aside(fingerprint.quoted, candidate.quoted)
+            score = evidence_similarity(fingerprint.shingles, candidate.shingles, aside,
+                                        self.rules.min_containment_shingles)
+            if score >= self.rules.threshold and self._shares_lead(fingerprint, candidate, aside):
                 confirmed.append((-score, *_age_order(candidate), candidate))
         if not confirmed:
             return None
         best = min(confirmed, key=lambda c: c[:3])
         return best[3], -best[0], "near"
+
+    def _shares_lead(self, fingerprint: Fingerprint, candidate: Signature, aside: np.ndarray) -> bool:
+        """True when the lead of either text is in the other (a record without a lead: the article's lead)."""
+        needed = self.rules.min_lead_share
+        if lead_share(fingerprint.lead, fingerprint.lead_size, candidate.shingles, aside) >= needed:
+            return True
+        return candidate.lead is not None and lead_share(candidate.lead, candidate.lead_size, fingerprint.shingles,
+                                                         aside) >= needed
 
     def _route(self, article: Article, signature: Signature) -> Emit:
         """The article with its `dedup` decision, to `duplicates` or `unique`."""
@@ -165,16 +192,21 @@ def build_dedup_stage(
     window_days: float = 30.0,
     min_words: int = 8,
     min_containment_shingles: int = 20,
+    lead_words: int = 32,
+    min_lead_share: float = 0.25,
     seed: int = 1,
     boilerplate_file: str = "dedup_boilerplate.txt",
+    embeds_file: str = "dedup_embeds.txt",
     state: Iterable[dict | tuple[str, dict | None]] = (),
 ) -> DedupStage:
     """A dedup stage with its fingerprinter and store built from plain settings, optionally rebuilt from state."""
     fingerprinter = Fingerprinter(shingle_words=shingle_words, num_perm=num_perm, seed=seed,
-                                  boilerplate=load_boilerplate(boilerplate_file))
+                                  boilerplate=load_boilerplate(boilerplate_file), embeds=load_embeds(embeds_file),
+                                  lead_words=lead_words)
     store = DedupStore(fingerprinter, lsh_threshold=lsh_threshold, sample_one_in=sample_one_in,
                        max_postings=max_postings)
     stage = DedupStage(store, DecisionRules(threshold=threshold, window_days=window_days, min_words=min_words,
-                                            min_containment_shingles=min_containment_shingles))
+                                            min_containment_shingles=min_containment_shingles,
+                                            min_lead_share=min_lead_share))
     stage.rebuild(state)
     return stage

@@ -1,7 +1,9 @@
-"""dedup (pipeline/stages/deduplicate.py): labelled pairs, golden fingerprints, re-delivery, updates, restarts, window."""
+"""dedup (pipeline/stages/deduplicate.py): labelled pairs, golden fingerprints, re-delivery, updates, restarts, window,
+shared background, shared quotations and leads (issue 12)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -21,9 +23,13 @@ from pipeline.dedup.fingerprint import (
     Fingerprinter,
     content_hash,
     load_boilerplate,
+    load_embeds,
     normalise,
+    quotation_spans,
+    read_story,
     shingle_hashes,
     similarity,
+    story_words,
 )
 from pipeline.dedup.state import DedupStore, IncompatibleState, Signature
 from pipeline.records import Article
@@ -32,6 +38,7 @@ from pipeline.stages.deduplicate import DedupStage, build_dedup_stage
 
 ROOT = Path(__file__).resolve().parents[3]
 LABELLED = ROOT / "tests" / "fixtures" / "dedup" / "labelled"
+HARD = ROOT / "tests" / "fixtures" / "dedup" / "hard"
 MANIFEST = json.loads((LABELLED / "pairs.json").read_text(encoding="utf-8"))
 BOILERPLATE = load_boilerplate()
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -307,6 +314,121 @@ def test_stage_is_built_from_an_injected_store() -> None:
     assert stage.state_topic == "dedup-state"
 
 
+# -- shared background, shared quotations, leads (issue 12) ---------------------------------------------------------
+
+
+def hard(name: str) -> str:
+    return (HARD / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def second_decision(first: str, second: str, **settings) -> Emit:
+    """What a fresh stage decides for `second` after it has seen `first`."""
+    stage = build_dedup_stage(**settings)
+    stage.process([article("", 1, text=first)])
+    [result] = stage.process([article("", 2, text=second)])
+    return result
+
+
+@pytest.mark.parametrize("order", ["ab", "ba"])
+def test_two_stories_of_one_outlet_sharing_background_paragraphs_are_not_merged(order: str) -> None:
+    a, b = hard("outlet_story_a"), hard("outlet_story_b")
+    fp = fingerprinter()
+    assert similarity(fp.of(a).shingles, fp.of(b).shingles) >= 0.5  # the background alone passes the threshold
+    first, second = (a, b) if order == "ab" else (b, a)
+    assert second_decision(first, second).topic == "unique"
+    assert second_decision(first, second, min_lead_share=0).topic == "duplicates"  # the lead rule is what holds
+
+
+@pytest.mark.parametrize("other", ["quote_story_b", "quote_post_b"])
+def test_two_stories_quoting_the_same_statement_are_not_merged(other: str) -> None:
+    a, b = hard("quote_story_a"), hard(other)
+    fp = fingerprinter()
+    assert similarity(fp.of(a).shingles, fp.of(b).shingles) >= 0.5  # the quotation alone passes the threshold
+    assert second_decision(a, b).topic == "unique"
+    assert second_decision(b, a).topic == "unique"
+
+
+@pytest.mark.parametrize(("original", "copy"), [
+    ("wire_original", "wire_copy_headline_footer"),
+    ("wire_original", "wire_copy_new_lead"),
+    ("wire_copy_headline_footer", "wire_copy_new_lead"),
+    ("quote_led_original", "quote_led_copy"),
+])
+def test_wire_copies_under_a_new_headline_lead_or_footer_are_merged(original: str, copy: str) -> None:
+    for first, second in ((hard(original), hard(copy)), (hard(copy), hard(original))):
+        result = second_decision(first, second)
+        assert (result.topic, result.article.dedup.method) == ("duplicates", "near")
+        assert result.article.dedup.duplicate_of == f"{1:016x}"
+
+
+def test_redelivered_copy_is_recognised_as_itself_also_after_a_restart() -> None:
+    stage = build_dedup_stage()
+    first = stage.process([article("", 1, text=hard("wire_original")), article("", 2, text=hard("wire_copy_new_lead")),
+                           article("", 3, text=hard("outlet_story_a")), article("", 4, text=hard("quote_story_a"))])
+    records = dict(stage.state_updates())
+    again = stage.process([article("", 2, text=hard("wire_copy_new_lead"), hours=9)])
+    assert decisions(again) == decisions(first)[1:2] and dict(stage.state_updates())[f"{2:016x}"] == records[f"{2:016x}"]
+    restarted = build_dedup_stage(state=[orjson.loads(orjson.dumps(r)) for r in records.values()])
+    assert decisions(restarted.process([article("", 2, text=hard("wire_copy_new_lead"), hours=9)])) == decisions(first)[1:2]
+    later = restarted.process([article("", 5, text=hard("outlet_story_b")), article("", 6, text=hard("quote_story_b")),
+                               article("", 7, text=hard("wire_copy_headline_footer"))])
+    assert [r.topic for r in later] == ["unique", "unique", "duplicates"]
+
+
+def test_state_record_holds_the_shingle_set_in_parts_no_larger_than_the_set() -> None:
+    stage = build_dedup_stage()
+    stage.process([article("", 1, text=hard("quote_story_b"))])
+    [(key, record)] = stage.state_updates()
+    signature = stage.store.lookup(key)
+    assert signature.quoted.size and signature.lead is not None and record["lead_size"] == 32
+
+    def hashes(field: str) -> np.ndarray:
+        return np.frombuffer(base64.b64decode(record.get(field, "")), dtype="<u4")
+
+    parts = [hashes("shingles"), hashes("quoted_shingles"), hashes("lead")]
+    assert np.array_equal(np.unique(np.concatenate(parts)), signature.shingles)
+    overlap = np.intersect1d(signature.quoted, signature.lead).size  # a quoted shingle starting the lead is in both
+    assert sum(p.size for p in parts) == signature.shingles.size + overlap
+
+
+def test_records_written_before_leads_and_quotations_are_read_and_still_match() -> None:
+    stage = build_dedup_stage()
+    stage.process([article("", 1, text=hard("wire_original"))])
+    [(key, record)] = stage.state_updates()
+    old = {k: v for k, v in record.items() if k not in ("quoted_shingles", "lead", "lead_size")}
+    full = stage.store.lookup(key).shingles
+    old["shingles"] = base64.b64encode(full.astype("<u4").tobytes()).decode("ascii")  # the whole set, as before
+    Contracts().validate("dedup-state", old)
+    restarted = build_dedup_stage(state=[old])
+    assert restarted.store.lookup(key).lead is None and np.array_equal(restarted.store.lookup(key).shingles, full)
+    [copy] = restarted.process([article("", 2, text=hard("wire_copy_headline_footer"))])
+    assert copy.article.dedup.duplicate_of == key  # judged on the new article's lead
+
+
+def spans(line: str) -> list[str]:
+    return [line[a:b] for a, b in quotation_spans(line)]
+
+
+def test_golden_quotation_spans() -> None:
+    assert spans('he said "we will win" and left') == ['"we will win"']
+    assert spans("„Wir schaffen das“, sagte sie. »Nein«, rief er") == ["„Wir schaffen das“", "»Nein«"]
+    assert spans("«Basta» disse. the soldiers’ wives said ‘no more’ to Russia’s war") == ["«Basta»", "‘no more’"]
+    assert spans("“It continues to the end of the paragraph") == ["“It continues to the end of the paragraph"]
+    assert spans("a stray “ mark " + "word " * 120) == []  # open for more than 100 words: not a quotation
+    assert spans("don't, it's Russia's") == []
+
+
+def test_golden_story_quotations_posts_and_lead_start() -> None:
+    text = ("Kremlin rejects talks\nBy a staff reporter\n\nThe Kremlin said on Monday: “No talks this year.” "
+            "Officials declined to comment.\n\nNo talks before spring\n— Press Office (@press_office) May 6, 2024")
+    story = read_story(text, load_boilerplate(), load_embeds())
+    assert story.words == story_words(text, load_boilerplate())
+    quoted = [w for w, q in zip(story.words, story.quoted, strict=True) if q]
+    assert quoted == ["no", "talks", "this", "year", "no", "talks", "before", "spring", "press", "office", "press_office",
+                      "may", "6", "2024"]
+    assert story.words[story.lead_start : story.lead_start + 3] == ["the", "kremlin", "said"]  # after two title lines
+
+
 # -- the normaliser, on arbitrary text ------------------------------------------------------------------------
 
 _WORD = st.text(st.characters(categories=["Ll", "Lu", "Nd"]), min_size=1, max_size=12)
@@ -339,3 +461,14 @@ def test_furniture_lines_anywhere_do_not_change_the_hash(lines: list[str], data)
     text = "\n".join(lines)
     with_furniture = "\n".join(lines[:at] + [furniture] + lines[at:])
     assert normalise(with_furniture, BOILERPLATE) == normalise(text, BOILERPLATE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=40), st.sampled_from(['"', "“", "”", "„", "«", "»", "‘", "’", "\n", "\n\n",
+                                                                  " (@a_b) June 4, 2022", "pic.twitter.com/x"])),
+                max_size=30))
+def test_read_story_has_the_words_of_story_words(parts: list[str]) -> None:
+    text = "".join(parts)
+    story = read_story(text, BOILERPLATE, load_embeds())
+    assert story.words == story_words(text, BOILERPLATE)
+    assert story.quoted.shape == (len(story.words),) and 0 <= story.lead_start <= len(story.words)
