@@ -12,7 +12,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -29,29 +28,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import kafka_io, logs  # noqa: E402
-from pipeline.assembly import STAGES, build_stage  # noqa: E402
+from pipeline.registry import build_stage, processing_names  # noqa: E402
+from pipeline.registry import names as stage_names  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.contracts import Contracts  # noqa: E402
-from pipeline.ingest import build_article  # noqa: E402
+from pipeline.sources.files import build_article  # noqa: E402
 from pipeline.kafka_io import Outgoing  # noqa: E402
 from pipeline.local import process_in_memory  # noqa: E402
 from pipeline.records import Article  # noqa: E402
 from pipeline.runner import StageWorker, run_workers  # noqa: E402
 from pipeline.sinks.elasticsearch import IndexAdmin, client, to_document  # noqa: E402
-from pipeline.stack import LocalStack  # noqa: E402
+from pipeline.localstack.processes import free_ports  # noqa: E402
+from pipeline.localstack.stack import LocalStack  # noqa: E402
 
 N = 5000
 console = Console()
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def articles(n: int):
@@ -116,7 +107,7 @@ def chain(settings: Settings, messages: list[Outgoing], build=runner_stage) -> f
     """Produce the raw articles, then every stage worker (built by `build`) in one process until drained."""
     stop = threading.Event()
     contracts = Contracts()
-    workers = [StageWorker(build(n, settings), settings, contracts, stop=stop) for n in STAGES]
+    workers = [StageWorker(build(n, settings), settings, contracts, stop=stop) for n in stage_names()]
     t0 = time.perf_counter()
     kafka_io.send_confirmed(kafka_io.producer(settings), messages)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
@@ -145,7 +136,7 @@ def main() -> None:
         stack.up()
         items = articles(N)
         messages = [Outgoing("", a.article_id, a.to_wire()) for a in items]
-        enriched = process_in_memory(items, base, STAGES[:-1], build=runner_stage).outputs
+        enriched = process_in_memory(items, base, processing_names(), build=runner_stage).outputs
         docs = [to_document(Article.model_validate(w)) for _, w in enriched]
 
         produce_s, consume_s = kafka_hop(scoped(base), messages)

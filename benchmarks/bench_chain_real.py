@@ -33,14 +33,15 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_chain import bulk_alone, chain, free_ports, kafka_hop, scoped  # noqa: E402
+from benchmarks.bench_chain import bulk_alone, chain, kafka_hop, scoped  # noqa: E402
+from pipeline.localstack.processes import free_ports  # noqa: E402
 from pipeline import kafka_io, logs  # noqa: E402
-from pipeline.assembly import build_stage  # noqa: E402
+from pipeline.registry import build_stage  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.ingest import build_article  # noqa: E402
+from pipeline.sources.files import build_article  # noqa: E402
 from pipeline.kafka_io import Outgoing  # noqa: E402
 from pipeline.sinks.elasticsearch import client  # noqa: E402
-from pipeline.stack import LocalStack  # noqa: E402
+from pipeline.localstack.stack import LocalStack  # noqa: E402
 from tests.translate_server import LibreTranslateServer  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles.jsonl"

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.ingest import build_article  # noqa: E402
+from pipeline.sources.files import build_article  # noqa: E402
 from pipeline.records import Article, Language  # noqa: E402
 from pipeline.stages.detect import DEFAULT_LANGUAGES, DetectStage, build_detector  # noqa: E402
 from pipeline.stages.translate import build_translate_stage  # noqa: E402

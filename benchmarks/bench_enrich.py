@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.ingest import build_article, read_paths  # noqa: E402
+from pipeline.sources.files import build_article, read_paths  # noqa: E402
 from pipeline.records import Article  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles.jsonl"

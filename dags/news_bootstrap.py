@@ -26,12 +26,8 @@ def news_bootstrap():
         """Every topic, created when missing."""
         from pipeline import kafka_io
         from pipeline.config import Settings
-        from pipeline.sources import ensure_state_topic, state_topic
 
-        settings = Settings()
-        done = kafka_io.ensure_topics(settings)
-        done[state_topic(settings)] = ensure_state_topic(settings)
-        return done
+        return kafka_io.ensure_topics(Settings())
 
     @task(multiple_outputs=False)
     def index() -> dict:
@@ -46,7 +42,7 @@ def news_bootstrap():
     def kibana() -> dict:
         """The saved objects (data view, searches, dashboard), when a Kibana URL is configured."""
         from pipeline.config import PROJECT_ROOT, Settings
-        from pipeline.kibana import import_saved_objects
+        from pipeline.operations.kibana import import_saved_objects
 
         settings = Settings()
         if not settings.kibana_url:

@@ -40,7 +40,7 @@ def news_quality():
     def ledger() -> dict:
         """raw = indexed unique + indexed duplicates + DLQ, allowing for articles in flight; fails when held."""
         from pipeline.config import Settings
-        from pipeline.quality import QualityConfig, check_ledger
+        from pipeline.operations.quality import QualityConfig, check_ledger
 
         settings = Settings()
         return _verdict(check_ledger(settings, None, QualityConfig.from_settings(settings)))
@@ -49,7 +49,7 @@ def news_quality():
     def dlq_growth() -> dict:
         """DLQ records added in the last window."""
         from pipeline.config import Settings
-        from pipeline.quality import QualityConfig, check_dlq_growth
+        from pipeline.operations.quality import QualityConfig, check_dlq_growth
 
         settings = Settings()
         return _verdict(check_dlq_growth(settings, QualityConfig.from_settings(settings)))
@@ -58,7 +58,7 @@ def news_quality():
     def consumer_lag() -> dict:
         """Lag of every stage's consumer group."""
         from pipeline.config import Settings
-        from pipeline.quality import QualityConfig, check_consumer_lag
+        from pipeline.operations.quality import QualityConfig, check_consumer_lag
 
         settings = Settings()
         return _verdict(check_consumer_lag(settings, QualityConfig.from_settings(settings)))
@@ -67,7 +67,7 @@ def news_quality():
     def freshness() -> dict:
         """Age of the newest indexed article."""
         from pipeline.config import Settings
-        from pipeline.quality import QualityConfig, check_freshness
+        from pipeline.operations.quality import QualityConfig, check_freshness
         from pipeline.sinks.elasticsearch import client
 
         settings = Settings()

@@ -49,7 +49,7 @@ def news_replay():
         from airflow.sdk.exceptions import AirflowFailException
 
         from pipeline.config import Settings
-        from pipeline.replay import replay
+        from pipeline.operations.replay import replay
         from pipeline.sinks.elasticsearch import client
 
         settings = Settings()

@@ -27,7 +27,7 @@ def news_retranslate():
     def resend_pending() -> dict:
         """Pending-translation articles back to news.detected.v1, confirmed."""
         from pipeline.config import Settings
-        from pipeline.replay import retranslate
+        from pipeline.operations.retranslate import retranslate
         from pipeline.sinks.elasticsearch import client
 
         settings = Settings()

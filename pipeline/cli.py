@@ -46,15 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logs.configure(settings.log_level, settings.log_format)
     from elasticsearch import ConnectionError as EsConnectionError
-    from kafka.errors import KafkaConnectionError, KafkaTimeoutError, UnrecognizedBrokerVersion
+    from pipeline.kafka_io import UNREACHABLE
 
-    from pipeline.assembly import StageConfigError
+    from pipeline.registry import StageConfigError
 
     try:
         return args.handler(args, settings) or 0
     except KeyboardInterrupt:
         return 130
-    except (KafkaConnectionError, KafkaTimeoutError, UnrecognizedBrokerVersion):
+    except UNREACHABLE:
         err.print(f"[red]cannot reach Kafka at {settings.bootstrap_servers}[/red] — is the stack up? (`newsflow stack up`)")
         return 1
     except EsConnectionError:
@@ -69,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_stack(args, settings: Settings) -> int:
-    from pipeline import airflow_local
-    from pipeline.stack import SERVICES, LocalStack, StackError
+    from pipeline.localstack import airflow as airflow_local
+    from pipeline.localstack.stack import SERVICES, LocalStack, StackError
 
     stack = LocalStack(settings)
     services = tuple(args.service) if args.service else SERVICES
@@ -129,10 +129,8 @@ def cmd_stack(args, settings: Settings) -> int:
 def cmd_init(args, settings: Settings) -> int:
     from pipeline import kafka_io
     from pipeline.sinks.elasticsearch import IndexAdmin, client
-    from pipeline.sources import ensure_state_topic, state_topic
 
     topics = kafka_io.ensure_topics(settings)
-    topics[state_topic(settings)] = ensure_state_topic(settings)
     done = IndexAdmin(client(settings), settings).ensure()
     table = Table(title="newsflow init")
     table.add_column("what")
@@ -151,7 +149,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
     from pipeline import kafka_io
     from pipeline.contracts import Contracts
-    from pipeline.ingest import Skipped, read_paths
+    from pipeline.sources.files import Skipped, read_paths
     from pipeline.kafka_io import Outgoing
     from pipeline.sources import NotProducible, raw_message
 
@@ -189,7 +187,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def _workers(names: Sequence[str], settings: Settings, stop: threading.Event):
-    from pipeline.assembly import build_stage
+    from pipeline.registry import build_stage
     from pipeline.contracts import Contracts
     from pipeline.runner import StageWorker
 
@@ -198,13 +196,13 @@ def _workers(names: Sequence[str], settings: Settings, stop: threading.Event):
 
 
 def cmd_run(args, settings: Settings) -> int:
-    from pipeline.assembly import STAGES
+    from pipeline.registry import names as stage_names
     from pipeline.runner import FatalError, StopRequested, install_signal_handlers, run_workers
 
     stop = threading.Event()
     install_signal_handlers(stop)
     try:
-        workers = _workers(STAGES, settings, stop)
+        workers = _workers(stage_names(), settings, stop)
     except FatalError as exc:
         err.print(Text(f"stopped: {exc}", style="red"))
         return EXIT_FATAL
@@ -271,8 +269,8 @@ def cmd_worker(args, settings: Settings) -> int:
 
 
 def cmd_process(args, settings: Settings) -> int:
-    from pipeline.assembly import PROCESSING_STAGES
-    from pipeline.ingest import Skipped, read_paths
+    from pipeline.registry import processing_names
+    from pipeline.sources.files import Skipped, read_paths
     from pipeline.local import process_in_memory
 
     items = list(read_paths([Path(args.path)]))
@@ -280,7 +278,7 @@ def cmd_process(args, settings: Settings) -> int:
     for s in items:
         if isinstance(s, Skipped):
             err.print(f"[yellow]skipped[/yellow] {s.where}: {s.reason}")
-    outcome = process_in_memory(articles, settings, PROCESSING_STAGES)
+    outcome = process_in_memory(articles, settings, processing_names())
     out = Path(args.out)
     with out.open("w", encoding="utf-8") as handle:
         for topic, record in outcome.outputs:
@@ -346,7 +344,7 @@ def _details(hit: dict):
 
 
 def cmd_audit(args, settings: Settings) -> int:
-    from pipeline.audit import compute_ledger
+    from pipeline.operations.audit import compute_ledger
 
     ledger = compute_ledger(settings, window_s=args.window, settle_s=args.settle)
     if args.json:
@@ -384,7 +382,7 @@ def cmd_audit(args, settings: Settings) -> int:
 
 def cmd_status(args, settings: Settings) -> int:
     from pipeline.sinks.elasticsearch import client
-    from pipeline.status import pipeline_status
+    from pipeline.operations.status import pipeline_status
 
     status = pipeline_status(settings, client(settings))
     if args.json:
@@ -420,7 +418,7 @@ def _or_dash(value) -> str:
 
 
 def cmd_dlq(args, settings: Settings) -> int:
-    from pipeline.operations import dlq_records, replay_dlq
+    from pipeline.operations.dlq import dlq_records, replay_dlq
 
     if args.action == "list":
         table = Table(title=f"{settings.topic('dlq')}")
@@ -468,7 +466,7 @@ def swap_refused_message(alias: str, new: str, previous: list[str], copied_back:
 
 
 def cmd_reindex(args, settings: Settings) -> int:
-    from pipeline.operations import reindex
+    from pipeline.operations.reindex import reindex
     from pipeline.sinks.elasticsearch import client
 
     es = client(settings)
@@ -492,7 +490,7 @@ def cmd_reindex(args, settings: Settings) -> int:
 
 
 def cmd_retranslate(args, settings: Settings) -> int:
-    from pipeline.replay import retranslate
+    from pipeline.operations.retranslate import retranslate
     from pipeline.sinks.elasticsearch import client
 
     report = retranslate(settings, client(settings), args.max or settings.retranslate_max_articles)
@@ -503,7 +501,7 @@ def cmd_retranslate(args, settings: Settings) -> int:
 
 
 def cmd_replay(args, settings: Settings) -> int:
-    from pipeline.replay import replay
+    from pipeline.operations.replay import replay
     from pipeline.sinks.elasticsearch import client
 
     report = replay(settings, client(settings), source=args.source, since=args.since, until=args.until,
@@ -518,7 +516,7 @@ def cmd_replay(args, settings: Settings) -> int:
 
 
 def cmd_kibana(args, settings: Settings) -> int:
-    from pipeline.kibana import KibanaError, import_saved_objects
+    from pipeline.operations.kibana import KibanaError, import_saved_objects
 
     url = settings.kibana_url or "http://127.0.0.1:5601"
     try:
@@ -581,10 +579,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, help="give up (exit 1) after this many seconds")
     p.set_defaults(handler=cmd_run)
 
-    from pipeline.assembly import STAGES
+    from pipeline.registry import names as stage_names
 
     p = sub.add_parser("worker", help="run one stage as a member of its consumer group")
-    p.add_argument("stage", choices=STAGES)
+    p.add_argument("stage", choices=stage_names())
     p.add_argument("--until-drained", action="store_true", help="exit when its input topics are drained")
     p.set_defaults(handler=cmd_worker)
 

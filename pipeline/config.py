@@ -15,7 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Topic keys in flow order; the wire name is `<prefix>news.<key>.v1`.
 TOPIC_KEYS = (
     "raw", "detected", "translated", "unique", "duplicates", "enriched", "dlq", "dedup-state",
-    "ledger", "ledger-state", "workers",
+    "ledger", "ledger-state", "workers", "source-state",
 )
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import fastjsonschema
 from jsonschema import Draft202012Validator
 
-from pipeline.config import PROJECT_ROOT, TOPIC_KEYS
+from pipeline.config import TOPIC_KEYS
 
-SCHEMAS_DIR = PROJECT_ROOT / "schemas"
+# Package data: the JSON Schemas travel inside the wheel (the repository's top-level `schemas/` links here).
+SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
 
 
 def _is_datetime(value: str) -> bool:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from pipeline.identity import article_id as compute_article_id
 from pipeline.identity import canonical_url, source_domain, valid_article_id
-from pipeline.ingest import parse_published
+from pipeline.sources.files import parse_published
 from pipeline.records import Article, RawOrigin
 
 

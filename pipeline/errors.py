@@ -8,8 +8,9 @@
 | infrastructure | 401/403, missing index or alias, unknown topic, bad settings | never the DLQ: hold, say why, exit after `NEWSFLOW_FATAL_AFTER_S` |
 | processing bug | an exception in stage code | one article to the DLQ; a breaker stops the worker when many raise |
 
-Stages and sinks raise `TransientError` or `InfrastructureError`; everything else that escapes a stage
-is a processing bug. `classify()` is the one place that maps library exceptions onto the classes.
+Stages, sinks and `kafka_io` raise `TransientError` or `InfrastructureError` (kafka_io and the
+Elasticsearch sink turn their libraries' errors into these at their boundary); everything else that
+escapes a stage is a processing bug. `classify()` is the one place that decides.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ class FailureClass(StrEnum):
 
 class TransientError(Exception):
     """A dependency is unavailable for now (service down, 429, 5xx, timeout): retry the batch later."""
+
+    def __init__(self, message: str, *, dependency: str = "") -> None:
+        super().__init__(message)
+        self.dependency = dependency
 
 
 class InfrastructureError(Exception):
@@ -58,31 +63,12 @@ def classify(exc: BaseException) -> FailureClass:
         return FailureClass.INFRASTRUCTURE
     if isinstance(exc, TransientError):
         return FailureClass.TRANSIENT
-    kafka = _kafka_class(exc)
-    if kafka is not None:
-        return kafka
     return FailureClass.PROCESSING
 
 
 def isolatable(exc: BaseException) -> bool:
     """True when trying the articles one by one can tell a bad article from a broken process."""
     return isinstance(exc, Exception) and not isinstance(exc, _NOT_ISOLATABLE)
-
-
-def _kafka_class(exc: BaseException) -> FailureClass | None:
-    """kafka-python's errors: authorisation and unknown topics hold, the rest is transient."""
-    try:
-        from kafka import errors as kerr
-    except ImportError:  # pragma: no cover - kafka-python is a dependency
-        return None
-    if not isinstance(exc, kerr.KafkaError):
-        return None
-    holding = (
-        kerr.TopicAuthorizationFailedError, kerr.GroupAuthorizationFailedError,
-        kerr.ClusterAuthorizationFailedError, kerr.SaslAuthenticationFailedError,
-        kerr.UnknownTopicOrPartitionError, kerr.InvalidTopicError,
-    )
-    return FailureClass.INFRASTRUCTURE if isinstance(exc, holding) else FailureClass.TRANSIENT
 
 
 def http_status_class(status: int) -> FailureClass:

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipeline.assembly import build_stage
+from pipeline.registry import build_stage
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
 from pipeline.records import Article

@@ -188,7 +188,7 @@ class ElasticsearchSink:
             exhausted = [i for i in retry if attempts[i] >= self.max_attempts]
             if exhausted and not indexed_any and len(articles) > 1 and len(exhausted) == len(retry) == len(pending):
                 # Every document failed the same way: the cluster is in trouble, not one document.
-                raise TransientError(f"Elasticsearch answered {last_error[exhausted[0]]} for every document")
+                raise TransientError(f"Elasticsearch answered {last_error[exhausted[0]]} for every document", dependency="elasticsearch")
             for i in exhausted:
                 log.warning("document failed repeatedly, sent to the DLQ", article_id=articles[i].article_id,
                             attempts=attempts[i], error=last_error[i][:300])
@@ -229,7 +229,7 @@ class ElasticsearchSink:
         except ApiError as exc:
             raise _request_error(exc, self.target) from exc
         except (TransportError, ConnectionError) as exc:
-            raise TransientError(f"Elasticsearch unreachable: {exc}") from exc
+            raise TransientError(f"Elasticsearch unreachable: {exc}", dependency="elasticsearch") from exc
         return [by_id.get(a.article_id, (500, "no answer for this document in the bulk response")) for a in articles]
 
 
@@ -247,5 +247,5 @@ def _request_error(exc: ApiError, target: str) -> Exception:
     if klass is FailureClass.INFRASTRUCTURE:
         return InfrastructureError(f"Elasticsearch refused writing to {target}: {status} {exc}", dependency="elasticsearch")
     if klass is FailureClass.TRANSIENT:
-        return TransientError(f"Elasticsearch answered {status}: {exc}")
+        return TransientError(f"Elasticsearch answered {status}: {exc}", dependency="elasticsearch")
     return exc

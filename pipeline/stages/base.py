@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pipeline.errors import InfrastructureError, TransientError
 from pipeline.records import Article
@@ -47,9 +47,15 @@ class Stage(Protocol):
         ...
 
 
-__all__ = ["Emit", "Done", "Reject", "Result", "Stage", "StatefulStage", "TransientError", "InfrastructureError"]
+@runtime_checkable
+class ReportsStats(Protocol):
+    """A stage that keeps its own counters (requests, cache hits...); the runner logs them per batch."""
+
+    stats: object
 
 
+
+@runtime_checkable
 class StatefulStage(Stage, Protocol):
     """A stage whose state lives in a compacted topic (key -> latest record; None deletes)."""
 
@@ -62,3 +68,8 @@ class StatefulStage(Stage, Protocol):
     def state_updates(self) -> list[tuple[str, dict | None]]:
         """State records to write with the current batch's outputs; drained on call."""
         ...
+
+
+__all__ = [
+    "Emit", "Done", "Reject", "Result", "Stage", "StatefulStage", "ReportsStats", "TransientError", "InfrastructureError",
+]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -12,28 +11,16 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from pipeline import kafka_io
-from pipeline.assembly import STAGES, build_stage
+from pipeline.registry import build_stage
+from pipeline.registry import names as stage_names
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
 from pipeline.runner import StageWorker, run_workers
 from pipeline.sinks.elasticsearch import IndexAdmin, client
-from pipeline.stack import LocalStack, StackError
+from pipeline.localstack.processes import free_ports
+from pipeline.localstack.stack import LocalStack, StackError
 
 pytestmark = pytest.mark.integration
-
-
-def free_ports(n: int) -> list[int]:
-    """Ports the kernel says are free now (held open together so they differ)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def stack_settings_for(directory) -> Settings:
@@ -87,17 +74,17 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def drain(settings: Settings, stages: Sequence[str] = STAGES, timeout_s: float = 120) -> list[StageWorker]:
+def drain(settings: Settings, stages: Sequence[str] | None = None, timeout_s: float = 120) -> list[StageWorker]:
     """Run the named stages in-process until their topics are drained; fail on timeout."""
     stop = threading.Event()
     contracts = Contracts()
-    workers = [StageWorker(build_stage(n, settings), settings, contracts, stop=stop) for n in stages]
+    workers = [StageWorker(build_stage(n, settings), settings, contracts, stop=stop) for n in (stages or stage_names())]
     try:
         drained = run_workers(workers, stop, timeout_s=timeout_s)
     finally:
         for w in workers:
             w.close()
-    assert drained, f"stages {stages} not drained within {timeout_s}s"
+    assert drained, f"stages {stages or 'all'} not drained within {timeout_s}s"
     return workers
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 
 import orjson
 import pytest
 
-from pipeline import airflow_local, kafka_io
-from pipeline.ingest import read_paths
+from pipeline import kafka_io
+from pipeline.localstack import airflow as airflow_local
+from pipeline.localstack.processes import free_ports
+from tests.airflow_client import AirflowClient
+from pipeline.sources.files import read_paths
 from tests.conftest import ROOT, SEEDS
 from tests.feed_server import FeedServer
 
@@ -28,12 +30,6 @@ BROWSER_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -54,7 +50,7 @@ def local_airflow(settings, feeds, tmp_path):
     these = settings.model_copy(update={"sources_file": sources, "ingest_schedule": "none"})
     home = tmp_path / "airflow"
     try:
-        yield airflow_local.up(these, home, _free_port(), say=lambda _: None)
+        yield airflow_local.up(these, home, free_ports(1)[0], say=lambda _: None)
     finally:
         airflow_local.down(home, say=print)
         assert airflow_local.processes_of(home) == [], "processes of the local Airflow are still running"
@@ -66,7 +62,7 @@ def test_operator_logs_in_and_sees_the_dags_and_a_successful_ingest(local_airflo
         pytest.fail("chromium is not installed: `apt-get install chromium` (make system-deps with NEWSFLOW_WITH_BROWSER=1)")
     from playwright.sync_api import expect, sync_playwright
 
-    api = airflow_local.AirflowClient.for_local(local_airflow)
+    api = AirflowClient.for_local(local_airflow)
     try:
         dags = api.wait_for_dags(DAG_IDS, timeout_s=120)
         assert not any(dags[d]["is_paused"] for d in DAG_IDS), "DAGs must be unpaused at creation"

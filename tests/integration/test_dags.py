@@ -18,7 +18,7 @@ import pytest
 from pipeline import kafka_io
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
-from pipeline.ingest import read_paths
+from pipeline.sources.files import read_paths
 from pipeline.records import Language, Translation
 from pipeline.sinks.elasticsearch import ElasticsearchSink, IndexAdmin, client
 from tests.conftest import ROOT, SEEDS
@@ -245,7 +245,7 @@ def test_bootstrap_creates_topics_and_index_and_is_idempotent(dagbag, stack_sett
 
 
 def test_quality_fails_while_the_ledger_does_not_balance_and_passes_when_it_does(dagbag, settings, run_env) -> None:
-    from pipeline.quality import QualityConfig, check_consumer_lag, check_freshness, check_ledger
+    from pipeline.operations.quality import QualityConfig, check_consumer_lag, check_freshness, check_ledger
 
     run_env.setenv("NEWSFLOW_QUALITY_LEDGER_GRACE_S", "0")
     produce_raw(settings, read_paths([SEEDS]))
@@ -322,7 +322,7 @@ def test_replay_builds_the_next_index_version_and_swaps_the_alias(dagbag, settin
     assert (report["index"], report["previous"], report["indexed"], report["swapped"]) == (
         f"{alias}-v2", [f"{alias}-v1"], 5, True)
 
-    from pipeline.replay import replay
+    from pipeline.operations.replay import replay
 
     again = replay(settings, es, source="raw")  # raw through the processing stages again, in-process
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import build_article
+from pipeline.sources.files import build_article
 from tests.conftest import wait_for
 from tests.integration.conftest import drain, produce_raw, read_json, settings_env
 from tests.integration.test_resilience import _topic_size

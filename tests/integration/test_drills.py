@@ -20,15 +20,16 @@ import pytest
 from kafka import TopicPartition
 
 from pipeline import kafka_io
-from pipeline.assembly import STAGES, build_stage
-from pipeline.audit import compute_ledger
+from pipeline.registry import build_stage
+from pipeline.registry import names as stage_names
+from pipeline.operations.audit import compute_ledger
 from pipeline.contracts import Contracts
 from pipeline.errors import FatalError
-from pipeline.ingest import build_article
+from pipeline.sources.files import build_article
 from pipeline.records import DlqError, DlqPayload, DlqRecord, DlqSource
 from pipeline.runner import StageWorker, run_workers
 from pipeline.sinks.elasticsearch import client
-from pipeline.stack import LocalStack
+from pipeline.localstack.stack import LocalStack
 from tests.conftest import ROOT, wait_for
 from tests.es_proxy import ElasticsearchProxy
 from tests.integration.conftest import drain, es_ids, produce_raw, read_json, settings_env
@@ -81,7 +82,7 @@ def _articles(seeds_dir: Path, n: int, tag: str = "live"):
 class _Workers:
     """Stage workers in this process, on a thread, until stopped."""
 
-    def __init__(self, settings, stages=STAGES) -> None:
+    def __init__(self, settings, stages=stage_names()) -> None:
         self.stop = threading.Event()
         contracts = Contracts()
         self.workers = [StageWorker(build_stage(n, settings), settings, contracts, stop=self.stop) for n in stages]
@@ -135,7 +136,7 @@ def test_drill_elasticsearch_401_holds_the_stream_and_never_dead_letters(setting
             assert not ledger.balanced and ledger.exit_code == 2
             assert {h.stage for h in ledger.holds} == {"index"}
             assert read_json(s, "dlq") == [], "a 401 is never bad input"
-            from pipeline.quality import QualityConfig, check_ledger
+            from pipeline.operations.quality import QualityConfig, check_ledger
 
             quality = check_ledger(s, None, QualityConfig(ledger_grace_s=0))
             assert not quality.ok and "held by infrastructure" in quality.message and "401" in quality.message
@@ -315,6 +316,27 @@ def test_drill_an_outside_producer_keyed_by_url(settings, capsys) -> None:
     _record("outside producer keyed by URL (+ no key, + a replayed KeyMismatch)", settings)
 
 
+def test_the_example_producer_sends_valid_lines_and_reports_bad_ones(settings, tmp_path: Path) -> None:
+    lines = [
+        {"url": "https://partner.example.com/1", "title": "One", "text": "Kyiv said 12 drones were shot down."},
+        {"title": "No text at all"},
+        {"text": "Odesa port was hit overnight, the regional governor said.", "source": {"name": "Partner"}},
+    ]
+    dump = tmp_path / "articles.jsonl"
+    dump.write_text("\n".join(orjson.dumps(line).decode() for line in lines) + "\nnot json\n")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "produce_raw.py"), str(dump), "--bootstrap-servers",
+         settings.bootstrap_servers, "--topic", settings.topic("raw")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"{dump}:2: not sent" in done.stderr and f"{dump}:4: not sent" in done.stderr
+    assert "sent 2 articles" in done.stdout
+    drain(settings)
+    assert len(es_ids(settings)) == 2 and read_json(settings, "dlq") == []
+    assert compute_ledger(settings, settle_s=0).balanced
+
+
 # -- raw retention ----------------------------------------------------------------------------------
 
 
@@ -438,7 +460,7 @@ def test_drill_broker_restart_and_elasticsearch_outage_with_the_workers_running(
 
 
 def test_drill_sigkill_of_each_worker(settings) -> None:
-    from pipeline.operations import STAGE_TOPICS
+    from pipeline import registry
 
     s = settings.model_copy(update={"batch_size": 5})
     articles = [build_article(text=_english(i), title=f"Report {i}", url=f"https://example.org/kill/{i}") for i in range(150)]
@@ -452,13 +474,13 @@ def test_drill_sigkill_of_each_worker(settings) -> None:
 
     def progressed(stage: str) -> bool:
         """The stage's group has committed something: it is working (or done)."""
-        topics = [s.topic(k) for k in STAGE_TOPICS[stage][0]]
+        topics = [s.topic(k) for k in registry.spec(stage).sources]
         return sum(_topic_size(s, t) for t in topics) - kafka_io.group_lag(s, s.group(stage), topics) > 0
 
     try:
-        for stage in STAGES:
+        for stage in stage_names():
             start(stage)
-        for stage in STAGES:
+        for stage in stage_names():
             wait_for(lambda: progressed(stage), 180, f"{stage} to make progress")
             os.killpg(procs[stage].pid, signal.SIGKILL)
             procs[stage].wait(timeout=30)

@@ -13,10 +13,10 @@ import pytest
 from kafka import KafkaProducer
 
 from pipeline import kafka_io
-from pipeline.audit import compute_ledger
+from pipeline.operations.audit import compute_ledger
 from pipeline.cli import main
 from pipeline.contracts import Contracts
-from pipeline.ingest import build_article, read_paths
+from pipeline.sources.files import build_article, read_paths
 from pipeline.kafka_io import Outgoing
 from pipeline.sinks.elasticsearch import client
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings
-from pipeline.kibana import field_references, read_saved_objects, referenced_fields
+from kibana.fields import field_references, referenced_fields
+from pipeline.operations.kibana import read_saved_objects
 from pipeline.sinks.elasticsearch import client
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,10 @@ import orjson
 import pytest
 
 from pipeline import kafka_io
-from pipeline.audit import compute_ledger
-from pipeline.operations import reindex, replay_dlq
-from pipeline.status import pipeline_status
+from pipeline.operations.audit import compute_ledger
+from pipeline.operations.dlq import replay_dlq
+from pipeline.operations.reindex import reindex
+from pipeline.operations.status import pipeline_status
 from pipeline.sinks.elasticsearch import IndexAdmin, client
 from tests.conftest import wait_for
 from tests.integration.conftest import drain, es_ids, produce_raw, read_json, settings_env
@@ -55,7 +56,7 @@ def test_status_tells_the_truth_about_a_running_pipeline(settings, seeds_dir: Pa
 
 
 def test_dlq_replay_sends_the_original_bytes_back(settings) -> None:
-    from pipeline.ingest import build_article
+    from pipeline.sources.files import build_article
 
     article = build_article(text="Odesa port was hit.", title="Odesa", url="https://example.org/odesa")
     broken = article.to_wire() | {"published_at": "yesterday"}
@@ -113,8 +114,8 @@ HUGE_COUNT = [{"name": "Kharkiv", "label": "GPE", "mentions": ["Kharkiv"], "coun
 
 
 def test_reindex_keeps_the_alias_when_the_new_index_refuses_a_document(settings, seeds_dir: Path, capsys) -> None:
-    from pipeline.ingest import read_paths
-    from pipeline.operations import write_index
+    from pipeline.sources.files import read_paths
+    from pipeline.operations.reindex import write_index
     from pipeline.sinks.elasticsearch import ElasticsearchSink
     from tests.integration.test_end_to_end import main_env
 

@@ -10,11 +10,11 @@ from rich.console import Console
 
 from pipeline import cli, kafka_io
 from pipeline.contracts import Contracts
-from pipeline.ingest import build_article
+from pipeline.sources.files import build_article
 from pipeline.kafka_io import Outgoing
 from pipeline.local import process_in_memory
-from pipeline.operations import write_index
-from pipeline.replay import replay
+from pipeline.operations.reindex import write_index
+from pipeline.operations.replay import replay
 from pipeline.sinks.elasticsearch import IndexAdmin, client
 from tests.integration.conftest import drain, es_ids, read_json
 from tests.integration.test_end_to_end import main_env

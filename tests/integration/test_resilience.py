@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from pipeline import kafka_io
-from pipeline.assembly import build_stage
-from pipeline.audit import compute_ledger
+from pipeline.registry import build_stage
+from pipeline.operations.audit import compute_ledger
 from pipeline.contracts import Contracts
-from pipeline.ingest import build_article
+from pipeline.sources.files import build_article
 from pipeline.runner import StageWorker, run_workers
 from pipeline.sinks.elasticsearch import client
-from pipeline.stack import LocalStack, group_members
+from pipeline.localstack.processes import group_members
+from pipeline.localstack.stack import LocalStack
 from tests.conftest import wait_for
 from tests.integration.conftest import drain, es_ids, produce_raw, settings_env
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.stack import SERVICES, LocalStack, group_members, process_alive, process_identity
+from pipeline.localstack.processes import group_members, process_alive, process_identity
+from pipeline.localstack.stack import SERVICES, LocalStack
 from tests.integration.conftest import stack_settings_for
 from tests.integration.test_end_to_end import main_env
 

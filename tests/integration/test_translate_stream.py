@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.ingest import build_article
+from pipeline.sources.files import build_article
 from pipeline.sinks.elasticsearch import client
 from tests.integration.conftest import drain, produce_raw, read_json
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli import _details, dlq_row, refused_table, search_row, swap_refused_message
-from pipeline.operations import Refused
+from pipeline.operations.reindex import Refused
 from pipeline.records import DlqError, DlqPayload, DlqRecord, DlqSource
 
 REASON = "failed to parse field [source.name] of type [keyword] in document with id 'a1b2'"

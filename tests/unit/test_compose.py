@@ -10,11 +10,12 @@ import pytest
 import yaml
 
 from pipeline.config import Settings
+from pipeline.registry import names
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
-STAGES = ("detect", "translate", "dedup", "enrich", "index")
+STAGES = names()  # the registry: a new stage needs its worker service in the compose file too
 WORKERS = {f"worker-{s}" for s in STAGES}
 IMAGES = {  # service -> image repository (the tag comes from .env)
     "kafka": "apache/kafka",

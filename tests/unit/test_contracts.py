@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.config import TOPIC_KEYS, Settings
 from pipeline.contracts import SCHEMAS_DIR, ContractError, Contracts
-from pipeline.ingest import build_article
+from pipeline.sources.files import build_article
 from pipeline.local import process_in_memory
 from pipeline.records import Article, DlqError, DlqPayload, DlqRecord, DlqSource, Dedup, Language
 

@@ -15,24 +15,27 @@ from pipeline.errors import (
     http_status_class,
     isolatable,
 )
+from pipeline.kafka_io import failure
 from pipeline.sinks.elasticsearch import _item_class
 
 
 @pytest.mark.parametrize(
     ("exc", "klass"),
     [
-        (TransientError("Elasticsearch unreachable"), FailureClass.TRANSIENT),
-        (kafka_errors.KafkaTimeoutError("metadata"), FailureClass.TRANSIENT),
-        (kafka_errors.BrokerNotAvailableError(), FailureClass.TRANSIENT),
+        (TransientError("Elasticsearch unreachable", dependency="elasticsearch"), FailureClass.TRANSIENT),
+        (failure(kafka_errors.KafkaTimeoutError("metadata"), "send"), FailureClass.TRANSIENT),
+        (failure(kafka_errors.BrokerNotAvailableError(), "send"), FailureClass.TRANSIENT),
         (InfrastructureError("401", dependency="elasticsearch"), FailureClass.INFRASTRUCTURE),
-        (kafka_errors.TopicAuthorizationFailedError(), FailureClass.INFRASTRUCTURE),
-        (kafka_errors.UnknownTopicOrPartitionError(), FailureClass.INFRASTRUCTURE),
+        (failure(kafka_errors.TopicAuthorizationFailedError(), "send"), FailureClass.INFRASTRUCTURE),
+        (failure(kafka_errors.UnknownTopicOrPartitionError(), "send"), FailureClass.INFRASTRUCTURE),
         (TypeError("unsupported operand"), FailureClass.PROCESSING),
         (KeyError("entities"), FailureClass.PROCESSING),
     ],
 )
 def test_every_failure_has_one_class(exc: Exception, klass: FailureClass) -> None:
     assert classify(exc) is klass
+    if klass is not FailureClass.PROCESSING:
+        assert getattr(exc, "dependency", None) in ("kafka", "elasticsearch"), "the worker says what it waits for"
 
 
 def test_a_process_in_trouble_is_not_isolated_article_by_article() -> None:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings as hsettings, strategies as st
 
 from pipeline.cli import main
-from pipeline.ingest import PublishedOutOfRange, Skipped, parse_published, published_timestamp, read_paths
+from pipeline.sources.files import PublishedOutOfRange, Skipped, parse_published, published_timestamp, read_paths
 from pipeline.records import Article
 
 

@@ -16,14 +16,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from kibana.fields import referenced_fields
 from pipeline.config import Settings
-from pipeline.kibana import (
+from pipeline.operations.kibana import (
     KibanaError,
     KibanaImportError,
     KibanaUnreachable,
     import_saved_objects,
     read_saved_objects,
-    referenced_fields,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

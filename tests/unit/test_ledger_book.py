@@ -7,7 +7,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.audit import Book, Hold, Ledger, add_offset, clip, gaps, holds
+from pipeline.operations.audit import Book, Hold, Ledger, add_offset, clip, gaps, holds
 from pipeline.records import LedgerEvent, RawOrigin, WorkerState
 
 

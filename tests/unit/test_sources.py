@@ -19,7 +19,7 @@ from pipeline.identity import article_id
 from pipeline.records import DlqRecord
 from pipeline.sources import (
     FetchConfig, SourceSpec, SourceState, SourcesFileError, SourceUnavailable, UnknownEncoding, decode_html,
-    deliveries, extract_article, http_client, load_sources, pull, state_validator,
+    deliveries, extract_article, http_client, load_sources, pull, 
 )
 from tests.conftest import ROOT, SEEDS
 from tests.feed_server import FeedServer, Route
@@ -284,7 +284,7 @@ def test_state_forgets_only_what_the_source_no_longer_offers_after_the_window(ht
     assert set(first.state.seen) <= set(kept)  # still offered: never given twice
     assert "gone000000000000" not in kept
     assert "recent0000000000" in kept
-    wire = state_validator()(pull(spec, stale, http, CONFIG, now=now).state.to_wire())  # the topic's schema
+    wire = Contracts().validate("source-state", pull(spec, stale, http, CONFIG, now=now).state.to_wire())  # the topic's schema
     assert SourceState.from_wire(json.loads(json.dumps(wire))).seen == kept
 
 

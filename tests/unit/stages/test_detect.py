@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import build_article
+from pipeline.sources.files import build_article
 from pipeline.stages.base import Emit
 from pipeline.stages.detect import DetectConfig, DetectStage, build_detector
 

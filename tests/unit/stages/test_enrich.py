@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pipeline.contracts import Contracts
 from pipeline.enrichment.model import candidate_packages, load_model
-from pipeline.ingest import build_article, read_paths
+from pipeline.sources.files import build_article, read_paths
 from pipeline.records import Article, Language, ParagraphLanguage, Translation
 from pipeline.stages.base import Emit
 from pipeline.stages.enrich import EnrichStage, build_enrich_stage

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.contracts import Contracts
-from pipeline.ingest import build_article
+from pipeline.sources.files import build_article
 from pipeline.records import Article, Language, ParagraphLanguage
 from pipeline.stages.base import Emit
 from pipeline.stages.detect import DetectStage, build_detector

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from structlog.testing import CapturingLogger
 
-from pipeline.assembly import build_stage
+from pipeline.registry import build_stage
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
-from pipeline.ingest import build_article
+from pipeline.sources.files import build_article
 from pipeline.records import Article, Language
 from pipeline.stages.base import Emit
 from pipeline.stages.detect import DetectStage, build_detector

@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,17 @@ from pathlib import Path
 import psutil
 
 from pipeline.config import PROJECT_ROOT, Settings
-from pipeline.stack import ProcessCheck, check_process, launch_identity, port_open, process_identity
+from pipeline.localstack.processes import (
+    ProcessCheck,
+    check_process,
+    free_ports,
+    group_members,
+    launch_identity,
+    port_open,
+    process_identity,
+    reap,
+    signal_quietly,
+)
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 STATE = "local-airflow.json"
@@ -99,7 +108,7 @@ def up(settings: Settings, home: Path | None = None, port: int | None = None, sa
         say("airflow: running but not healthy; restarting it")
     if current:
         down(home)
-    if _port_taken(port):
+    if port_open("127.0.0.1", port):
         raise AirflowLocalError(f"port {port} on 127.0.0.1 is taken: choose another with NEWSFLOW_AIRFLOW_PORT")
     home.mkdir(parents=True, exist_ok=True)
     (home / "logs").mkdir(exist_ok=True)
@@ -128,7 +137,7 @@ def up(settings: Settings, home: Path | None = None, port: int | None = None, sa
         # Our own unreaped children: their PIDs cannot have been reused, so no identity check is needed.
         _stop_groups(dict(state["pids"]), 10.0, 20.0, say)
         for pid in state["pids"].values():
-            _reap(pid)
+            reap(pid)
         down(home)
         raise
     say(f"airflow: healthy at {url} — log in as {username} / {password}")
@@ -143,7 +152,7 @@ def environment(settings: Settings, home: Path, port: int) -> dict[str, str]:
     if not secret_file.exists():
         _write_private(secret_file, json.dumps({"jwt": secrets.token_urlsafe(48), "api": secrets.token_urlsafe(32)}))
     keys = json.loads(secret_file.read_text())
-    log_port, trigger_log_port = _free_ports(2)
+    log_port, trigger_log_port = free_ports(2)
     parallelism = str(settings.airflow_parallelism)
     env.update({
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",  # Airflow spawns `airflow` by name
@@ -259,7 +268,8 @@ def down(home: Path, grace_s: float = 10.0, deadline_s: float = 20.0, say=lambda
     if not state:
         leftovers = processes_of(home)
         if leftovers:
-            _kill(leftovers)
+            for pid in leftovers:
+                signal_quietly(pid, signal.SIGKILL)
         return []
     groups = {}
     for name, pid in state["pids"].items():
@@ -271,10 +281,11 @@ def down(home: Path, grace_s: float = 10.0, deadline_s: float = 20.0, say=lambda
     _stop_groups({n: p for n, p in groups.items() if n != "api-server"}, grace_s, deadline_s, say)
     _stop_groups({n: p for n, p in groups.items() if n == "api-server"}, grace_s, deadline_s, say)
     for pid in groups.values():
-        _reap(pid)
+        reap(pid)
     left = _wait_gone(groups.values(), home, 10.0)
     if left:
-        _kill(left)
+        for pid in left:
+            signal_quietly(pid, signal.SIGKILL)
         left = _wait_gone(groups.values(), home, 5.0)
     if left:
         raise AirflowLocalError(f"processes of the local Airflow survived SIGKILL: {left}")
@@ -286,20 +297,20 @@ def _stop_groups(groups: dict[str, int], grace_s: float, deadline_s: float, say)
     """SIGTERM the leaders; SIGTERM leader and group again after the grace period; SIGKILL the groups at the deadline."""
     start = time.monotonic()
     for pgid in groups.values():
-        _signal(pgid, signal.SIGTERM)
+        signal_quietly(pgid, signal.SIGTERM)
     escalated = False
-    while left := {name: _members(pgid) for name, pgid in groups.items() if _members(pgid)}:
+    while left := {name: group_members(pgid) for name, pgid in groups.items() if group_members(pgid)}:
         elapsed = time.monotonic() - start
         if elapsed > deadline_s:
             say(f"airflow: SIGKILL after {deadline_s:.0f}s: {_describe(left)}")
             for pgid in groups.values():
-                _signal_group(pgid, signal.SIGKILL)
+                signal_quietly(pgid, signal.SIGKILL, group=True)
             return
         if elapsed > grace_s and not escalated:
             say(f"airflow: still running after {grace_s:.0f}s, SIGTERM again: {_describe(left)}")
             for pgid in groups.values():
-                _signal(pgid, signal.SIGTERM)
-                _signal_group(pgid, signal.SIGTERM)
+                signal_quietly(pgid, signal.SIGTERM)
+                signal_quietly(pgid, signal.SIGTERM, group=True)
             escalated = True
         time.sleep(0.2)  # polling interval of a deadline wait
 
@@ -317,45 +328,10 @@ def _describe(groups: dict[str, list[int]]) -> str:
 def _wait_gone(groups, home: Path, timeout_s: float) -> list[int]:
     deadline = time.monotonic() + timeout_s
     while True:
-        left = sorted({m for g in groups for m in _members(g)} | set(processes_of(home)))
+        left = sorted({m for g in groups for m in group_members(g)} | set(processes_of(home)))
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.2)
-
-
-def _signal(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _kill(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-
-
-def _members(pgid: int) -> list[int]:
-    from pipeline.stack import group_members
-
-    return group_members(pgid)
 
 
 def processes_of(home: Path) -> list[int]:
@@ -444,23 +420,6 @@ def _settle(home: Path, state: dict) -> None:
     _save(home, state)
 
 
-def _port_taken(port: int) -> bool:
-    return port_open("127.0.0.1", port)
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 def _tails(state: dict, names: list[str], lines: int = 25) -> str:
     out = []
     for name in names:
@@ -474,94 +433,3 @@ def _tails(state: dict, names: list[str], lines: int = 25) -> str:
 
 
 # -- API client ------------------------------------------------------------------------------------
-
-
-class AirflowClient:
-    """The few calls of Airflow's REST API (v2) that operators and tests need; token from POST /auth/token."""
-
-    def __init__(self, url: str, username: str, password: str, timeout_s: float = 30.0) -> None:
-        import httpx
-
-        self.url = url.rstrip("/")
-        self.username, self.password = username, password
-        self.http = httpx.Client(base_url=self.url, timeout=timeout_s)
-        self._token: str | None = None
-
-    @classmethod
-    def for_local(cls, info: LocalAirflow) -> AirflowClient:
-        """A client for what `up()` started."""
-        return cls(info.url, info.username, info.password)
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self.http.close()
-
-    def token(self) -> str:
-        """A JWT for the API (cached; renewed on 401)."""
-        if self._token is None:
-            response = self.http.post("/auth/token", json={"username": self.username, "password": self.password})
-            if response.status_code not in (200, 201):
-                raise AirflowLocalError(f"login as {self.username} refused: HTTP {response.status_code} {response.text[:200]}")
-            self._token = response.json()["access_token"]
-        return self._token
-
-    def _call(self, method: str, path: str, **kwargs) -> dict:
-        for attempt in (1, 2):
-            response = self.http.request(method, path, headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
-            if response.status_code == 401 and attempt == 1:
-                self._token = None
-                continue
-            if response.status_code >= 400:
-                raise AirflowLocalError(f"{method} {path}: HTTP {response.status_code} {response.text[:500]}")
-            return response.json() if response.content else {}
-        raise AssertionError("unreachable")
-
-    def dags(self) -> dict[str, dict]:
-        """Every DAG Airflow knows, by id."""
-        return {d["dag_id"]: d for d in self._call("GET", "/api/v2/dags", params={"limit": 100})["dags"]}
-
-    def import_errors(self) -> list[dict]:
-        """DAG files that failed to import."""
-        return self._call("GET", "/api/v2/importErrors")["import_errors"]
-
-    def wait_for_dags(self, dag_ids, timeout_s: float = 90.0) -> dict[str, dict]:
-        """Wait until the dag-processor has registered these DAGs; fails naming import errors."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            known = self.dags()
-            if set(dag_ids) <= set(known):
-                return known
-            if time.monotonic() > deadline:
-                errors = self.import_errors()
-                raise AirflowLocalError(f"DAGs {sorted(set(dag_ids) - set(known))} not registered after "
-                                        f"{timeout_s:.0f}s; import errors: {errors}")
-            time.sleep(1)  # polling interval of a deadline wait
-
-    def unpause(self, dag_id: str) -> None:
-        """Unpause a DAG (a run of a paused DAG stays queued silently)."""
-        self._call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
-
-    def trigger(self, dag_id: str, conf: dict | None = None) -> str:
-        """Start a run now; returns its run id."""
-        return self._call("POST", f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}})["dag_run_id"]
-
-    def dag_run(self, dag_id: str, run_id: str) -> dict:
-        """One run."""
-        return self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
-        """The task instances of a run (mapped ones one per map index)."""
-        return self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})["task_instances"]
-
-    def wait_for_run(self, dag_id: str, run_id: str, timeout_s: float = 180.0) -> str:
-        """Wait until a run has finished; returns its state (`success` or `failed`)."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            state = self.dag_run(dag_id, run_id)["state"]
-            if state in ("success", "failed"):
-                return state
-            if time.monotonic() > deadline:
-                tis = {t["task_id"] + (f"[{t['map_index']}]" if t.get("map_index", -1) >= 0 else ""): t["state"]
-                       for t in self.task_instances(dag_id, run_id)}
-                raise AirflowLocalError(f"{dag_id} run {run_id} still {state} after {timeout_s:.0f}s; tasks: {tis}")
-            time.sleep(1)  # polling interval of a deadline wait

@@ -11,10 +11,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import orjson
-from kafka import TopicPartition
 
 from pipeline import kafka_io
-from pipeline.audit import Ledger, compute_ledger, worker_states
+from pipeline.operations.audit import Ledger, compute_ledger, worker_states
 from pipeline.config import Settings
 from pipeline.retry import listening
 
@@ -68,8 +67,7 @@ class PipelineStatus:
 
 def pipeline_status(settings: Settings, es) -> PipelineStatus:
     """Ask Kafka and Elasticsearch separately; what cannot be reached is named, not fatal."""
-    from pipeline.assembly import STAGES
-    from pipeline.operations import STAGE_TOPICS
+    from pipeline import registry
 
     status = PipelineStatus(index_alias=settings.index_alias)
     since = int((time.time() - 60) * 1000)
@@ -85,10 +83,10 @@ def pipeline_status(settings: Settings, es) -> PipelineStatus:
     try:
         dlq = Counter(orjson.loads(r.value)["stage"] for r in kafka_io.read_topic(settings, settings.topic("dlq")))
         states = worker_states(settings)
-        for stage in STAGES:
-            sources, outputs = STAGE_TOPICS[stage]
+        for spec in registry.stages():
+            stage, sources, outputs = spec.name, spec.sources, spec.outputs
             lag = kafka_io.group_lag(settings, settings.group(stage), [settings.topic(k) for k in sources])
-            produced = (sum(_messages_since(settings, settings.topic(k), since) for k in outputs) if outputs
+            produced = (sum(kafka_io.count_since(settings, settings.topic(k), since) for k in outputs) if outputs
                         else indexed_last_minute)
             mine = [(s, age) for s, age in states if s.stage == stage]
             workers = Counter(s.state if age <= 3 * (s.heartbeat_s or 15) else "silent" for s, age in mine)
@@ -120,20 +118,6 @@ def _elasticsearch_part(settings: Settings, es, status: PipelineStatus, since_ms
     except NotFoundError:
         status.indexed = 0
         return 0
-
-
-def _messages_since(settings: Settings, topic: str, since_ms: int) -> int:
-    """Messages appended to a topic since a time, from the broker's time index (works across machines)."""
-    c = kafka_io.consumer(settings, None)
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
-        if not tps:
-            return 0
-        end = c.end_offsets(tps)
-        at = c.offsets_for_times({tp: since_ms for tp in tps})
-        return sum(end[tp] - (at[tp].offset if at.get(tp) else end[tp]) for tp in tps)
-    finally:
-        c.close()
 
 
 def _age(epoch_ms: float | None) -> float | None:

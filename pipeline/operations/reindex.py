@@ -1,67 +1,23 @@
-"""Operator views and actions: where the stream stands, DLQ inspection and replay, reindexing."""
+"""`newsflow reindex`: the next index version from the current one, the alias moved only when nothing was refused."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
-import orjson
 from elasticsearch import Elasticsearch, helpers
 
-from pipeline import kafka_io
 from pipeline.config import Settings
-from pipeline.records import DlqRecord
 from pipeline.sinks.elasticsearch import IndexAdmin
 
-# What each stage reads and writes, as topic keys: for lag and throughput.
-STAGE_TOPICS = {
-    "detect": (("raw",), ("detected",)),
-    "translate": (("detected",), ("translated",)),
-    "dedup": (("translated",), ("unique", "duplicates")),
-    "enrich": (("unique",), ("enriched",)),
-    "index": (("enriched", "duplicates"), ()),
-}
 
 
-# -- DLQ -------------------------------------------------------------------------------------------
+import structlog
 
 
-def dlq_records(settings: Settings) -> Iterator[tuple[int, int, DlqRecord]]:
-    """Every DLQ record with its partition and offset."""
-    for r in kafka_io.read_topic(settings, settings.topic("dlq")):
-        yield r.partition, r.offset, DlqRecord.model_validate(orjson.loads(r.value))
 
-
-def replay_dlq(
-    settings: Settings, *, stage: str | None = None, error_class: str | None = None, dry_run: bool = False
-) -> list[DlqRecord]:
-    """Produce the original bytes of matching DLQ records back to the topic they came from.
-
-    The DLQ keeps them (Kafka is append-only); an article that is then indexed counts as indexed in the audit.
-    """
-    chosen = [
-        rec for _, _, rec in dlq_records(settings)
-        if (stage is None or rec.stage == stage) and (error_class is None or rec.error.class_ == error_class)
-    ]
-    if chosen and not dry_run:
-        producer = kafka_io.producer(settings)
-        try:
-            futures = [
-                producer.send(rec.source.topic, key=rec.source.key.encode() if rec.source.key else None,
-                              value=rec.payload.original())
-                for rec in chosen
-            ]
-            producer.flush(timeout=60)
-            for future in futures:
-                future.get(timeout=60)
-        finally:
-            producer.close()
-    return chosen
-
-
-# -- reindex ---------------------------------------------------------------------------------------
+log = structlog.get_logger("newsflow.operations")
 
 
 @dataclass(frozen=True)
@@ -205,8 +161,3 @@ def _chunks(items, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def now_iso() -> str:
-    """Current UTC time, for reports."""
-    return datetime.now(UTC).isoformat(timespec="seconds")

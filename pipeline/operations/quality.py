@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 
 import orjson
 from elasticsearch import Elasticsearch, NotFoundError
-from kafka import TopicPartition
 
 from pipeline import kafka_io
-from pipeline.audit import compute_ledger
+from pipeline.operations.audit import compute_ledger
 from pipeline.config import Settings
 
 
@@ -76,7 +75,7 @@ def check_dlq_growth(settings: Settings, config: QualityConfig) -> Check:
     """No more DLQ records in the last window than allowed; the message names the stages and error classes."""
     since_ms = int((time.time() - config.window_s) * 1000)
     reasons: Counter[str] = Counter()
-    for record in _records_since(settings, settings.topic("dlq"), since_ms):
+    for record in kafka_io.read_window(settings, settings.topic("dlq"), since_ms):
         try:
             body = orjson.loads(record.value)
             reasons[f"{body['stage']}: {body['error']['class']}"] += 1
@@ -92,38 +91,13 @@ def check_dlq_growth(settings: Settings, config: QualityConfig) -> Check:
     return Check("dlq_growth", True, f"the DLQ grew by {grown} records in the last {window}", details)
 
 
-def _records_since(settings: Settings, topic: str, since_ms: int):
-    """Records appended to a topic since a time, found through the broker's time index."""
-    c = kafka_io.consumer(settings, None, consumer_timeout_ms=2000)
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
-        if not tps:
-            return
-        end = c.end_offsets(tps)
-        starts = c.offsets_for_times({tp: since_ms for tp in tps})
-        todo = {tp for tp in tps if starts.get(tp) is not None and starts[tp].offset < end[tp]}
-        if not todo:
-            return
-        c.assign(list(todo))
-        for tp in todo:
-            c.seek(tp, starts[tp].offset)
-        deadline = time.monotonic() + 120
-        while todo and time.monotonic() < deadline:
-            batch = c.poll(timeout_ms=1000)
-            for tp, records in batch.items():
-                yield from (r for r in records if r.offset < end[tp])
-            todo = {tp for tp in todo if c.position(tp) < end[tp]}
-    finally:
-        c.close()
-
-
 def check_consumer_lag(settings: Settings, config: QualityConfig) -> Check:
     """Each stage's consumer group is within the allowed lag on its input topics."""
-    from pipeline.operations import STAGE_TOPICS
+    from pipeline import registry
 
     lags = {
         stage: kafka_io.group_lag(settings, settings.group(stage), [settings.topic(k) for k in sources])
-        for stage, (sources, _) in STAGE_TOPICS.items()
+        for stage, sources in ((s.name, s.sources) for s in registry.stages())
     }
     behind = {stage: lag for stage, lag in lags.items() if lag > config.max_lag}
     if behind:
@@ -146,7 +120,7 @@ def check_freshness(settings: Settings, es: Elasticsearch, config: QualityConfig
     except NotFoundError:
         newest_ms = None
     now = time.time()
-    waiting_ms = _first_timestamp_since(settings, settings.topic("raw"), int(newest_ms or 0))
+    waiting_ms = kafka_io.first_timestamp_since(settings, settings.topic("raw"), int(newest_ms or 0))
     details = {
         "newest_indexed_age_s": None if newest_ms is None else round(now - newest_ms / 1000, 1),
         "oldest_waiting_raw_age_s": None if waiting_ms is None else round(now - waiting_ms / 1000, 1),
@@ -159,29 +133,6 @@ def check_freshness(settings: Settings, es: Elasticsearch, config: QualityConfig
                      f"are the stage workers and the index stage running?", details)
     waiting = "" if waiting_ms is None else f"; raw articles waiting for {_duration(now - waiting_ms / 1000)}"
     return Check("freshness", True, newest + waiting, details)
-
-
-def _first_timestamp_since(settings: Settings, topic: str, since_ms: int) -> int | None:
-    """Timestamp of the oldest message of a topic at or after `since_ms`, or None when there is none."""
-    c = kafka_io.consumer(settings, None)
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
-        found = {tp: at.offset for tp, at in c.offsets_for_times({tp: since_ms for tp in tps}).items() if at is not None}
-        if not found:
-            return None
-        c.assign(list(found))
-        for tp, offset in found.items():
-            c.seek(tp, offset)
-        oldest: dict = {}
-        deadline = time.monotonic() + 30
-        while len(oldest) < len(found) and time.monotonic() < deadline:
-            for tp, records in c.poll(timeout_ms=1000, max_records=len(found) * 10).items():
-                if records and tp not in oldest:
-                    oldest[tp] = records[0].timestamp
-                    c.pause(tp)
-        return min(oldest.values()) if oldest else None
-    finally:
-        c.close()
 
 
 def _duration(seconds: float) -> str:

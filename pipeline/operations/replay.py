@@ -1,111 +1,31 @@
-"""Batch operations the DAGs schedule: re-sending untranslated articles, replaying a topic window into a new index."""
+"""`newsflow replay` and news_replay: a topic window into the next index version, the alias swapped when nothing was refused."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import orjson
-import structlog
-from elasticsearch import Elasticsearch, NotFoundError
-from kafka import TopicPartition
+from elasticsearch import Elasticsearch
 
 from pipeline import kafka_io
 from pipeline.config import Settings
+from pipeline.sinks.elasticsearch import IndexAdmin
+
+
+
+import structlog
+
 from pipeline.contracts import ContractError, Contracts
-from pipeline.kafka_io import Outgoing
-from pipeline.operations import Refused, restore_alias, write_index
+from pipeline.operations.reindex import Refused, restore_alias, write_index
 from pipeline.records import Article
-from pipeline.sinks.elasticsearch import ElasticsearchSink, IndexAdmin
-
-log = structlog.get_logger("newsflow.replay")
-
-# What a detect output carries: the article as pulled, its language and its pipeline trail. Fields
-# that later stages fill in (translation, dedup, enrichment) are left for them to fill in again.
-DETECTED_FIELDS = (
-    "article_id", "url", "source", "title", "text", "published_at", "ingested_at", "origin", "language", "pipeline",
-)
-LATER_STAGES = ("translate", "dedup", "enrich", "index")
+from pipeline.sinks.elasticsearch import ElasticsearchSink
 
 
-# -- re-translation --------------------------------------------------------------------------------
+log = structlog.get_logger("newsflow.operations")
 
-
-def pending_translations(settings: Settings, es: Elasticsearch, limit: int) -> Iterator[dict]:
-    """Documents behind the alias whose translation is pending, oldest ingested first, at most `limit`."""
-    try:
-        hits = es.search(
-            index=settings.index_alias, size=min(limit, 10_000), query={"term": {"translation.status": "pending"}},
-            sort=[{"ingested_at": {"order": "asc", "unmapped_type": "date"}}],
-        )["hits"]["hits"]
-    except NotFoundError:
-        return
-    for hit in hits:
-        yield {**hit["_source"], "article_id": hit["_id"]}
-
-
-def to_detected(document: dict) -> dict | None:
-    """The news.detected.v1 message for an indexed document; None when the index has no text for it (duplicates)."""
-    if not (document.get("text") or "").strip() or not document.get("language"):
-        return None
-    message = {k: document[k] for k in DETECTED_FIELDS if k in document}
-    message["language"] = {k: v for k, v in message["language"].items() if v is not None}
-    for key in ("url", "title", "published_at"):
-        message.setdefault(key, None)
-    trail = dict(message.get("pipeline") or {})
-    stages = {s: ts for s, ts in (trail.get("stages") or {}).items() if s not in LATER_STAGES}
-    message["pipeline"] = {**trail, "stages": stages, "placeholders": [
-        p for p in trail.get("placeholders", []) if p not in LATER_STAGES
-    ]}
-    return Article.model_validate(message).to_wire()
-
-
-@dataclass
-class RetranslateReport:
-    """What one re-translation run did."""
-
-    pending: int = 0
-    resent: int = 0
-    skipped: Counter = field(default_factory=Counter)
-
-    def to_dict(self) -> dict:
-        """For XCom and logs."""
-        return {"pending": self.pending, "resent": self.resent, "skipped": dict(self.skipped)}
-
-
-def retranslate(settings: Settings, es: Elasticsearch, limit: int) -> RetranslateReport:
-    """Send pending-translation articles back to the translate stage's input topic (news.detected.v1), confirmed."""
-    contracts = Contracts()
-    report = RetranslateReport()
-    outgoing = []
-    for document in pending_translations(settings, es, limit):
-        report.pending += 1
-        message = to_detected(document)
-        if message is None:
-            report.skipped["no text in the index (a duplicate: its cluster's leader carries the text)"] += 1
-            continue
-        try:
-            contracts.validate("detected", message)
-        except ContractError as exc:
-            report.skipped[f"does not match news.detected.v1: {exc}"] += 1
-            log.warning("pending article not re-sent", article_id=document["article_id"], error=str(exc))
-            continue
-        outgoing.append(Outgoing(settings.topic("detected"), message["article_id"], message))
-    if outgoing:
-        producer = kafka_io.producer(settings)
-        try:
-            for start in range(0, len(outgoing), 500):
-                report.resent += kafka_io.send_confirmed(producer, outgoing[start : start + 500])
-        finally:
-            producer.close()
-    log.info("re-translation", **report.to_dict())
-    return report
-
-
-# -- replay into a new index version ---------------------------------------------------------------
 
 REPLAY_SOURCES = {
     "enriched": ("enriched", "duplicates"),  # the index stage's inputs: finished records
@@ -120,39 +40,6 @@ def _ms(value: str | datetime | None) -> int | None:
     if moment.tzinfo is None:
         raise ValueError(f"{value!r} has no time zone; give one (e.g. 2024-05-01T00:00:00Z)")
     return int(moment.timestamp() * 1000)
-
-
-def read_window(settings: Settings, topic: str, since_ms: int | None, until_ms: int | None) -> Iterator:
-    """Records of a topic with a broker timestamp in [since, until) (the topic's current end when until is None)."""
-    c = kafka_io.consumer(settings, None)
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
-        if not tps:
-            return
-        end = c.end_offsets(tps)
-        if until_ms is not None:
-            at = c.offsets_for_times({tp: until_ms for tp in tps})
-            end = {tp: (at[tp].offset if at.get(tp) else end[tp]) for tp in tps}
-        start = c.beginning_offsets(tps)
-        if since_ms is not None:
-            at = c.offsets_for_times({tp: since_ms for tp in tps})
-            start = {tp: (at[tp].offset if at.get(tp) else end[tp]) for tp in tps}
-        todo = [tp for tp in tps if start[tp] < end[tp]]
-        if not todo:
-            return
-        c.assign(todo)
-        for tp in todo:
-            c.seek(tp, start[tp])
-        remaining = set(todo)
-        deadline = time.monotonic() + 3600
-        while remaining and time.monotonic() < deadline:
-            for tp, records in c.poll(timeout_ms=1000, max_records=settings.batch_size).items():
-                yield from (r for r in records if r.offset < end[tp])
-            remaining = {tp for tp in remaining if c.position(tp) < end[tp]}
-        if remaining:
-            raise TimeoutError(f"could not read {topic} to its end within an hour")
-    finally:
-        c.close()
 
 
 @dataclass
@@ -245,7 +132,7 @@ def _articles(settings, contracts, source, since_ms, until_ms, report) -> Iterat
         yield from _through_stages(settings, contracts, since_ms, until_ms, report)
         return
     for key in topics:
-        for record in read_window(settings, settings.topic(key), since_ms, until_ms):
+        for record in kafka_io.read_window(settings, settings.topic(key), since_ms, until_ms):
             report.read += 1
             try:
                 yield Article.model_validate(contracts.validate(key, orjson.loads(record.value)))
@@ -256,14 +143,14 @@ def _articles(settings, contracts, source, since_ms, until_ms, report) -> Iterat
 
 def _through_stages(settings, contracts, since_ms, until_ms, report) -> Iterator[Article]:
     """Raw records through detect → translate → dedup → enrich, stages built once, batch by batch."""
-    from pipeline.assembly import PROCESSING_STAGES, build_stage
+    from pipeline.registry import build_stage, processing_names
     from pipeline.entry import article_from_entry
     from pipeline.records import RawOrigin
     from pipeline.stages.base import Emit, Reject
 
-    stages = [build_stage(name, settings) for name in PROCESSING_STAGES]
+    stages = [build_stage(name, settings) for name in processing_names()]
     consumed = {s for stage in stages for s in stage.sources}
-    records = read_window(settings, settings.topic("raw"), since_ms, until_ms)
+    records = kafka_io.read_window(settings, settings.topic("raw"), since_ms, until_ms)
     for raw_batch in _batches(records, settings.batch_size):
         queues: dict[str, list[Article]] = {"raw": []}
         for record in raw_batch:

@@ -1,0 +1,156 @@
+"""Processes the local stack starts: is a recorded PID still ours, its group, stopping it, free ports.
+
+Every PID is recorded with its start time and command line (psutil); a PID that no longer matches is
+never signalled (after a reboot it may belong to anything).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import psutil
+
+CREATE_TIME_TOLERANCE_S = 1.0  # psutil's start time can move by about a second when the clock is adjusted
+
+
+def free_ports(n: int) -> list[int]:
+    """Ports the kernel says are free now on loopback (held open together so they differ)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def signal_quietly(pid: int, sig: int, *, group: bool = False) -> None:
+    """Send `sig` to a process (or its group); one that is gone or not ours to signal is left alone."""
+    try:
+        (os.killpg if group else os.kill)(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def reap(pid: int) -> None:
+    """Collect an exited child of ours so it does not linger as a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def port_open(host: str, port: int) -> bool:
+    """True when something accepts connections there."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def process_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def group_members(pgid: int) -> list[int]:
+    """PIDs of live processes in a process group."""
+    members = []
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == pgid:
+                members.append(proc.pid)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+    return members
+
+
+def process_identity(pid: int) -> dict | None:
+    """What tells a live process from a later one with the same PID: its start time and command line; None when gone."""
+    try:
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+            return {"create_time": proc.create_time(), "cmdline": proc.cmdline()}
+    except psutil.NoSuchProcess:
+        return None
+
+
+def launch_identity(pid: int) -> dict:
+    """The identity to record with a PID just started; its command line is settled once the program is up."""
+    return {**(process_identity(pid) or {"create_time": None, "cmdline": []}), "cmdline_settled": False}
+
+
+@dataclass(frozen=True)
+class ProcessCheck:
+    """Whether a recorded PID is still the process that was started: `ours`, `gone`, or `other` (the PID was reused)."""
+
+    verdict: Literal["ours", "gone", "other"]
+    detail: str
+
+    @property
+    def ours(self) -> bool:
+        """True when the PID may be signalled."""
+        return self.verdict == "ours"
+
+
+def check_process(recorded: dict) -> ProcessCheck:
+    """Compare a record (`pid`, `create_time`, `cmdline`, `cmdline_settled`) with the process now under that PID.
+
+    The start time must match; the command line too once it is settled (a program may rewrite it while
+    it starts: Elasticsearch's launcher script execs java, Airflow's api-server sets its process title).
+    """
+    pid = recorded["pid"]
+    try:
+        current = process_identity(pid)
+    except psutil.AccessDenied:
+        return ProcessCheck("other", f"pid {pid} is a process this user may not inspect")
+    if current is None:
+        return ProcessCheck("gone", f"pid {pid} has exited")
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(current["create_time"]))
+    now = f"now `{describe_command(current['cmdline'])}`, started {started}"
+    if recorded.get("create_time") is None:
+        return ProcessCheck(
+            "other", f"pid {pid} was recorded without its start time, so it cannot be told from another process ({now})"
+        )
+    if abs(current["create_time"] - recorded["create_time"]) > CREATE_TIME_TOLERANCE_S:
+        return ProcessCheck("other", f"pid {pid} is another process than the one started ({now})")
+    if recorded.get("cmdline_settled", True) and current["cmdline"] != recorded.get("cmdline"):
+        return ProcessCheck("other", f"pid {pid} runs another command than the one started ({now})")
+    return ProcessCheck("ours", f"pid {pid}")
+
+
+def describe_command(cmdline: list[str], limit: int = 80) -> str:
+    """A command line shortened for a message."""
+    text = " ".join(cmdline) or "?"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def stop_group(pid: int, grace_s: float = 30.0) -> None:
+    """SIGTERM the process group led by `pid`, SIGKILL what is left after the grace period."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 10.0)):
+        if not group_members(pid):
+            break
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait
+        while group_members(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    # Reap our own children so they do not linger as zombies.
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
