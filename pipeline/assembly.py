@@ -65,6 +65,7 @@ def build_named(name: str, settings: Settings) -> Stage:
             treat_und_as_english=settings.enrich_treat_und_as_english,
             fuzzy_min_similarity=settings.enrich_fuzzy_min_similarity,
             max_chars=settings.enrich_max_chars,
+            repeated_line_min_articles=settings.enrich_repeated_line_min_articles,
         )
     if name == "index":
         from pipeline.sinks.elasticsearch import ElasticsearchSink, client

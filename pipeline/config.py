@@ -15,7 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Topic keys in flow order; the wire name is `<prefix>news.<key>.v1`.
 TOPIC_KEYS = (
     "raw", "detected", "translated", "unique", "duplicates", "enriched", "dlq", "dedup-state",
-    "ledger", "ledger-state", "workers", "source-state",
+    "ledger", "ledger-state", "workers", "source-state", "enrich-state",
 )
 
 
@@ -138,6 +138,7 @@ class Settings(BaseSettings):
     enrich_treat_und_as_english: bool = True
     enrich_fuzzy_min_similarity: float = Field(0.85, gt=0, le=1)
     enrich_max_chars: int = Field(100_000, ge=1000)
+    enrich_repeated_line_min_articles: int = Field(3, ge=0, description="a line in this many articles of a source is boilerplate; 0 = off")
 
     # sources / news_ingest
     sources_file: Path = PROJECT_ROOT / "sources.yaml"

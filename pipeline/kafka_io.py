@@ -35,7 +35,7 @@ _HOLDING = (
 # (LogAppendTime), so its timestamps rise with its offsets and a time window is an offset range.
 DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000
 RETENTION_MS = {"dlq": -1, "ledger": 2 * DEFAULT_RETENTION_MS}
-COMPACTED = {"dedup-state", "ledger-state", "workers", "source-state"}
+COMPACTED = {"dedup-state", "ledger-state", "workers", "source-state", "enrich-state"}
 BROKER_TIMESTAMPS = {"raw"}
 
 

@@ -15,7 +15,7 @@ from pipeline.enrichment.normalise import entity_key, squash, strip_possessive
 from pipeline.records import Entity
 
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
-_TRAILING = re.compile(r"[\s,.;:!?\"'“”‘’()\[\]–—-]+$")
+_TRAILING = re.compile(r"[\s,.;:!?\"'“”‘’()\[\]–—&-]+$")
 _LEADING = re.compile(r"^[\s,.;:!?\"'“”‘’()\[\]–—-]+")
 _POSSESSIVE_TOKENS = frozenset({"'s", "’s", "'", "’", "‘s"})
 
@@ -32,6 +32,7 @@ class Canonical:
     government: str | None = None  # the government this place stands for when used as an actor
     default: str = "place"  # the usual sense of a place that can stand for a government
     nouns: tuple[str, ...] = ()  # how a text refers back to it ("the newspaper")
+    lookup: bool = True  # False: reached only as another entry's government, never by its own surface
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,12 @@ class Cues:
     be_forms: frozenset[str] = frozenset()
     participles: frozenset[str] = frozenset()
     not_places: frozenset[str] = frozenset()
+    name_titles: frozenset[str] = frozenset()  # titles that are part of a name: "Pope Francis"
+    title_words: frozenset[str] = frozenset()  # titles before a name inside a span: "Senate Marshal Tomasz Grodzki"
+    org_nouns: frozenset[str] = frozenset()  # words that make a span an organisation: "Conflict Observatory"
+    org_before: frozenset[str] = frozenset()  # words before a name that make it an organisation: "news outlet Bild"
+    person_nouns: frozenset[str] = frozenset()  # words around a name that make it a person: "X, a spokesperson"
+    not_in_names: frozenset[str] = frozenset()  # words that put a span in a sentence, not a name: "Are", "Says"
 
     @classmethod
     def from_data(cls, data: Mapping) -> Cues:
@@ -85,15 +92,18 @@ class AliasTable:
     def __post_init__(self) -> None:
         self.keys: dict[str, Canonical] = {}
         for entry in self.entries:
+            if not entry.lookup:
+                continue
             for surface in (entry.name, *self.aliases.get(entry.name, ())):
                 key = entity_key(surface)
                 if key in self.keys and self.keys[key].name != entry.name:
                     raise ValueError(f"alias {surface!r} names both {self.keys[key].name!r} and {entry.name!r}")
                 self.keys[key] = entry
         self.by_name = {e.name: e for e in self.entries}
+        self.ignored = frozenset(entity_key(w) for w in self.ignore)  # "HIMARS" ignores "Himars" too
         # exact-case surfaces for scanning what NER left unlabelled: capitalised names only
         self.surfaces = SurfaceIndex(
-            [s for e in self.entries for s in (e.name, *self.aliases.get(e.name, ())) if s[:1].isupper()])
+            [s for e in self.entries if e.lookup for s in (e.name, *self.aliases.get(e.name, ())) if s[:1].isupper()])
         self._choices = list(self.keys)
         self._fuzzy_cache: dict[str, Canonical | None] = {}  # per table, bounded; the same typos recur
 
@@ -109,7 +119,7 @@ class AliasTable:
                 name=row["name"], label=row["label"], wikidata=row.get("wikidata"), country=row.get("country"),
                 location=(float(location[0]), float(location[1])) if location else None,
                 government=row.get("government"), default=row.get("default", "place"),
-                nouns=tuple(n.lower() for n in row.get("nouns", ())),
+                nouns=tuple(n.lower() for n in row.get("nouns", ())), lookup=bool(row.get("lookup", True)),
             ))
             aliases[row["name"]] = tuple(row.get("aliases", ()))
         return cls(tuple(entries), aliases, tuple(data.get("glued_suffixes", ())), frozenset(data.get("ignore", ())),
@@ -175,8 +185,12 @@ def resolve(mentions: Sequence[Mention], table: AliasTable, is_known_place: Call
         if entry is not None:
             out.append(_known(m, surface, entry, table))
             continue
-        if m.start < trusted_from or surface in table.ignore or _junk(surface, m.label):
+        if m.start < trusted_from or surface in table.ignore or entity_key(surface) in table.ignored:
             continue
+        m, surface = _without_title(m, surface, table.cues)
+        if _junk(surface, m.label, table.cues):
+            continue
+        m = _relabelled(m, surface, table.cues)
         resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries)
         if resolved is not None:
             out.append(resolved)
@@ -279,14 +293,70 @@ def _place_cue(m: Mention, cues: Cues) -> str | None:
     return None
 
 
-def _junk(surface: str, label: str) -> bool:
-    """Not a name: no capital, digits in a name or place, one character, or a shouted page heading."""
+# The most words a name of each kind has; longer spans are sentence fragments.
+_MAX_WORDS = {"PERSON": 5, "GPE": 6, "LOC": 6, "FAC": 8, "NORP": 4, "ORG": 10, "EVENT": 10}
+# A designation, not a name: "BMP-1", "F-16", "Su-25", "S-400", "M1A1"
+_DESIGNATION = re.compile(r"[A-Z][A-Za-z]{0,5}-?\d+[A-Za-z\d]*")
+
+
+def _junk(surface: str, label: str, cues: Cues | None = None) -> bool:
+    """Not a name: no capital, digits in a name or place, one character, a shouted page heading, a designation,
+    broken brackets, or a sentence fragment (a verb or function word inside, too many words)."""
     if len(surface) < 2 or not surface[0].isupper() or not any(c.isalpha() for c in surface):
         return True
     if label in ("PERSON", "GPE", "LOC", "NORP") and any(c.isdigit() for c in surface):
         return True
+    if _DESIGNATION.fullmatch(surface) or surface.count("(") != surface.count(")") or "/" in surface or "|" in surface:
+        return True
     words = surface.split()
-    return len(words) > 1 and all(w.isupper() for w in words if any(c.isalpha() for c in w))
+    if len(words) > 1 and all(w.isupper() for w in words if any(c.isalpha() for c in w)):
+        return True
+    if len(words) > _MAX_WORDS.get(label, 10):
+        return True
+    if label in ("PERSON", "GPE", "LOC", "NORP") and any(w.endswith(("’", "'", "’s", "'s")) for w in words[:-1]):
+        return True  # "Fox News’ Anders Hagstrom": a possessive inside is two things
+    if cues is not None and any(w.lower() in cues.not_in_names for w in words[1:]):
+        return True  # "Ukrainian Armed Forces Are Also Trying"
+    if len(words) >= 3 and any(w.endswith("ing") and w[:1].isupper() and len(w) > 5 for w in words[1:]):
+        return True  # a title-cased headline run: "... Forces Trying To ..."
+    # "Zeilinsky and Den Administration"
+    return label == "PERSON" and any(w[:1].islower() and w not in _NAME_PARTICLES for w in words)
+
+
+_NAME_PARTICLES = frozenset({"von", "van", "der", "den", "de", "da", "di", "du", "dos", "del", "la", "le", "bin", "al",
+                             "ibn", "y", "zu", "ter", "ten"})
+
+
+def _without_title(m: Mention, surface: str, cues: Cues) -> tuple[Mention, str]:
+    """"Senate Marshal Tomasz Grodzki" (one NER span) -> the person after the title."""
+    words = surface.split()
+    if len(words) < 3 or m.label not in ("ORG", "PERSON", "GPE", "NORP", ""):
+        return m, surface
+    at = max((i for i, w in enumerate(words[:-2]) if w.lower().rstrip(".") in cues.title_words), default=None)
+    if at is None:
+        return m, surface
+    rest = words[at + 1:]
+    if not 2 <= len(rest) <= 3 or not all(w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha() for w in rest):
+        return m, surface
+    tail = " ".join(rest)
+    cut = m.text.rfind(rest[0])
+    return Mention(m.text[cut:], "PERSON", m.start + cut, m.end, m.before, m.after, m.source), tail
+
+
+def _relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
+    """NER's label corrected by the words inside and around a span: an organisation's noun inside ("Conflict
+    Observatory"), a kind of organisation before ("news outlet Bild"), a person's role beside ("Natalia Humeniuk,
+    a spokesperson")."""
+    words = surface.split()
+    before = m.before[-1] if m.before else ""
+    after = [w.lower() for w in m.after[:4]]
+    role_after = after[:1] == [","] and (any(w in cues.person_nouns for w in after[1:3]))
+    if m.label == "PERSON" and (any(w.lower() in cues.org_nouns for w in words) or before in cues.org_before):
+        return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)
+    if m.label in ("ORG", "GPE", "NORP") and 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words) \
+            and not any(w.lower() in cues.org_nouns for w in words) and (role_after or before in cues.person_nouns):
+        return Mention(m.text, "PERSON", m.start, m.end, m.before, m.after, m.source)
+    return m
 
 
 def _split_place_prefixes(mentions: Sequence[Mention], table: AliasTable) -> list[Mention]:
@@ -336,6 +406,21 @@ def _fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
             r = Resolved(person.name, "PERSON", r.surface, r.start, r.end, person.entry, False)
         out.append(r)
     return out
+
+
+def with_institutions(resolved: Sequence[Resolved], found: Sequence, table: AliasTable) -> list[Resolved]:
+    """Government bodies named with their country replace the mentions they overlap ("Russian" + "foreign
+    ministry" -> "Ministry of Foreign Affairs (Russia)"); an alias-table name of the same words wins."""
+    if not found:
+        return list(resolved)
+    spans = [(f.start, f.end) for f in found]
+    out = [r for r in resolved if not any(a < r.end and r.start < b for a, b in spans)]
+    for f in found:
+        entry = table.keys.get(entity_key(f.surface))
+        if entry is None or entry.label != "ORG":
+            entry = table.by_name.get(f.name)
+        out.append(Resolved(entry.name if entry is not None else f.name, "ORG", f.surface, f.start, f.end, entry, False))
+    return sorted(out, key=lambda r: r.start)
 
 
 def aggregate(resolved: Sequence[Resolved]) -> list[Entity]:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.enrichment.normalise import fold, squash
+from pipeline.enrichment.repeated import line_fingerprint
 
 _INVISIBLE = str.maketrans({"\u00a0": " ", "\u200b": None, "\u200e": None, "\u200f": None, "\ufeff": None, "\r": None})
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _END_PUNCTUATION = tuple(".!?:;”\"’'»)")
 _KICKER = re.compile(r"[A-Z0-9][A-Z0-9 &'’,:!?\-]*")
+_SENTENCE_END = tuple(".!…”\"’»)")
+_OPENERS = "“\"‘'«„"
 
 
 @dataclass(frozen=True)
@@ -22,10 +25,16 @@ class BoilerplateRules:
     fragments: tuple[re.Pattern[str], ...]
     link_lines: re.Pattern[str]
     signoff: re.Pattern[str] | None
+    datelines: tuple[re.Pattern[str], ...] = ()
     link_line_max_chars: int = 300
     kicker_max_words: int = 6
     teaser_headline_max_words: int = 25
     label_max_words: int = 4
+    dateline_max_line: int = 6
+    above_dateline_max_words: int = 40
+    caps_line_min_words: int = 3
+    caps_line_min_letters: int = 10
+    caps_line_upper_share: float = 0.85
 
     @classmethod
     def from_data(cls, data: Mapping, agencies: Iterable[str] = ()) -> BoilerplateRules:
@@ -40,27 +49,44 @@ class BoilerplateRules:
             fragments=tuple(re.compile(p, re.IGNORECASE) for p in data["fragments"]),
             link_lines=re.compile("|".join(f"(?:{p})" for p in data["link_lines"]), re.IGNORECASE),
             signoff=signoff,
+            datelines=tuple(re.compile(p, re.IGNORECASE) for p in data.get("datelines", ())),
             link_line_max_chars=int(data.get("link_line_max_chars", 300)),
             kicker_max_words=int(data.get("kicker_max_words", 6)),
             teaser_headline_max_words=int(data.get("teaser_headline_max_words", 25)),
             label_max_words=int(data.get("label_max_words", 4)),
+            dateline_max_line=int(data.get("dateline_max_line", 6)),
+            above_dateline_max_words=int(data.get("above_dateline_max_words", 40)),
+            caps_line_min_words=int(data.get("caps_line_min_words", 3)),
+            caps_line_min_letters=int(data.get("caps_line_min_letters", 10)),
+            caps_line_upper_share=float(data.get("caps_line_upper_share", 0.85)),
         )
 
 
-def clean_text(text: str, rules: BoilerplateRules, titles: Sequence[str | None] = ()) -> str:
-    """`text` without boilerplate lines, glued credits, teasers and a repeated headline; "" when nothing is left."""
-    kept = [_clean_line(line, rules) for line in text.translate(_INVISIBLE).split("\n")]
+def clean_text(text: str, rules: BoilerplateRules, titles: Sequence[str | None] = (),
+               repeated: Collection[int] = ()) -> str:
+    """`text` without boilerplate lines, glued credits, teasers and a repeated headline; "" when nothing is left.
+
+    `repeated` holds the fingerprints (`line_fingerprint`) of lines the article's source repeats across its
+    articles: those lines go too.
+    """
+    raw = text.translate(_INVISIBLE).split("\n")
+    raw = _drop_above_dateline(raw, rules)
+    kept = [_clean_line(line, rules, repeated) for line in raw]
     lines = [line for line in kept if line is not None]
     lines = _drop_repeated_headline(lines, titles, rules.label_max_words)
     lines = _drop_teasers(lines, rules)
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def _clean_line(line: str, rules: BoilerplateRules) -> str | None:
+def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = ()) -> str | None:
     """The line with glued furniture cut off; None when the whole line is furniture ("" stays: a paragraph break)."""
     stripped = line.strip()
     if not stripped:
         return ""
+    if repeated and line_fingerprint(stripped) in repeated:
+        return None
+    if _is_caps_line(stripped, rules):
+        return None
     for fragment in rules.fragments:
         stripped = fragment.sub("", stripped).strip()
     if rules.signoff is not None:
@@ -72,6 +98,51 @@ def _clean_line(line: str, rules: BoilerplateRules) -> str | None:
     if len(stripped) <= rules.link_line_max_chars and rules.link_lines.search(stripped):
         return None
     return stripped
+
+
+def _is_caps_line(line: str, rules: BoilerplateRules) -> bool:
+    """An ALL-CAPS line of several words: another story's headline or a promotion put between paragraphs.
+
+    A dateline on a line of its own ("WASHINGTON (AP) —") is not one.
+    """
+    if sum(c.islower() for c in line[:16]) > 2:
+        return False  # most lines show lower case at once: no need to count
+    letters = [c for c in line if c.isalpha()]
+    if len(letters) < rules.caps_line_min_letters or len(line.split()) < rules.caps_line_min_words:
+        return False
+    if sum(c.isupper() for c in letters) < rules.caps_line_upper_share * len(letters):
+        return False
+    return not any(p.search(line) for p in rules.datelines)
+
+
+def _drop_above_dateline(lines: list[str], rules: BoilerplateRules) -> list[str]:
+    """Headlines, teasers and labels above the dateline go: short lines that do not end like a sentence.
+
+    A line ending with "?" is a headline here; a quotation (a pull quote above the dateline) stays.
+    """
+    if not rules.datelines:
+        return lines
+    seen = 0
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        seen += 1
+        if seen > rules.dateline_max_line:
+            return lines
+        if any(p.search(stripped) for p in rules.datelines):
+            if seen == 1:
+                return lines
+            above = [_is_page_heading(x.strip(), rules.above_dateline_max_words) for x in lines[:i]]
+            return [x for x, heading in zip(lines[:i], above, strict=True) if not heading] + lines[i:]
+    return lines
+
+
+def _is_page_heading(line: str, max_words: int) -> bool:
+    """Not a sentence of the story: short, and not ending with a full stop or a quotation ("?" is a headline's)."""
+    if not line or line[:1] in _OPENERS:
+        return False
+    return len(line.split()) <= max_words and not line.endswith(_SENTENCE_END)
 
 
 def _drop_repeated_headline(lines: list[str], titles: Sequence[str | None], label_max_words: int) -> list[str]:

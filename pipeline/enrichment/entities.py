@@ -36,7 +36,7 @@ class SurfaceIndex:
 
 
 def mentions_from_doc(doc, surfaces: SurfaceIndex, locative: Collection[str], not_places: Collection[str] = (),
-                      ner_from: int = 0, text: str | None = None) -> list[Mention]:
+                      ner_from: int = 0, text: str | None = None, name_titles: Collection[str] = ()) -> list[Mention]:
     """NER mentions of the kept labels, then alias-table surfaces and cue-marked capitalised words outside them.
 
     NER spans starting before `ner_from` (a Title-Case headline: "Putin Declines Negotiations") are not used:
@@ -58,10 +58,21 @@ def mentions_from_doc(doc, surfaces: SurfaceIndex, locative: Collection[str], no
         return Mention(text, label, starts[i], starts[i] + len(text), tuple(lower[max(0, i - CONTEXT_BEFORE):i]),
                        tuple(texts[j:j + CONTEXT_AFTER]), source)
 
-    for ent in doc.ents:
-        if ent.label_ in ENTITY_LABELS and ent.start_char >= ner_from:
-            mentions.append(mention(ent.start, ent.end, ent.label_, "ner"))
-            covered[ent.start:ent.end] = b"\x01" * (ent.end - ent.start)
+    ents = [(e.start, e.end, e.label_, e.start_char) for e in doc.ents]
+    # a person's surname NER labels otherwise elsewhere ("DeSantis" as PRODUCT) is the person
+    surnames = {texts[end - 1] for start, end, label, _ in ents if label == "PERSON" and end - start >= 2}
+    for start, end, label, start_char in ents:
+        if start_char < ner_from:
+            continue
+        if label not in ENTITY_LABELS:
+            if end - start == 1 and texts[start] in surnames:
+                label = "PERSON"
+            else:
+                continue
+        if label == "PERSON":
+            start = _person_start(texts, spaces, lower, covered, start, end, name_titles, surfaces.surfaces)
+        mentions.append(mention(start, end, label, "ner"))
+        covered[start:end] = b"\x01" * (end - start)
     i = 0
     while i < n:
         word = texts[i]
@@ -105,3 +116,19 @@ def _alias_end(texts: list[str], spaces: list[str], covered: bytearray, i: int, 
             best = j + 1
         text += spaces[j]
     return best
+
+
+def _person_start(texts: list[str], spaces: list[str], lower: list[str], covered: bytearray, start: int, end: int,
+                  name_titles: Collection[str], known: Collection[str]) -> int:
+    """Where a person's name starts: a title that is part of the name ("Pope Francis"), or a given name NER left
+    out of a lone surname ("Ambassador to Poland Andrii Deshchytsia": NER reads "Deshchytsia")."""
+    i = start - 1
+    if i < 0 or covered[i] or not spaces[i]:
+        return start
+    word = texts[i]
+    if lower[i] in name_titles:
+        return i
+    if end - start == 1 and word[:1].isupper() and word[1:].islower() and word.isalpha() and word not in known \
+            and i >= 1 and texts[i - 1] not in (".", "!", "?", "\n", "\n\n", "“", '"') and texts[i - 1][:1].isupper():
+        return i  # a capitalised word glued between another name and the surname: the given name
+    return start

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.records import Figure
@@ -13,7 +13,7 @@ _ONES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven"
          "eighteen": 18, "nineteen": 19}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "bn": 1_000_000_000,
-           "mn": 1_000_000, "m": 1_000_000, "k": 1_000}
+           "mn": 1_000_000, "m": 1_000_000, "k": 1_000, "trillion": 1_000_000_000_000}
 _WORD_NUMBER = (r"(?:(?:" + "|".join(_TENS) + r")(?:[-\s](?:" + "|".join(k for k, v in _ONES.items() if v < 10) + r"))?"
                 r"|" + "|".join(sorted(_ONES, key=len, reverse=True)) + r"|a|an)")
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -21,7 +21,8 @@ _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUMBER = (rf"(?<![\w\-.,/])(?P<currency>[$€£])?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
            r"(?:\s+(?P<scale>hundred|thousand|million|billion|bn|mn)|(?P<suffix>bn|mn|m|k)\b)?(?![\w\-/]|\.\d|,\d)")
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_CURRENCIES = {"$": "USD", "€": "EUR", "£": "GBP"}
+_CURRENCIES = {"$": "USD", "€": "EUR", "£": "GBP", "₴": "UAH", "₽": "RUB"}
+_CURRENCY_UNITS = frozenset({"USD", "EUR", "GBP", "UAH", "RUB", "CNY", "JPY", "CHF", "AUD", "CAD"})
 # Money needs no counted noun: "$1.5 billion".
 _MONEY = re.compile(rf"(?<![\w-])(?P<currency>[$€£])(?P<number>{_DIGITS})(?:\s*(?P<scale>thousand|million|billion|bn|mn|m|k)\b)?")
 
@@ -33,6 +34,12 @@ class FigureRules:
     pattern: re.Pattern[str]
     units: Mapping[str, str]  # lower-cased surface of the counted noun -> unit
     qualifiers: re.Pattern[str] | None = None  # a qualifier just before a money amount
+    stop_words: frozenset[str] = frozenset()
+    qualifier_words: tuple[str, ...] = ()  # "more than", "up to": kept in the figure's text, never its noun
+    not_counted: frozenset[str] = frozenset()  # nouns of dates, durations and ages: "days", "years", "year-old"
+    measures: Mapping[str, str] = None  # unit words of quantities and money ("km", "tonnes", "dollars") -> unit
+    irregular: Mapping[str, str] = None  # plural -> singular for counted nouns ("people" -> "person")
+    max_noun_words: int = 3
 
     @classmethod
     def from_data(cls, data: Mapping) -> FigureRules:
@@ -46,7 +53,99 @@ class FigureRules:
         pattern = (rf"(?<![\w-])(?:(?P<qualifier>{qualifiers})\s+)?{_NUMBER}\s*"
                    rf"(?P<modifiers>{modifiers})(?P<noun>{nouns})(?![\w-])")
         before = re.compile(rf"(?:{qualifiers})\s+$", re.IGNORECASE) if qualifiers else None
-        return cls(re.compile(pattern, re.IGNORECASE), units, before)
+        measures = {surface.lower(): unit for unit, surfaces in data.get("measures", {}).items() for surface in surfaces}
+        return cls(re.compile(pattern, re.IGNORECASE), units, before,
+                   stop_words=frozenset(w.lower() for w in data.get("stop_words", ())),
+                   qualifier_words=tuple(sorted((q.lower() for q in data.get("qualifiers", ())), key=len, reverse=True)),
+                   not_counted=frozenset(w.lower() for w in data.get("not_counted", ())),
+                   measures=measures, irregular=dict(data.get("irregular_plurals", {})),
+                   max_noun_words=int(data.get("max_noun_words", 3)))
+
+    def figures_in_doc(self, doc, text: str, found: list[Figure]) -> list[Figure]:
+        """Numeric claims NER marks (CARDINAL, MONEY, PERCENT, QUANTITY) with whatever they count, beyond the
+        table's counted nouns: "six battalions", "92 votes", "$161.1 billion", "46%", "1,450km", "between 10 and 12
+        tanks", "up to 10,000 soldiers". Dates, years, ages and durations are left out (NER's DATE and TIME, and
+        counted nouns of time)."""
+        taken = [(m.start(), m.end()) for m in self.pattern.finditer(text)]
+        seen = {(f.value, f.unit) for f in found}
+        out: list[Figure] = []
+        ents = [e for e in doc.ents if e.label_ in ("CARDINAL", "MONEY", "PERCENT", "QUANTITY")]
+        for ent in ents:
+            start, end = ent.start_char, ent.end_char
+            if any(a < end and start < b for a, b in taken) or _in_a_name(text, start) or _definite(text, start, ent.text):
+                continue
+            figure = self._figure(ent.label_, text, start, end, doc, ent.end)
+            if figure is None or (figure.value, figure.unit) in seen:
+                continue
+            seen.add((figure.value, figure.unit))
+            out.append(figure)
+        return out
+
+    def _figure(self, label: str, text: str, start: int, end: int, doc, after: int) -> Figure | None:
+        """One figure from a numeric span: its value, unit and text (qualifier and counted noun included)."""
+        span = text[start:end]
+        lead = _lead(text, start, self.qualifier_words)
+        body = _strip_qualifier(span, self.qualifier_words)
+        numbers = list(_NUMBER_IN.finditer(body))
+        if not numbers:
+            return None
+        first = numbers[0]
+        scale = first.group("scale") or first.group("suffix")
+        value = parse_number(first.group("number"), scale)
+        if value is None:
+            return None
+        rest = body[first.end():].strip().lower()
+        currency = first.group("currency") or _currency_word(rest, self.measures)
+        if label == "MONEY" or currency:
+            unit = _CURRENCIES.get(currency, None) if currency in _CURRENCIES else self.measures.get(currency or "", None)
+            if unit is None:
+                return None
+            return Figure(value=value, unit=unit, text=" ".join(text[lead:end].split()))
+        if label == "PERCENT" or rest.startswith(("%", "percent", "per cent")):
+            return Figure(value=value, unit="%", text=" ".join(text[lead:end].split()))
+        if _YEAR.fullmatch(first.group("number")) and not scale:
+            return None  # a year
+        measure = self._measure(rest) if rest else None
+        if measure is not None:
+            return Figure(value=value, unit=measure, text=" ".join(text[lead:end].split()))
+        # a count: the noun it counts follows the number ("six battalions", "one special forces detachment")
+        noun_end, noun = self._counted(doc, after, value)
+        if noun is None:
+            return None
+        return Figure(value=value, unit=noun, text=" ".join(text[lead:noun_end].split()))
+
+    def _measure(self, words: str) -> str | None:
+        """The unit of a quantity's words ("km", "square kilometres", "million tonnes" -> "ton")."""
+        key = " ".join(w for w in words.replace("-", " ").split() if w not in _SCALES)
+        return self.measures.get(key) or self.units.get(key) if key else None
+
+    def _counted(self, doc, i: int, value: float) -> tuple[int, str | None]:
+        """End offset and unit of the noun a count counts: the words after the number up to a stop word,
+        punctuation or a verb-like word (-ed, -ing); the first plural among them, else the last."""
+        words = []
+        while i < len(doc) and len(words) < self.max_noun_words:
+            token = doc[i]
+            low = token.lower_
+            abbreviation = not words and _ABBREVIATION.fullmatch(token.text) is not None  # "8,500 U.S. troops"
+            if not abbreviation and (not token.is_alpha or low in self.stop_words or token.ent_type_ in ("DATE", "TIME", "CARDINAL")):
+                break
+            if words and (low.endswith(("ed", "ing")) or token.text[:1].isupper() and not words[-1].text[:1].isupper()):
+                break
+            words.append(token)
+            i += 1
+        if not words:
+            return 0, None
+        lows = [w.lower_ for w in words]
+        for n in range(len(lows), 0, -1):  # a counted noun of the table ("artillery systems") wins
+            key = " ".join(lows[:n])
+            if key in self.units:
+                return words[n - 1].idx + len(words[n - 1].text), self.units[key]
+        plural = [k for k, w in enumerate(lows) if w in self.irregular or (w.endswith("s") and not w.endswith("ss"))]
+        k = plural[0] if value != 1 and plural else len(words) - 1
+        noun = lows[k]
+        if noun in self.not_counted or (k > 0 and any(w in self.not_counted for w in lows[:k])):
+            return 0, None
+        return words[k].idx + len(words[k].text), _singular(noun, self.irregular)
 
     def figures_of(self, text: str) -> list[Figure]:
         """Every numeric claim with a counted noun, once per (value, unit, text)."""
@@ -55,22 +154,91 @@ class FigureRules:
             value = parse_number(match.group("number"), match.group("scale") or match.group("suffix"))
             if value is None or (_YEAR.fullmatch(match.group("number")) and not match.group("currency")):
                 continue
+            if not match.group("qualifier") and _definite(text, match.start("number"), match.group("number")):
+                continue
             unit = self.units.get(" ".join(match.group("noun").lower().split()))
             if match.group("currency"):
                 unit = _CURRENCIES[match.group("currency")]
             figure_text = " ".join(match.group(0).split())
             out.setdefault((value, unit, figure_text.lower()), Figure(value=value, unit=unit, text=figure_text))
+        range_end = -1
         for match in _MONEY.finditer(text):
             value = parse_number(match.group("number"), match.group("scale"))
-            if value is None:
-                continue
+            if value is None or match.start() < range_end:
+                continue  # the upper end of a range already taken
             start = match.start()
             qualifier = self.qualifiers.search(text, max(0, start - 30), start) if self.qualifiers else None
-            figure_text = " ".join(text[qualifier.start() if qualifier else start:match.end()].split())
+            upper = _RANGE_TO.match(text, match.end())
+            end = match.end()
+            if upper is not None:
+                following = _MONEY.match(text, upper.end())
+                if following is not None:
+                    end = range_end = following.end()  # "$45.0 billion to $55.0 billion": one figure, its lower end
+            figure_text = " ".join(text[qualifier.start() if qualifier else start:end].split())
             unit = _CURRENCIES[match.group("currency")]
             if not any(f.unit == unit and f.value == value for f in out.values()):
                 out.setdefault((value, unit, figure_text.lower()), Figure(value=value, unit=unit, text=figure_text))
         return list(out.values())
+
+
+_NUMBER_IN = re.compile(rf"(?P<currency>[$€£₴₽])?\s?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
+                        r"(?:\s*(?P<scale>hundred|thousand|million|billion|trillion|bn|mn)\b|(?P<suffix>bn|mn|m|k)\b)?",
+                        re.IGNORECASE)
+
+
+_RANGE_TO = re.compile(r"\s*(?:to|-|–|—|and)\s*")
+_ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,3}")
+_NAMED_NUMBER = re.compile(r"(?<![.!?]\s)(?<!^)\b(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\s)"
+                           r"[A-Z][\w'’-]*\s+(?:\d+\s*(?:,|and|or|&|/)\s*)?$")
+_DEFINITE = re.compile(r"\b(?:the|these|those|both|its|their|his|her|our|your|my)\s+$", re.IGNORECASE)
+
+
+def _in_a_name(text: str, start: int) -> bool:
+    """The number is part of a name: "Nord Stream 1 and 2", "Minsk 2" (not "On Tuesday 14 people")."""
+    return _NAMED_NUMBER.search(text[max(0, start - 40):start]) is not None
+
+
+def _definite(text: str, start: int, number: str) -> bool:
+    """"the two men", "both countries": a small definite count refers back, it claims nothing."""
+    value = parse_number(number.split()[0]) if number.split() else None
+    return value is not None and value <= 10 and _DEFINITE.search(text[max(0, start - 12):start]) is not None
+
+
+def _lead(text: str, start: int, qualifiers: Sequence[str]) -> int:
+    """Where the figure's text starts: a qualifier just before the number ("up to", "more than") is part of it."""
+    before = text[max(0, start - 25):start].lower()
+    for q in qualifiers:
+        if before.endswith(q + " "):
+            return start - len(q) - 1
+    return start
+
+
+def _strip_qualifier(span: str, qualifiers: Sequence[str]) -> str:
+    """The number's words without a qualifier NER put in the span ("more than 440", "up to 10,000", "between")."""
+    low = span.lower()
+    for q in (*qualifiers, "between", "from"):
+        if low.startswith(q + " "):
+            return span[len(q) + 1:]
+    return span
+
+
+def _currency_word(rest: str, measures: Mapping[str, str]) -> str | None:
+    """A currency named after the number ("two billion dollars")."""
+    words = [w for w in rest.split() if w not in _SCALES]
+    return words[0] if words and measures.get(words[0], "") in _CURRENCY_UNITS else None
+
+
+def _singular(noun: str, irregular: Mapping[str, str]) -> str:
+    """A counted noun in the singular ("battalions" -> "battalion", "people" -> "person")."""
+    if noun in irregular:
+        return irregular[noun]
+    if noun.endswith("ies") and len(noun) > 4:
+        return noun[:-3] + "y"
+    if noun.endswith(("ches", "shes", "sses", "xes")):
+        return noun[:-2]
+    if noun.endswith("s") and not noun.endswith("ss"):
+        return noun[:-1]
+    return noun
 
 
 def parse_number(text: str, scale: str | None = None) -> float | None:

@@ -48,6 +48,18 @@ def load_model(name: str, keep: Sequence[str] = NEEDED_COMPONENTS):
         ) from None
 
 
+# Components that give the dependency parse the quote attribution reads (sentences with a quotation only).
+PARSER_COMPONENTS: tuple[str, ...] = ("tok2vec", "parser")
+
+
+def load_parser(name: str):
+    """The same model reduced to its dependency parser (and the tok2vec it listens to); None when it has none."""
+    try:
+        return load_model(name, keep=PARSER_COMPONENTS)
+    except ValueError:
+        return None
+
+
 def model_label(nlp) -> str:
     """`<package name> <version>` of a loaded pipeline, recorded with each enriched article."""
     meta = nlp.meta

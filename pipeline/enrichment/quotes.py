@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.enrichment.canonical import Resolved
@@ -34,6 +34,8 @@ class QuoteRules:
     pronouns: frozenset[str]
     person_nouns: re.Pattern[str]
     abbreviations: frozenset[str]
+    person_words: frozenset[str] = frozenset()  # the last word of each person noun ("minister", "head")
+    document_nouns: frozenset[str] = frozenset()  # what a text is quoted from ("statement", "letter")
 
     @classmethod
     def from_data(cls, data: Mapping) -> QuoteRules:
@@ -45,6 +47,8 @@ class QuoteRules:
             pronouns=frozenset(w.lower() for w in data["pronouns"]),
             person_nouns=re.compile(rf"\bthe\s+(?:[\w-]+\s+){{0,2}}(?:{nouns})\b", re.IGNORECASE),
             abbreviations=frozenset(a.lower() for a in data.get("abbreviations", ())),
+            person_words=frozenset(n.split()[-1].lower() for n in data["person_nouns"]),
+            document_nouns=frozenset(w.lower() for w in data.get("document_nouns", ())),
         )
 
 
@@ -58,8 +62,16 @@ class Span:
     text_end: int
 
 
-def find_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> list[Quote]:
-    """Direct quotes of `min_words` words or more, each with its speaker's canonical name or None."""
+def find_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules,
+                parse: Callable[[list[str]], Iterable] | None = None) -> list[Quote]:
+    """Direct quotes of `min_words` words or more, each with its speaker's canonical name or None.
+
+    `parse` (spaCy's dependency parser over a list of texts) reads who speaks in each sentence that holds a quote:
+    the subject of the speech verb ("X said", "said X", "X told ..."), or the object of "according to". It is given
+    only those sentences, with each quotation's words replaced by a placeholder, so its cost stays bounded.
+    A pronoun or a title ("he said", "the minister added") is the last named speaker. Without a parse, or when
+    the parse finds no speech verb, the speaker is read from the words around the quote.
+    """
     spans = quoted_spans(text)
     spans = [s for s in spans if len(_WORD.findall(text[s.text_start:s.text_end])) >= rules.min_words]
     if not spans:
@@ -68,12 +80,31 @@ def find_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> l
     speakers_of = [e for e in entities if e.label in ("PERSON", "ORG")]
     inside = [(s.start, s.end) for s in spans]
     outside = [e for e in speakers_of if not any(a <= e.start < b for a, b in inside)]
+    sentences = [_sentence_around(text, span, spans, rules.abbreviations) for span in spans]
+    parsed = _parse_attributions(text, spans, sentences, outside, rules, parse) if parse is not None else {}
     speakers: list[str | None] = []
-    sentences: list[tuple[int, int]] = []
-    for span in spans:
-        begin, finish = _sentence_around(text, span, spans, rules.abbreviations)
-        sentences.append((begin, finish))
-        speakers.append(_speaker(text, span, begin, finish, outside, people, rules))
+    last: str | None = None  # the last named speaker: who "he said" means
+    for i, (span, sentence) in enumerate(zip(spans, sentences, strict=True)):
+        found = parsed.get(sentence)
+        if found is not None and found.kind == "named":
+            speaker = found.name
+        elif found is not None and found.kind == "pronoun":
+            # the person this or the previous sentence is about ("Pope Francis said ... “...,” he said"), else the
+            # last named speaker
+            about = _sentence_subject(text, found.at, outside, spans)
+            speaker = about or last or _last_person_before(people, span.start)
+        elif found is not None and found.kind == "title":
+            speaker = _last_person_before([p for p in outside if p.label == "PERSON"], found.at) or last
+        elif found is not None and found.kind == "unnamed":
+            speaker = found.name  # "a senior official said": nobody named (an organisation when described)
+        else:
+            speaker = _speaker(text, span, *sentence, outside, people, rules)
+            if speaker is None and i and (_only_quotes(text, span, spans) or _same_paragraph(text, spans[i - 1], span)):
+                # a paragraph of quotation only, or a further quote in the paragraph, goes on with the last speaker
+                speaker = speakers[-1]
+        speakers.append(speaker)
+        if speaker is not None and (found is None or found.kind != "unnamed"):
+            last = speaker
     # quotes of one sentence share a speaker found for any of them ("“...”, it is “...” because “...” Zelensky said")
     for i, speaker in enumerate(speakers):
         if speaker is None:
@@ -85,6 +116,222 @@ def find_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> l
         if quote and quote.casefold() not in out:
             out[quote.casefold()] = Quote(speaker=speaker, text=quote)
     return list(out.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Who the parse says speaks in a sentence: a name, "back" (a pronoun or a title), or nobody named."""
+
+    kind: str  # named | pronoun | title | unnamed
+    name: str | None = None
+    at: int = 0  # where the subject stands in the text
+
+
+def _parse_attributions(text: str, spans: Sequence[Span], sentences: Sequence[tuple[int, int]],
+                        speakers: Sequence[Resolved], rules: QuoteRules,
+                        parse: Callable[[list[str]], Iterable]) -> dict[tuple[int, int], Attribution]:
+    """The attribution of every sentence holding a quote, read from its parse (quotations as placeholders)."""
+    unique = list(dict.fromkeys(sentences))
+    out: dict[tuple[int, int], Attribution] = {}
+    reduced = [_reduce(text, begin, finish, spans) for begin, finish in unique]
+    for sentence, (short, offsets), doc in zip(unique, reduced, parse([r[0] for r in reduced]), strict=True):
+        found = _attribution(doc, offsets, text, speakers, rules)
+        if found is not None:
+            out[sentence] = found
+    return out
+
+
+def _reduce(text: str, begin: int, finish: int, spans: Sequence[Span]) -> tuple[str, list[tuple[int, int, int]]]:
+    """The sentence with each quotation inside it as a placeholder, and (reduced start, original start, length)
+    of the pieces copied, to map parse offsets back."""
+    parts: list[str] = []
+    offsets: list[tuple[int, int, int]] = []
+    at = begin
+    length = 0
+    inside = [s for s in spans if begin <= s.start < finish]
+    if inside:  # who speaks stands near the quotation: the words far before or after it are not parsed
+        begin = max(begin, min(inside[0].start, _word_start(text, inside[0].start - _WINDOW)))
+        finish = min(finish, max(min(inside[-1].end, finish), _word_end(text, inside[-1].end + _WINDOW)))
+        at = begin
+    for span in inside:
+        piece = text[at:span.start]
+        offsets.append((length, at, len(piece)))
+        parts.append(piece)
+        length += len(piece)
+        last = text[span.text_end - 1:span.text_end]
+        placeholder = "“Q" + (last if last in ",.!?" else "") + "”"  # "“Q,” Biggs said": the comma ends the clause
+        parts.append(placeholder)
+        length += len(placeholder)
+        at = max(at, min(span.end, finish))
+    piece = text[at:finish]
+    offsets.append((length, at, len(piece)))
+    parts.append(piece)
+    return " ".join("".join(parts).split("\n")), offsets
+
+
+_WINDOW = 160  # characters kept before the first and after the last quotation of a sentence
+
+
+def _word_start(text: str, i: int) -> int:
+    """The start of the word at or after offset i."""
+    if i <= 0:
+        return 0
+    j = text.find(" ", i)
+    return i if j < 0 else j + 1
+
+
+def _word_end(text: str, i: int) -> int:
+    """The end of the word at or before offset i."""
+    if i >= len(text):
+        return len(text)
+    j = text.rfind(" ", 0, i)
+    return i if j < 0 else j
+
+
+def _to_original(offsets: Sequence[tuple[int, int, int]], i: int) -> int | None:
+    """The original offset of reduced offset i (None inside a placeholder)."""
+    for start, original, length in offsets:
+        if start <= i < start + length:
+            return original + i - start
+    return None
+
+
+def _attribution(doc, offsets: Sequence[tuple[int, int, int]], text: str, speakers: Sequence[Resolved],
+                 rules: QuoteRules) -> Attribution | None:
+    """The speaker of a parsed sentence: the subject of its speech verb nearest the quotation (verbs that govern
+    the quotation first), or None when no speech verb outside the quotation has one."""
+    quote_at = [t.i for t in doc if t.text == "Q" and 0 < t.i and doc[t.i - 1].text == "“"]
+    verbs = [t for t in doc if t.lower_ in rules.speech_verbs and _to_original(offsets, t.idx) is not None]
+    if not verbs or not quote_at:
+        return None
+    quotes = {doc[q] for q in quote_at}
+
+    def order(v) -> tuple[int, int, int]:
+        governs = any(q in quotes for q in v.subtree)
+        # the speech verb highest in the parse speaks for the sentence ("the Kremlin responded by calling them
+        # “...”, spokesman Dmitry Peskov said"), then the nearest
+        return (0 if governs else 1), len(list(v.ancestors)), min(abs(v.i - q) for q in quote_at)
+
+    marks = {doc[q + k] for q in quote_at for k in (-1, 0, 1, 2) if 0 <= q + k < len(doc)
+             and (k == 0 or doc[q + k].text in "“”,.!?")}
+    for verb in sorted(verbs, key=order):
+        noun = _subject(verb, quotes)
+        if noun is None:
+            continue
+        # the subject's words, without a quotation the parse hung on it ("“Q,” Biggs said")
+        run = [t for t in noun.subtree if t not in marks]
+        left = right = noun
+        while left.i - 1 >= 0 and doc[left.i - 1] in run:
+            left = doc[left.i - 1]
+        while right.i + 1 < len(doc) and doc[right.i + 1] in run:
+            right = doc[right.i + 1]
+        start = _to_original(offsets, left.idx)
+        end = _to_original(offsets, right.idx + len(right.text) - 1)
+        if start is None or end is None:
+            continue
+        return _who(text[start:end + 1], noun, start, end, speakers, rules)
+    return None
+
+
+def _subject(verb, quotes) -> object | None:
+    """Who does the verb: its subject ("X said", "said X"), the object of "according to", or for a verb without
+    a subject of its own ("..., adding", "and said") the subject of the verb it hangs on."""
+    if verb.lower_ == "according":
+        to = next((c for c in verb.children if c.lower_ == "to"), None)
+        return next((c for c in to.children if c.dep_ == "pobj"), None) if to is not None else None
+    agent = next((c for c in verb.children if c.dep_ == "agent"), None)
+    if agent is not None:  # "This was announced by the nuclear agency Enerhoatom"
+        noun = next((c for c in agent.children if c.dep_ == "pobj"), None)
+        if noun is not None:
+            return noun
+    for head in (verb, verb.head):
+        noun = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass") and c not in quotes), None)
+        if noun is not None and noun.lower_ in ("who", "which", "that") and head.dep_ == "relcl":
+            return head.head  # "Nikki Haley who tweeted": the person the clause is about
+        if noun is not None:
+            return noun
+        if head is verb:  # "“...”, reads the statement by Catherine Colonna": the document after the verb
+            document = next((c for c in verb.children if c.dep_ in ("dobj", "attr") and c not in quotes
+                             and c.lower_ in _DOCUMENTS), None)
+            if document is not None:
+                return document
+        if head is verb and verb.dep_ not in ("conj", "xcomp", "advcl", "ccomp", "pcomp"):
+            return None
+    return None
+
+
+def _who(phrase: str, noun, start: int, end: int, speakers: Sequence[Resolved], rules: QuoteRules) -> Attribution:
+    """The attribution a subject makes: the person or organisation its head names ("Kuleba said", "the president,
+    Volodymyr Zelenskiy, said"), a pronoun or title that refers back ("he said", "the minister added"), a document
+    and its author ("the statement by Catherine Colonna"), or nobody named ("a senior official said")."""
+    def named_at(token) -> list[Resolved]:
+        return [e for e in speakers if _covers(e, token, noun, start)]
+
+    heads = [noun] + [c for c in noun.children if c.dep_ == "appos"]
+    for head in heads:
+        found = named_at(head)
+        if found:
+            return Attribution("named", (_prefer_people(found) or found[0]).name)
+    words = {w.lower() for w in _WORD.findall(phrase)}
+    head_word = noun.lower_
+    if head_word in rules.pronouns:
+        return Attribution("pronoun", None, start)  # "he said"
+    if head_word in rules.person_words and not words & _UNNAMED:
+        return Attribution("title", None, start)  # "the minister added", "the head of the committee said"
+    if head_word in rules.document_nouns:  # "the statement by Catherine Colonna", "a post from the ministry"
+        author = [e for e in speakers if start <= e.start <= end
+                  and re.search(r"\b(?:by|of|from)\b", phrase[:max(0, e.start - start)]) is not None]
+        if author:
+            return Attribution("named", (_prefer_people(author) or author[0]).name)
+    if noun.text[:1].isupper():  # a surname NER did not mark: the person of the article with that surname
+        surname = [e for e in speakers if e.label == "PERSON" and e.name.split()[-1] == noun.text]
+        if surname:
+            return Attribution("named", surname[0].name)
+    return Attribution("unnamed", _described(head_word, speakers, start))
+
+
+def _covers(entity: Resolved, token, noun, start: int) -> bool:
+    """The entity's span holds the token (offsets of the reduced sentence mapped through the subject's start)."""
+    at = start + (token.idx - noun.left_edge.idx)
+    return entity.start <= at < entity.end
+
+
+_DOCUMENTS = frozenset({"statement", "letter", "resolution", "report", "document", "post", "message", "appeal", "decree"})
+
+# "a senior official", "one diplomat", "sources": somebody the text does not name
+_UNNAMED = frozenset({"a", "an", "one", "some", "several", "two", "three", "many", "other", "another", "officials",
+                      "sources", "source", "anonymous", "anonymity", "unnamed", "senior"})
+
+
+def _sentence_subject(text: str, at: int, entities: Sequence[Resolved], spans: Sequence[Span]) -> str | None:
+    """The first person named in the sentence before `at`, else in the sentence before that (sentence ends inside
+    quotations do not count)."""
+    starts = [0] + [m.end() for m in _SENTENCE_START.finditer(text, 0, at)
+                    if not any(s.start <= m.start() < s.end for s in spans)]
+    for begin, end in ((starts[-1], at), (starts[-2] if len(starts) >= 2 else 0, starts[-1])):
+        named = [e for e in entities if e.label == "PERSON" and begin <= e.start < end]
+        if named:
+            return named[0].name
+    return None
+
+
+_SENTENCE_START = re.compile(r"[.!?…][”’\"')]*\s+(?=[“\"A-Z])|\n+")
+
+
+def _same_paragraph(text: str, first: Span, second: Span) -> bool:
+    """Two quotes stand in one paragraph."""
+    return "\n" not in text[first.end:second.start]
+
+
+def _only_quotes(text: str, span: Span, spans: Sequence[Span]) -> bool:
+    """The quote's paragraph holds nothing but quotation (a few words at most besides)."""
+    para_start = text.rfind("\n", 0, span.start) + 1
+    para_end = text.find("\n", span.end)
+    para_end = len(text) if para_end < 0 else para_end
+    rest = text[para_start:para_end]
+    for s in sorted((s for s in spans if para_start <= s.start < para_end), key=lambda s: -s.start):
+        rest = rest[:s.start - para_start] + rest[min(s.end, para_end) - para_start:]
+    return len(_WORD.findall(rest)) <= 2
 
 
 def quoted_spans(text: str) -> list[Span]:

@@ -11,6 +11,7 @@ from pipeline.enrichment.clean import BoilerplateRules
 from pipeline.enrichment.dateline import AgencyTable, agency_entities
 from pipeline.enrichment.figures import FigureRules
 from pipeline.enrichment.geo import Gazetteer
+from pipeline.enrichment.institutions import InstitutionTable
 from pipeline.enrichment.quotes import QuoteRules
 from pipeline.enrichment.topics import Taxonomy
 
@@ -28,6 +29,7 @@ class EnrichmentTables:
     agencies: AgencyTable
     figures: FigureRules
     quotes: QuoteRules
+    institutions: InstitutionTable
 
 
 def read_toml(path: Path) -> dict:
@@ -53,4 +55,5 @@ def load_tables(data_dir: Path = DATA_DIR, *, min_city_population: int = 5000, f
         agencies=agencies,
         figures=FigureRules.from_data(read_toml(data_dir / "enrich_figures.toml")),
         quotes=QuoteRules.from_data(read_toml(data_dir / "enrich_quotes.toml")),
+        institutions=InstitutionTable.from_data(read_toml(data_dir / "enrich_institutions.toml")),
     )

@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from pipeline.enrichment.canonical import PLACE_LABELS, Resolved, aggregate, preferred_countries, resolve
+from pipeline.enrichment.canonical import (PLACE_LABELS, Resolved, aggregate, preferred_countries, resolve,
+                                          with_institutions)
 from pipeline.enrichment.clean import clean_text
 from pipeline.enrichment.dateline import find_dateline
 from pipeline.enrichment.entities import mentions_from_doc
 from pipeline.enrichment.geo import GeoName
-from pipeline.enrichment.model import load_model, model_label
+from pipeline.enrichment.model import load_model, load_parser, model_label
 from pipeline.enrichment.quotes import find_quotes
+from pipeline.enrichment.repeated import RepeatedLines, RepeatRules
 from pipeline.enrichment.tables import DATA_DIR, EnrichmentTables, load_tables
 from pipeline.records import Article, Dateline, Enrichment, GeoPoint, Language, Place
 from pipeline.stages.base import Emit, Result
 from pipeline.stages.detect import split_paragraphs
 
 # A closing quotation mark glued to the next word ("victory plan”Zelensky said"): spaCy reads one token.
-_GLUED_AFTER_QUOTE = re.compile(r"([”’\"])(?=[A-Z])")
+# A straight mark closes when it follows a word or punctuation ("...plan"Zelensky"); after a space it opens.
+_GLUED_AFTER_QUOTE = re.compile(r"(?<=[\w.,!?;:…])([”’\"])(?=[A-Z])")
+# An opening mark glued to the end of the previous sentence ("BelTA has learned.“The major topic").
+_GLUED_BEFORE_QUOTE = re.compile(r"(?<=[.!?;:,])([“«])(?=\w)")
+STATE_TOPIC = "enrich-state"  # topic key of the compacted topic of lines each source repeats
 
 # Why an article got no entities, topics, quotes or figures: `enrichment.status` on the record.
 ENRICHED, NO_TEXT, NOT_ENGLISH = "enriched", "no_text", "not_english"
@@ -34,6 +42,20 @@ class EnrichConfig:
     english_codes: tuple[str, ...] = ("en", "und")  # `und` is read as English while detection is being built
     max_chars: int = 100_000  # longer clean texts are analysed up to here (spaCy memory grows with length)
     min_country_share: float = 0.25  # a country is "what the article is about" at this share of the top one's mentions
+
+
+@dataclass
+class ParseCost:
+    """What the dependency parser cost: sentences and characters parsed, seconds spent."""
+
+    sentences: int = 0
+    chars: int = 0
+    seconds: float = 0.0
+
+    def add(self, sentences: int, chars: int, seconds: float) -> None:
+        self.sentences += sentences
+        self.chars += chars
+        self.seconds += seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,30 +76,66 @@ class EnrichStage:
     name = "enrich"
     sources = ("unique",)
 
-    def __init__(self, nlp, tables: EnrichmentTables, config: EnrichConfig | None = None) -> None:
+    def __init__(self, nlp, tables: EnrichmentTables, config: EnrichConfig | None = None,
+                 repeated: RepeatedLines | None = None, parser=None) -> None:
         self.nlp = nlp
         self.tables = tables
         self.config = config or EnrichConfig()
         self.model = model_label(nlp)
+        self.repeated = repeated
+        self.parser = parser  # the dependency parser, run on sentences that hold a quotation only
+        self.parse_cost = ParseCost()
+        self._updates: dict[str, dict | None] = {}
+
+    @property
+    def state_topic(self) -> str | None:
+        """The compacted topic of lines each source repeats; None when the stage does not learn them (stateless)."""
+        return STATE_TOPIC if self.repeated is not None else None
 
     def process(self, batch: Sequence[Article]) -> list[Result]:
         """Every article goes on to `enriched`, English or not, with a clear `enrichment.status`."""
-        prepared = [self.prepare(a) for a in batch]
+        # in arrival order: what an article's source repeats is decided on the articles before it and itself
+        prepared = [self.prepare(a, self._repeated_lines(a)) for a in batch]
         docs = iter(self.nlp.pipe((p.analysed for p in prepared if p.analysed), batch_size=self.config.batch_size))
         results: list[Result] = []
         for article, prep in zip(batch, prepared, strict=True):
             doc = next(docs) if prep.analysed else None
             results.append(Emit("enriched", article.stamped(self.name, **self.enrich(article, prep, doc))))
+        if self.repeated is not None:
+            for article_id in self.repeated.evict():
+                self._updates[article_id] = None
         return results
 
-    def prepare(self, article: Article) -> Prepared:
+    def _repeated_lines(self, article: Article) -> frozenset[int]:
+        """Fingerprints of the lines the article's source repeats, the article remembered on the way."""
+        if self.repeated is None:
+            return frozenset()
+        source = article.source.domain or article.source.name
+        lines, seen = self.repeated.observe(article.article_id, source, article.text_en or article.text,
+                                            datetime.fromisoformat(article.ingested_at).timestamp())
+        if seen is not None:
+            self._updates[article.article_id] = seen.to_state_record()
+        return lines
+
+    def state_updates(self) -> list[tuple[str, dict | None]]:
+        """State records (key, value; None = tombstone) to produce with this batch's outputs; drained."""
+        updates, self._updates = list(self._updates.items()), {}
+        return updates
+
+    def restore(self, items: Iterable[tuple[str, dict | None]]) -> None:
+        """Apply state records, oldest first: the topic at start, then what this and other workers wrote."""
+        if self.repeated is not None:
+            for article_id, record in items:
+                self.repeated.apply(article_id, record)
+
+    def prepare(self, article: Article, repeated: frozenset[int] = frozenset()) -> Prepared:
         """The clean text of the English version when there is one; non-English text is cleaned but not analysed."""
         english = bool(article.text_en) or article.language is None or article.language.code in self.config.english_codes
         if article.text_en:
             raw, title, field = article.text_en, article.title_en or article.title, "text_en"
         else:
             raw, title, field = article.text, article.title, "text"
-        text_clean = clean_text(raw, self.tables.boilerplate, titles=(article.title, article.title_en))
+        text_clean = clean_text(raw, self.tables.boilerplate, titles=(article.title, article.title_en), repeated=repeated)
         if not english:
             return Prepared(text_clean, raw, "", 0, NOT_ENGLISH, field)
         if not text_clean:
@@ -86,9 +144,10 @@ class EnrichStage:
         body = text_clean
         if field == "text" and article.language is not None and article.language.mixed:
             # an untranslated mixed article: NER reads its English paragraphs only (Italian ones give "Il presidente")
-            body = clean_text(self._english_paragraphs(raw, article.language), self.tables.boilerplate, titles=(title,))
-        # the analysed text differs from the clean text by a space after a glued quotation mark, never by a word
-        analysed = head + _GLUED_AFTER_QUOTE.sub(r"\1 ", body[: self.config.max_chars])
+            body = clean_text(self._english_paragraphs(raw, article.language), self.tables.boilerplate, titles=(title,),
+                              repeated=repeated)
+        # the analysed text differs from the clean text by a space around a glued quotation mark, never by a word
+        analysed = head + _GLUED_BEFORE_QUOTE.sub(r" \1", _GLUED_AFTER_QUOTE.sub(r"\1 ", body[: self.config.max_chars]))
         return Prepared(text_clean, raw, analysed, len(head), ENRICHED, field)
 
     def _english_paragraphs(self, text: str, language: Language) -> str:
@@ -113,10 +172,11 @@ class EnrichStage:
             return fields
         aliases = tables.aliases
         mentions = mentions_from_doc(doc, aliases.surfaces, aliases.cues.locative_before, aliases.cues.not_places,
-                                     prep.title_end, prep.analysed)
+                                     prep.title_end, prep.analysed, aliases.cues.name_titles)
         preferred = preferred_countries(mentions, aliases, self.config.min_country_share)
         resolved = resolve(mentions, aliases, tables.gazetteer.knows, preferred, trusted_from=prep.title_end,
                            place_countries=tables.gazetteer.countries_of)
+        resolved = with_institutions(resolved, tables.institutions.find(prep.analysed), aliases)
         resolved += self._dateline_places(dateline, resolved, prep)
         entities = aggregate(resolved)
         fields.update(
@@ -126,10 +186,23 @@ class EnrichStage:
             places_names=[e.name for e in entities if e.label in PLACE_LABELS],
             places=[self._place(e.name, preferred) for e in entities if e.label in PLACE_LABELS],
             topics=tables.taxonomy.topics_of(prep.analysed),
-            quotes=find_quotes(prep.analysed, resolved, tables.quotes),
-            figures=tables.figures.figures_of(prep.analysed),
+            quotes=find_quotes(prep.analysed, resolved, tables.quotes, self._parse if self.parser is not None else None),
+            figures=self._figures(prep.analysed, doc),
         )
         return fields
+
+    def _figures(self, text: str, doc) -> list:
+        """The table's counted claims, then every other number NER marks with what it counts."""
+        found = self.tables.figures.figures_of(text)
+        return found + self.tables.figures.figures_in_doc(doc, text, found)
+
+    def _parse(self, sentences: list[str]) -> list:
+        """Dependency parses of the sentences that hold a quotation (their cost is counted in `parse_cost`)."""
+        started = time.perf_counter()
+        # short texts: a larger batch than NER's costs little memory and runs the parser's matrices fuller
+        docs = list(self.parser.pipe(sentences, batch_size=4 * self.config.batch_size))
+        self.parse_cost.add(len(sentences), sum(len(s) for s in sentences), time.perf_counter() - started)
+        return docs
 
     def _place_name(self, surface: str) -> str:
         """Canonical name of a place written in a dateline ("Kiev" -> "Kyiv")."""
@@ -167,9 +240,15 @@ class EnrichStage:
 
 def build_enrich_stage(model_name: str = "en_core_web_sm", batch_size: int = 8, *, data_dir: Path = DATA_DIR,
                        min_city_population: int = 5000, treat_und_as_english: bool = True,
-                       fuzzy_min_similarity: float = 0.85, max_chars: int = 100_000) -> EnrichStage:
-    """The enrich stage with its model (by configured name, NER only) and data tables loaded once."""
+                       fuzzy_min_similarity: float = 0.85, max_chars: int = 100_000,
+                       repeated_line_min_articles: int = 3) -> EnrichStage:
+    """The enrich stage with its model (by configured name, NER only) and data tables loaded once.
+
+    `repeated_line_min_articles`: a line in this many articles of one source is boilerplate (0: do not learn
+    repeated lines; the stage is then stateless).
+    """
     config = EnrichConfig(batch_size=batch_size, english_codes=("en", "und") if treat_und_as_english else ("en",),
                           max_chars=max_chars)
     tables = load_tables(data_dir, min_city_population=min_city_population, fuzzy_min_similarity=fuzzy_min_similarity)
-    return EnrichStage(load_model(model_name), tables, config)
+    repeated = RepeatedLines(RepeatRules(min_articles=repeated_line_min_articles)) if repeated_line_min_articles else None
+    return EnrichStage(load_model(model_name), tables, config, repeated, load_parser(model_name))

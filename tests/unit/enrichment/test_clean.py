@@ -32,6 +32,88 @@ def test_seed_furniture_goes(text: str, expected: str) -> None:
     assert clean_text(text, RULES) == expected
 
 
+@pytest.mark.parametrize("furniture", [
+    # promotions and calls to action
+    "CLICK HERE TO GET THE NEWSROOM APP",
+    "Click here to sign up for our morning briefing",
+    "NEW You can now listen to Daily Courier articles!",
+    "JOIN US ON TELEGRAM! Follow our coverage of the war on the @dailycourier_news.",
+    "Subscribe to us Twitter",
+    "Follow us on Facebook and X for the latest updates",
+    "Sign up to our free Europe Today newsletter, delivered to your inbox every weekday.",
+    "You’re reading an excerpt from the Morning Dispatch newsletter. Sign up to get the rest, sent to your inbox.",
+    "To learn more about the history of the region, subscribe to Courier Plus and watch the documentary today.",
+    "Download the Daily Courier app for breaking news alerts",
+    "Do you have an opinion on the issues raised in this article? If you would like to submit a response by email, click here.",
+    # consent banners and blocked embeds
+    "We need your consent to load this social media content",
+    "We use cookies to improve your experience. By continuing to browse you accept our cookie policy.",
+    "This content is not available in your region",
+    # credits and republication notes
+    "Courier reporters Anna Novak and Piotr Lis contributed to this report.",
+    "Reporting by Olena Harmash; Editing by Peter Graff",
+    "Photo: Ministry of Defence press service",
+    "Cover photo: presidential press office",
+    "Photos courtesy of the regional administration",
+    "This report was originally published by the Ukraine Monitor at monitor.example.org.",
+    "Article posted with permission from The Eastern Review",
+    "The views expressed in this opinion article are the author’s and not necessarily those of the Daily Courier.",
+    "If using any of Courier's content, partly or in full, always provide an active hyperlink to the original material.",
+    # pointers to more
+    "You can read more about the summit here",
+    "Read the full story -- which also looks at the sanctions -- here:",
+    "Read the original article via the Policy Institute here.",
+    "2:15 Mayor says the city will rebuild – video",
+    "Sanctions bite https://t.co/abc123 — Courier Desk (@courierdesk) May 3, 2023",
+    # interstitial headlines of other stories, wire initials, credit lines
+    "GENERALS WARN OF A LONG SUMMER OF FIGHTING ALONG THE SOUTHERN FRONT",
+    "MINISTER SAYS 'NO DEAL' WITHOUT GUARANTEES: REPORT",
+    "ol",
+    "Jan Kowalski/Courier, Eastern Films, Studio Nord, 1979",
+])
+def test_furniture_of_many_outlets_goes(furniture: str) -> None:
+    assert clean_text(f"The story begins.\n\n{furniture}\n\nThe story goes on.", RULES) == "The story begins.\n\nThe story goes on."
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("EXCLUSIVE: Senators wrote to the president on Monday.", "Senators wrote to the president on Monday."),
+    ("A soldier walks past the ruins in Irpin. (Maria Lysenko/AP)", "A soldier walks past the ruins in Irpin."),
+    ("Firefighters at work in Odesa (Photo by Ivan Hrek/AFP via Getty Images) on Sunday.",
+     "Firefighters at work in Odesa on Sunday."),
+    ("Rescuers dig through rubble (AP Photo/Dan Bolt)", "Rescuers dig through rubble"),
+])
+def test_glued_credits_and_kickers_are_cut_off(text: str, expected: str) -> None:
+    assert clean_text(text, RULES) == expected
+
+
+def test_headlines_and_teasers_above_the_dateline_go_but_a_pull_quote_stays() -> None:
+    text = ("Ten things to know about the grain deal\n\nWhy are the ports still closed?\n\n"
+            "“We will not give up,” the minister said.\n\n"
+            "ODESA, 3 May (Courier) – Ships left the port on Tuesday, officials said.")
+    assert clean_text(text, RULES) == ("“We will not give up,” the minister said.\n\n"
+                                       "ODESA, 3 May (Courier) – Ships left the port on Tuesday, officials said.")
+
+
+@pytest.mark.parametrize("text", [
+    "The president spoke to Agence France-Presse (AFP) in Minsk on Monday.",
+    "WASHINGTON (AP) —\n\nThe Senate voted on Tuesday.",
+    "Research by the Kyiv School of Economics shows losses of $150 billion.",
+    "Photos taken by residents showed the damage.",
+    "NATO SUMMIT",
+    "He said the views expressed by the minister were his own.",
+])
+def test_story_lines_near_the_new_rules_stay(text: str) -> None:
+    assert clean_text(text, RULES) == text
+
+
+def test_lines_the_source_repeats_go_when_given() -> None:
+    from pipeline.enrichment.repeated import line_fingerprint
+
+    text = "Story line one.\n\nSupport the Courier: become a friend of the newsroom.\n\nStory line two."
+    repeated = {line_fingerprint("Support the Courier: become a friend of the newsroom.")}
+    assert clean_text(text, RULES, repeated=repeated) == "Story line one.\n\nStory line two."
+
+
 def test_repeated_headline_and_the_labels_above_it_go() -> None:
     text = "Conflicts & War\n\nRussia attacks Ukraine\n\nLviv, Dec 19 (EFE).- Russia launched drones."
     assert clean_text(text, RULES, titles=("Russia attacks Ukraine",)) == "Lviv, Dec 19 (EFE).- Russia launched drones."

@@ -64,3 +64,46 @@ def test_arbitrary_text_never_breaks_and_figures_quote_the_text(text: str) -> No
 @given(st.integers(min_value=0, max_value=10**9))
 def test_digit_numbers_round_trip(n: int) -> None:
     assert parse_number(f"{n:,}") == n and parse_number(str(n)) == n
+
+
+# --- any number NER marks, with what it counts ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from pipeline.enrichment.model import load_model
+
+    return load_model("en_core_web_sm")
+
+
+def doc_figures(sentence: str, nlp) -> set[tuple[str, float, str]]:
+    found = RULES.figures_of(sentence)
+    return {(f.text, f.value, f.unit) for f in found + RULES.figures_in_doc(nlp(sentence), sentence, found)}
+
+
+@pytest.mark.parametrize("sentence, figure", [
+    ("Belarus keeps six battalions near the border, officials say.", ("six battalions", 6, "battalion")),
+    ("The resolution passed with 92 votes in favour.", ("92 votes", 92, "vote")),
+    ("The company reported a net profit of $161.1 billion for the year.", ("$161.1 billion", 161.1e9, "USD")),
+    ("Profits were up 46% from the year before.", ("46%", 46, "%")),
+    ("The missiles were launched some 1,450km away.", ("some 1,450km", 1450, "km")),
+    ("The plan trains up to 10,000 soldiers at a time.", ("up to 10,000 soldiers", 10_000, "soldier")),
+    ("Spending will be $45 billion to $55 billion next year.", ("$45 billion to $55 billion", 45e9, "USD")),
+    ("Russia seized 6.24m tonnes of storage capacity.", ("6.24m tonnes", 6.24e6, "ton")),
+    ("The regulator counted 45 personnel in the office.", ("45 personnel", 45, "personnel")),
+    ("Investigators found more than 440 bodies in the forest.", ("more than 440 bodies", 440, "body")),
+    ("Washington will send 8,500 U.S. troops to the region.", ("8,500 U.S. troops", 8500, "soldier")),
+])
+def test_numbers_with_what_they_count(sentence: str, figure: tuple, nlp) -> None:
+    assert figure in doc_figures(sentence, nlp)
+
+
+@pytest.mark.parametrize("sentence", [
+    "The talks lasted three days and ended in March 2022.",
+    "A 55-year-old man was detained in 2014.",
+    "The Nord Stream 1 and 2 pipelines were damaged.",
+    "The two men met in Geneva.",
+    "He was one of the first to arrive.",
+])
+def test_dates_ages_names_and_references_are_no_claims(sentence: str, nlp) -> None:
+    assert doc_figures(sentence, nlp) == set()

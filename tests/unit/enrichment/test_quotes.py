@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -85,3 +86,73 @@ def test_arbitrary_text_never_breaks_and_spans_stay_inside(text: str) -> None:
         assert 0 <= span.start < span.text_start <= span.text_end <= span.end <= len(text)
     for quote in find_quotes(text, entities_of(text), RULES):
         assert quote.text and all(word in text for word in quote.text.split())
+
+
+# --- attribution read from the dependency parse (sentences with a quotation only) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def parse():
+    """spaCy's parser, as the stage loads it: the same model reduced to tok2vec + parser."""
+    from pipeline.enrichment.model import load_parser
+
+    parser = load_parser("en_core_web_sm")
+    return lambda texts: list(parser.pipe(texts))
+
+
+PARSED_PEOPLE = {"Lindsey Graham": "PERSON", "Graham": "PERSON", "Nancy Pelosi": "PERSON", "Pelosi": "PERSON",
+                 "Kaja Kallas": "PERSON", "Mark Rutte": "PERSON", "Anna Novak": "PERSON", "Novak": "PERSON",
+                 "Daily Courier": "ORG", "Ministry of Foreign Affairs (Russia)": "ORG", "Russian foreign ministry": "ORG"}
+CANONICAL = {"Graham": "Lindsey Graham", "Pelosi": "Nancy Pelosi", "Novak": "Anna Novak",
+             "Russian foreign ministry": "Ministry of Foreign Affairs (Russia)"}
+
+
+def parsed_speakers(text: str, parse) -> list[str | None]:
+    entities = []
+    for surface, label in PARSED_PEOPLE.items():
+        for m in re.finditer(rf"\b{re.escape(surface)}\b", text):
+            if not any(e.start <= m.start() < e.end for e in entities):
+                name = CANONICAL.get(surface, surface)
+                entities.append(Resolved(name, label, surface, m.start(), m.end(), Canonical(name, label)))
+    entities.sort(key=lambda r: r.start)
+    return [q.speaker for q in find_quotes(text, entities, RULES, parse)]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("“The border will stay open for everyone,” Graham said on Friday.", "Lindsey Graham"),
+    ("“The border will stay open for everyone,” said Lindsey Graham.", "Lindsey Graham"),
+    ("The border will stay open, according to Kaja Kallas: “We do not close doors on our friends.”", "Kaja Kallas"),
+    ("Mark Rutte told reporters on Monday that “the alliance is ready for anything”.", "Mark Rutte"),
+    ("Anna Novak, a reporter for the Daily Courier, wrote: “Nobody here believes the ceasefire will hold.”",
+     "Anna Novak"),
+    ("“Relations will be restored once the troops leave,” the Russian foreign ministry said in a statement.",
+     "Ministry of Foreign Affairs (Russia)"),
+])
+def test_named_speakers(text: str, speaker: str, parse) -> None:
+    assert parsed_speakers(text, parse) == [speaker]
+
+
+def test_a_pronoun_is_the_person_the_text_is_about_then_the_last_speaker(parse) -> None:
+    text = ("Nancy Pelosi visited the border on Monday. “I don't think we need a new law for that,” she said.\n\n"
+            "“They are a confidence builder for our allies in the region.”\n\n"
+            "“We will come back next month with more help,” she added.")
+    assert parsed_speakers(text, parse) == ["Nancy Pelosi"] * 3
+
+
+def test_a_title_refers_back_but_an_unnamed_official_is_nobody(parse) -> None:
+    text = ("Kaja Kallas spoke after the meeting. “We need to be ready for a long war,” the prime minister said.\n\n"
+            "“There is no sign of a deal this year,” a senior official told the Daily Courier.")
+    assert parsed_speakers(text, parse) == ["Kaja Kallas", None]
+
+
+def test_the_parser_reads_sentences_with_a_quotation_only(parse) -> None:
+    seen: list[str] = []
+
+    def counting(texts):
+        seen.extend(texts)
+        return parse(texts)
+
+    text = ("Graham met the delegation in the morning. It was a long day.\n\n“We will not give in to pressure,” "
+            "Graham said.\n\nThe talks resume next week.")
+    parsed_speakers(text, counting)
+    assert seen == ["“Q,” Graham said."]  # the quotation's own words are not parsed either

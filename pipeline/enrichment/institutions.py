@@ -1,0 +1,87 @@
+"""Government bodies named by their country ("the Russian foreign ministry", "Ministry of Defence of Ukraine"):
+one canonical name per body and country, made from a table of institutions and a table of countries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionMention:
+    """A government body found in the text, with its canonical name."""
+
+    name: str
+    surface: str
+    start: int
+    end: int
+
+
+class InstitutionTable:
+    """Institutions x countries, compiled into two patterns: "<country>('s) <institution>" and
+    "<institution> of (the) <country>"."""
+
+    def __init__(self, institutions: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
+                 countries: Mapping[str, tuple[str, ...]], overrides: Mapping[str, Mapping[str, str]],
+                 default_format: str, the: frozenset[str]) -> None:
+        self.institutions = dict(institutions)  # name -> (format, forms, noun-only forms)
+        self.countries = dict(countries)  # code -> (name, other names...)
+        self.overrides = {code: dict(names) for code, names in overrides.items()}
+        self.default_format = default_format
+        self.the = the
+        self._form = {f.lower(): name for name, (_, forms, nouns) in self.institutions.items() for f in (*forms, *nouns)}
+        self._noun_only = {f.lower() for _, (_, _, nouns) in self.institutions.items() for f in nouns}
+        self._country = {w.lower(): code for code, words in self.countries.items() for w in words}
+        country = "|".join(_words(w) for w in sorted(self._country, key=len, reverse=True))
+        form = "|".join(_words(f) for f in sorted(self._form, key=len, reverse=True))
+        # the country is written with a capital ("Russian", "Britain's"); the institution in any case
+        self._before = re.compile(rf"(?<![\w-])(?-i:(?=[A-Z]))(?P<country>{country})(?P<possessive>['’]s)?\s+(?P<inst>{form})(?!\w)",
+                                  re.IGNORECASE)
+        self._after = re.compile(rf"(?<![\w-])(?P<inst>{form})\s+of\s+(?:the\s+)?(?-i:(?=[A-Z]))(?P<country>{country})(?![\w-])",
+                                 re.IGNORECASE)
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> InstitutionTable:
+        """The table of enrich_institutions.toml; a broken entry fails here."""
+        default = data.get("format", "{name} ({country})")
+        institutions = {row["name"]: (row.get("format", default), tuple(row.get("forms", ())), tuple(row.get("noun_only", ())))
+                        for row in data["institution"]}
+        countries = {code: tuple(words) for code, words in data["countries"].items() if words}
+        for code, names in data.get("overrides", {}).items():
+            unknown = set(names) - set(institutions)
+            if code not in countries or unknown:
+                raise ValueError(f"enrich_institutions.toml: override {code}: unknown country or institutions {unknown}")
+        return cls(institutions, countries, data.get("overrides", {}), default, frozenset(data.get("the", ())))
+
+    def canonical(self, institution: str, code: str) -> str:
+        """The canonical name of one country's institution."""
+        override = self.overrides.get(code, {}).get(institution)
+        if override:
+            return override
+        fmt = self.institutions[institution][0]
+        country = self.countries[code][0]
+        if "of {country}" in fmt and code in self.the:
+            country = f"the {country}"
+        return fmt.format(name=institution, country=country)
+
+    def find(self, text: str) -> list[InstitutionMention]:
+        """Every government body named with its country, in text order, not overlapping."""
+        found: list[InstitutionMention] = []
+        taken: list[tuple[int, int]] = []
+        for pattern in (self._after, self._before):
+            for m in pattern.finditer(text):
+                form = " ".join(m.group("inst").lower().split())
+                if pattern is self._before and form in self._noun_only and not m.group("possessive"):
+                    continue  # "Russian military vehicles": an adjective, not the body
+                if any(a < m.end() and m.start() < b for a, b in taken):
+                    continue
+                code = self._country[" ".join(m.group("country").lower().split())]
+                found.append(InstitutionMention(self.canonical(self._form[form], code), m.group(0), m.start(), m.end()))
+                taken.append((m.start(), m.end()))
+        return sorted(found, key=lambda f: f.start)
+
+
+def _words(phrase: str) -> str:
+    """A phrase as a pattern: its words escaped, any whitespace between them."""
+    return r"\s+".join(re.escape(w) for w in phrase.split())
