@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli import _details, dlq_row, refused_table, search_row, swap_refused_message
+from pipeline.cli.output import _details, dlq_row, refused_table, search_row, swap_refused_message
 from pipeline.operations.reindex import Refused
 from pipeline.records import DlqError, DlqPayload, DlqRecord, DlqSource
 
