@@ -28,18 +28,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import kafka_io, logs  # noqa: E402
-from pipeline.registry import build_stage, processing_names  # noqa: E402
-from pipeline.registry import names as stage_names  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.contracts import Contracts  # noqa: E402
-from pipeline.sources.files import build_article  # noqa: E402
 from pipeline.kafka_io import Outgoing  # noqa: E402
 from pipeline.local import process_in_memory  # noqa: E402
-from pipeline.records import Article  # noqa: E402
-from pipeline.runner import StageWorker, run_workers  # noqa: E402
-from pipeline.sinks.elasticsearch import IndexAdmin, client, to_document  # noqa: E402
 from pipeline.localstack.processes import free_ports  # noqa: E402
 from pipeline.localstack.stack import LocalStack  # noqa: E402
+from pipeline.records import Article  # noqa: E402
+from pipeline.registry import build_stage, processing_names  # noqa: E402
+from pipeline.registry import names as stage_names  # noqa: E402
+from pipeline.runner import StageWorker, run_workers  # noqa: E402
+from pipeline.sinks.elasticsearch import IndexAdmin, client, to_document  # noqa: E402
+from pipeline.sources.files import build_article  # noqa: E402
 
 N = 5000
 console = Console()
@@ -48,7 +48,9 @@ console = Console()
 def articles(n: int):
     texts = [p.read_text() for p in sorted((ROOT / "seeds").glob("*.txt"))]
     return [
-        build_article(text=f"Update {i}.\n\n{texts[i % len(texts)]}", title=f"Report {i}", url=f"https://bench.example/{i}")
+        build_article(
+            text=f"Update {i}.\n\n{texts[i % len(texts)]}", title=f"Report {i}", url=f"https://bench.example/{i}"
+        )
         for i in range(n)
     ]
 
@@ -98,8 +100,12 @@ def runner_stage(name: str, settings: Settings):
     hops; each stage's own logic is measured against its library by its own benchmark."""
     from pipeline.stages import placeholders
 
-    passthrough = {"detect": placeholders.PassThroughDetect, "translate": placeholders.PassThroughTranslate,
-                   "dedup": placeholders.PassThroughDedup, "enrich": placeholders.PassThroughEnrich}
+    passthrough = {
+        "detect": placeholders.PassThroughDetect,
+        "translate": placeholders.PassThroughTranslate,
+        "dedup": placeholders.PassThroughDedup,
+        "enrich": placeholders.PassThroughEnrich,
+    }
     return passthrough[name]() if name in passthrough else build_stage(name, settings)
 
 
@@ -110,9 +116,13 @@ def chain(settings: Settings, messages: list[Outgoing], build=runner_stage) -> f
     workers = [StageWorker(build(n, settings), settings, contracts, stop=stop) for n in stage_names()]
     t0 = time.perf_counter()
     kafka_io.send_confirmed(kafka_io.producer(settings), messages)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
         tasks = {w.stage.name: progress.add_task(f"{w.stage.name:<9}", total=len(messages)) for w in workers}
-        assert run_workers(workers, stop, timeout_s=1800, on_progress=lambda w, n: progress.advance(tasks[w.stage.name], n))
+        assert run_workers(
+            workers, stop, timeout_s=1800, on_progress=lambda w, n: progress.advance(tasks[w.stage.name], n)
+        )
     took = time.perf_counter() - t0
     for w in workers:
         w.close()
@@ -128,8 +138,14 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="newsflow-bench-"))
     kafka, controller, es, transport = free_ports(4)
     base = Settings(
-        stack_dir=workdir, kafka_port=kafka, kafka_controller_port=controller, es_port=es, es_transport_port=transport,
-        bootstrap_servers=f"127.0.0.1:{kafka}", es_url=f"http://127.0.0.1:{es}", log_level="WARNING",
+        stack_dir=workdir,
+        kafka_port=kafka,
+        kafka_controller_port=controller,
+        es_port=es,
+        es_transport_port=transport,
+        bootstrap_servers=f"127.0.0.1:{kafka}",
+        es_url=f"http://127.0.0.1:{es}",
+        log_level="WARNING",
     )
     stack = LocalStack(base, say=lambda m: console.print(f"[dim]{m}[/dim]"))
     try:
@@ -173,8 +189,12 @@ def main() -> None:
     table.add_column("measure")
     table.add_column("seconds", justify="right")
     table.add_column("articles/s", justify="right")
-    for name, secs in [("kafka-python produce+consume, one hop", hop_s), ("helpers.bulk alone", bulk_s),
-                       ("floor: 5 hops + bulk", floor_s), ("newsflow chain (5 stages + index)", chain_s)]:
+    for name, secs in [
+        ("kafka-python produce+consume, one hop", hop_s),
+        ("helpers.bulk alone", bulk_s),
+        ("floor: 5 hops + bulk", floor_s),
+        ("newsflow chain (5 stages + index)", chain_s),
+    ]:
         table.add_row(name, f"{secs:.2f}", f"{N / secs:.0f}")
     console.print(table)
     console.print(f"chain reaches {result['chain_vs_ceiling']:.2f} of the raw-library floor; written to {out}")

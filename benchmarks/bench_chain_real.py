@@ -34,14 +34,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_chain import bulk_alone, chain, kafka_hop, scoped  # noqa: E402
-from pipeline.localstack.processes import free_ports  # noqa: E402
 from pipeline import kafka_io, logs  # noqa: E402
-from pipeline.registry import build_stage  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.sources.files import build_article  # noqa: E402
 from pipeline.kafka_io import Outgoing  # noqa: E402
-from pipeline.sinks.elasticsearch import client  # noqa: E402
+from pipeline.localstack.processes import free_ports  # noqa: E402
 from pipeline.localstack.stack import LocalStack  # noqa: E402
+from pipeline.registry import build_stage  # noqa: E402
+from pipeline.sinks.elasticsearch import client  # noqa: E402
+from pipeline.sources.files import build_article  # noqa: E402
 from tests.translate_server import LibreTranslateServer  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles.jsonl"
@@ -51,8 +51,11 @@ _WORDS = re.compile(r"\w+", re.UNICODE)
 
 def corpus_articles() -> list:
     rows = [orjson.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [build_article(text=r["text"], title=r.get("title"), url=r.get("url") or f"https://corpus.example/{r['id']}")
-            for r in rows if (r.get("text") or "").strip()]
+    return [
+        build_article(text=r["text"], title=r.get("title"), url=r.get("url") or f"https://corpus.example/{r['id']}")
+        for r in rows
+        if (r.get("text") or "").strip()
+    ]
 
 
 def detect_libraries(articles) -> float:
@@ -87,7 +90,7 @@ def minhash_lsh(texts: list[str], num_perm: int = 128) -> float:
     t0 = time.perf_counter()
     for i, text in enumerate(texts):
         words = _WORDS.findall(text.lower())
-        shingles = {" ".join(words[j:j + 5]).encode() for j in range(max(1, len(words) - 4))}
+        shingles = {" ".join(words[j : j + 5]).encode() for j in range(max(1, len(words) - 4))}
         m = MinHash(num_perm=num_perm)
         m.update_batch(list(shingles))
         lsh.query(m)
@@ -114,10 +117,19 @@ def main() -> None:
     server = LibreTranslateServer().start()
     kafka, controller, es, transport = free_ports(4)
     base = Settings(
-        stack_dir=workdir, kafka_port=kafka, kafka_controller_port=controller, es_port=es, es_transport_port=transport,
-        bootstrap_servers=f"127.0.0.1:{kafka}", es_url=f"http://127.0.0.1:{es}", log_level="WARNING",
-        translate_provider="libre", translate_base_url=server.url, translate_api_key="bench",
-        translate_cache_path=workdir / "translations.sqlite", translate_requests_per_second=0,
+        stack_dir=workdir,
+        kafka_port=kafka,
+        kafka_controller_port=controller,
+        es_port=es,
+        es_transport_port=transport,
+        bootstrap_servers=f"127.0.0.1:{kafka}",
+        es_url=f"http://127.0.0.1:{es}",
+        log_level="WARNING",
+        translate_provider="libre",
+        translate_base_url=server.url,
+        translate_api_key="bench",
+        translate_cache_path=workdir / "translations.sqlite",
+        translate_requests_per_second=0,
     )
     stack = LocalStack(base, say=lambda m: console.print(f"[dim]{m}[/dim]"))
     try:
@@ -129,7 +141,10 @@ def main() -> None:
         duplicates = len(list(kafka_io.read_topic(s, s.topic("duplicates"))))
         es_client = client(s)
         es_client.indices.refresh(index=s.index_alias)
-        docs = [h["_source"] for h in es_client.search(index=s.index_alias, size=10_000, query={"match_all": {}})["hits"]["hits"]]
+        docs = [
+            h["_source"]
+            for h in es_client.search(index=s.index_alias, size=10_000, query={"match_all": {}})["hits"]["hits"]
+        ]
         english = [(u.get("title_en") or "") + "\n\n" + (u.get("text_en") or u["text"]) for u in unique]
         translated = [orjson.loads(r.value) for r in kafka_io.read_topic(s, s.topic("translated"))]
         dedup_texts = [t.get("text_en") or t["text"] for t in translated]
@@ -146,8 +161,13 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
     hop_s = produce_s + consume_s
-    parts = {"kafka: 5 hops": 5 * hop_s, "helpers.bulk": bulk_s, "langdetect + lingua (detect's work)": detect_s,
-             "datasketch MinHash + LSH (dedup's index)": dedup_s, "spaCy nlp.pipe (enrich's NER)": spacy_s}
+    parts = {
+        "kafka: 5 hops": 5 * hop_s,
+        "helpers.bulk": bulk_s,
+        "langdetect + lingua (detect's work)": detect_s,
+        "datasketch MinHash + LSH (dedup's index)": dedup_s,
+        "spaCy nlp.pipe (enrich's NER)": spacy_s,
+    }
     floor_s = sum(parts.values())
     n = len(items)
     result = {
@@ -159,7 +179,7 @@ def main() -> None:
         "translation_requests": len(server.received),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "stages": "real: detect (langdetect + lingua paragraphs), translate (libre protocol, local server, 0 ms), "
-                  "dedup, enrich (spaCy NER), index",
+        "dedup, enrich (spaCy NER), index",
         "floor_parts_s": {k: round(v, 3) for k, v in parts.items()},
         "floor_s": round(floor_s, 3),
         "chain_s": round(chain_s, 3),

@@ -75,8 +75,9 @@ def measured_texts(count: int = MEASURED, seed: int = 11) -> list[str]:
             texts.append(" ".join(source))
             continue
         base = words[int(rng.integers(0, len(words)))]
-        replaced = np.where(rng.random(len(base)) < 0.5, vocabulary[rng.integers(0, vocabulary.size, len(base))],
-                            np.array(base))
+        replaced = np.where(
+            rng.random(len(base)) < 0.5, vocabulary[rng.integers(0, vocabulary.size, len(base))], np.array(base)
+        )
         texts.append(" ".join(replaced.tolist()))
     return texts
 
@@ -105,12 +106,29 @@ def run_stage(sizes: tuple[int, ...], settings: dict) -> dict:
             # As the corpus averages: a fifth of the shingles only quoted, 32 starting the lead.
             quoted = shingles[fill_rng.random(shingles.size) < 0.2]
             lead = np.sort(fill_rng.choice(shingles, size=min(32, shingles.size), replace=False))
-            stage.store.add(Signature(
-                article_id=f"{i:016x}", content_hash=f"{i:064x}", cluster_id=f"{i:016x}", is_duplicate=False,
-                duplicate_of=None, similarity=None, method=None, matched_id=None, published=START + i,
-                ingested=START + i, revision=0, word_count=int(shingles.size) + 4, shingles=shingles,
-                minhash=fp.signature(shingles), shingling=fp.shingling, minhash_scheme=fp.minhash_scheme,
-                quoted=quoted, lead=lead, lead_size=32))
+            stage.store.add(
+                Signature(
+                    article_id=f"{i:016x}",
+                    content_hash=f"{i:064x}",
+                    cluster_id=f"{i:016x}",
+                    is_duplicate=False,
+                    duplicate_of=None,
+                    similarity=None,
+                    method=None,
+                    matched_id=None,
+                    published=START + i,
+                    ingested=START + i,
+                    revision=0,
+                    word_count=int(shingles.size) + 4,
+                    shingles=shingles,
+                    minhash=fp.signature(shingles),
+                    shingling=fp.shingling,
+                    minhash_scheme=fp.minhash_scheme,
+                    quoted=quoted,
+                    lead=lead,
+                    lead_size=32,
+                )
+            )
         fill_seconds += time.perf_counter() - began
         filled = size
         gc.collect()
@@ -161,8 +179,11 @@ def run_datasketch(sizes: tuple[int, ...], settings: dict) -> dict:
     filled = 0
     for size in sizes:
         for i in range(filled, size):
-            lsh.insert(f"{i:016x}", MinHash(num_perm=num_perm, hashvalues=values[i], permutations=permutations,
-                                            scheme="affine32"), check_duplication=False)
+            lsh.insert(
+                f"{i:016x}",
+                MinHash(num_perm=num_perm, hashvalues=values[i], permutations=permutations, scheme="affine32"),
+                check_duplication=False,
+            )
         filled = size
         gc.collect()
         memory = rss_bytes() - base
@@ -179,15 +200,26 @@ def run_datasketch(sizes: tuple[int, ...], settings: dict) -> dict:
             timings.append((time.perf_counter() - began) / len(texts))
             for key in keys:
                 lsh.remove(key)
-        out[str(size)] = {"per_article_us": round(float(np.median(timings)) * 1e6, 1), "rss_bytes": memory,
-                          "rss_bytes_per_article": round(memory / size)}
+        out[str(size)] = {
+            "per_article_us": round(float(np.median(timings)) * 1e6, 1),
+            "rss_bytes": memory,
+            "rss_bytes_per_article": round(memory / size),
+        }
     return out
 
 
 def in_subprocess(part: str, sizes: tuple[int, ...], settings: dict) -> dict:
     """One side of the comparison in a fresh interpreter, so its RSS is its own."""
-    command = [sys.executable, __file__, "--part", part, "--sizes", ",".join(map(str, sizes)),
-               "--settings", json.dumps(settings)]
+    command = [
+        sys.executable,
+        __file__,
+        "--part",
+        part,
+        "--sizes",
+        ",".join(map(str, sizes)),
+        "--settings",
+        json.dumps(settings),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.sources.files import build_article  # noqa: E402
 from pipeline.records import Article, Language  # noqa: E402
+from pipeline.sources.files import build_article  # noqa: E402
 from pipeline.stages.detect import DEFAULT_LANGUAGES, DetectStage, build_detector  # noqa: E402
 from pipeline.stages.translate import build_translate_stage  # noqa: E402
 from tests.translate_server import LibreTranslateServer  # noqa: E402
@@ -45,8 +45,10 @@ def load_documents(quick: bool) -> tuple[list[dict], str]:
         docs = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
         return (docs[:150] if quick else docs), f"corpus {CORPUS.name} ({len(docs)} articles)"
     print(f"NOTE: {CORPUS} is absent: measuring on the test fixtures instead (small, not representative)")
-    docs = [{"title": None, "text": p.read_text(), "lang": "it" if "italian" in p.name else "en"}
-            for p in sorted(FIXTURES.glob("*.txt"))]
+    docs = [
+        {"title": None, "text": p.read_text(), "lang": "it" if "italian" in p.name else "en"}
+        for p in sorted(FIXTURES.glob("*.txt"))
+    ]
     return docs * 20, "test fixtures (corpus absent)"
 
 
@@ -67,22 +69,27 @@ def bench_detect(docs: list[dict]) -> dict:
 
     DetectorFactory.seed = 0  # deterministic, as in the stage
     wholes = ["\n".join(filter(None, [d.get("title"), d["text"]])) for d in docs]
-    articles = [build_article(text=d["text"], title=d.get("title"), url=f"https://bench.example/{i}")
-                for i, d in enumerate(docs)]
+    articles = [
+        build_article(text=d["text"], title=d.get("title"), url=f"https://bench.example/{i}")
+        for i, d in enumerate(docs)
+    ]
     lingua = LanguageDetectorBuilder.from_iso_codes_639_1(
-        *[getattr(IsoCode639_1, c.upper()) for c in DEFAULT_LANGUAGES]).build()
+        *[getattr(IsoCode639_1, c.upper()) for c in DEFAULT_LANGUAGES]
+    ).build()
     assembled = DetectStage(build_detector("langdetect"), paragraph_detector=build_detector("lingua"))
     all_lingua = DetectStage(build_detector("lingua"), paragraph_detector=build_detector("lingua"))
     assembled.process(articles[:5])  # load lingua's models outside the timing
     all_lingua.process(articles[:5])
 
     def stage_run(stage: DetectStage) -> Callable[[], object]:
-        return lambda: [stage.process(articles[i:i + BATCH]) for i in range(0, len(articles), BATCH)]
+        return lambda: [stage.process(articles[i : i + BATCH]) for i in range(0, len(articles), BATCH)]
 
     seconds = {
         "langdetect alone (document)": timed(lambda: [detect_langs(w) for w in wholes]),
         "lingua alone (document)": timed(lambda: [lingua.compute_language_confidence_values(w) for w in wholes]),
-        "lingua alone, parallel API (document)": timed(lambda: lingua.compute_language_confidence_values_in_parallel(wholes)),
+        "lingua alone, parallel API (document)": timed(
+            lambda: lingua.compute_language_confidence_values_in_parallel(wholes)
+        ),
         "stage: langdetect + lingua paragraphs (assembled)": timed(stage_run(assembled)),
         "stage: lingua + lingua paragraphs": timed(stage_run(all_lingua)),
     }
@@ -91,8 +98,14 @@ def bench_detect(docs: list[dict]) -> dict:
     return {
         "documents": len(docs),
         "paragraphs": paragraphs,
-        "rows": {name: {"seconds": round(s, 3), "docs_per_s": round(len(docs) / s, 1),
-                        "vs_langdetect_alone": round(base / s, 2)} for name, s in seconds.items()},
+        "rows": {
+            name: {
+                "seconds": round(s, 3),
+                "docs_per_s": round(len(docs) / s, 1),
+                "vs_langdetect_alone": round(base / s, 2),
+            }
+            for name, s in seconds.items()
+        },
     }
 
 
@@ -126,27 +139,37 @@ def bench_translate(docs: list[dict], concurrency: int) -> dict:
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 stage = build_translate_stage(
-                    provider="libre", base_url=server.url, api_key="bench", cache_path=Path(tmp) / "cache.sqlite3",
-                    concurrency=concurrency, requests_per_second=0,
+                    provider="libre",
+                    base_url=server.url,
+                    api_key="bench",
+                    cache_path=Path(tmp) / "cache.sqlite3",
+                    concurrency=concurrency,
+                    requests_per_second=0,
                 )
                 t0 = time.perf_counter()
-                results = [r for i in range(0, len(articles), BATCH) for r in stage.process(articles[i:i + BATCH])]
+                results = [r for i in range(0, len(articles), BATCH) for r in stage.process(articles[i : i + BATCH])]
                 took = time.perf_counter() - t0
                 statuses = {r.article.translation.status for r in results}
                 requests = len(server.received)
                 t1 = time.perf_counter()
                 for i in range(0, len(articles), BATCH):
-                    stage.process(articles[i:i + BATCH])
+                    stage.process(articles[i : i + BATCH])
                 cached = time.perf_counter() - t1
         finally:
             server.stop()
         expected = requests * latency / concurrency
         rows[f"{int(latency * 1000)} ms"] = {
-            "articles": len(articles), "requests": requests, "concurrency": concurrency, "statuses": sorted(statuses),
-            "seconds": round(took, 2), "articles_per_s": round(len(articles) / took, 1),
-            "expected_s": round(expected, 2), "serial_s": round(requests * latency, 2),
+            "articles": len(articles),
+            "requests": requests,
+            "concurrency": concurrency,
+            "statuses": sorted(statuses),
+            "seconds": round(took, 2),
+            "articles_per_s": round(len(articles) / took, 1),
+            "expected_s": round(expected, 2),
+            "serial_s": round(requests * latency, 2),
             "max_in_flight": server.max_in_flight,
-            "cached_rerun_s": round(cached, 3), "cached_rerun_requests": len(server.received) - requests,
+            "cached_rerun_s": round(cached, 3),
+            "cached_rerun_requests": len(server.received) - requests,
         }
     return rows
 
@@ -163,15 +186,21 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n")
 
-    print(f"\ndetect — {detect['documents']} documents, {detect['paragraphs']} paragraphs ({origin}); median of {REPEATS}")
+    print(
+        f"\ndetect — {detect['documents']} documents, {detect['paragraphs']} paragraphs ({origin}); median of {REPEATS}"
+    )
     print(f"{'configuration':52} {'docs/s':>8} {'x langdetect alone':>19}")
     for name, row in detect["rows"].items():
         print(f"{name:52} {row['docs_per_s']:>8} {row['vs_langdetect_alone']:>19}")
     print(f"\ntranslate — {args.concurrency} in flight, local LibreTranslate-speaking server")
-    print(f"{'latency':8} {'articles':>8} {'requests':>8} {'seconds':>8} {'expected':>9} {'serial':>8} {'cached re-run':>14}")
+    print(
+        f"{'latency':8} {'articles':>8} {'requests':>8} {'seconds':>8} {'expected':>9} {'serial':>8} {'cached re-run':>14}"
+    )
     for name, row in translate.items():
-        print(f"{name:8} {row['articles']:>8} {row['requests']:>8} {row['seconds']:>8} {row['expected_s']:>9} "
-              f"{row['serial_s']:>8} {row['cached_rerun_s']:>13}s")
+        print(
+            f"{name:8} {row['articles']:>8} {row['requests']:>8} {row['seconds']:>8} {row['expected_s']:>9} "
+            f"{row['serial_s']:>8} {row['cached_rerun_s']:>13}s"
+        )
     print(f"\nwritten to {OUT.relative_to(ROOT)}")
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.sources.files import build_article, read_paths
-from pipeline.records import Article
+from pipeline.records import Article  # noqa: E402
+from pipeline.sources.files import build_article, read_paths  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles.jsonl"
 OUT = ROOT / "benchmarks" / "results" / "enrich_bench.json"
@@ -44,12 +44,16 @@ def documents(limit: int, seed_copies: int) -> tuple[list[Article], str]:
         for line in CORPUS.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             if row.get("lang") == "en" and (row.get("text") or "").strip():
-                articles.append(build_article(text=row["text"], title=row.get("title"), url=row.get("url"),
-                                              published=row.get("published")))
+                articles.append(
+                    build_article(
+                        text=row["text"], title=row.get("title"), url=row.get("url"), published=row.get("published")
+                    )
+                )
         return articles[:limit], f"{CORPUS} (English articles, first {min(limit, len(articles))})"
     seeds = [a for a in read_paths([ROOT / "seeds"]) if isinstance(a, Article)]
     return [a.model_copy(update={"article_id": f"{i:016x}"}) for i in range(seed_copies) for a in seeds][:limit], (
-        f"corpus absent ({CORPUS} not found): the {len(seeds)} seed articles repeated {seed_copies} times")
+        f"corpus absent ({CORPUS} not found): the {len(seeds)} seed articles repeated {seed_copies} times"
+    )
 
 
 def peak_rss_mb() -> float:
@@ -69,7 +73,7 @@ def worker(side: str, limit: int, seed_copies: int) -> None:
         stage = build_enrich_stage(batch_size=NLP_BATCH)
         built = peak_rss_mb()
         for i in range(0, len(articles), STAGE_BATCH):
-            stage.process(articles[i:i + STAGE_BATCH])
+            stage.process(articles[i : i + STAGE_BATCH])
     else:
         from pipeline.enrichment.model import load_model
 
@@ -82,8 +86,13 @@ def worker(side: str, limit: int, seed_copies: int) -> None:
 
 def measure_memory(side: str, limit: int, seed_copies: int) -> dict:
     """Peak RSS of a fresh process running one side."""
-    out = subprocess.run([sys.executable, __file__, "--worker", side, "--limit", str(limit), "--seed-copies",
-                          str(seed_copies)], check=True, capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", side, "--limit", str(limit), "--seed-copies", str(seed_copies)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -100,8 +109,10 @@ def main() -> None:
         return
 
     # memory first, each side in a fresh process, while this one is still small
-    memory = {"enrich_worker": measure_memory("stage", args.limit, args.seed_copies),
-              "nlp_pipe_only": measure_memory("nlp", args.limit, args.seed_copies)}
+    memory = {
+        "enrich_worker": measure_memory("stage", args.limit, args.seed_copies),
+        "nlp_pipe_only": measure_memory("nlp", args.limit, args.seed_copies),
+    }
 
     from pipeline.stages.enrich import build_enrich_stage
 
@@ -125,11 +136,11 @@ def main() -> None:
         """Seconds for the stage over every article, in runner-sized batches."""
         t0 = time.perf_counter()
         for i in range(0, len(articles), STAGE_BATCH):
-            stage.process(articles[i:i + STAGE_BATCH])
+            stage.process(articles[i : i + STAGE_BATCH])
         return time.perf_counter() - t0
 
     for i in range(0, 20, 10):  # warm-up: first calls compile regexes and fill the fuzzy-match cache
-        stage.process(articles[i:i + 10])
+        stage.process(articles[i : i + 10])
     stage.parse_cost = type(stage.parse_cost)()  # count the parser's work over the measured rounds only
     rounds: dict[str, list[float]] = {"nlp_pipe_raw": [], "nlp_pipe_analysed": [], "enrich_stage": []}
     for _ in range(args.rounds):  # interleaved, so that load from other work on the machine hits all sides
@@ -141,7 +152,10 @@ def main() -> None:
     result = {
         "note": f"median of {args.rounds} interleaved rounds on a shared 2-core machine: compare sides, not runs",
         "documents": {"source": source, "count": n, "words": words},
-        "model": stage.model, "components": nlp.pipe_names, "nlp_batch_size": NLP_BATCH, "stage_batch": STAGE_BATCH,
+        "model": stage.model,
+        "components": nlp.pipe_names,
+        "nlp_batch_size": NLP_BATCH,
+        "stage_batch": STAGE_BATCH,
         "stage_build_s": round(build_s, 2),
         "seconds": {k: round(v, 3) for k, v in median.items()},
         "rounds_s": {k: [round(x, 3) for x in v] for k, v in rounds.items()},
@@ -167,18 +181,27 @@ def main() -> None:
 
     print(f"documents: {source} ({n} docs, {words:,} words); model {stage.model} {nlp.pipe_names}, batch {NLP_BATCH}")
     print(f"{'side':<34}{'s (median)':>12}{'docs/s':>10}{'words/s':>10}")
-    for key, label in (("nlp_pipe_raw", "nlp.pipe alone, text as pulled"), ("nlp_pipe_analysed", "nlp.pipe alone, text the stage reads"),
-                       ("enrich_stage", "EnrichStage.process")):
+    for key, label in (
+        ("nlp_pipe_raw", "nlp.pipe alone, text as pulled"),
+        ("nlp_pipe_analysed", "nlp.pipe alone, text the stage reads"),
+        ("enrich_stage", "EnrichStage.process"),
+    ):
         print(f"{label:<34}{median[key]:>12.2f}{n / median[key]:>10.1f}{words / median[key]:>10,.0f}")
-    print(f"enrich / nlp.pipe (text as pulled): {result['ratio_vs_nlp_pipe_raw']:.2f}  (target >= 0.85); "
-          f"vs the text it reads: {result['ratio_vs_nlp_pipe_analysed']:.2f}")
+    print(
+        f"enrich / nlp.pipe (text as pulled): {result['ratio_vs_nlp_pipe_raw']:.2f}  (target >= 0.85); "
+        f"vs the text it reads: {result['ratio_vs_nlp_pipe_analysed']:.2f}"
+    )
     qp = result["quote_parser"]
-    print(f"quote parser: {qp['sentences_per_round']} sentences, {qp['chars_per_round']:,} of "
-          f"{qp['chars_analysed_per_round']:,} characters per round, {qp['seconds_per_round']:.2f} s "
-          f"({qp['share_of_enrich_time']:.0%} of the stage's time)")
-    print(f"peak RSS: enrich worker {memory['enrich_worker']['peak_mb']:.0f} MB "
-          f"(after load {memory['enrich_worker']['after_load_mb']:.0f} MB); "
-          f"nlp.pipe only {memory['nlp_pipe_only']['peak_mb']:.0f} MB; stage build {build_s:.1f} s")
+    print(
+        f"quote parser: {qp['sentences_per_round']} sentences, {qp['chars_per_round']:,} of "
+        f"{qp['chars_analysed_per_round']:,} characters per round, {qp['seconds_per_round']:.2f} s "
+        f"({qp['share_of_enrich_time']:.0%} of the stage's time)"
+    )
+    print(
+        f"peak RSS: enrich worker {memory['enrich_worker']['peak_mb']:.0f} MB "
+        f"(after load {memory['enrich_worker']['after_load_mb']:.0f} MB); "
+        f"nlp.pipe only {memory['nlp_pipe_only']['peak_mb']:.0f} MB; stage build {build_s:.1f} s"
+    )
     print(f"written to {OUT.relative_to(ROOT)}")
 
 

@@ -37,10 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.enrichment.normalise import fold
-
-from pipeline.sources.files import build_article
-from pipeline.records import Article
+from pipeline.enrichment.normalise import fold  # noqa: E402
+from pipeline.records import Article  # noqa: E402
+from pipeline.sources.files import build_article  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles.jsonl"
 GOLDEN = ROOT / "benchmarks" / "golden" / "enrich_golden.json"
@@ -93,7 +92,7 @@ def locate(lines: list[list[str]], fragment: str) -> list[tuple[int, int, int]]:
         return whole
     for i, toks in enumerate(lines):
         for j in range(len(toks) - len(want) + 1):
-            if toks[j:j + len(want)] == want:
+            if toks[j : j + len(want)] == want:
                 return [(i, j, j + len(want))]
     return []
 
@@ -172,12 +171,15 @@ def source_group(row: dict) -> str:
 
 def stream(corpus: dict[str, dict]) -> list[tuple[str, Article]]:
     """Every English corpus article as a raw article, oldest first (undated ones first, by id)."""
-    rows = sorted((r for r in corpus.values() if r["lang"] == "en" and r["text"].strip()),
-                  key=lambda r: (r.get("published") or "", r["id"]))
+    rows = sorted(
+        (r for r in corpus.values() if r["lang"] == "en" and r["text"].strip()),
+        key=lambda r: (r.get("published") or "", r["id"]),
+    )
     out = []
     for r in rows:
-        article = build_article(text=r["text"], title=r.get("title"), url=r.get("url"), published=r.get("published"),
-                                domain=source_group(r))
+        article = build_article(
+            text=r["text"], title=r.get("title"), url=r.get("url"), published=r.get("published"), domain=source_group(r)
+        )
         out.append((r["id"], article))
     return out
 
@@ -192,14 +194,17 @@ def enrich_all(articles: list[tuple[str, Article]]) -> tuple[dict[str, Article],
     out: dict[str, Article] = {}
     t0 = time.perf_counter()
     for i in range(0, len(articles), BATCH):
-        chunk = articles[i:i + BATCH]
+        chunk = articles[i : i + BATCH]
         results = stage.process([a for _, a in chunk])
         for (cid, _), result in zip(chunk, results, strict=True):
             out[cid] = result.article
         if hasattr(stage, "state_updates"):
             stage.restore(stage.state_updates())
-    return out, {"stage_build_s": round(built, 2), "enrich_s": round(time.perf_counter() - t0, 2),
-                 "articles": len(articles)}
+    return out, {
+        "stage_build_s": round(built, 2),
+        "enrich_s": round(time.perf_counter() - t0, 2),
+        "articles": len(articles),
+    }
 
 
 # -- scoring -------------------------------------------------------------------------------------------------
@@ -218,16 +223,23 @@ class Tally:
         self.predicted += predicted
 
     def scores(self) -> dict:
-        return {"recall": _ratio(self.tp_recall, self.expected), "precision": _ratio(self.tp_precision, self.predicted),
-                "expected": self.expected, "predicted": self.predicted,
-                "recalled": self.tp_recall, "correct": self.tp_precision}
+        return {
+            "recall": _ratio(self.tp_recall, self.expected),
+            "precision": _ratio(self.tp_precision, self.predicted),
+            "expected": self.expected,
+            "predicted": self.predicted,
+            "recalled": self.tp_recall,
+            "correct": self.tp_precision,
+        }
 
 
 def _ratio(a: int, b: int) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def score_entities(predicted: list[str], expected: list[list[str]], optional: list[list[str]]) -> tuple[tuple, list, list]:
+def score_entities(
+    predicted: list[str], expected: list[list[str]], optional: list[list[str]]
+) -> tuple[tuple, list, list]:
     """Counts for one kind of one article, the misses and the false hits (one predicted name per expected entity)."""
     keys = [{fold(n) for n in e} for e in expected]
     optional_keys = {fold(n) for e in optional for n in e}
@@ -274,17 +286,22 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
         if label is not None and fold(q.speaker) in {fold(s) for s in label["speakers"] if s}:
             correct += 1
         else:
-            wrong.append(f"{q.speaker!r} for a {'labelled' if label else 'unlabelled'} quote "
-                         f"({'line ' + str(label['line']) if label else 'not a labelled quote'})")
+            wrong.append(
+                f"{q.speaker!r} for a {'labelled' if label else 'unlabelled'} quote "
+                f"({'line ' + str(label['line']) if label else 'not a labelled quote'})"
+            )
     return (recalled, len(required), correct, predicted), misses, wrong
 
 
 def score_figures(article: Article, entry: dict, lines: list[list[str]]) -> tuple[tuple, list, list]:
     """Figures by value (and line when the stage's text is found in the article)."""
+
     def matches(label: dict, value: float, line: int | None) -> bool:
         want = label["value"]
         values = want if isinstance(want, list) else [want]
-        return any(abs(value - v) <= 1e-6 * max(1.0, abs(v)) for v in values) and (line is None or line == label["line"])
+        return any(abs(value - v) <= 1e-6 * max(1.0, abs(v)) for v in values) and (
+            line is None or line == label["line"]
+        )
 
     predicted = {}
     for f in article.figures or []:
@@ -296,8 +313,14 @@ def score_figures(article: Article, entry: dict, lines: list[list[str]]) -> tupl
     for (value, line), f in predicted.items():
         hit = next((i for i, lab in enumerate(entry["figures"]) if i not in taken and matches(lab, value, line)), None)
         if hit is None:  # the same claim taken from another of its mentions ("$2 billion" ... "two billion dollars")
-            hit = next((i for i, lab in enumerate(entry["figures"]) if i not in taken and lab["unit"] == f.unit
-                        and matches(lab, value, None)), None)
+            hit = next(
+                (
+                    i
+                    for i, lab in enumerate(entry["figures"])
+                    if i not in taken and lab["unit"] == f.unit and matches(lab, value, None)
+                ),
+                None,
+            )
         if hit is not None:
             taken.add(hit)
             correct += 1
@@ -305,7 +328,9 @@ def score_figures(article: Article, entry: dict, lines: list[list[str]]) -> tupl
             correct += 1
         else:
             wrong.append(f"{f.value:g} {f.unit} (line {line})")
-    misses = [f"{lab['value']} {lab['unit']} (line {lab['line']})" for i, lab in enumerate(entry["figures"]) if i not in taken]
+    misses = [
+        f"{lab['value']} {lab['unit']} (line {lab['line']})" for i, lab in enumerate(entry["figures"]) if i not in taken
+    ]
     return (len(taken), len(entry["figures"]), correct, len(predicted)), misses, wrong
 
 
@@ -329,10 +354,10 @@ def score_boilerplate(article: Article, entry: dict, text: str) -> tuple[tuple, 
     lines = line_tokens(text)
     gone = removed_tokens(text, article.text_clean or "")
     for piece in entry["boilerplate"] + entry["optional_boilerplate"]:
-        got = digest(" ".join(lines[piece["line"]][piece["tokens"][0]:piece["tokens"][1]]))
+        got = digest(" ".join(lines[piece["line"]][piece["tokens"][0] : piece["tokens"][1]]))
         if got != piece["sha"]:
             raise ValueError(f"{entry['id']}: the corpus text changed under a boilerplate label (line {piece['line']})")
-    removed = [p for p in entry["boilerplate"] if all(gone[p["line"]][p["tokens"][0]:p["tokens"][1]])]
+    removed = [p for p in entry["boilerplate"] if all(gone[p["line"]][p["tokens"][0] : p["tokens"][1]])]
     misses = [f"line {p['line']} kept" for p in entry["boilerplate"] if p not in removed]
     furniture = defaultdict(set)
     for p in entry["boilerplate"] + entry["optional_boilerplate"]:
@@ -342,7 +367,9 @@ def score_boilerplate(article: Article, entry: dict, text: str) -> tuple[tuple, 
         # story sentences: the line's tokens outside labelled furniture, split at sentence ends
         for sentence in _sentences(toks, furniture[i]):
             if any(gone[i][k] for k in sentence):
-                lost.append(f"line {i}: {sum(gone[i][k] for k in sentence)}/{len(sentence)} words of a story sentence removed")
+                lost.append(
+                    f"line {i}: {sum(gone[i][k] for k in sentence)}/{len(sentence)} words of a story sentence removed"
+                )
     removed_count = len(removed)
     return (removed_count, len(entry["boilerplate"]), removed_count, removed_count + len(lost)), misses, lost
 
@@ -355,7 +382,7 @@ def _sentences(tokens: list[str], skip: set[int]) -> list[list[int]]:
         if k in skip:
             continue
         current.append(k)
-        if tok[-1:] in ".!?" or tok.endswith(("”", ".\"", "?\"", "!\"")):
+        if tok[-1:] in ".!?" or tok.endswith(("”", '."', '?"', '!"')):
             out.append(current)
             current = []
     if current:
@@ -392,8 +419,11 @@ def score(enriched: dict[str, Article], golden: list[dict], corpus: dict[str, di
         for kind, (counts, _, _) in per.items():
             for split in (entry["split"], "all"):
                 tallies[split][kind].add(*counts)
-        details[entry["id"]] = {"outlet": entry["outlet"], "split": entry["split"],
-                                **{k: {"missed": m, "wrong": w} for k, (_, m, w) in per.items() if m or w}}
+        details[entry["id"]] = {
+            "outlet": entry["outlet"],
+            "split": entry["split"],
+            **{k: {"missed": m, "wrong": w} for k, (_, m, w) in per.items() if m or w},
+        }
         if explain:
             print(f"\n== {entry['id']} ({entry['outlet']}, {entry['split']})")
             for kind, (_, missed, wrong) in per.items():
@@ -436,9 +466,12 @@ def main() -> None:
     enriched, timing = enrich_all(stream(corpus))
     result = score(enriched, golden, corpus, args.explain)
     result["stream"] = {**timing, "source_domains": "corpus outlet groups (the corpus has no URLs)"}
-    result["golden"] = {"articles": len(golden), "outlets": sorted({g["outlet"] for g in golden}),
-                        "dev": sum(g["split"] == "dev" for g in golden),
-                        "heldout": sum(g["split"] == "heldout" for g in golden)}
+    result["golden"] = {
+        "articles": len(golden),
+        "outlets": sorted({g["outlet"] for g in golden}),
+        "dev": sum(g["split"] == "dev" for g in golden),
+        "heldout": sum(g["split"] == "heldout" for g in golden),
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(table(result))

@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.stages.detect import DetectStage, build_detector  # noqa: E402
 
+
 class _NoParagraphs:
     """Document-level accuracy only: skip per-paragraph work."""
 
@@ -50,13 +51,17 @@ def main() -> None:
         results["detectors"][name] = {
             "accuracy": round(right / len(docs), 4),
             "docs_per_s": round(len(docs) / took, 1),
-            "confusion": {label: {got: n for (lab, got), n in sorted(confusion.items()) if lab == label}
-                          for label in sorted({lab for lab, _ in confusion})},
+            "confusion": {
+                label: {got: n for (lab, got), n in sorted(confusion.items()) if lab == label}
+                for label in sorted({lab for lab, _ in confusion})
+            },
             "errors": {f"{label}->{got}": n for (label, got), n in sorted(confusion.items()) if label != got},
             "wrong": wrong,
         }
-        print(f"{name}: {right}/{len(docs)} right ({right / len(docs):.2%}), {len(docs) / took:.0f} docs/s; "
-              f"errors: {results['detectors'][name]['errors'] or 'none'}")
+        print(
+            f"{name}: {right}/{len(docs)} right ({right / len(docs):.2%}), {len(docs) / took:.0f} docs/s; "
+            f"errors: {results['detectors'][name]['errors'] or 'none'}"
+        )
     out = ROOT / "benchmarks" / "results" / "language_accuracy.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {out}")

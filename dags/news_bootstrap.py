@@ -48,9 +48,13 @@ def news_bootstrap():
         if not settings.kibana_url:
             return {"skipped": "NEWSFLOW_KIBANA_URL is not set"}
         result = import_saved_objects(
-            settings.kibana_url, PROJECT_ROOT / "kibana" / "saved_objects.ndjson",
-            username=settings.kibana_username, password=settings.kibana_password,
-            api_key=settings.kibana_api_key, space=settings.kibana_space, index_alias=settings.index_alias,
+            settings.kibana_url,
+            PROJECT_ROOT / "kibana" / "saved_objects.ndjson",
+            username=settings.kibana_username,
+            password=settings.kibana_password,
+            api_key=settings.kibana_api_key,
+            space=settings.kibana_space,
+            index_alias=settings.index_alias,
         )
         return {"imported": result.success_count, "warnings": list(result.warnings)}
 

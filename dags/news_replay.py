@@ -38,8 +38,9 @@ from newsflow_dag_common import COMMON  # from the DAGs folder, on sys.path unde
         "since": Param(None, type=["null", "string"], description="window start, ISO 8601 with zone"),
         "until": Param(None, type=["null", "string"], description="window end, ISO 8601 with zone"),
         "swap_alias": Param(True, type="boolean", description="move the alias to the new index"),
-        "accept_loss": Param(False, type="boolean",
-                             description="swap even when documents were refused or unreadable (they are listed)"),
+        "accept_loss": Param(
+            False, type="boolean", description="swap even when documents were refused or unreadable (they are listed)"
+        ),
     },
 )
 def news_replay():
@@ -54,8 +55,12 @@ def news_replay():
 
         settings = Settings()
         report = replay(
-            settings, client(settings), source=params["source"], since=params["since"] or None,
-            until=params["until"] or None, swap=bool(params["swap_alias"]),
+            settings,
+            client(settings),
+            source=params["source"],
+            since=params["since"] or None,
+            until=params["until"] or None,
+            swap=bool(params["swap_alias"]),
             accept_loss=bool(params.get("accept_loss")),
         )
         if report.swap_refused:  # a retry would build yet another version with the same refusals

@@ -24,7 +24,7 @@ from pathlib import Path
 from kafka import KafkaConsumer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
-from pipeline.contracts import ContractError, Contracts  # noqa: E402
+from pipeline.contracts import ContractError, Contracts
 
 log = logging.getLogger("consume_enriched")
 
@@ -76,7 +76,7 @@ def consume(bootstrap_servers: str, topic: str, group: str, db_path: Path, until
         topic,
         bootstrap_servers=bootstrap_servers,
         group_id=group,
-        enable_auto_commit=False,     # commit only what is stored
+        enable_auto_commit=False,  # commit only what is stored
         auto_offset_reset="earliest",
         max_poll_records=500,
         client_id="consume-enriched-example",
@@ -106,8 +106,9 @@ def consume(bootstrap_servers: str, topic: str, group: str, db_path: Path, until
                         article = contracts.validate("enriched", json.loads(record.value))
                     except (ValueError, ContractError) as exc:  # JSONDecodeError is a ValueError
                         counts["invalid"] += 1
-                        log.error("invalid message at %s[%d]@%d: %s", record.topic, partition.partition,
-                                  record.offset, exc)
+                        log.error(
+                            "invalid message at %s[%d]@%d: %s", record.topic, partition.partition, record.offset, exc
+                        )
                         continue
                     if record.key is not None and record.key.decode() != article["article_id"]:
                         log.warning("key %r differs from article_id %s", record.key, article["article_id"])
@@ -128,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topic-prefix", default=os.environ.get("NEWSFLOW_TOPIC_PREFIX", ""))
     parser.add_argument("--group", default="downstream.example", help="your team's consumer group")
     parser.add_argument("--db", type=Path, default=Path("enriched.sqlite"))
-    parser.add_argument("--until-idle", type=float, default=None, metavar="S", help="stop after S seconds without messages")
+    parser.add_argument(
+        "--until-idle", type=float, default=None, metavar="S", help="stop after S seconds without messages"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)  # the client's connection chatter
@@ -136,8 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     counts = consume(args.bootstrap_servers, topic, args.group, args.db, args.until_idle)
     with sqlite3.connect(args.db) as db:
         (articles,) = db.execute("SELECT count(*) FROM articles").fetchone()
-    log.info("%s: %d messages stored, %d invalid; %d distinct articles in %s",
-             topic, counts["stored"], counts["invalid"], articles, args.db)
+    log.info(
+        "%s: %d messages stored, %d invalid; %d distinct articles in %s",
+        topic,
+        counts["stored"],
+        counts["invalid"],
+        articles,
+        args.db,
+    )
     return 0
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from kafka import KafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
-from pipeline.contracts import ContractError, Contracts  # noqa: E402
+from pipeline.contracts import ContractError, Contracts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     contracts = Contracts()
     producer = KafkaProducer(bootstrap_servers=args.bootstrap_servers, acks="all")
-    handle = sys.stdin if args.path == "-" else open(args.path, encoding="utf-8")  # noqa: SIM115
+    handle = sys.stdin if args.path == "-" else open(args.path, encoding="utf-8")
     futures, refused = [], 0
     try:
         for number, line in enumerate(handle, start=1):

@@ -143,8 +143,11 @@ def _walk_map(attributes: dict) -> Iterator[tuple[str, bool, str]]:
                 options = (prop or {}).get("options") or {}
                 field = options.get("field") or {}
                 if prop.get("type") == "DYNAMIC" and field.get("origin") == "source" and field.get("name"):
-                    yield field["name"], bool((options.get("fieldMetaOptions") or {}).get("isEnabled")), \
-                        f"layer {label!r} style"
+                    yield (
+                        field["name"],
+                        bool((options.get("fieldMetaOptions") or {}).get("isEnabled")),
+                        f"layer {label!r} style",
+                    )
     state = _loads(attributes.get("mapStateJSON"), {})
     for field in query_fields(state.get("query")):
         yield field, False, "query"

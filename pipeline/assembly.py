@@ -8,6 +8,7 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.stages.base import Stage
 
+
 def build_named(name: str, settings: Settings) -> Stage:
     """The stage called `name`, built from the settings (the registry calls this)."""
     if name == "detect":
@@ -51,16 +52,20 @@ def build_named(name: str, settings: Settings) -> Stage:
         from pipeline.stages.deduplicate import build_dedup_stage
 
         return build_dedup_stage(
-            threshold=settings.dedup_threshold, lsh_threshold=settings.dedup_lsh_threshold,
-            num_perm=settings.dedup_num_perm, shingle_words=settings.dedup_shingle_words,
-            window_days=settings.dedup_window_days, min_words=settings.dedup_min_words,
+            threshold=settings.dedup_threshold,
+            lsh_threshold=settings.dedup_lsh_threshold,
+            num_perm=settings.dedup_num_perm,
+            shingle_words=settings.dedup_shingle_words,
+            window_days=settings.dedup_window_days,
+            min_words=settings.dedup_min_words,
             min_lead_share=settings.dedup_min_lead_share,
         )
     if name == "enrich":
         from pipeline.stages.enrich import build_enrich_stage
 
         return build_enrich_stage(
-            settings.enrich_model, settings.enrich_batch_size,
+            settings.enrich_model,
+            settings.enrich_batch_size,
             min_city_population=settings.enrich_min_city_population,
             treat_und_as_english=settings.enrich_treat_und_as_english,
             fuzzy_min_similarity=settings.enrich_fuzzy_min_similarity,
@@ -79,7 +84,12 @@ class _LagProbe:
     """The stage's consumer lag, asked of the broker at most every `every_s` seconds (it is one round trip)."""
 
     def __init__(self, settings: Settings, stage: str, source: str, every_s: float = 10.0) -> None:
-        self.settings, self.group, self.topic, self.every_s = settings, settings.group(stage), settings.topic(source), every_s
+        self.settings, self.group, self.topic, self.every_s = (
+            settings,
+            settings.group(stage),
+            settings.topic(source),
+            every_s,
+        )
         self._value, self._at = 0, float("-inf")
 
     def __call__(self) -> int:

@@ -43,7 +43,7 @@ class Contracts:
 
     def __init__(self, schemas_dir: Path = SCHEMAS_DIR) -> None:
         self.schemas_dir = schemas_dir
-        self.validators  # build and check now
+        _ = self.validators  # build and check now
 
     @cached_property
     def documents(self) -> dict[str, dict]:

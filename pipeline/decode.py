@@ -30,7 +30,11 @@ class BadInput:
 
 
 def decode(
-    value: bytes | None, key: str | None, topic_key: str, origin: RawOrigin | None, contracts: Contracts,
+    value: bytes | None,
+    key: str | None,
+    topic_key: str,
+    origin: RawOrigin | None,
+    contracts: Contracts,
     max_text_chars: int,
 ) -> Article | BadInput:
     """The article a message carries, or BadInput saying why there is none. `origin` is set on the entry topic."""
@@ -57,8 +61,10 @@ def decode(
         return bad(f"key {key!r} does not match article_id {obj.get('article_id')!r}", "KeyMismatch")
     text = obj.get("text")
     if isinstance(text, str) and len(text) > max_text_chars:
-        return bad(f"text of {len(text):,} characters exceeds the limit of {max_text_chars:,} "
-                   "(NEWSFLOW_MAX_TEXT_CHARS)", "TooLarge")
+        return bad(
+            f"text of {len(text):,} characters exceeds the limit of {max_text_chars:,} (NEWSFLOW_MAX_TEXT_CHARS)",
+            "TooLarge",
+        )
     try:
         contracts.validate(topic_key, obj)
         return article_from_entry(obj, origin) if entry and origin else Article.model_validate(obj)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pipeline.dates import parse_published
 from pipeline.identity import article_id as compute_article_id
 from pipeline.identity import canonical_url, source_domain, valid_article_id
-from pipeline.sources.files import parse_published
 from pipeline.records import Article, RawOrigin
 
 
@@ -50,16 +50,36 @@ def article_from_entry(obj: dict, origin: RawOrigin) -> Article:
     pipeline["raw"] = origin.to_wire()
     # Unknown fields travel on (records are forward-compatible); a stage's own field from outside does not.
     extra = {k: v for k, v in obj.items() if k not in _ENTRY_FIELDS and k not in Article.model_fields}
-    return Article.model_validate({
-        **extra,
-        "article_id": identity, "url": url, "title": obj.get("title"), "text": obj["text"], "source": source,
-        "published_at": published_at, "ingested_at": ingested, "origin": obj.get("origin"), "pipeline": pipeline,
-    })
+    return Article.model_validate(
+        {
+            **extra,
+            "article_id": identity,
+            "url": url,
+            "title": obj.get("title"),
+            "text": obj["text"],
+            "source": source,
+            "published_at": published_at,
+            "ingested_at": ingested,
+            "origin": obj.get("origin"),
+            "pipeline": pipeline,
+        }
+    )
 
 
-_ENTRY_FIELDS = frozenset({
-    "article_id", "url", "title", "text", "published", "published_at", "source", "ingested_at", "origin", "pipeline",
-})
+_ENTRY_FIELDS = frozenset(
+    {
+        "article_id",
+        "url",
+        "title",
+        "text",
+        "published",
+        "published_at",
+        "source",
+        "ingested_at",
+        "origin",
+        "pipeline",
+    }
+)
 
 
 def _is_datetime(value: str) -> bool:

@@ -5,7 +5,7 @@
 | bad input | undecodable, contract violation, per-document mapping refusal | DLQ at once |
 | transient | broker unavailable, 429/5xx, timeouts | retry with backoff; no commit past it |
 | per-document transient | one item's 429/5xx inside a bulk | bounded retries, then DLQ with the reason |
-| infrastructure | 401/403, missing index or alias, unknown topic, bad settings | never the DLQ: hold, say why, exit after `NEWSFLOW_FATAL_AFTER_S` |
+| infrastructure | 401/403, missing index/alias/topic, bad settings | never the DLQ: hold, say why, exit after FATAL_AFTER_S |
 | processing bug | an exception in stage code | one article to the DLQ; a breaker stops the worker when many raise |
 
 Stages, sinks and `kafka_io` raise `TransientError` or `InfrastructureError` (kafka_io and the

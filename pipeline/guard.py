@@ -60,13 +60,21 @@ class WorkerStatus:
         """A heartbeat is due."""
         return time.monotonic() - self._last >= self.settings.heartbeat_s
 
-    def publish(self, state: str, reason: str | None = None, dependency: str | None = None,
-                since_s: float | None = None) -> None:
+    def publish(
+        self, state: str, reason: str | None = None, dependency: str | None = None, since_s: float | None = None
+    ) -> None:
         """Write the worker's state now; `since_s` is how long it has been in it (default: since start)."""
         self._last = time.monotonic()
         since = self.started_at if since_s is None else _iso_ago(since_s)
-        record = WorkerState(stage=self.stage, worker=self.worker_id, state=state, reason=reason,
-                             dependency=dependency or None, since=since, heartbeat_s=self.settings.heartbeat_s)
+        record = WorkerState(
+            stage=self.stage,
+            worker=self.worker_id,
+            state=state,
+            reason=reason,
+            dependency=dependency or None,
+            since=since,
+            heartbeat_s=self.settings.heartbeat_s,
+        )
         self.publisher.post(Outgoing(self.topic, self.worker_id, record.to_wire()))
 
     def clear(self) -> None:
@@ -83,8 +91,15 @@ class WorkerStatus:
 class Guard:
     """Runs a worker's steps under the error policy; one per worker."""
 
-    def __init__(self, stage: str, settings: Settings, stop: threading.Event, status: WorkerStatus, log,
-                 on_retry: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        stage: str,
+        settings: Settings,
+        stop: threading.Event,
+        status: WorkerStatus,
+        log,
+        on_retry: Callable[[], None] = lambda: None,
+    ) -> None:
         self.stage, self.settings, self.stop, self.status, self.log = stage, settings, stop, status, log
         self.on_retry = on_retry
         self.trouble: Trouble | None = None
@@ -103,7 +118,7 @@ class Guard:
         while True:
             try:
                 result = action()
-            except Exception as exc:  # noqa: BLE001 - sorted by class just below
+            except Exception as exc:
                 klass = classify(exc)
                 if klass not in (FailureClass.TRANSIENT, FailureClass.INFRASTRUCTURE):
                     if isinstance(exc, ProcessingBreakerOpen):
@@ -119,8 +134,9 @@ class Guard:
         """Refresh this worker's state when due (also while held)."""
         if self.status.due():
             if self.held:
-                self.status.publish("held", self.trouble.reason, self.trouble.dependency,
-                                    time.monotonic() - self.trouble.since)
+                self.status.publish(
+                    "held", self.trouble.reason, self.trouble.dependency, time.monotonic() - self.trouble.since
+                )
             else:
                 self.status.publish("running")
 
@@ -139,8 +155,12 @@ class Guard:
         if self.trouble is None or self.trouble.klass is not klass:
             self.trouble = Trouble(klass, now, reason, dependency)
             if klass is FailureClass.INFRASTRUCTURE:
-                self.log.error("held: infrastructure or configuration failure; not dead-lettering anything",
-                               error=reason, dependency=dependency, fatal_after_s=self.settings.fatal_after_s)
+                self.log.error(
+                    "held: infrastructure or configuration failure; not dead-lettering anything",
+                    error=reason,
+                    dependency=dependency,
+                    fatal_after_s=self.settings.fatal_after_s,
+                )
                 self.status.publish("held", reason, dependency, 0.0)
             else:
                 self.log.warning("dependency unavailable, retrying with backoff", error=reason, dependency=dependency)
@@ -169,8 +189,13 @@ class Guard:
 
     def _recovered(self) -> None:
         trouble, self.trouble = self.trouble, None
-        self.log.info(f"recovered after {time.monotonic() - trouble.since:.1f} s", dependency=trouble.dependency,
-                      failure=trouble.klass.value, attempts=trouble.attempts, error=trouble.reason[:300])
+        self.log.info(
+            f"recovered after {time.monotonic() - trouble.since:.1f} s",
+            dependency=trouble.dependency,
+            failure=trouble.klass.value,
+            attempts=trouble.attempts,
+            error=trouble.reason[:300],
+        )
         if trouble.klass is FailureClass.INFRASTRUCTURE:
             self.status.publish("running")
 

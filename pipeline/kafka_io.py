@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import orjson
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka import errors as kerr
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from pipeline.config import TOPIC_KEYS, Settings
@@ -25,8 +25,12 @@ UNREACHABLE = (kerr.KafkaConnectionError, kerr.KafkaTimeoutError, kerr.Unrecogni
 
 # Kafka refusing us for a reason retrying alone will not fix: hold, never dead-letter.
 _HOLDING = (
-    kerr.TopicAuthorizationFailedError, kerr.GroupAuthorizationFailedError, kerr.ClusterAuthorizationFailedError,
-    kerr.SaslAuthenticationFailedError, kerr.UnknownTopicOrPartitionError, kerr.InvalidTopicError,
+    kerr.TopicAuthorizationFailedError,
+    kerr.GroupAuthorizationFailedError,
+    kerr.ClusterAuthorizationFailedError,
+    kerr.SaslAuthenticationFailedError,
+    kerr.UnknownTopicOrPartitionError,
+    kerr.InvalidTopicError,
 )
 
 # Topic-level settings: retention long enough to replay; room for absurd inputs so they reach the DLQ;
@@ -110,10 +114,12 @@ def ensure_topics(settings: Settings, keys: Iterable[str] = TOPIC_KEYS) -> dict[
                 pass  # another process created them first: that is the goal anyway
         upgrade = [k for k in BROKER_TIMESTAMPS if k in keys and result[settings.topic(k)] == "exists"]
         if upgrade:  # topics made by an earlier version: broker timestamps from now on (AlterConfigs sets them all)
-            client.alter_configs([
-                ConfigResource(ConfigResourceType.TOPIC, settings.topic(k), configs=_topic_config(settings, k))
-                for k in upgrade
-            ])
+            client.alter_configs(
+                [
+                    ConfigResource(ConfigResourceType.TOPIC, settings.topic(k), configs=_topic_config(settings, k))
+                    for k in upgrade
+                ]
+            )
         return result
     finally:
         client.close()
@@ -164,7 +170,10 @@ def failure(exc: KafkaError, what: str) -> Exception:
 
 
 def produce_confirmed(
-    settings: Settings, messages: Sequence[Outgoing], *, chunk: int = 500,
+    settings: Settings,
+    messages: Sequence[Outgoing],
+    *,
+    chunk: int = 500,
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
     """Produce `messages` in order, in confirmed chunks (each acknowledged before the next is sent), with a
@@ -251,8 +260,10 @@ def read_from(settings: Settings, topic: str, start: dict[int, int]) -> Iterator
     """Records of a topic from per-partition offsets (missing partitions: the beginning) to the current end."""
     c = consumer(settings, None)
     try:
-        ranges = [PartitionRange(r.partition, max(start.get(r.partition, 0), r.start), r.end, r.log_start)
-                  for r in offsets_between(c, topic)]
+        ranges = [
+            PartitionRange(r.partition, max(start.get(r.partition, 0), r.start), r.end, r.log_start)
+            for r in offsets_between(c, topic)
+        ]
         yield from _read(c, topic, ranges)
     finally:
         c.close()

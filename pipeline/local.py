@@ -6,10 +6,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipeline.registry import build_stage
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
 from pipeline.records import Article
+from pipeline.registry import build_stage
 from pipeline.stages.base import Emit, Reject
 
 
@@ -26,7 +26,10 @@ class LocalOutcome:
 
 
 def process_in_memory(
-    articles: Sequence[Article], settings: Settings, stage_names: Sequence[str], contracts: Contracts | None = None,
+    articles: Sequence[Article],
+    settings: Settings,
+    stage_names: Sequence[str],
+    contracts: Contracts | None = None,
     build=build_stage,
 ) -> LocalOutcome:
     """Route articles through the named stages as the topics would; validate every hop against its contract."""

@@ -35,7 +35,11 @@ class RateLimit(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, record.levelno, _DIGITS.sub("#", str(record.msg)))  # "failed 171 times" ~ "failed 172 times"
+        key = (
+            record.name,
+            record.levelno,
+            _DIGITS.sub("#", str(record.msg)),
+        )  # "failed 171 times" ~ "failed 172 times"
         now = self.clock()
         with self._lock:
             window = self._seen.get(key)
@@ -73,15 +77,17 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     # Libraries' stdlib logging (kafka-python, elasticsearch, urllib3) as the same JSON lines, warnings and up,
     # each repeated line at most a few times a minute.
     handler = logging.StreamHandler(_CurrentStderr())
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-        foreign_pre_chain=[
-            structlog.stdlib.add_logger_name,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.stdlib.ExtraAdder(allow=["suppressed"]),
-        ],
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[
+                structlog.stdlib.add_logger_name,
+                structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.stdlib.ExtraAdder(allow=["suppressed"]),
+            ],
+        )
+    )
     handler.addFilter(RateLimit())
     root = logging.getLogger()
     if not root.handlers:  # like logging.basicConfig: a host that set up logging (Airflow, pytest) keeps its own

@@ -88,13 +88,49 @@ def _assembled(name: str) -> Callable[[Settings], Stage]:
     return build
 
 
-register(StageSpec("detect", ("raw",), ("detected",), _assembled("detect"),
-                   "document and paragraph language; computes article_id for outside producers"))
-register(StageSpec("translate", ("detected",), ("translated",), _assembled("translate"),
-                   "foreign text to English through deep-translator, cached; pending when the provider fails"))
-register(StageSpec("dedup", ("translated",), ("unique", "duplicates"), _assembled("dedup"),
-                   "exact and near-duplicates into story clusters; state in news.dedup-state.v1"))
-register(StageSpec("enrich", ("unique",), ("enriched",), _assembled("enrich"),
-                   "clean text, entities, places, topics, quotes, figures, dateline"))
-register(StageSpec("index", ("enriched", "duplicates"), (), _assembled("index"),
-                   "bulk into Elasticsearch behind the alias", processing=False))
+register(
+    StageSpec(
+        "detect",
+        ("raw",),
+        ("detected",),
+        _assembled("detect"),
+        "document and paragraph language; computes article_id for outside producers",
+    )
+)
+register(
+    StageSpec(
+        "translate",
+        ("detected",),
+        ("translated",),
+        _assembled("translate"),
+        "foreign text to English through deep-translator, cached; pending when the provider fails",
+    )
+)
+register(
+    StageSpec(
+        "dedup",
+        ("translated",),
+        ("unique", "duplicates"),
+        _assembled("dedup"),
+        "exact and near-duplicates into story clusters; state in news.dedup-state.v1",
+    )
+)
+register(
+    StageSpec(
+        "enrich",
+        ("unique",),
+        ("enriched",),
+        _assembled("enrich"),
+        "clean text, entities, places, topics, quotes, figures, dateline",
+    )
+)
+register(
+    StageSpec(
+        "index",
+        ("enriched", "duplicates"),
+        (),
+        _assembled("index"),
+        "bulk into Elasticsearch behind the alias",
+        processing=False,
+    )
+)

@@ -18,7 +18,7 @@ class Backoff:
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait after failed attempt number `attempt` (0-based)."""
-        ceiling = min(self.max_s, self.initial_s * 2 ** attempt)
+        ceiling = min(self.max_s, self.initial_s * 2**attempt)
         return ceiling * (0.5 + rng.random() / 2)
 
 

@@ -21,8 +21,15 @@ from pipeline import kafka_io
 from pipeline.config import Settings
 from pipeline.contracts import ContractError, Contracts
 from pipeline.decode import ENTRY_TOPIC, BadInput, decode
-from pipeline.errors import FailureClass, FatalError, InfrastructureError, ProcessingBreakerOpen, TransientError
-from pipeline.errors import classify, isolatable
+from pipeline.errors import (
+    FailureClass,
+    FatalError,
+    InfrastructureError,
+    ProcessingBreakerOpen,
+    TransientError,
+    classify,
+    isolatable,
+)
 from pipeline.guard import Guard, StopRequested, WorkerStatus
 from pipeline.kafka_io import GroupMember, Outgoing, Publisher, StateTail
 from pipeline.records import Article, DlqError, DlqPayload, DlqRecord, DlqSource, LedgerEvent, RawOrigin
@@ -57,8 +64,9 @@ class _Decoded:
 class StageWorker:
     """Runs one stage as one member of its consumer group."""
 
-    def __init__(self, stage: Stage, settings: Settings, contracts: Contracts, *,
-                 stop: threading.Event | None = None) -> None:
+    def __init__(
+        self, stage: Stage, settings: Settings, contracts: Contracts, *, stop: threading.Event | None = None
+    ) -> None:
         self.stage = stage
         self.settings = settings
         self.contracts = contracts
@@ -138,12 +146,16 @@ class StageWorker:
         for message in messages:
             key = message.key.decode("utf-8", "replace") if message.key else None
             topic_key = self.source_topics[message.topic]
-            origin = (RawOrigin(partition=message.partition, offset=message.offset, timestamp=message.timestamp,
-                                key=key) if topic_key == ENTRY_TOPIC else None)
+            origin = (
+                RawOrigin(partition=message.partition, offset=message.offset, timestamp=message.timestamp, key=key)
+                if topic_key == ENTRY_TOPIC
+                else None
+            )
             result = decode(message.value, key, topic_key, origin, self.contracts, self.settings.max_text_chars)
             if isinstance(result, BadInput):
-                outgoing.extend(self._dlq(message, Reject(result.reason, result.error_class), result.article_id,
-                                          result.origin))
+                outgoing.extend(
+                    self._dlq(message, Reject(result.reason, result.error_class), result.article_id, result.origin)
+                )
             else:
                 decoded.append(_Decoded(message, result))
         results = self._process(decoded)
@@ -175,7 +187,7 @@ class StageWorker:
         try:
             results = self.stage.process(articles)
             failed = [False] * len(articles)
-        except Exception as exc:  # noqa: BLE001 - the policy decides below
+        except Exception as exc:
             if classify(exc) is not FailureClass.PROCESSING or not isolatable(exc):
                 raise
             if len(articles) == 1:
@@ -188,7 +200,7 @@ class StageWorker:
                     try:
                         results.extend(self.stage.process([item.article]))
                         failed.append(False)
-                    except Exception as single:  # noqa: BLE001
+                    except Exception as single:
                         if classify(single) is not FailureClass.PROCESSING or not isolatable(single):
                             raise
                         results.append(self._failed(item, single))
@@ -201,8 +213,9 @@ class StageWorker:
     def _failed(self, item: _Decoded, exc: Exception) -> Reject:
         """The DLQ verdict for one article the stage raised on."""
         self.log.error("article failed", article_id=item.article.article_id, error=repr(exc)[:300])
-        return Reject(f"{type(exc).__name__}: {exc}", type(exc).__name__, "processing",
-                      self._attempts[_coords(item.message)])
+        return Reject(
+            f"{type(exc).__name__}: {exc}", type(exc).__name__, "processing", self._attempts[_coords(item.message)]
+        )
 
     def _breaker(self, failed: list[bool]) -> None:
         """Stop when more than the allowed share of the recent articles made the stage raise."""
@@ -254,12 +267,20 @@ class StageWorker:
         )
         wire = self.contracts.validate("dlq", record.to_wire())
         self.log.warning(
-            "sent to DLQ", article_id=article_id, error_class=reject.error_class, reason=reject.reason[:300],
-            kind=reject.kind, attempts=record.attempts,
-            topic=message.topic, partition=message.partition, offset=message.offset,
+            "sent to DLQ",
+            article_id=article_id,
+            error_class=reject.error_class,
+            reason=reject.reason[:300],
+            kind=reject.kind,
+            attempts=record.attempts,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
         )
-        return [Outgoing(self.settings.topic("dlq"), article_id, wire),
-                self._ledger(article_id, DLQ_STATES[reject.kind], origin)]
+        return [
+            Outgoing(self.settings.topic("dlq"), article_id, wire),
+            self._ledger(article_id, DLQ_STATES[reject.kind], origin),
+        ]
 
     def _ledger(self, article_id: str | None, state: str, origin: RawOrigin | None) -> Outgoing:
         """The terminal event the audit counts."""
@@ -331,6 +352,11 @@ def install_signal_handlers(stop: threading.Event) -> None:
 
 
 __all__ = [
-    "StageWorker", "run_workers", "install_signal_handlers", "StopRequested", "FatalError", "TransientError",
+    "StageWorker",
+    "run_workers",
+    "install_signal_handlers",
+    "StopRequested",
+    "FatalError",
+    "TransientError",
     "InfrastructureError",
 ]

@@ -7,10 +7,19 @@ from elasticsearch import NotFoundError
 from pipeline.config import Settings
 from pipeline.sinks.elasticsearch import client
 
-
 # What the enrich, translate and dedup stages added, shown by `newsflow search --details`.
-DETAILS = ("persons", "organizations", "places", "topics", "quotes", "figures", "dateline", "agencies",
-           "translation", "dedup")
+DETAILS = (
+    "persons",
+    "organizations",
+    "places",
+    "topics",
+    "quotes",
+    "figures",
+    "dateline",
+    "agencies",
+    "translation",
+    "dedup",
+)
 
 
 def search(settings: Settings, query: str, size: int = 10, include_duplicates: bool = False) -> list[dict]:
@@ -18,13 +27,23 @@ def search(settings: Settings, query: str, size: int = 10, include_duplicates: b
     body: dict = {
         "query": {
             "bool": {
-                "must": [{
-                    "multi_match": {
-                        "query": query,
-                        "fields": ["title_en^3", "title^3", "text_clean^1.5", "text_en", "text", "persons^2", "places_names^2"],
-                        "type": "best_fields",
+                "must": [
+                    {
+                        "multi_match": {
+                            "query": query,
+                            "fields": [
+                                "title_en^3",
+                                "title^3",
+                                "text_clean^1.5",
+                                "text_en",
+                                "text",
+                                "persons^2",
+                                "places_names^2",
+                            ],
+                            "type": "best_fields",
+                        }
                     }
-                }],
+                ],
                 "must_not": [] if include_duplicates else [{"term": {"dedup.is_duplicate": True}}],
             }
         },
@@ -41,13 +60,15 @@ def search(settings: Settings, query: str, size: int = 10, include_duplicates: b
     for hit in response["hits"]["hits"]:
         s = hit["_source"]
         title = s.get("title_en") or s.get("title") or (s.get("text") or "").strip().split("\n", 1)[0]
-        hits.append({
-            "article_id": hit["_id"],
-            "score": hit["_score"] or 0.0,
-            "title": title,
-            "source": (s.get("source") or {}).get("name"),
-            "published": s.get("published_at"),
-            "language": (s.get("language") or {}).get("code", "und"),
-            "details": {field: s.get(field) for field in DETAILS if s.get(field) not in (None, [], {})},
-        })
+        hits.append(
+            {
+                "article_id": hit["_id"],
+                "score": hit["_score"] or 0.0,
+                "title": title,
+                "source": (s.get("source") or {}).get("name"),
+                "published": s.get("published_at"),
+                "language": (s.get("language") or {}).get("code", "und"),
+                "details": {field: s.get(field) for field in DETAILS if s.get(field) not in (None, [], {})},
+            }
+        )
     return hits

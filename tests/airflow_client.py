@@ -32,7 +32,9 @@ class AirflowClient:
         if self._token is None:
             response = self.http.post("/auth/token", json={"username": self.username, "password": self.password})
             if response.status_code not in (200, 201):
-                raise AirflowLocalError(f"login as {self.username} refused: HTTP {response.status_code} {response.text[:200]}")
+                raise AirflowLocalError(
+                    f"login as {self.username} refused: HTTP {response.status_code} {response.text[:200]}"
+                )
             self._token = response.json()["access_token"]
         return self._token
 
@@ -64,8 +66,10 @@ class AirflowClient:
                 return known
             if time.monotonic() > deadline:
                 errors = self.import_errors()
-                raise AirflowLocalError(f"DAGs {sorted(set(dag_ids) - set(known))} not registered after "
-                                        f"{timeout_s:.0f}s; import errors: {errors}")
+                raise AirflowLocalError(
+                    f"DAGs {sorted(set(dag_ids) - set(known))} not registered after "
+                    f"{timeout_s:.0f}s; import errors: {errors}"
+                )
             time.sleep(1)  # polling interval of a deadline wait
 
     def unpause(self, dag_id: str) -> None:
@@ -74,7 +78,9 @@ class AirflowClient:
 
     def trigger(self, dag_id: str, conf: dict | None = None) -> str:
         """Start a run now; returns its run id."""
-        return self._call("POST", f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}})["dag_run_id"]
+        return self._call("POST", f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}})[
+            "dag_run_id"
+        ]
 
     def dag_run(self, dag_id: str, run_id: str) -> dict:
         """One run."""
@@ -82,7 +88,9 @@ class AirflowClient:
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         """The task instances of a run (mapped ones one per map index)."""
-        return self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})["task_instances"]
+        return self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})[
+            "task_instances"
+        ]
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout_s: float = 180.0) -> str:
         """Wait until a run has finished; returns its state (`success` or `failed`)."""
@@ -92,7 +100,9 @@ class AirflowClient:
             if state in ("success", "failed"):
                 return state
             if time.monotonic() > deadline:
-                tis = {t["task_id"] + (f"[{t['map_index']}]" if t.get("map_index", -1) >= 0 else ""): t["state"]
-                       for t in self.task_instances(dag_id, run_id)}
+                tis = {
+                    t["task_id"] + (f"[{t['map_index']}]" if t.get("map_index", -1) >= 0 else ""): t["state"]
+                    for t in self.task_instances(dag_id, run_id)
+                }
                 raise AirflowLocalError(f"{dag_id} run {run_id} still {state} after {timeout_s:.0f}s; tasks: {tis}")
             time.sleep(1)  # polling interval of a deadline wait

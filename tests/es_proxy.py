@@ -55,10 +55,14 @@ class ElasticsearchProxy:
                 body = self.rfile.read(length) if length else b""
                 proxy.requests += 1
                 if proxy.denied:
-                    self._answer(proxy.denied, {"error": {"type": "security_exception",
-                                                          "reason": "unable to authenticate user [newsflow]"},
-                                                "status": proxy.denied},
-                                 {"WWW-Authenticate": 'Basic realm="security"'})
+                    self._answer(
+                        proxy.denied,
+                        {
+                            "error": {"type": "security_exception", "reason": "unable to authenticate user [newsflow]"},
+                            "status": proxy.denied,
+                        },
+                        {"WWW-Authenticate": 'Basic realm="security"'},
+                    )
                     return
                 poisoned = []
                 if proxy.poisoned and "/_bulk" in self.path and body:
@@ -139,7 +143,7 @@ def _strip(body: bytes, ids: set[str]) -> tuple[bytes, list[tuple[int, dict]]]:
     i = position = 0
     while i < len(lines):
         action = json.loads(lines[i])
-        (op, meta), = action.items()
+        ((op, meta),) = action.items()
         has_source = op != "delete"
         pair = lines[i : i + (2 if has_source else 1)]
         if meta.get("_id") in ids:
@@ -152,6 +156,12 @@ def _strip(body: bytes, ids: set[str]) -> tuple[bytes, list[tuple[int, dict]]]:
 
 
 def _poison_item(action: dict) -> dict:
-    (op, meta), = action.items()
-    return {op: {"_index": meta.get("_index"), "_id": meta.get("_id"), "status": 503,
-                 "error": {"type": "unavailable_shards_exception", "reason": "[drill] primary shard is not active"}}}
+    ((op, meta),) = action.items()
+    return {
+        op: {
+            "_index": meta.get("_index"),
+            "_id": meta.get("_id"),
+            "status": 503,
+            "error": {"type": "unavailable_shards_exception", "reason": "[drill] primary shard is not active"},
+        }
+    }

@@ -51,7 +51,7 @@ class FeedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 server.requests.append((path, {k.lower(): v for k, v in self.headers.items()}))
                 route = server.routes.get(path)
@@ -91,8 +91,12 @@ class FeedServer:
             if file.is_file():
                 path = "/" + ("feeds/" if file.parent == FEEDS else "pages/") + file.name
                 default = "application/xml" if file.suffix == ".xml" else "text/html; charset=utf-8"
-                self.routes.setdefault(path, Route(body=file.read_bytes(), content_type=CONTENT_TYPES.get(path, default)))
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="feed-server", daemon=True)
+                self.routes.setdefault(
+                    path, Route(body=file.read_bytes(), content_type=CONTENT_TYPES.get(path, default))
+                )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="feed-server", daemon=True
+        )
 
     def url(self, path: str) -> str:
         """Absolute URL of a path on this server."""

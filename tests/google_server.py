@@ -65,18 +65,18 @@ def result_page(translated: str, result_class: str = "result-container") -> str:
 
 
 CONSENT_PAGE = (
-    '<!DOCTYPE html><html><head><title>Before you continue</title></head><body>'
+    "<!DOCTYPE html><html><head><title>Before you continue</title></head><body>"
     '<div class="consent-bump"><h1>Before you continue to Google</h1>'
-    '<p>We use cookies and data to deliver and maintain Google services.</p>'
+    "<p>We use cookies and data to deliver and maintain Google services.</p>"
     '<form action="https://consent.google.com/save" method="POST"><input type="hidden" name="set_eom" value="true">'
-    '<button>Reject all</button><button>Accept all</button></form></div></body></html>'
+    "<button>Reject all</button><button>Accept all</button></form></div></body></html>"
 )
 CAPTCHA_PAGE = (
-    '<!DOCTYPE html><html><head><title>https://translate.google.com/m</title></head><body>'
+    "<!DOCTYPE html><html><head><title>https://translate.google.com/m</title></head><body>"
     '<div id="infoDiv">Our systems have detected unusual traffic from your computer network. '
-    'This page checks to see if it\'s really you sending the requests, and not a robot.</div>'
+    "This page checks to see if it's really you sending the requests, and not a robot.</div>"
     '<form id="captcha-form" action="index" method="post"><div class="g-recaptcha" data-sitekey="x"></div>'
-    '</form></body></html>'
+    "</form></body></html>"
 )
 
 
@@ -118,7 +118,7 @@ class GoogleTranslateServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 server._handle(self)
 
             def log_message(self, *_args) -> None:
@@ -169,7 +169,9 @@ class GoogleTranslateServer:
         translated = "" if reply.page == "empty" else self.translate(q)
         with self._lock:
             self.answered.append(translated)
-        return reply.status, result_page(translated, "translation-box" if reply.page == "renamed" else "result-container")
+        return reply.status, result_page(
+            translated, "translation-box" if reply.page == "renamed" else "result-container"
+        )
 
 
 def _send(handler: BaseHTTPRequestHandler, status: int, page: str) -> None:

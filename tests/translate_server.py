@@ -93,7 +93,7 @@ class LibreTranslateServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 server._handle(self)
 
             def log_message(self, *_args) -> None:
@@ -129,8 +129,16 @@ class LibreTranslateServer:
         if not params.get("q"):
             return self._reply(handler, 400, {"error": "Invalid request: missing q parameter"})
         with self._lock:
-            self.received.append(Received(arrived, params["q"], params.get("source", ""), params.get("target", ""),
-                                          params.get("format", "text"), params.get("api_key")))
+            self.received.append(
+                Received(
+                    arrived,
+                    params["q"],
+                    params.get("source", ""),
+                    params.get("target", ""),
+                    params.get("format", "text"),
+                    params.get("api_key"),
+                )
+            )
             fault = self.faults.pop(0) if self.faults else None
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
@@ -156,8 +164,10 @@ class LibreTranslateServer:
     def _wait_for_peak(self) -> None:
         """Hold this request until `hold_until_in_flight` requests were in flight at once, or the hold times out."""
         with self._peak:
-            self._peak.wait_for(lambda: self.max_in_flight >= self.hold_until_in_flight or self._stopping.is_set(),
-                                timeout=self.hold_timeout_s)
+            self._peak.wait_for(
+                lambda: self.max_in_flight >= self.hold_until_in_flight or self._stopping.is_set(),
+                timeout=self.hold_timeout_s,
+            )
 
     @staticmethod
     def _reply(handler: BaseHTTPRequestHandler, status: int, payload: dict) -> None:

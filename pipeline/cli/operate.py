@@ -7,10 +7,19 @@ import json
 from rich.table import Table
 from rich.text import Text
 
+from pipeline.cli.output import (
+    _age,
+    _details,
+    _or_dash,
+    _progress,
+    console,
+    dlq_row,
+    err,
+    refused_table,
+    search_row,
+    swap_refused_message,
+)
 from pipeline.config import Settings
-
-
-from pipeline.cli.output import _age, _details, _or_dash, _progress, console, dlq_row, err, refused_table, search_row, swap_refused_message
 
 
 def cmd_search(args, settings: Settings) -> int:
@@ -27,8 +36,6 @@ def cmd_search(args, settings: Settings) -> int:
         for h in hits:
             console.print(_details(h))
     return 0
-
-
 
 
 def cmd_audit(args, settings: Settings) -> int:
@@ -51,26 +58,39 @@ def cmd_audit(args, settings: Settings) -> int:
     table.add_row("[bold]raw[/bold]", str(ledger.raw))
     console.print(table)
     if ledger.expired_before:
-        console.print(Text(f"raw messages before {ledger.expired_before} were deleted by retention: the window starts there"))
+        console.print(
+            Text(f"raw messages before {ledger.expired_before} were deleted by retention: the window starts there")
+        )
     for hold in ledger.holds:
-        err.print(Text(f"HELD: {hold.stage} ({hold.worker}) {hold.state} since {hold.since}: {hold.reason}", style="red"))
+        err.print(
+            Text(f"HELD: {hold.stage} ({hold.worker}) {hold.state} since {hold.since}: {hold.reason}", style="red")
+        )
     verdict = ledger.verdict
     if verdict == "balanced":
         console.print("[green]balanced[/green]: every raw message of the window is in exactly one terminal state")
     elif verdict == "in_flight":
-        console.print(f"[green]balanced so far[/green]: {ledger.in_flight} raw messages younger than the settle margin are in flight")
+        console.print(
+            f"[green]balanced so far[/green]: {ledger.in_flight} raw messages younger than the settle margin are in flight"
+        )
     elif verdict == "held":
-        err.print(f"[red]HELD[/red]: {ledger.held} raw messages wait behind a worker held by infrastructure; nothing "
-                  "was dead-lettered for it. Fix the cause (credentials, index, topics); the workers resume by themselves.")
+        err.print(
+            f"[red]HELD[/red]: {ledger.held} raw messages wait behind a worker held by infrastructure; nothing "
+            "was dead-lettered for it. Fix the cause (credentials, index, topics); the workers resume by themselves."
+        )
     else:
-        err.print(Text(f"NOT balanced: {ledger.overdue} raw messages older than the settle margin are in no terminal "
-                       f"state (first: {', '.join(ledger.missing[:5])}). Is every stage worker running?", style="red"))
+        err.print(
+            Text(
+                f"NOT balanced: {ledger.overdue} raw messages older than the settle margin are in no terminal "
+                f"state (first: {', '.join(ledger.missing[:5])}). Is every stage worker running?",
+                style="red",
+            )
+        )
     return ledger.exit_code
 
 
 def cmd_status(args, settings: Settings) -> int:
-    from pipeline.sinks.elasticsearch import client
     from pipeline.operations.status import pipeline_status
+    from pipeline.sinks.elasticsearch import client
 
     status = pipeline_status(settings, client(settings))
     if args.json:
@@ -99,8 +119,6 @@ def cmd_status(args, settings: Settings) -> int:
         colour = {"balanced": "green", "in_flight": "green", "held": "red", "gaps": "red"}[ledger.verdict]
         console.print(f"ledger ({ledger.since} to now): {ledger.summary()} [{colour}]{ledger.verdict}[/{colour}]")
     return status.exit_code
-
-
 
 
 def cmd_dlq(args, settings: Settings) -> int:
@@ -133,13 +151,17 @@ def cmd_reindex(args, settings: Settings) -> int:
     if report.refused:
         err.print(refused_table(report.refused, report.index))
     if not report.swapped:
-        err.print(swap_refused_message(settings.index_alias, report.index, report.previous, report.copied_back, "reindex"))
+        err.print(
+            swap_refused_message(settings.index_alias, report.index, report.previous, report.copied_back, "reindex")
+        )
         return 1
-    console.print(Text(
-        f"{settings.index_alias} -> {report.index} ({report.copied} documents copied from "
-        f"{', '.join(report.previous) or 'nothing'}; old kept)"
-        + (f"; {len(report.refused)} refused documents left out (--accept-loss)" if report.refused else "")
-    ))
+    console.print(
+        Text(
+            f"{settings.index_alias} -> {report.index} ({report.copied} documents copied from "
+            f"{', '.join(report.previous) or 'nothing'}; old kept)"
+            + (f"; {len(report.refused)} refused documents left out (--accept-loss)" if report.refused else "")
+        )
+    )
     return 0
 
 
@@ -148,8 +170,10 @@ def cmd_retranslate(args, settings: Settings) -> int:
     from pipeline.sinks.elasticsearch import client
 
     report = retranslate(settings, client(settings), args.max or settings.retranslate_max_articles)
-    console.print(f"pending translations found: {report.pending}; sent back to {settings.topic('detected')}: "
-                  f"{report.resent}" + (f"; skipped: {dict(report.skipped)}" if report.skipped else ""))
+    console.print(
+        f"pending translations found: {report.pending}; sent back to {settings.topic('detected')}: "
+        f"{report.resent}" + (f"; skipped: {dict(report.skipped)}" if report.skipped else "")
+    )
     console.print("the translate, dedup, enrich and index workers take them from there (`newsflow run` or the workers)")
     return 0
 
@@ -158,13 +182,22 @@ def cmd_replay(args, settings: Settings) -> int:
     from pipeline.operations.replay import replay
     from pipeline.sinks.elasticsearch import client
 
-    report = replay(settings, client(settings), source=args.source, since=args.since, until=args.until,
-                    swap=not args.no_swap, accept_loss=args.accept_loss)
+    report = replay(
+        settings,
+        client(settings),
+        source=args.source,
+        since=args.since,
+        until=args.until,
+        swap=not args.no_swap,
+        accept_loss=args.accept_loss,
+    )
     console.print_json(data=report.to_dict())
     if report.refused:
         err.print(refused_table(report.refused, report.index))
     if report.swap_refused:
-        err.print(swap_refused_message(settings.index_alias, report.index, report.previous, report.copied_back, "replay"))
+        err.print(
+            swap_refused_message(settings.index_alias, report.index, report.previous, report.copied_back, "replay")
+        )
         return 1
     return 0
 
@@ -175,8 +208,13 @@ def cmd_kibana(args, settings: Settings) -> int:
     url = settings.kibana_url or "http://127.0.0.1:5601"
     try:
         result = import_saved_objects(
-            url, args.file, username=settings.kibana_username, password=settings.kibana_password,
-            api_key=settings.kibana_api_key, space=settings.kibana_space, index_alias=settings.index_alias,
+            url,
+            args.file,
+            username=settings.kibana_username,
+            password=settings.kibana_password,
+            api_key=settings.kibana_api_key,
+            space=settings.kibana_space,
+            index_alias=settings.index_alias,
         )
     except KibanaError as exc:
         err.print(f"[red]kibana import failed:[/red] {exc}")

@@ -9,9 +9,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-
-
-
 # A worker that gave up (held by infrastructure past NEWSFLOW_FATAL_AFTER_S, or its processing breaker
 # opened) exits with this, so a supervisor restarts it and an operator can tell it from a crash.
 EXIT_FATAL = 3
@@ -23,8 +20,14 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 def search_row(hit: dict) -> list[Text]:
     """One row of `newsflow search`, every cell literal (a title like `[LIVE] Kyiv` is not markup)."""
-    cells = (f"{hit['score']:.2f}", hit["title"][:70], hit["source"] or "-", hit["published"] or "-", hit["language"],
-             hit["article_id"])
+    cells = (
+        f"{hit['score']:.2f}",
+        hit["title"][:70],
+        hit["source"] or "-",
+        hit["published"] or "-",
+        hit["language"],
+        hit["article_id"],
+    )
     return [Text(cell) for cell in cells]
 
 
@@ -44,7 +47,12 @@ def _details(hit: dict):
         ("topics", ", ".join(t["name"] for t in d.get("topics", []))),
         ("figures", "; ".join(f["text"] for f in d.get("figures", [])[:6])),
         ("quotes", "\n  ".join(quotes)),
-        ("dateline", " ".join(filter(None, ["/".join(dateline.get("places") or []), dateline.get("date"), dateline.get("agency")]))),
+        (
+            "dateline",
+            " ".join(
+                filter(None, ["/".join(dateline.get("places") or []), dateline.get("date"), dateline.get("agency")])
+            ),
+        ),
         ("agencies", ", ".join(d.get("agencies", []))),
         ("translation", (d.get("translation") or {}).get("status", "")),
         ("story", (d.get("dedup") or {}).get("cluster_id", "")),
@@ -59,8 +67,14 @@ def _or_dash(value) -> str:
 
 def dlq_row(partition: int, offset: int, rec) -> list[Text]:
     """One row of `newsflow dlq list`, every cell literal (a reason like `failed to parse field [source.name]` is not markup)."""
-    cells = (f"{partition}:{offset}", rec.stage, rec.error.class_, rec.error.message[:80], rec.article_id or "-",
-             f"{rec.source.topic}:{rec.source.partition}:{rec.source.offset}")
+    cells = (
+        f"{partition}:{offset}",
+        rec.stage,
+        rec.error.class_,
+        rec.error.message[:80],
+        rec.article_id or "-",
+        f"{rec.source.topic}:{rec.source.partition}:{rec.source.offset}",
+    )
     return [Text(cell) for cell in cells]
 
 
@@ -97,6 +111,10 @@ def _age(seconds: float | None) -> str:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
     )

@@ -6,10 +6,8 @@ import json
 
 from rich.table import Table
 
-from pipeline.config import Settings
-
-
 from pipeline.cli.output import console, err
+from pipeline.config import Settings
 
 
 def cmd_stack(args, settings: Settings) -> int:
@@ -57,8 +55,12 @@ def cmd_stack(args, settings: Settings) -> int:
             from importlib.metadata import version
 
             for c in airflow.components:
-                health = "[green]healthy[/green]" if c.healthy else ("running" if c.running else "[red]not running[/red]")
-                address = f"{airflow.url} (login {airflow.username} / {airflow.password})" if c.name == "api-server" else ""
+                health = (
+                    "[green]healthy[/green]" if c.healthy else ("running" if c.running else "[red]not running[/red]")
+                )
+                address = (
+                    f"{airflow.url} (login {airflow.username} / {airflow.password})" if c.name == "api-server" else ""
+                )
                 table.add_row(f"airflow {c.name}", version("apache-airflow"), address, str(c.pid or "-"), health, c.log)
         console.print(table)
     if args.action == "status" and not args.strict:

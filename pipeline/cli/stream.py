@@ -11,10 +11,8 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.config import Settings
-
-
 from pipeline.cli.output import EXIT_FATAL, _progress, console, err
+from pipeline.config import Settings
 
 
 def cmd_init(args, settings: Settings) -> int:
@@ -40,9 +38,9 @@ def cmd_ingest(args, settings: Settings) -> int:
 
     from pipeline import kafka_io
     from pipeline.contracts import Contracts
-    from pipeline.sources.files import Skipped, read_paths
     from pipeline.kafka_io import Outgoing
     from pipeline.sources import NotProducible, raw_message
+    from pipeline.sources.files import Skipped, read_paths
 
     contracts = Contracts()
     items = list(read_paths([Path(p) for p in args.paths]))
@@ -75,8 +73,8 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def _workers(names: Sequence[str], settings: Settings, stop: threading.Event):
-    from pipeline.registry import build_stage
     from pipeline.contracts import Contracts
+    from pipeline.registry import build_stage
     from pipeline.runner import StageWorker
 
     contracts = Contracts()
@@ -100,7 +98,10 @@ def cmd_run(args, settings: Settings) -> int:
         with _progress() as progress:
             tasks = {w.stage.name: progress.add_task(f"{w.stage.name:<9}", total=None) for w in workers}
             drained = run_workers(
-                workers, stop, follow=args.follow, timeout_s=args.timeout,
+                workers,
+                stop,
+                follow=args.follow,
+                timeout_s=args.timeout,
                 on_progress=lambda w, n: progress.advance(tasks[w.stage.name], n),
             )
     except StopRequested as exc:
@@ -148,15 +149,17 @@ def cmd_worker(args, settings: Settings) -> int:
     finally:
         worker.close()
     c = worker.counters
-    console.print(f"{args.stage}: consumed {c.consumed}, produced {c.produced}, dlq {c.dlq}, retries {c.retries}, "
-                  f"held {c.held_s:.0f}s")
+    console.print(
+        f"{args.stage}: consumed {c.consumed}, produced {c.produced}, dlq {c.dlq}, retries {c.retries}, "
+        f"held {c.held_s:.0f}s"
+    )
     return code
 
 
 def cmd_process(args, settings: Settings) -> int:
+    from pipeline.local import process_in_memory
     from pipeline.registry import processing_names
     from pipeline.sources.files import Skipped, read_paths
-    from pipeline.local import process_in_memory
 
     items = list(read_paths([Path(args.path)]))
     articles = [i for i in items if not isinstance(i, Skipped)]

@@ -25,9 +25,20 @@ DEFAULT_EMBEDS = "dedup_embeds.txt"
 # Quotation marks and the marks that close each. Straight double quotes open and close; “ also closes a German
 # „; » opens a German or Danish »…«. Straight single quotes and apostrophes are never marks (don't, Russia's);
 # ‘…’ counts when ‘ starts a word and the closing ’ is not followed by a letter.
-_CLOSERS = {'"': '"”“', "“": '”"“', "„": '“”"', "”": '”"', "«": "»", "»": "«", "‹": "›", "›": "‹", "「": "」",
-            "『": "』", "‘": "’"}
-_QUOTE_MARK = re.compile("[\"“”„«»‹›「」『』‘’]")
+_CLOSERS = {
+    '"': '"”“',
+    "“": '”"“',
+    "„": '“”"',
+    "”": '”"',
+    "«": "»",
+    "»": "«",
+    "‹": "›",
+    "›": "‹",
+    "「": "」",
+    "『": "』",
+    "‘": "’",
+}
+_QUOTE_MARK = re.compile('["“”„«»‹›「」『』‘’]')
 # A quotation left open runs to the end of its paragraph (one opening mark per paragraph is how long quotations
 # are printed); left open for more words than this it is a stray mark, not a quotation.
 MAX_OPEN_QUOTATION_WORDS = 100
@@ -346,8 +357,16 @@ def lead_share(lead: np.ndarray, lead_size: int, other: np.ndarray, aside: np.nd
 class Fingerprinter:
     """Turns texts into fingerprints with one shingle size, boilerplate list and set of MinHash permutations."""
 
-    def __init__(self, *, shingle_words: int = 5, num_perm: int = 128, seed: int = 1,
-                 boilerplate: Boilerplate = NO_BOILERPLATE, embeds: Embeds = NO_EMBEDS, lead_words: int = 32) -> None:
+    def __init__(
+        self,
+        *,
+        shingle_words: int = 5,
+        num_perm: int = 128,
+        seed: int = 1,
+        boilerplate: Boilerplate = NO_BOILERPLATE,
+        embeds: Embeds = NO_EMBEDS,
+        lead_words: int = 32,
+    ) -> None:
         self.shingle_words = shingle_words
         self.num_perm = num_perm
         self.seed = seed
@@ -388,8 +407,15 @@ class Fingerprinter:
         half = max(1, self.lead_words // 2)
         end = max(start + self.lead_words, int(outside[half - 1]) + 1 if outside.size >= half else 0)
         window = outside[(outside < end) & (outside < sequence.size)]
-        return Fingerprint(content_hash(" ".join(words)), len(words), shingles, self.signature(shingles), quoted,
-                           distinct(sequence[window]), int(window.size))
+        return Fingerprint(
+            content_hash(" ".join(words)),
+            len(words),
+            shingles,
+            self.signature(shingles),
+            quoted,
+            distinct(sequence[window]),
+            int(window.size),
+        )
 
     def signature(self, shingles: np.ndarray) -> np.ndarray:
         """MinHash values of a shingle-hash set (all max values when it is empty).
@@ -406,5 +432,10 @@ class Fingerprinter:
 
     def minhash(self, values: np.ndarray) -> MinHash:
         """A datasketch MinHash around stored values (what `MinHashLSH` takes)."""
-        return MinHash(num_perm=self.num_perm, seed=self.seed, hashvalues=values,
-                       permutations=self.permutations, scheme=MINHASH_SCHEME)
+        return MinHash(
+            num_perm=self.num_perm,
+            seed=self.seed,
+            hashvalues=values,
+            permutations=self.permutations,
+            scheme=MINHASH_SCHEME,
+        )

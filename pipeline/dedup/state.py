@@ -70,10 +70,23 @@ class Signature:
 
     def same_decision(self, other: Signature) -> bool:
         """True when both carry the same content, revision and decision (an echo of our own record)."""
-        return (self.revision, self.content_hash, self.cluster_id, self.is_duplicate, self.duplicate_of,
-                self.similarity, self.method) == (other.revision, other.content_hash, other.cluster_id,
-                                                  other.is_duplicate, other.duplicate_of, other.similarity,
-                                                  other.method)
+        return (
+            self.revision,
+            self.content_hash,
+            self.cluster_id,
+            self.is_duplicate,
+            self.duplicate_of,
+            self.similarity,
+            self.method,
+        ) == (
+            other.revision,
+            other.content_hash,
+            other.cluster_id,
+            other.is_duplicate,
+            other.duplicate_of,
+            other.similarity,
+            other.method,
+        )
 
     def to_state_record(self) -> dict:
         """The JSON-ready value of this article's record on the state topic."""
@@ -127,21 +140,39 @@ class Signature:
         else:  # another seed, num_perm or datasketch scheme: re-sign rather than mix incompatible values
             minhash = fingerprinter.signature(shingles)
         return cls(
-            article_id=record["article_id"], content_hash=record["content_hash"], cluster_id=record["cluster_id"],
-            is_duplicate=record["is_duplicate"], duplicate_of=record["duplicate_of"],
-            similarity=record["similarity"], method=record["method"], matched_id=record.get("matched_id"),
-            published=float(record["timestamp"]), ingested=float(record["ingested"]),
-            revision=int(record["revision"]), word_count=int(record["word_count"]), shingles=shingles,
-            minhash=minhash, shingling=fingerprinter.shingling, minhash_scheme=fingerprinter.minhash_scheme,
-            quoted=quoted, lead=lead, lead_size=int(record.get("lead_size", 0)),
+            article_id=record["article_id"],
+            content_hash=record["content_hash"],
+            cluster_id=record["cluster_id"],
+            is_duplicate=record["is_duplicate"],
+            duplicate_of=record["duplicate_of"],
+            similarity=record["similarity"],
+            method=record["method"],
+            matched_id=record.get("matched_id"),
+            published=float(record["timestamp"]),
+            ingested=float(record["ingested"]),
+            revision=int(record["revision"]),
+            word_count=int(record["word_count"]),
+            shingles=shingles,
+            minhash=minhash,
+            shingling=fingerprinter.shingling,
+            minhash_scheme=fingerprinter.minhash_scheme,
+            quoted=quoted,
+            lead=lead,
+            lead_size=int(record.get("lead_size", 0)),
         )
 
 
 class DedupStore:
     """Signatures of the window in memory, rebuilt from state records; no I/O of its own."""
 
-    def __init__(self, fingerprinter: Fingerprinter, *, lsh_threshold: float = 0.3, sample_one_in: int = 32,
-                 max_postings: int = 100) -> None:
+    def __init__(
+        self,
+        fingerprinter: Fingerprinter,
+        *,
+        lsh_threshold: float = 0.3,
+        sample_one_in: int = 32,
+        max_postings: int = 100,
+    ) -> None:
         self.fingerprinter = fingerprinter
         self.lsh_threshold = lsh_threshold
         # Containment candidates: every shingle hash below this limit (1 in `sample_one_in`, a fixed-threshold

@@ -103,27 +103,47 @@ class AliasTable:
         self.ignored = frozenset(entity_key(w) for w in self.ignore)  # "HIMARS" ignores "Himars" too
         # exact-case surfaces for scanning what NER left unlabelled: capitalised names only
         self.surfaces = SurfaceIndex(
-            [s for e in self.entries if e.lookup for s in (e.name, *self.aliases.get(e.name, ())) if s[:1].isupper()])
+            [s for e in self.entries if e.lookup for s in (e.name, *self.aliases.get(e.name, ())) if s[:1].isupper()]
+        )
         self._choices = list(self.keys)
         self._fuzzy_cache: dict[str, Canonical | None] = {}  # per table, bounded; the same typos recur
 
     @classmethod
-    def from_data(cls, data: Mapping, extra: Iterable[tuple[Canonical, Sequence[str]]] = (),
-                  fuzzy_min_similarity: float = 0.85, fuzzy_min_length: int = 6) -> AliasTable:
+    def from_data(
+        cls,
+        data: Mapping,
+        extra: Iterable[tuple[Canonical, Sequence[str]]] = (),
+        fuzzy_min_similarity: float = 0.85,
+        fuzzy_min_length: int = 6,
+    ) -> AliasTable:
         """The table of enrich_entities.toml plus `extra` (entity, aliases) pairs (the news agencies); a clash fails here."""
         entries: list[Canonical] = [entry for entry, _ in extra]
         aliases: dict[str, tuple[str, ...]] = {entry.name: tuple(names) for entry, names in extra}
         for row in data.get("entity", ()):
             location = row.get("location")
-            entries.append(Canonical(
-                name=row["name"], label=row["label"], wikidata=row.get("wikidata"), country=row.get("country"),
-                location=(float(location[0]), float(location[1])) if location else None,
-                government=row.get("government"), default=row.get("default", "place"),
-                nouns=tuple(n.lower() for n in row.get("nouns", ())), lookup=bool(row.get("lookup", True)),
-            ))
+            entries.append(
+                Canonical(
+                    name=row["name"],
+                    label=row["label"],
+                    wikidata=row.get("wikidata"),
+                    country=row.get("country"),
+                    location=(float(location[0]), float(location[1])) if location else None,
+                    government=row.get("government"),
+                    default=row.get("default", "place"),
+                    nouns=tuple(n.lower() for n in row.get("nouns", ())),
+                    lookup=bool(row.get("lookup", True)),
+                )
+            )
             aliases[row["name"]] = tuple(row.get("aliases", ()))
-        return cls(tuple(entries), aliases, tuple(data.get("glued_suffixes", ())), frozenset(data.get("ignore", ())),
-                   Cues.from_data(data.get("cues", {})), fuzzy_min_similarity, fuzzy_min_length)
+        return cls(
+            tuple(entries),
+            aliases,
+            tuple(data.get("glued_suffixes", ())),
+            frozenset(data.get("ignore", ())),
+            Cues.from_data(data.get("cues", {})),
+            fuzzy_min_similarity,
+            fuzzy_min_length,
+        )
 
     def lookup(self, surface: str) -> Canonical | None:
         """The canonical entity of a surface form: exact key, then a glued-on word cut off, then a close typo."""
@@ -145,8 +165,9 @@ class AliasTable:
         if key not in self._fuzzy_cache:
             if len(self._fuzzy_cache) > 100_000:  # bounded: a worker runs for months
                 self._fuzzy_cache.clear()
-            best = process.extractOne(key, self._choices, scorer=OSA.normalized_similarity,
-                                      score_cutoff=self.fuzzy_min_similarity)
+            best = process.extractOne(
+                key, self._choices, scorer=OSA.normalized_similarity, score_cutoff=self.fuzzy_min_similarity
+            )
             self._fuzzy_cache[key] = self.keys[best[0]] if best else None
         return self._fuzzy_cache[key]
 
@@ -172,9 +193,14 @@ def preferred_countries(mentions: Iterable[Mention], table: AliasTable, share: f
     return {c for c, n in counts.items() if n >= share * top}
 
 
-def resolve(mentions: Sequence[Mention], table: AliasTable, is_known_place: Callable[[str], bool],
-            preferred: Collection[str] = (), trusted_from: int = 0,
-            place_countries: Callable[[str], set[str]] | None = None) -> list[Resolved]:
+def resolve(
+    mentions: Sequence[Mention],
+    table: AliasTable,
+    is_known_place: Callable[[str], bool],
+    preferred: Collection[str] = (),
+    trusted_from: int = 0,
+    place_countries: Callable[[str], set[str]] | None = None,
+) -> list[Resolved]:
     """Canonical entity of every mention worth keeping; NER spans before `trusted_from` (the headline) only when known."""
     out: list[Resolved] = []
     for m in _split_place_prefixes(_merge_split_names(mentions, table), table):
@@ -206,8 +232,14 @@ def _known(m: Mention, surface: str, entry: Canonical, table: AliasTable) -> Res
     return Resolved(entry.name, entry.label, surface, m.start, m.end, entry, entry.label in PLACE_LABELS)
 
 
-def _unknown(m: Mention, surface: str, cues: Cues, is_known_place: Callable[[str], bool],
-             preferred: Collection[str], place_countries: Callable[[str], set[str]] | None) -> Resolved | None:
+def _unknown(
+    m: Mention,
+    surface: str,
+    cues: Cues,
+    is_known_place: Callable[[str], bool],
+    preferred: Collection[str],
+    place_countries: Callable[[str], set[str]] | None,
+) -> Resolved | None:
     """An entity NER found that the table does not know: its label corrected by place cues and the gazetteer."""
     label = m.label
     cue = _place_cue(m, cues)
@@ -226,7 +258,7 @@ def _unknown(m: Mention, surface: str, cues: Cues, is_known_place: Callable[[str
 
 
 def _government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
-    """"government" when the words around a capital make it an actor ("Moscow rejected"), else "place"."""
+    """ "government" when the words around a capital make it an actor ("Moscow rejected"), else "place"."""
     cues = table.cues
     before = list(m.before)
     prev = before[-1] if before else ""
@@ -276,7 +308,7 @@ def _skip(words: Sequence[str], i: int, cues: Cues) -> int:
 
 
 def _place_cue(m: Mention, cues: Cues) -> str | None:
-    """"noun" when a place noun follows ("the Petrovka area", "Hoptivka, a border crossing"), "locative" after "in"."""
+    """ "noun" when a place noun follows ("the Petrovka area", "Hoptivka, a border crossing"), "locative" after "in"."""
     after = [w.lower() for w in m.after]
     if after and after[0] in cues.place_nouns:
         return "noun"
@@ -323,20 +355,43 @@ def _junk(surface: str, label: str, cues: Cues | None = None) -> bool:
     return label == "PERSON" and any(w[:1].islower() and w not in _NAME_PARTICLES for w in words)
 
 
-_NAME_PARTICLES = frozenset({"von", "van", "der", "den", "de", "da", "di", "du", "dos", "del", "la", "le", "bin", "al",
-                             "ibn", "y", "zu", "ter", "ten"})
+_NAME_PARTICLES = frozenset(
+    {
+        "von",
+        "van",
+        "der",
+        "den",
+        "de",
+        "da",
+        "di",
+        "du",
+        "dos",
+        "del",
+        "la",
+        "le",
+        "bin",
+        "al",
+        "ibn",
+        "y",
+        "zu",
+        "ter",
+        "ten",
+    }
+)
 
 
 def _without_title(m: Mention, surface: str, cues: Cues) -> tuple[Mention, str]:
-    """"Senate Marshal Tomasz Grodzki" (one NER span) -> the person after the title."""
+    """ "Senate Marshal Tomasz Grodzki" (one NER span) -> the person after the title."""
     words = surface.split()
     if len(words) < 3 or m.label not in ("ORG", "PERSON", "GPE", "NORP", ""):
         return m, surface
     at = max((i for i, w in enumerate(words[:-2]) if w.lower().rstrip(".") in cues.title_words), default=None)
     if at is None:
         return m, surface
-    rest = words[at + 1:]
-    if not 2 <= len(rest) <= 3 or not all(w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha() for w in rest):
+    rest = words[at + 1 :]
+    if not 2 <= len(rest) <= 3 or not all(
+        w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha() for w in rest
+    ):
         return m, surface
     tail = " ".join(rest)
     cut = m.text.rfind(rest[0])
@@ -353,14 +408,19 @@ def _relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     role_after = after[:1] == [","] and (any(w in cues.person_nouns for w in after[1:3]))
     if m.label == "PERSON" and (any(w.lower() in cues.org_nouns for w in words) or before in cues.org_before):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)
-    if m.label in ("ORG", "GPE", "NORP") and 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words) \
-            and not any(w.lower() in cues.org_nouns for w in words) and (role_after or before in cues.person_nouns):
+    if (
+        m.label in ("ORG", "GPE", "NORP")
+        and 2 <= len(words) <= 3
+        and all(w[:1].isupper() and w[1:].islower() for w in words)
+        and not any(w.lower() in cues.org_nouns for w in words)
+        and (role_after or before in cues.person_nouns)
+    ):
         return Mention(m.text, "PERSON", m.start, m.end, m.before, m.after, m.source)
     return m
 
 
 def _split_place_prefixes(mentions: Sequence[Mention], table: AliasTable) -> list[Mention]:
-    """"Belgorod Vyacheslav Gladkov" (one NER span) -> the place and the person."""
+    """ "Belgorod Vyacheslav Gladkov" (one NER span) -> the place and the person."""
     out: list[Mention] = []
     for m in mentions:
         words = m.text.split()
@@ -369,10 +429,22 @@ def _split_place_prefixes(mentions: Sequence[Mention], table: AliasTable) -> lis
             rest = words[1:]
             if head is not None and head.label in PLACE_LABELS and all(w[:1].isupper() for w in rest):
                 cut = m.text.index(rest[0], len(words[0]))
-                out.append(Mention(m.text[:len(words[0])], "GPE", m.start, m.start + len(words[0]), m.before,
-                                   tuple(rest[:6]), m.source))
-                out.append(Mention(m.text[cut:], "PERSON", m.start + cut, m.end, m.before + (words[0].lower(),),
-                                   m.after, m.source))
+                out.append(
+                    Mention(
+                        m.text[: len(words[0])],
+                        "GPE",
+                        m.start,
+                        m.start + len(words[0]),
+                        m.before,
+                        tuple(rest[:6]),
+                        m.source,
+                    )
+                )
+                out.append(
+                    Mention(
+                        m.text[cut:], "PERSON", m.start + cut, m.end, m.before + (words[0].lower(),), m.after, m.source
+                    )
+                )
                 continue
         out.append(m)
     return out
@@ -419,7 +491,9 @@ def with_institutions(resolved: Sequence[Resolved], found: Sequence, table: Alia
         entry = table.keys.get(entity_key(f.surface))
         if entry is None or entry.label != "ORG":
             entry = table.by_name.get(f.name)
-        out.append(Resolved(entry.name if entry is not None else f.name, "ORG", f.surface, f.start, f.end, entry, False))
+        out.append(
+            Resolved(entry.name if entry is not None else f.name, "ORG", f.surface, f.start, f.end, entry, False)
+        )
     return sorted(out, key=lambda r: r.start)
 
 
@@ -432,9 +506,18 @@ def aggregate(resolved: Sequence[Resolved]) -> list[Entity]:
     for name, rs in groups.items():
         label = Counter(r.label for r in rs).most_common(1)[0][0]
         entry = next((r.entry for r in rs if r.entry is not None and r.entry.name == name), None)
-        entities.append((len(rs), rs[0].start, Entity(
-            name=name, label=label, mentions=list(dict.fromkeys(r.surface for r in rs)), count=len(rs),
-            wikidata=entry.wikidata if entry else None,
-        )))
+        entities.append(
+            (
+                len(rs),
+                rs[0].start,
+                Entity(
+                    name=name,
+                    label=label,
+                    mentions=list(dict.fromkeys(r.surface for r in rs)),
+                    count=len(rs),
+                    wikidata=entry.wikidata if entry else None,
+                ),
+            )
+        )
     entities.sort(key=lambda e: (-e[0], e[1]))
     return [e for _, _, e in entities]

@@ -13,7 +13,7 @@ _INVISIBLE = str.maketrans({"\u00a0": " ", "\u200b": None, "\u200e": None, "\u20
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _END_PUNCTUATION = tuple(".!?:;”\"’'»)")
 _KICKER = re.compile(r"[A-Z0-9][A-Z0-9 &'’,:!?\-]*")
-_SENTENCE_END = tuple(".!…”\"’»)")
+_SENTENCE_END = tuple('.!…”"’»)')
 _OPENERS = "“\"‘'«„"
 
 
@@ -62,8 +62,9 @@ class BoilerplateRules:
         )
 
 
-def clean_text(text: str, rules: BoilerplateRules, titles: Sequence[str | None] = (),
-               repeated: Collection[int] = ()) -> str:
+def clean_text(
+    text: str, rules: BoilerplateRules, titles: Sequence[str | None] = (), repeated: Collection[int] = ()
+) -> str:
     """`text` without boilerplate lines, glued credits, teasers and a repeated headline; "" when nothing is left.
 
     `repeated` holds the fingerprints (`line_fingerprint`) of lines the article's source repeats across its
@@ -167,8 +168,11 @@ def _drop_teasers(lines: list[str], rules: BoilerplateRules) -> list[str]:
     while i < len(lines):
         line = lines[i]
         nxt = next((j for j in range(i + 1, len(lines)) if lines[j]), None)
-        if line and nxt is not None and _is_kicker(line, rules.kicker_max_words) and _is_headline(
-            lines[nxt], rules.teaser_headline_max_words
+        if (
+            line
+            and nxt is not None
+            and _is_kicker(line, rules.kicker_max_words)
+            and _is_headline(lines[nxt], rules.teaser_headline_max_words)
         ):
             i = nxt + 1
             continue

@@ -8,22 +8,31 @@ from datetime import date, datetime
 
 from pipeline.records import Dateline
 
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_DATE = re.compile(rf"^(?:(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}})|(?P<d2>\d{{1,2}})\s+(?P<m2>{_MONTH}))(?:,?\s+(?P<y>\d{{4}}))?$",
-                   re.IGNORECASE)
+_DATE = re.compile(
+    rf"^(?:(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}})|(?P<d2>\d{{1,2}})\s+(?P<m2>{_MONTH}))(?:,?\s+(?P<y>\d{{4}}))?$",
+    re.IGNORECASE,
+)
 _PLACE_WORDS = re.compile(r"[A-Z][\w'’.\-]*(?:\s+[A-Z][\w'’.\-]*){0,3}")
 # The words around an agency's name that make it a cited source, not a passing mention.
-_CITED_BEFORE = re.compile(r"(?:(?:photo |image |picture )?credits?\s*:[^\n]{0,40}|(?:according to|told|reported by|quoted by"
-                           r"|cited by|speaking to|said to)\s+(?:the\s+)?)$", re.IGNORECASE)
+_CITED_BEFORE = re.compile(
+    r"(?:(?:photo |image |picture )?credits?\s*:[^\n]{0,40}|(?:according to|told|reported by|quoted by"
+    r"|cited by|speaking to|said to)\s+(?:the\s+)?)$",
+    re.IGNORECASE,
+)
 _CITED_AFTER = re.compile(r"\s+(?:reported|reports|said|says|quoted|cited|news agency|correspondent)\b", re.IGNORECASE)
 _CLOSING = re.compile(r"(?:/[^()\n]{1,30})?\)")  # "(EFE)", "(AFP/Getty)"
 _SIGNOFF_BEFORE = re.compile(r"[.!?”\"’]\s+$")  # "... they face. EFE" at the end of a paragraph
 _LINE_END = re.compile(r"[ \t]*(?:\n|$)")
 _HEAD = re.compile(r"^(?P<head>[^()\n]{2,80}?)\s*\((?P<agency>[^()\n]{2,40})\)\s*[.:\-–—]+", re.MULTILINE)
 # An upper-case place before "(Agency) —" is a dateline even glued after a teaser: "... Mockery WASHINGTON (Sputnik) —"
-_CAPS_HEAD = re.compile(r"(?<![\w])(?P<head>[A-Z][A-Z'’.\-]+(?:[ /][A-Z][A-Z'’.\-]+){0,3}(?:,\s*[A-Z][\w .]{1,30})?)"
-                        r"\s*\((?P<agency>[^()\n]{2,40})\)\s*[:\-–—]+")
+_CAPS_HEAD = re.compile(
+    r"(?<![\w])(?P<head>[A-Z][A-Z'’.\-]+(?:[ /][A-Z][A-Z'’.\-]+){0,3}(?:,\s*[A-Z][\w .]{1,30})?)"
+    r"\s*\((?P<agency>[^()\n]{2,40})\)\s*[:\-–—]+"
+)
 
 
 class AgencyTable:
@@ -39,12 +48,15 @@ class AgencyTable:
         """Agencies the raw text cites as a source (credits, datelines, sign-offs, "told Reuters"), in order."""
         found: list[str] = []
         for match in self._surface.finditer(raw):  # names first, then their context: one pass over the text
-            before = raw[max(0, match.start() - 60):match.start()]
-            after = raw[match.end():match.end() + 40]
+            before = raw[max(0, match.start() - 60) : match.start()]
+            after = raw[match.end() : match.end() + 40]
             agency = self.names[match.group(0)]
-            if agency not in found and (_CITED_BEFORE.search(before) or _CITED_AFTER.match(after)
-                                        or (before.endswith("(") and _CLOSING.match(after))
-                                        or (_SIGNOFF_BEFORE.search(before) and _LINE_END.match(after))):
+            if agency not in found and (
+                _CITED_BEFORE.search(before)
+                or _CITED_AFTER.match(after)
+                or (before.endswith("(") and _CLOSING.match(after))
+                or (_SIGNOFF_BEFORE.search(before) and _LINE_END.match(after))
+            ):
                 found.append(agency)
         return found
 
@@ -64,8 +76,13 @@ class AgencyTable:
         return self.names.get(text.strip())
 
 
-def find_dateline(text: str, agencies: AgencyTable, place_name: Callable[[str], str],
-                  published_at: str | None = None, max_lines: int = 6) -> Dateline | None:
+def find_dateline(
+    text: str,
+    agencies: AgencyTable,
+    place_name: Callable[[str], str],
+    published_at: str | None = None,
+    max_lines: int = 6,
+) -> Dateline | None:
     """The dateline at the start of one of the first lines: places, date (ISO when the year is known) and agency."""
     lines = [line for line in text.split("\n") if line.strip()][:max_lines]
     for line in lines:
@@ -78,7 +95,9 @@ def find_dateline(text: str, agencies: AgencyTable, place_name: Callable[[str], 
     return None
 
 
-def _parse_head(head: str, place_name: Callable[[str], str], published_at: str | None) -> tuple[list[str], str | None] | None:
+def _parse_head(
+    head: str, place_name: Callable[[str], str], published_at: str | None
+) -> tuple[list[str], str | None] | None:
     """("Lviv/Moscow", "Dec 19") -> (["Lviv", "Moscow"], "2022-12-19"); None when the head is not a dateline."""
     parts = [p.strip() for p in head.split(",") if p.strip()]
     if not parts:
@@ -129,4 +148,6 @@ def agency_entities(table: AgencyTable) -> Sequence[tuple[str, str | None, tuple
     by_name: dict[str, list[str]] = {}
     for surface, name in table.names.items():
         by_name.setdefault(name, []).append(surface)
-    return [(name, table.wikidata.get(name), tuple(s for s in surfaces if s != name)) for name, surfaces in by_name.items()]
+    return [
+        (name, table.wikidata.get(name), tuple(s for s in surfaces if s != name)) for name, surfaces in by_name.items()
+    ]

@@ -35,8 +35,15 @@ class SurfaceIndex:
             self.longest[s[:2]] = max(self.longest.get(s[:2], 0), len(s))
 
 
-def mentions_from_doc(doc, surfaces: SurfaceIndex, locative: Collection[str], not_places: Collection[str] = (),
-                      ner_from: int = 0, text: str | None = None, name_titles: Collection[str] = ()) -> list[Mention]:
+def mentions_from_doc(
+    doc,
+    surfaces: SurfaceIndex,
+    locative: Collection[str],
+    not_places: Collection[str] = (),
+    ner_from: int = 0,
+    text: str | None = None,
+    name_titles: Collection[str] = (),
+) -> list[Mention]:
     """NER mentions of the kept labels, then alias-table surfaces and cue-marked capitalised words outside them.
 
     NER spans starting before `ner_from` (a Title-Case headline: "Putin Declines Negotiations") are not used:
@@ -46,7 +53,7 @@ def mentions_from_doc(doc, surfaces: SurfaceIndex, locative: Collection[str], no
     columns = doc.to_array(["IDX", "LENGTH", "SPACY"]).tolist() if len(doc) else []
     whole = doc.text if text is None else text  # doc.text joins every token each time it is read
     starts = [c[0] for c in columns]
-    texts = [whole[c[0]:c[0] + c[1]] for c in columns]
+    texts = [whole[c[0] : c[0] + c[1]] for c in columns]
     spaces = [" " if c[2] else "" for c in columns]
     lower = [t.lower() for t in texts]
     n = len(texts)
@@ -55,8 +62,15 @@ def mentions_from_doc(doc, surfaces: SurfaceIndex, locative: Collection[str], no
 
     def mention(i: int, j: int, label: str, source: str) -> Mention:
         text = "".join(texts[k] + spaces[k] for k in range(i, j - 1)) + texts[j - 1]
-        return Mention(text, label, starts[i], starts[i] + len(text), tuple(lower[max(0, i - CONTEXT_BEFORE):i]),
-                       tuple(texts[j:j + CONTEXT_AFTER]), source)
+        return Mention(
+            text,
+            label,
+            starts[i],
+            starts[i] + len(text),
+            tuple(lower[max(0, i - CONTEXT_BEFORE) : i]),
+            tuple(texts[j : j + CONTEXT_AFTER]),
+            source,
+        )
 
     ents = [(e.start, e.end, e.label_, e.start_char) for e in doc.ents]
     # a person's surname NER labels otherwise elsewhere ("DeSantis" as PRODUCT) is the person
@@ -87,7 +101,9 @@ def mentions_from_doc(doc, surfaces: SurfaceIndex, locative: Collection[str], no
                 covered[i:j] = b"\x01" * (j - i)
                 i = j
                 continue
-        after_cue = (i >= 1 and lower[i - 1] in locative) or (i >= 2 and lower[i - 1] == "the" and lower[i - 2] in locative)
+        after_cue = (i >= 1 and lower[i - 1] in locative) or (
+            i >= 2 and lower[i - 1] == "the" and lower[i - 2] in locative
+        )
         if after_cue and word.isalpha() and word not in not_places:
             j = i + 1
             while j < n and j - i < 3 and not covered[j] and texts[j].isalpha() and texts[j][:1].isupper():
@@ -101,8 +117,9 @@ def mentions_from_doc(doc, surfaces: SurfaceIndex, locative: Collection[str], no
     return mentions
 
 
-def _alias_end(texts: list[str], spaces: list[str], covered: bytearray, i: int, longest: int,
-               surfaces: Collection[str]) -> int:
+def _alias_end(
+    texts: list[str], spaces: list[str], covered: bytearray, i: int, longest: int, surfaces: Collection[str]
+) -> int:
     """End token of the longest alias-table surface starting at token i (at most `longest` characters), 0 if none."""
     best = 0
     text = ""
@@ -118,8 +135,16 @@ def _alias_end(texts: list[str], spaces: list[str], covered: bytearray, i: int, 
     return best
 
 
-def _person_start(texts: list[str], spaces: list[str], lower: list[str], covered: bytearray, start: int, end: int,
-                  name_titles: Collection[str], known: Collection[str]) -> int:
+def _person_start(
+    texts: list[str],
+    spaces: list[str],
+    lower: list[str],
+    covered: bytearray,
+    start: int,
+    end: int,
+    name_titles: Collection[str],
+    known: Collection[str],
+) -> int:
     """Where a person's name starts: a title that is part of the name ("Pope Francis"), or a given name NER left
     out of a lone surname ("Ambassador to Poland Andrii Deshchytsia": NER reads "Deshchytsia")."""
     i = start - 1
@@ -128,7 +153,15 @@ def _person_start(texts: list[str], spaces: list[str], lower: list[str], covered
     word = texts[i]
     if lower[i] in name_titles:
         return i
-    if end - start == 1 and word[:1].isupper() and word[1:].islower() and word.isalpha() and word not in known \
-            and i >= 1 and texts[i - 1] not in (".", "!", "?", "\n", "\n\n", "“", '"') and texts[i - 1][:1].isupper():
+    if (
+        end - start == 1
+        and word[:1].isupper()
+        and word[1:].islower()
+        and word.isalpha()
+        and word not in known
+        and i >= 1
+        and texts[i - 1] not in (".", "!", "?", "\n", "\n\n", "“", '"')
+        and texts[i - 1][:1].isupper()
+    ):
         return i  # a capitalised word glued between another name and the surname: the given name
     return start

@@ -8,23 +8,56 @@ from dataclasses import dataclass
 
 from pipeline.records import Figure
 
-_ONES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-         "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-         "eighteen": 18, "nineteen": 19}
+_ONES = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "bn": 1_000_000_000,
-           "mn": 1_000_000, "m": 1_000_000, "k": 1_000, "trillion": 1_000_000_000_000}
-_WORD_NUMBER = (r"(?:(?:" + "|".join(_TENS) + r")(?:[-\s](?:" + "|".join(k for k, v in _ONES.items() if v < 10) + r"))?"
-                r"|" + "|".join(sorted(_ONES, key=len, reverse=True)) + r"|a|an)")
+_SCALES = {
+    "hundred": 100,
+    "thousand": 1_000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+    "bn": 1_000_000_000,
+    "mn": 1_000_000,
+    "m": 1_000_000,
+    "k": 1_000,
+    "trillion": 1_000_000_000_000,
+}
+_WORD_NUMBER = (
+    r"(?:(?:" + "|".join(_TENS) + r")(?:[-\s](?:" + "|".join(k for k, v in _ONES.items() if v < 10) + r"))?"
+    r"|" + "|".join(sorted(_ONES, key=len, reverse=True)) + r"|a|an)"
+)
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 # A number is a word of its own: not part of "Tu-95MS", "F-16s", "28-point" or "WW3".
-_NUMBER = (rf"(?<![\w\-.,/])(?P<currency>[$€£])?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
-           r"(?:\s+(?P<scale>hundred|thousand|million|billion|bn|mn)|(?P<suffix>bn|mn|m|k)\b)?(?![\w\-/]|\.\d|,\d)")
+_NUMBER = (
+    rf"(?<![\w\-.,/])(?P<currency>[$€£])?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
+    r"(?:\s+(?P<scale>hundred|thousand|million|billion|bn|mn)|(?P<suffix>bn|mn|m|k)\b)?(?![\w\-/]|\.\d|,\d)"
+)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _CURRENCIES = {"$": "USD", "€": "EUR", "£": "GBP", "₴": "UAH", "₽": "RUB"}
 _CURRENCY_UNITS = frozenset({"USD", "EUR", "GBP", "UAH", "RUB", "CNY", "JPY", "CHF", "AUD", "CAD"})
 # Money needs no counted noun: "$1.5 billion".
-_MONEY = re.compile(rf"(?<![\w-])(?P<currency>[$€£])(?P<number>{_DIGITS})(?:\s*(?P<scale>thousand|million|billion|bn|mn|m|k)\b)?")
+_MONEY = re.compile(
+    rf"(?<![\w-])(?P<currency>[$€£])(?P<number>{_DIGITS})(?:\s*(?P<scale>thousand|million|billion|bn|mn|m|k)\b)?"
+)
 
 
 @dataclass(frozen=True)
@@ -50,16 +83,25 @@ class FigureRules:
         stop = "|".join(map(re.escape, data.get("stop_words", ())))
         modifier = rf"(?!(?:{stop}|{nouns})(?![\w-]))[A-Za-z][\w’'-]*"
         modifiers = rf"(?:{modifier}(?:\s+(?:and|or)\s+{modifier})?\s+){{0,{int(data.get('max_modifiers', 3))}}}"
-        pattern = (rf"(?<![\w-])(?:(?P<qualifier>{qualifiers})\s+)?{_NUMBER}\s*"
-                   rf"(?P<modifiers>{modifiers})(?P<noun>{nouns})(?![\w-])")
+        pattern = (
+            rf"(?<![\w-])(?:(?P<qualifier>{qualifiers})\s+)?{_NUMBER}\s*"
+            rf"(?P<modifiers>{modifiers})(?P<noun>{nouns})(?![\w-])"
+        )
         before = re.compile(rf"(?:{qualifiers})\s+$", re.IGNORECASE) if qualifiers else None
-        measures = {surface.lower(): unit for unit, surfaces in data.get("measures", {}).items() for surface in surfaces}
-        return cls(re.compile(pattern, re.IGNORECASE), units, before,
-                   stop_words=frozenset(w.lower() for w in data.get("stop_words", ())),
-                   qualifier_words=tuple(sorted((q.lower() for q in data.get("qualifiers", ())), key=len, reverse=True)),
-                   not_counted=frozenset(w.lower() for w in data.get("not_counted", ())),
-                   measures=measures, irregular=dict(data.get("irregular_plurals", {})),
-                   max_noun_words=int(data.get("max_noun_words", 3)))
+        measures = {
+            surface.lower(): unit for unit, surfaces in data.get("measures", {}).items() for surface in surfaces
+        }
+        return cls(
+            re.compile(pattern, re.IGNORECASE),
+            units,
+            before,
+            stop_words=frozenset(w.lower() for w in data.get("stop_words", ())),
+            qualifier_words=tuple(sorted((q.lower() for q in data.get("qualifiers", ())), key=len, reverse=True)),
+            not_counted=frozenset(w.lower() for w in data.get("not_counted", ())),
+            measures=measures,
+            irregular=dict(data.get("irregular_plurals", {})),
+            max_noun_words=int(data.get("max_noun_words", 3)),
+        )
 
     def figures_in_doc(self, doc, text: str, found: list[Figure]) -> list[Figure]:
         """Numeric claims NER marks (CARDINAL, MONEY, PERCENT, QUANTITY) with whatever they count, beyond the
@@ -72,7 +114,11 @@ class FigureRules:
         ents = [e for e in doc.ents if e.label_ in ("CARDINAL", "MONEY", "PERCENT", "QUANTITY")]
         for ent in ents:
             start, end = ent.start_char, ent.end_char
-            if any(a < end and start < b for a, b in taken) or _in_a_name(text, start) or _definite(text, start, ent.text):
+            if (
+                any(a < end and start < b for a, b in taken)
+                or _in_a_name(text, start)
+                or _definite(text, start, ent.text)
+            ):
                 continue
             figure = self._figure(ent.label_, text, start, end, doc, ent.end)
             if figure is None or (figure.value, figure.unit) in seen:
@@ -94,10 +140,12 @@ class FigureRules:
         value = parse_number(first.group("number"), scale)
         if value is None:
             return None
-        rest = body[first.end():].strip().lower()
+        rest = body[first.end() :].strip().lower()
         currency = first.group("currency") or _currency_word(rest, self.measures)
         if label == "MONEY" or currency:
-            unit = _CURRENCIES.get(currency, None) if currency in _CURRENCIES else self.measures.get(currency or "", None)
+            unit = (
+                _CURRENCIES.get(currency, None) if currency in _CURRENCIES else self.measures.get(currency or "", None)
+            )
             if unit is None:
                 return None
             return Figure(value=value, unit=unit, text=" ".join(text[lead:end].split()))
@@ -127,7 +175,9 @@ class FigureRules:
             token = doc[i]
             low = token.lower_
             abbreviation = not words and _ABBREVIATION.fullmatch(token.text) is not None  # "8,500 U.S. troops"
-            if not abbreviation and (not token.is_alpha or low in self.stop_words or token.ent_type_ in ("DATE", "TIME", "CARDINAL")):
+            if not abbreviation and (
+                not token.is_alpha or low in self.stop_words or token.ent_type_ in ("DATE", "TIME", "CARDINAL")
+            ):
                 break
             if words and (low.endswith(("ed", "ing")) or token.text[:1].isupper() and not words[-1].text[:1].isupper()):
                 break
@@ -174,39 +224,43 @@ class FigureRules:
                 following = _MONEY.match(text, upper.end())
                 if following is not None:
                     end = range_end = following.end()  # "$45.0 billion to $55.0 billion": one figure, its lower end
-            figure_text = " ".join(text[qualifier.start() if qualifier else start:end].split())
+            figure_text = " ".join(text[qualifier.start() if qualifier else start : end].split())
             unit = _CURRENCIES[match.group("currency")]
             if not any(f.unit == unit and f.value == value for f in out.values()):
                 out.setdefault((value, unit, figure_text.lower()), Figure(value=value, unit=unit, text=figure_text))
         return list(out.values())
 
 
-_NUMBER_IN = re.compile(rf"(?P<currency>[$€£₴₽])?\s?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
-                        r"(?:\s*(?P<scale>hundred|thousand|million|billion|trillion|bn|mn)\b|(?P<suffix>bn|mn|m|k)\b)?",
-                        re.IGNORECASE)
+_NUMBER_IN = re.compile(
+    rf"(?P<currency>[$€£₴₽])?\s?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
+    r"(?:\s*(?P<scale>hundred|thousand|million|billion|trillion|bn|mn)\b|(?P<suffix>bn|mn|m|k)\b)?",
+    re.IGNORECASE,
+)
 
 
 _RANGE_TO = re.compile(r"\s*(?:to|-|–|—|and)\s*")
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,3}")
-_NAMED_NUMBER = re.compile(r"(?<![.!?]\s)(?<!^)\b(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\s)"
-                           r"[A-Z][\w'’-]*\s+(?:\d+\s*(?:,|and|or|&|/)\s*)?$")
+_NAMED_NUMBER = re.compile(
+    r"(?<![.!?]\s)(?<!^)\b(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\s)"
+    r"[A-Z][\w'’-]*\s+(?:\d+\s*(?:,|and|or|&|/)\s*)?$"
+)
 _DEFINITE = re.compile(r"\b(?:the|these|those|both|its|their|his|her|our|your|my)\s+$", re.IGNORECASE)
 
 
 def _in_a_name(text: str, start: int) -> bool:
     """The number is part of a name: "Nord Stream 1 and 2", "Minsk 2" (not "On Tuesday 14 people")."""
-    return _NAMED_NUMBER.search(text[max(0, start - 40):start]) is not None
+    return _NAMED_NUMBER.search(text[max(0, start - 40) : start]) is not None
 
 
 def _definite(text: str, start: int, number: str) -> bool:
-    """"the two men", "both countries": a small definite count refers back, it claims nothing."""
+    """ "the two men", "both countries": a small definite count refers back, it claims nothing."""
     value = parse_number(number.split()[0]) if number.split() else None
-    return value is not None and value <= 10 and _DEFINITE.search(text[max(0, start - 12):start]) is not None
+    return value is not None and value <= 10 and _DEFINITE.search(text[max(0, start - 12) : start]) is not None
 
 
 def _lead(text: str, start: int, qualifiers: Sequence[str]) -> int:
     """Where the figure's text starts: a qualifier just before the number ("up to", "more than") is part of it."""
-    before = text[max(0, start - 25):start].lower()
+    before = text[max(0, start - 25) : start].lower()
     for q in qualifiers:
         if before.endswith(q + " "):
             return start - len(q) - 1
@@ -218,7 +272,7 @@ def _strip_qualifier(span: str, qualifiers: Sequence[str]) -> str:
     low = span.lower()
     for q in (*qualifiers, "between", "from"):
         if low.startswith(q + " "):
-            return span[len(q) + 1:]
+            return span[len(q) + 1 :]
     return span
 
 

@@ -31,9 +31,15 @@ class Gazetteer:
     keep every alternate name in every script and would double the worker's memory.
     """
 
-    def __init__(self, primary: dict[str, tuple[GeoName, ...]], alternate: dict[str, tuple[GeoName, ...]],
-                 countries: dict[str, str], capitals: dict[str, GeoName], continents: dict[str, GeoName],
-                 regions: dict[str, GeoName] | None = None) -> None:
+    def __init__(
+        self,
+        primary: dict[str, tuple[GeoName, ...]],
+        alternate: dict[str, tuple[GeoName, ...]],
+        countries: dict[str, str],
+        capitals: dict[str, GeoName],
+        continents: dict[str, GeoName],
+        regions: dict[str, GeoName] | None = None,
+    ) -> None:
         self.primary = primary
         self.alternate = alternate
         self.countries = countries  # folded country name -> ISO code
@@ -51,8 +57,13 @@ class Gazetteer:
         alternate: dict[str, list[GeoName]] = {}
         names: dict[str, str] = {}  # interned folded keys: the same alternate name recurs across cities
         for city in cache.get_cities().values():
-            entry = GeoName(city["name"], city["countrycode"] or None, round(float(city["latitude"]), 5),
-                            round(float(city["longitude"]), 5), int(city.get("population") or 0))
+            entry = GeoName(
+                city["name"],
+                city["countrycode"] or None,
+                round(float(city["latitude"]), 5),
+                round(float(city["longitude"]), 5),
+                int(city.get("population") or 0),
+            )
             key = fold(city["name"])
             primary.setdefault(names.setdefault(key, key), []).append(entry)
             for alt in _latin_alternates(city.get("alternatenames") or (), key):
@@ -69,14 +80,25 @@ class Gazetteer:
         }
         regions = {fold(s["name"]): GeoName(s["name"], "US", None, None) for s in cache.get_us_states().values()}
         del cache
-        return cls({k: tuple(v) for k, v in primary.items()}, {k: tuple(v) for k, v in alternate.items()},
-                   countries, capitals, continents, regions)
+        return cls(
+            {k: tuple(v) for k, v in primary.items()},
+            {k: tuple(v) for k, v in alternate.items()},
+            countries,
+            capitals,
+            continents,
+            regions,
+        )
 
     def knows(self, name: str) -> bool:
         """Whether the name is a city, a country or a continent here."""
         key = fold(name)
-        return (key in self.primary or key in self.alternate or key in self.countries or key in self.continents
-                or key in self.regions)
+        return (
+            key in self.primary
+            or key in self.alternate
+            or key in self.countries
+            or key in self.continents
+            or key in self.regions
+        )
 
     def countries_of(self, name: str) -> set[str]:
         """Countries that have a place of this name."""
@@ -96,7 +118,9 @@ class Gazetteer:
                 return self.continents[key]
         candidates = [(g, True) for k in keys for g in self.primary.get(k, ())]
         candidates += [(g, False) for k in keys for g in self.alternate.get(k, ())]
-        best = max(candidates, key=lambda c: (c[0].country in preferred, c[1], c[0].population))[0] if candidates else None
+        best = (
+            max(candidates, key=lambda c: (c[0].country in preferred, c[1], c[0].population))[0] if candidates else None
+        )
         if best is not None and best.country in preferred:
             return best
         # "Colorado" in an article about Russia is the US state, not the town in Brazil

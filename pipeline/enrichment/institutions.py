@@ -22,36 +22,51 @@ class InstitutionTable:
     """Institutions x countries, compiled into two patterns: "<country>('s) <institution>" and
     "<institution> of (the) <country>"."""
 
-    def __init__(self, institutions: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
-                 countries: Mapping[str, tuple[str, ...]], overrides: Mapping[str, Mapping[str, str]],
-                 default_format: str, the: frozenset[str]) -> None:
+    def __init__(
+        self,
+        institutions: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
+        countries: Mapping[str, tuple[str, ...]],
+        overrides: Mapping[str, Mapping[str, str]],
+        default_format: str,
+        the: frozenset[str],
+    ) -> None:
         self.institutions = dict(institutions)  # name -> (format, forms, noun-only forms)
         self.countries = dict(countries)  # code -> (name, other names...)
         self.overrides = {code: dict(names) for code, names in overrides.items()}
         self.default_format = default_format
         self.the = the
-        self._form = {f.lower(): name for name, (_, forms, nouns) in self.institutions.items() for f in (*forms, *nouns)}
+        self._form = {
+            f.lower(): name for name, (_, forms, nouns) in self.institutions.items() for f in (*forms, *nouns)
+        }
         self._noun_only = {f.lower() for _, (_, _, nouns) in self.institutions.items() for f in nouns}
         self._country = {w.lower(): code for code, words in self.countries.items() for w in words}
         country = "|".join(_words(w) for w in sorted(self._country, key=len, reverse=True))
         form = "|".join(_words(f) for f in sorted(self._form, key=len, reverse=True))
         # the country is written with a capital ("Russian", "Britain's"); the institution in any case
-        self._before = re.compile(rf"(?<![\w-])(?-i:(?=[A-Z]))(?P<country>{country})(?P<possessive>['’]s)?\s+(?P<inst>{form})(?!\w)",
-                                  re.IGNORECASE)
-        self._after = re.compile(rf"(?<![\w-])(?P<inst>{form})\s+of\s+(?:the\s+)?(?-i:(?=[A-Z]))(?P<country>{country})(?![\w-])",
-                                 re.IGNORECASE)
+        self._before = re.compile(
+            rf"(?<![\w-])(?-i:(?=[A-Z]))(?P<country>{country})(?P<possessive>['’]s)?\s+(?P<inst>{form})(?!\w)",
+            re.IGNORECASE,
+        )
+        self._after = re.compile(
+            rf"(?<![\w-])(?P<inst>{form})\s+of\s+(?:the\s+)?(?-i:(?=[A-Z]))(?P<country>{country})(?![\w-])",
+            re.IGNORECASE,
+        )
 
     @classmethod
     def from_data(cls, data: Mapping) -> InstitutionTable:
         """The table of enrich_institutions.toml; a broken entry fails here."""
         default = data.get("format", "{name} ({country})")
-        institutions = {row["name"]: (row.get("format", default), tuple(row.get("forms", ())), tuple(row.get("noun_only", ())))
-                        for row in data["institution"]}
+        institutions = {
+            row["name"]: (row.get("format", default), tuple(row.get("forms", ())), tuple(row.get("noun_only", ())))
+            for row in data["institution"]
+        }
         countries = {code: tuple(words) for code, words in data["countries"].items() if words}
         for code, names in data.get("overrides", {}).items():
             unknown = set(names) - set(institutions)
             if code not in countries or unknown:
-                raise ValueError(f"enrich_institutions.toml: override {code}: unknown country or institutions {unknown}")
+                raise ValueError(
+                    f"enrich_institutions.toml: override {code}: unknown country or institutions {unknown}"
+                )
         return cls(institutions, countries, data.get("overrides", {}), default, frozenset(data.get("the", ())))
 
     def canonical(self, institution: str, code: str) -> str:

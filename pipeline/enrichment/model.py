@@ -39,8 +39,12 @@ def load_model(name: str, keep: Sequence[str] = NEEDED_COMPONENTS):
                 raise ValueError(f"spaCy model {candidate!r} has no {', '.join(missing)} component")
             return nlp
     try:  # a model directory given by path
-        return spacy.load(name, exclude=[c for c in ("tok2vec", "tagger", "parser", "attribute_ruler",
-                                                       "lemmatizer", "senter") if c not in keep])
+        return spacy.load(
+            name,
+            exclude=[
+                c for c in ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter") if c not in keep
+            ],
+        )
     except OSError:
         raise OSError(
             f"spaCy model {name!r} is not installed (tried {', '.join(tried)}): "

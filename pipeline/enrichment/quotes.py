@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pipeline.enrichment.canonical import Resolved
 from pipeline.records import Quote
 
-_DOUBLE_OPEN = "“\"«„"
+_DOUBLE_OPEN = '“"«„'
 _SINGLE_OPEN = "‘'"
 _OPENERS = _DOUBLE_OPEN + _SINGLE_OPEN
-_DOUBLE_CLOSE = "”\"»"
+_DOUBLE_CLOSE = '”"»'
 _SINGLE_CLOSE = "’'"
 _BEFORE_OPENER = " \t([:—–-,;/"
 _DASH_AFTER = re.compile(r"^\s*[,.]?\s*[–—-]\s*")
@@ -40,7 +40,9 @@ class QuoteRules:
     @classmethod
     def from_data(cls, data: Mapping) -> QuoteRules:
         """The quote cues, lower-cased."""
-        nouns = "|".join(r"\s+".join(map(re.escape, n.split())) for n in sorted(data["person_nouns"], key=len, reverse=True))
+        nouns = "|".join(
+            r"\s+".join(map(re.escape, n.split())) for n in sorted(data["person_nouns"], key=len, reverse=True)
+        )
         return cls(
             min_words=int(data.get("min_words", 4)),
             speech_verbs=frozenset(w.lower() for w in data["speech_verbs"]),
@@ -62,8 +64,9 @@ class Span:
     text_end: int
 
 
-def find_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules,
-                parse: Callable[[list[str]], Iterable] | None = None) -> list[Quote]:
+def find_quotes(
+    text: str, entities: Sequence[Resolved], rules: QuoteRules, parse: Callable[[list[str]], Iterable] | None = None
+) -> list[Quote]:
     """Direct quotes of `min_words` words or more, each with its speaker's canonical name or None.
 
     `parse` (spaCy's dependency parser over a list of texts) reads who speaks in each sentence that holds a quote:
@@ -73,7 +76,7 @@ def find_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules,
     the parse finds no speech verb, the speaker is read from the words around the quote.
     """
     spans = quoted_spans(text)
-    spans = [s for s in spans if len(_WORD.findall(text[s.text_start:s.text_end])) >= rules.min_words]
+    spans = [s for s in spans if len(_WORD.findall(text[s.text_start : s.text_end])) >= rules.min_words]
     if not spans:
         return []
     people = [e for e in entities if e.label == "PERSON"]
@@ -112,7 +115,7 @@ def find_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules,
             speakers[i] = same[0] if same else None
     out: dict[str, Quote] = {}
     for span, speaker in zip(spans, speakers, strict=True):
-        quote = _tidy(_REOPENED.sub(" ", text[span.text_start:span.text_end]))
+        quote = _tidy(_REOPENED.sub(" ", text[span.text_start : span.text_end]))
         if quote and quote.casefold() not in out:
             out[quote.casefold()] = Quote(speaker=speaker, text=quote)
     return list(out.values())
@@ -127,14 +130,19 @@ class Attribution:
     at: int = 0  # where the subject stands in the text
 
 
-def _parse_attributions(text: str, spans: Sequence[Span], sentences: Sequence[tuple[int, int]],
-                        speakers: Sequence[Resolved], rules: QuoteRules,
-                        parse: Callable[[list[str]], Iterable]) -> dict[tuple[int, int], Attribution]:
+def _parse_attributions(
+    text: str,
+    spans: Sequence[Span],
+    sentences: Sequence[tuple[int, int]],
+    speakers: Sequence[Resolved],
+    rules: QuoteRules,
+    parse: Callable[[list[str]], Iterable],
+) -> dict[tuple[int, int], Attribution]:
     """The attribution of every sentence holding a quote, read from its parse (quotations as placeholders)."""
     unique = list(dict.fromkeys(sentences))
     out: dict[tuple[int, int], Attribution] = {}
     reduced = [_reduce(text, begin, finish, spans) for begin, finish in unique]
-    for sentence, (short, offsets), doc in zip(unique, reduced, parse([r[0] for r in reduced]), strict=True):
+    for sentence, (_short, offsets), doc in zip(unique, reduced, parse([r[0] for r in reduced]), strict=True):
         found = _attribution(doc, offsets, text, speakers, rules)
         if found is not None:
             out[sentence] = found
@@ -154,11 +162,11 @@ def _reduce(text: str, begin: int, finish: int, spans: Sequence[Span]) -> tuple[
         finish = min(finish, max(min(inside[-1].end, finish), _word_end(text, inside[-1].end + _WINDOW)))
         at = begin
     for span in inside:
-        piece = text[at:span.start]
+        piece = text[at : span.start]
         offsets.append((length, at, len(piece)))
         parts.append(piece)
         length += len(piece)
-        last = text[span.text_end - 1:span.text_end]
+        last = text[span.text_end - 1 : span.text_end]
         placeholder = "“Q" + (last if last in ",.!?" else "") + "”"  # "“Q,” Biggs said": the comma ends the clause
         parts.append(placeholder)
         length += len(placeholder)
@@ -196,8 +204,9 @@ def _to_original(offsets: Sequence[tuple[int, int, int]], i: int) -> int | None:
     return None
 
 
-def _attribution(doc, offsets: Sequence[tuple[int, int, int]], text: str, speakers: Sequence[Resolved],
-                 rules: QuoteRules) -> Attribution | None:
+def _attribution(
+    doc, offsets: Sequence[tuple[int, int, int]], text: str, speakers: Sequence[Resolved], rules: QuoteRules
+) -> Attribution | None:
     """The speaker of a parsed sentence: the subject of its speech verb nearest the quotation (verbs that govern
     the quotation first), or None when no speech verb outside the quotation has one."""
     quote_at = [t.i for t in doc if t.text == "Q" and 0 < t.i and doc[t.i - 1].text == "“"]
@@ -212,8 +221,12 @@ def _attribution(doc, offsets: Sequence[tuple[int, int, int]], text: str, speake
         # “...”, spokesman Dmitry Peskov said"), then the nearest
         return (0 if governs else 1), len(list(v.ancestors)), min(abs(v.i - q) for q in quote_at)
 
-    marks = {doc[q + k] for q in quote_at for k in (-1, 0, 1, 2) if 0 <= q + k < len(doc)
-             and (k == 0 or doc[q + k].text in "“”,.!?")}
+    marks = {
+        doc[q + k]
+        for q in quote_at
+        for k in (-1, 0, 1, 2)
+        if 0 <= q + k < len(doc) and (k == 0 or doc[q + k].text in "“”,.!?")
+    }
     for verb in sorted(verbs, key=order):
         noun = _subject(verb, quotes)
         if noun is None:
@@ -229,7 +242,7 @@ def _attribution(doc, offsets: Sequence[tuple[int, int, int]], text: str, speake
         end = _to_original(offsets, right.idx + len(right.text) - 1)
         if start is None or end is None:
             continue
-        return _who(text[start:end + 1], noun, start, end, speakers, rules)
+        return _who(text[start : end + 1], noun, start, end, speakers, rules)
     return None
 
 
@@ -251,8 +264,10 @@ def _subject(verb, quotes) -> object | None:
         if noun is not None:
             return noun
         if head is verb:  # "“...”, reads the statement by Catherine Colonna": the document after the verb
-            document = next((c for c in verb.children if c.dep_ in ("dobj", "attr") and c not in quotes
-                             and c.lower_ in _DOCUMENTS), None)
+            document = next(
+                (c for c in verb.children if c.dep_ in ("dobj", "attr") and c not in quotes and c.lower_ in _DOCUMENTS),
+                None,
+            )
             if document is not None:
                 return document
         if head is verb and verb.dep_ not in ("conj", "xcomp", "advcl", "ccomp", "pcomp"):
@@ -264,6 +279,7 @@ def _who(phrase: str, noun, start: int, end: int, speakers: Sequence[Resolved], 
     """The attribution a subject makes: the person or organisation its head names ("Kuleba said", "the president,
     Volodymyr Zelenskiy, said"), a pronoun or title that refers back ("he said", "the minister added"), a document
     and its author ("the statement by Catherine Colonna"), or nobody named ("a senior official said")."""
+
     def named_at(token) -> list[Resolved]:
         return [e for e in speakers if _covers(e, token, noun, start)]
 
@@ -279,8 +295,12 @@ def _who(phrase: str, noun, start: int, end: int, speakers: Sequence[Resolved], 
     if head_word in rules.person_words and not words & _UNNAMED:
         return Attribution("title", None, start)  # "the minister added", "the head of the committee said"
     if head_word in rules.document_nouns:  # "the statement by Catherine Colonna", "a post from the ministry"
-        author = [e for e in speakers if start <= e.start <= end
-                  and re.search(r"\b(?:by|of|from)\b", phrase[:max(0, e.start - start)]) is not None]
+        author = [
+            e
+            for e in speakers
+            if start <= e.start <= end
+            and re.search(r"\b(?:by|of|from)\b", phrase[: max(0, e.start - start)]) is not None
+        ]
         if author:
             return Attribution("named", (_prefer_people(author) or author[0]).name)
     if noun.text[:1].isupper():  # a surname NER did not mark: the person of the article with that surname
@@ -296,18 +316,40 @@ def _covers(entity: Resolved, token, noun, start: int) -> bool:
     return entity.start <= at < entity.end
 
 
-_DOCUMENTS = frozenset({"statement", "letter", "resolution", "report", "document", "post", "message", "appeal", "decree"})
+_DOCUMENTS = frozenset(
+    {"statement", "letter", "resolution", "report", "document", "post", "message", "appeal", "decree"}
+)
 
 # "a senior official", "one diplomat", "sources": somebody the text does not name
-_UNNAMED = frozenset({"a", "an", "one", "some", "several", "two", "three", "many", "other", "another", "officials",
-                      "sources", "source", "anonymous", "anonymity", "unnamed", "senior"})
+_UNNAMED = frozenset(
+    {
+        "a",
+        "an",
+        "one",
+        "some",
+        "several",
+        "two",
+        "three",
+        "many",
+        "other",
+        "another",
+        "officials",
+        "sources",
+        "source",
+        "anonymous",
+        "anonymity",
+        "unnamed",
+        "senior",
+    }
+)
 
 
 def _sentence_subject(text: str, at: int, entities: Sequence[Resolved], spans: Sequence[Span]) -> str | None:
     """The first person named in the sentence before `at`, else in the sentence before that (sentence ends inside
     quotations do not count)."""
-    starts = [0] + [m.end() for m in _SENTENCE_START.finditer(text, 0, at)
-                    if not any(s.start <= m.start() < s.end for s in spans)]
+    starts = [0] + [
+        m.end() for m in _SENTENCE_START.finditer(text, 0, at) if not any(s.start <= m.start() < s.end for s in spans)
+    ]
     for begin, end in ((starts[-1], at), (starts[-2] if len(starts) >= 2 else 0, starts[-1])):
         named = [e for e in entities if e.label == "PERSON" and begin <= e.start < end]
         if named:
@@ -320,7 +362,7 @@ _SENTENCE_START = re.compile(r"[.!?…][”’\"')]*\s+(?=[“\"A-Z])|\n+")
 
 def _same_paragraph(text: str, first: Span, second: Span) -> bool:
     """Two quotes stand in one paragraph."""
-    return "\n" not in text[first.end:second.start]
+    return "\n" not in text[first.end : second.start]
 
 
 def _only_quotes(text: str, span: Span, spans: Sequence[Span]) -> bool:
@@ -330,7 +372,7 @@ def _only_quotes(text: str, span: Span, spans: Sequence[Span]) -> bool:
     para_end = len(text) if para_end < 0 else para_end
     rest = text[para_start:para_end]
     for s in sorted((s for s in spans if para_start <= s.start < para_end), key=lambda s: -s.start):
-        rest = rest[:s.start - para_start] + rest[min(s.end, para_end) - para_start:]
+        rest = rest[: s.start - para_start] + rest[min(s.end, para_end) - para_start :]
     return len(_WORD.findall(rest)) <= 2
 
 
@@ -432,14 +474,21 @@ def _boundary(text: str, j: int, spans: Sequence[Span], abbreviations: frozenset
         k += 1
     if k >= len(text) or not (text[k].isupper() or text[k] in _OPENERS):
         return False
-    word = _WORD.findall(text[max(0, j - 12):j])
+    word = _WORD.findall(text[max(0, j - 12) : j])
     return not word or (word[-1].lower() not in abbreviations and not (len(word[-1]) == 1 and word[-1].isupper()))
 
 
-def _speaker(text: str, span: Span, begin: int, finish: int, speakers: Sequence[Resolved],
-             people: Sequence[Resolved], rules: QuoteRules) -> str | None:
+def _speaker(
+    text: str,
+    span: Span,
+    begin: int,
+    finish: int,
+    speakers: Sequence[Resolved],
+    people: Sequence[Resolved],
+    rules: QuoteRules,
+) -> str | None:
     """The speaker: named after the quote ("...,” Kuleba said), before it ("Podolyak writes:"), or referred back to."""
-    after = text[span.end:finish]
+    after = text[span.end : finish]
     dash = _DASH_AFTER.match(after)
     named_after = [e for e in speakers if span.end <= e.start < finish]
     if dash and named_after:
@@ -448,15 +497,18 @@ def _speaker(text: str, span: Span, begin: int, finish: int, speakers: Sequence[
     if verb_after is not None:
         verb_at = span.end + verb_after
         before_verb = [e for e in named_after if e.start < verb_at]
-        right_after = [e for e in named_after if e.start >= verb_at and e.start - verb_at < 60
-                       and not _NOT_TITLE.search(text[verb_at:e.start])]  # "said Peskov"
+        right_after = [
+            e
+            for e in named_after
+            if e.start >= verb_at and e.start - verb_at < 60 and not _NOT_TITLE.search(text[verb_at : e.start])
+        ]  # "said Peskov"
         chosen = _prefer_people(before_verb) or _prefer_people(right_after[:1])
         if chosen:
             return chosen.name
         if _refers_back(after[:verb_after], rules):
             return _last_person_before(people, span.start)
         return _described(after[:verb_after], speakers, span.start)
-    before = text[begin:span.start]
+    before = text[begin : span.start]
     named_before = [e for e in speakers if begin <= e.start < span.start]
     evidence = before.rstrip().endswith(":") or _first_verb(before, rules.speech_verbs) is not None
     persons_before = [e for e in named_before if e.label == "PERSON"]
@@ -474,7 +526,7 @@ def _named_in_next_sentence(text: str, finish: int, speakers: Sequence[Resolved]
     end = text.find("\n", finish)
     end = len(text) if end < 0 else end
     stop = min((i for i in (text.find(". ", finish), text.find(".\n", finish)) if i >= 0), default=end)
-    sentence = text[finish:min(stop, end) + 1]
+    sentence = text[finish : min(stop, end) + 1]
     if len(_WORD.findall(sentence)) > 8 or _first_verb(sentence, rules.speech_verbs) is None:
         return None
     named = [e for e in speakers if finish <= e.start < finish + len(sentence)]
@@ -491,7 +543,7 @@ def _first_verb(text: str, verbs: frozenset[str]) -> int | None:
 
 
 def _refers_back(text: str, rules: QuoteRules) -> bool:
-    """"he said", "The Ukrainian leader, ... says": the speaker was named earlier."""
+    """ "he said", "The Ukrainian leader, ... says": the speaker was named earlier."""
     words = {w.lower() for w in _WORD.findall(text)}
     return bool(words & rules.pronouns) or rules.person_nouns.search(text) is not None
 
@@ -503,7 +555,7 @@ def _last_person_before(people: Sequence[Resolved], offset: int) -> str | None:
 
 
 def _described(text: str, speakers: Sequence[Resolved], offset: int) -> str | None:
-    """"the newspaper wrote": the organisation named last before the quote that the text calls that."""
+    """ "the newspaper wrote": the organisation named last before the quote that the text calls that."""
     words = {w.lower() for w in _WORD.findall(text)}
     for org in reversed([s for s in speakers if s.label == "ORG" and s.end <= offset]):
         nouns = set(org.entry.nouns) if org.entry is not None else set()

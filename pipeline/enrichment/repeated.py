@@ -56,14 +56,24 @@ class Seen:
 
     def to_state_record(self) -> dict:
         """The record written to the state topic (news.enrich-state.v1)."""
-        return {"article_id": self.article_id, "source": self.source, "lines": [f"{f:016x}" for f in self.lines],
-                "ingested": self.ingested, "counted": self.counted}
+        return {
+            "article_id": self.article_id,
+            "source": self.source,
+            "lines": [f"{f:016x}" for f in self.lines],
+            "ingested": self.ingested,
+            "counted": self.counted,
+        }
 
     @classmethod
     def from_state_record(cls, record: dict) -> Seen:
         """A remembered article from its state record."""
-        return cls(record["article_id"], record["source"], tuple(int(f, 16) for f in record["lines"]),
-                   float(record["ingested"]), bool(record["counted"]))
+        return cls(
+            record["article_id"],
+            record["source"],
+            tuple(int(f, 16) for f in record["lines"]),
+            float(record["ingested"]),
+            bool(record["counted"]),
+        )
 
 
 class RepeatedLines:
@@ -88,7 +98,9 @@ class RepeatedLines:
                 out.append(line_fingerprint(stripped))
         return tuple(dict.fromkeys(out))
 
-    def observe(self, article_id: str, source: str | None, text: str, ingested: float) -> tuple[frozenset[int], Seen | None]:
+    def observe(
+        self, article_id: str, source: str | None, text: str, ingested: float
+    ) -> tuple[frozenset[int], Seen | None]:
         """Remember an article and return the fingerprints of its lines that its source repeats, with the record
         to write (None when there is no source to learn for)."""
         if not source:
@@ -136,7 +148,7 @@ class RepeatedLines:
         for articles in self._by_source.values():
             if len(articles) > self.rules.max_per_source:
                 ordered = sorted(articles.values(), key=_age)
-                gone += ordered[:len(articles) - self.rules.max_per_source]
+                gone += ordered[: len(articles) - self.rules.max_per_source]
         for seen in {s.article_id: s for s in gone}.values():
             self._forget(seen)
         extra = len(self._seen) - self.rules.max_articles

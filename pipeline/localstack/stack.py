@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from pipeline.config import Settings
 from pipeline.localstack.processes import (
     check_process,
@@ -137,10 +136,8 @@ class LocalStack:
             return None
         check = check_process(info)
         running = check.ours
-        healthy, detail = (self._health(name, info) if running else (False, f"not running: {check.detail}"))
-        return ServiceStatus(
-            name, info["version"], info["address"], info["pid"], running, healthy, detail, info["log"]
-        )
+        healthy, detail = self._health(name, info) if running else (False, f"not running: {check.detail}")
+        return ServiceStatus(name, info["version"], info["address"], info["pid"], running, healthy, detail, info["log"])
 
     def _health(self, name: str, info: dict) -> tuple[bool, str]:
         host, port = info["address"].rsplit(":", 1)
@@ -153,7 +150,9 @@ class LocalStack:
                 health = json.loads(response.read())
         except OSError as exc:
             return False, f"no answer: {exc}"
-        return health.get("status") in ("green", "yellow") and not health.get("timed_out"), f"cluster {health.get('status')}"
+        return health.get("status") in ("green", "yellow") and not health.get(
+            "timed_out"
+        ), f"cluster {health.get('status')}"
 
     def _wait_healthy(self, name: str, pid: int, own: bool = True) -> None:
         """Wait for health; on failure stop the group. `own`: our unreaped child, whose PID cannot have been reused."""
@@ -182,8 +181,13 @@ class LocalStack:
     def _record(self, name: str, pid: int, version: str, port: int, log: Path) -> None:
         """Record a service just started: its PID with what identifies the process (see `check_process`)."""
         state = self._state()
-        state[name] = {"pid": pid, **launch_identity(pid), "version": version, "address": f"127.0.0.1:{port}",
-                       "log": str(log)}
+        state[name] = {
+            "pid": pid,
+            **launch_identity(pid),
+            "version": version,
+            "address": f"127.0.0.1:{port}",
+            "log": str(log),
+        }
         self._save(state)
 
     def _settle(self, name: str, pid: int) -> None:
@@ -206,10 +210,20 @@ class LocalStack:
         self.say(f"kafka: resolving org.apache.kafka:kafka_2.13:{self.s.kafka_version} with Maven (once)")
         self.cache.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(f".{os.getpid()}.tmp")
-        _run([
-            "mvn", "-q", "-B", "-f", str(POM), f"-Dkafka.version={self.s.kafka_version}",
-            f"-Dmaven.repo.local={self.cache / 'm2'}", "dependency:build-classpath", f"-Dmdep.outputFile={partial}",
-        ], "resolving Kafka with Maven")
+        _run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(POM),
+                f"-Dkafka.version={self.s.kafka_version}",
+                f"-Dmaven.repo.local={self.cache / 'm2'}",
+                "dependency:build-classpath",
+                f"-Dmdep.outputFile={partial}",
+            ],
+            "resolving Kafka with Maven",
+        )
         os.replace(partial, out)  # atomic: a concurrent `stack up` never reads half a classpath
         return out.read_text().strip()
 
@@ -220,7 +234,9 @@ class LocalStack:
         logs.mkdir(parents=True, exist_ok=True)
         for port in (self.s.kafka_port, self.s.kafka_controller_port):
             if port_open("127.0.0.1", port):
-                raise StackError(f"kafka: port {port} is already in use by another process (set NEWSFLOW_KAFKA_PORT / NEWSFLOW_KAFKA_CONTROLLER_PORT)")
+                raise StackError(
+                    f"kafka: port {port} is already in use by another process (set NEWSFLOW_KAFKA_PORT / NEWSFLOW_KAFKA_CONTROLLER_PORT)"
+                )
         classpath = self.kafka_classpath()
         config = home / "server.properties"
         config.write_text(_kafka_properties(self.s, data))
@@ -231,15 +247,42 @@ class LocalStack:
             cluster_file = home / "cluster.id"
             if not cluster_file.exists():
                 cluster_file.write_text(_kafka_cluster_id())
-            _run([java, "-cp", classpath, f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={logs}",
-                  "kafka.tools.StorageTool", "format", "-t", cluster_file.read_text().strip(), "-c", str(config),
-                  "--ignore-formatted"], "formatting Kafka storage")
+            _run(
+                [
+                    java,
+                    "-cp",
+                    classpath,
+                    f"-Dlog4j2.configurationFile={log4j}",
+                    f"-Dkafka.logs.dir={logs}",
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_file.read_text().strip(),
+                    "-c",
+                    str(config),
+                    "--ignore-formatted",
+                ],
+                "formatting Kafka storage",
+            )
         stdout = logs / "stdout.log"
         with stdout.open("ab") as out:
             proc = subprocess.Popen(
-                [java, f"-Xms{self.s.kafka_heap}", f"-Xmx{self.s.kafka_heap}", f"-Dkafka.logs.dir={logs}",
-                 f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath, "kafka.Kafka", str(config)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd=home,
+                [
+                    java,
+                    f"-Xms{self.s.kafka_heap}",
+                    f"-Xmx{self.s.kafka_heap}",
+                    f"-Dkafka.logs.dir={logs}",
+                    f"-Dlog4j2.configurationFile={log4j}",
+                    "-cp",
+                    classpath,
+                    "kafka.Kafka",
+                    str(config),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=home,
             )
         self._record("kafka", proc.pid, self.s.kafka_version, self.s.kafka_port, logs / "server.log")
         self.say(f"kafka: started pid {proc.pid}, waiting for 127.0.0.1:{self.s.kafka_port}")
@@ -261,14 +304,26 @@ class LocalStack:
         path = self.cache / "m2" / ES_GROUP.replace(".", "/") / "elasticsearch" / v / f"elasticsearch-{v}.zip"
         if not path.exists():
             self.say(f"elasticsearch: fetching {ES_GROUP}:elasticsearch:{v}:zip with Maven (once)")
-            _run(["mvn", "-q", "-B", f"-Dmaven.repo.local={self.cache / 'm2'}", "dependency:get",
-                  f"-Dartifact={ES_GROUP}:elasticsearch:{v}:zip", "-Dtransitive=false"], "fetching Elasticsearch")
+            _run(
+                [
+                    "mvn",
+                    "-q",
+                    "-B",
+                    f"-Dmaven.repo.local={self.cache / 'm2'}",
+                    "dependency:get",
+                    f"-Dartifact={ES_GROUP}:elasticsearch:{v}:zip",
+                    "-Dtransitive=false",
+                ],
+                "fetching Elasticsearch",
+            )
         return path
 
     def _start_es(self) -> None:
         for port in (self.s.es_port, self.s.es_transport_port):
             if port_open("127.0.0.1", port):
-                raise StackError(f"elasticsearch: port {port} is already in use by another process (set NEWSFLOW_ES_PORT / NEWSFLOW_ES_TRANSPORT_PORT)")
+                raise StackError(
+                    f"elasticsearch: port {port} is already in use by another process (set NEWSFLOW_ES_PORT / NEWSFLOW_ES_TRANSPORT_PORT)"
+                )
         base = self.es_base()
         home = base / f"elasticsearch-{self.s.es_version}"
         if not home.exists():
@@ -296,9 +351,13 @@ class LocalStack:
         env.pop("JAVA_TOOL_OPTIONS", None)
         stdout = logs / "stdout.log"
         settings = {
-            "discovery.type": "single-node", "network.host": "127.0.0.1",
-            "http.port": self.s.es_port, "transport.port": self.s.es_transport_port,
-            "path.data": data, "path.logs": logs, "cluster.name": "newsflow-local",
+            "discovery.type": "single-node",
+            "network.host": "127.0.0.1",
+            "http.port": self.s.es_port,
+            "transport.port": self.s.es_transport_port,
+            "path.data": data,
+            "path.logs": logs,
+            "cluster.name": "newsflow-local",
             "cluster.routing.allocation.disk.threshold_enabled": "false",
         }
         args = [str(home / "bin" / "elasticsearch"), "-p", str(base / "es.pid")]
@@ -306,9 +365,15 @@ class LocalStack:
             args += ["-E", f"{key}={value}"]
         with stdout.open("ab") as out:
             proc = subprocess.Popen(
-                args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                start_new_session=True, cwd=base,
-                user=user.pw_uid if user else None, group=user.pw_gid if user else None,
+                args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+                cwd=base,
+                user=user.pw_uid if user else None,
+                group=user.pw_gid if user else None,
                 extra_groups=[] if user else None,
             )
         self._record("elasticsearch", proc.pid, self.s.es_version, self.s.es_port, stdout)
@@ -403,8 +468,10 @@ def _ensure_service_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(SERVICE_USER)
     except KeyError:
-        _run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
-             f"creating the service user {SERVICE_USER!r} (Elasticsearch does not run as root)")
+        _run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+            f"creating the service user {SERVICE_USER!r} (Elasticsearch does not run as root)",
+        )
         return pwd.getpwnam(SERVICE_USER)
 
 

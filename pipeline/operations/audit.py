@@ -126,7 +126,8 @@ class Book:
         self.buckets = {b: c for b, c in self.buckets.items() if b >= oldest_bucket}
         self.lows = {b: low for b, low in self.lows.items() if b >= oldest_bucket}
         self.dead_lettered = {
-            k: v for k, v in self.dead_lettered.items()
+            k: v
+            for k, v in self.dead_lettered.items()
             if int(k.split(":")[1]) >= log_starts.get(int(k.split(":")[0]), 0)
         }
 
@@ -231,7 +232,9 @@ def holds(states: list[tuple[WorkerState, float]]) -> list[Hold]:
     out = []
     for state, age in states:
         alive = age <= 3 * (state.heartbeat_s or 15)
-        if (state.state == "held" and alive) or (state.state == "failed" and running_since.get(state.stage, 1e18) > age):
+        if (state.state == "held" and alive) or (
+            state.state == "failed" and running_since.get(state.stage, 1e18) > age
+        ):
             out.append(Hold(state.stage, state.worker, state.state, state.reason or "", state.since, round(age, 1)))
     return out
 
@@ -310,18 +313,31 @@ class Ledger:
         """For `--json`, status and the quality DAG."""
         return {
             "window": {"since": self.since, "until": self.until, "expired_before": self.expired_before},
-            "verdict": self.verdict, "balanced": self.balanced,
-            "raw": self.raw, "unique": self.unique, "duplicates": self.duplicates,
-            "dlq_bad_input": self.dlq_bad_input, "dlq_processing": self.dlq_processing, "dlq": self.dlq,
-            "in_flight": self.in_flight, "overdue": self.overdue, "held": self.held,
+            "verdict": self.verdict,
+            "balanced": self.balanced,
+            "raw": self.raw,
+            "unique": self.unique,
+            "duplicates": self.duplicates,
+            "dlq_bad_input": self.dlq_bad_input,
+            "dlq_processing": self.dlq_processing,
+            "dlq": self.dlq,
+            "in_flight": self.in_flight,
+            "overdue": self.overdue,
+            "held": self.held,
             "holds": [h.__dict__ for h in self.holds],
-            "missing": list(self.missing[:100]), "missing_count": self.in_flight + self.overdue,
-            "unattributed": self.unattributed, "events_read": self.events_read,
+            "missing": list(self.missing[:100]),
+            "missing_count": self.in_flight + self.overdue,
+            "unattributed": self.unattributed,
+            "events_read": self.events_read,
         }
 
 
 def compute_ledger(
-    settings: Settings, es: object = None, *, window_s: float | None = None, settle_s: float | None = None,
+    settings: Settings,
+    es: object = None,
+    *,
+    window_s: float | None = None,
+    settle_s: float | None = None,
 ) -> Ledger:
     """Fold in new terminal events, save the book, and reconcile the window (default NEWSFLOW_AUDIT_*).
 
@@ -372,12 +388,24 @@ def compute_ledger(
             by_state.update(counts)
     found_holds = holds(worker_states(settings))
     ledger = Ledger(
-        since=_iso(since_ms), until=_iso(now_ms), raw=raw, by_state={s: by_state.get(s, 0) for s in STATES},
-        in_flight=in_flight, overdue=overdue, holds=tuple(found_holds), missing=tuple(missing[:100]),
-        expired_before=expired_before, unattributed=dict(book.unattributed), events_read=read,
+        since=_iso(since_ms),
+        until=_iso(now_ms),
+        raw=raw,
+        by_state={s: by_state.get(s, 0) for s in STATES},
+        in_flight=in_flight,
+        overdue=overdue,
+        holds=tuple(found_holds),
+        missing=tuple(missing[:100]),
+        expired_before=expired_before,
+        unattributed=dict(book.unattributed),
+        events_read=read,
     )
-    log.info("audit", verdict=ledger.verdict, events_read=read, **{k: v for k, v in ledger.to_dict().items()
-                                                                      if k in ("raw", "in_flight", "overdue")})
+    log.info(
+        "audit",
+        verdict=ledger.verdict,
+        events_read=read,
+        **{k: v for k, v in ledger.to_dict().items() if k in ("raw", "in_flight", "overdue")},
+    )
     return ledger
 
 

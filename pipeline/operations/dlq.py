@@ -5,17 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import orjson
-
-from pipeline import kafka_io
-from pipeline.kafka_io import Outgoing
-from pipeline.config import Settings
-from pipeline.records import DlqRecord
-
-
-
 import structlog
 
-
+from pipeline import kafka_io
+from pipeline.config import Settings
+from pipeline.kafka_io import Outgoing
+from pipeline.records import DlqRecord
 
 log = structlog.get_logger("newsflow.operations")
 
@@ -34,10 +29,12 @@ def replay_dlq(
     The DLQ keeps them (Kafka is append-only); an article that is then indexed counts as indexed in the audit.
     """
     chosen = [
-        rec for _, _, rec in dlq_records(settings)
+        rec
+        for _, _, rec in dlq_records(settings)
         if (stage is None or rec.stage == stage) and (error_class is None or rec.error.class_ == error_class)
     ]
     if chosen and not dry_run:
-        kafka_io.produce_confirmed(settings, [Outgoing(rec.source.topic, rec.source.key, rec.payload.original())
-                                              for rec in chosen])
+        kafka_io.produce_confirmed(
+            settings, [Outgoing(rec.source.topic, rec.source.key, rec.payload.original()) for rec in chosen]
+        )
     return chosen

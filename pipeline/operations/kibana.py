@@ -15,7 +15,6 @@ from pathlib import Path
 from pydantic import SecretStr
 
 
-
 class KibanaError(RuntimeError):
     """Kibana refused or could not serve a request; the message says why."""
 
@@ -94,13 +93,15 @@ def import_saved_objects(
     payload = "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects).encode("utf-8")
     url = _import_url(kibana_url, space, overwrite)
     boundary = f"newsflow-{uuid.uuid4().hex}"
-    body = b"".join([
-        f"--{boundary}\r\n".encode(),
-        f'Content-Disposition: form-data; name="file"; filename="{Path(ndjson_path).name}"\r\n'.encode(),
-        b"Content-Type: application/ndjson\r\n\r\n",
-        payload,
-        f"\r\n--{boundary}--\r\n".encode(),
-    ])
+    body = b"".join(
+        [
+            f"--{boundary}\r\n".encode(),
+            f'Content-Disposition: form-data; name="file"; filename="{Path(ndjson_path).name}"\r\n'.encode(),
+            b"Content-Type: application/ndjson\r\n\r\n",
+            payload,
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+    )
     headers = {
         "kbn-xsrf": "newsflow",  # Kibana refuses state-changing API calls without it
         "Content-Type": f"multipart/form-data; boundary={boundary}",
@@ -115,8 +116,10 @@ def import_saved_objects(
     if answer.get("success") is True:
         return ImportResult(
             success_count=int(answer.get("successCount", 0)),
-            objects=tuple((r.get("type", "?"), r.get("id", "?"), (r.get("meta") or {}).get("title", ""))
-                          for r in answer.get("successResults") or ()),
+            objects=tuple(
+                (r.get("type", "?"), r.get("id", "?"), (r.get("meta") or {}).get("title", ""))
+                for r in answer.get("successResults") or ()
+            ),
             warnings=tuple(w.get("message", str(w)) for w in answer.get("warnings") or ()),
         )
     errors = answer.get("errors") or []
@@ -176,13 +179,15 @@ def _send(request: urllib.request.Request, url: str, timeout: float) -> dict:
         except (json.JSONDecodeError, AttributeError):
             pass
         hint = f" ({_HINTS[exc.code]})" if exc.code in _HINTS else ""
-        raise KibanaError(f"Kibana at {url} answered HTTP {exc.code} {exc.reason}: {detail.strip()[:500]}{hint}") from None
+        raise KibanaError(
+            f"Kibana at {url} answered HTTP {exc.code} {exc.reason}: {detail.strip()[:500]}{hint}"
+        ) from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, (TimeoutError, socket.timeout)):
             raise KibanaUnreachable(f"Kibana at {url} did not answer within {timeout}s") from None
         raise KibanaUnreachable(f"cannot reach Kibana at {url}: {reason}") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise KibanaUnreachable(f"Kibana at {url} did not answer within {timeout}s") from None
     except ConnectionError as exc:
         raise KibanaUnreachable(f"cannot reach Kibana at {url}: {exc}") from None

@@ -14,8 +14,8 @@ import orjson
 from elasticsearch import Elasticsearch, NotFoundError
 
 from pipeline import kafka_io
-from pipeline.operations.audit import compute_ledger
 from pipeline.config import Settings
+from pipeline.operations.audit import compute_ledger
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,17 @@ def check_ledger(settings: Settings, es: Elasticsearch | None, config: QualityCo
         return Check("ledger", False, f"the stream is held by infrastructure ({summary}): {held}", details)
     if ledger.verdict == "gaps":
         return Check(
-            "ledger", False,
+            "ledger",
+            False,
             f"the ledger does not balance ({summary}): {ledger.overdue} raw articles older than "
             f"{config.ledger_grace_s:.0f}s are in no terminal state (not indexed, not in the DLQ; first: "
-            f"{', '.join(ledger.missing[:5])})", details,
+            f"{', '.join(ledger.missing[:5])})",
+            details,
         )
     if ledger.in_flight:
-        return Check("ledger", True, f"ledger balances once {ledger.in_flight} articles in flight land: {summary}", details)
+        return Check(
+            "ledger", True, f"ledger balances once {ledger.in_flight} articles in flight land: {summary}", details
+        )
     return Check("ledger", True, f"ledger balances: {summary}", details)
 
 
@@ -86,8 +90,12 @@ def check_dlq_growth(settings: Settings, config: QualityConfig) -> Check:
     window = f"{config.window_s / 60:.0f} min"
     if grown > config.max_dlq_growth:
         top = ", ".join(f"{reason} ×{n}" for reason, n in reasons.most_common(5))
-        return Check("dlq_growth", False,
-                     f"the DLQ grew by {grown} records in the last {window} (limit {config.max_dlq_growth}): {top}", details)
+        return Check(
+            "dlq_growth",
+            False,
+            f"the DLQ grew by {grown} records in the last {window} (limit {config.max_dlq_growth}): {top}",
+            details,
+        )
     return Check("dlq_growth", True, f"the DLQ grew by {grown} records in the last {window}", details)
 
 
@@ -102,10 +110,16 @@ def check_consumer_lag(settings: Settings, config: QualityConfig) -> Check:
     behind = {stage: lag for stage, lag in lags.items() if lag > config.max_lag}
     if behind:
         listed = ", ".join(f"{stage} {lag}" for stage, lag in behind.items())
-        return Check("consumer_lag", False,
-                     f"stages are behind by more than {config.max_lag} messages: {listed} "
-                     f"(is `newsflow worker <stage>` running? scale it up)", {"lag": lags})
-    return Check("consumer_lag", True, "lag per stage: " + ", ".join(f"{s} {n}" for s, n in lags.items()), {"lag": lags})
+        return Check(
+            "consumer_lag",
+            False,
+            f"stages are behind by more than {config.max_lag} messages: {listed} "
+            f"(is `newsflow worker <stage>` running? scale it up)",
+            {"lag": lags},
+        )
+    return Check(
+        "consumer_lag", True, "lag per stage: " + ", ".join(f"{s} {n}" for s, n in lags.items()), {"lag": lags}
+    )
 
 
 def check_freshness(settings: Settings, es: Elasticsearch, config: QualityConfig) -> Check:
@@ -126,11 +140,20 @@ def check_freshness(settings: Settings, es: Elasticsearch, config: QualityConfig
         "oldest_waiting_raw_age_s": None if waiting_ms is None else round(now - waiting_ms / 1000, 1),
         "limit_s": config.max_staleness_s,
     }
-    newest = "nothing is indexed" if newest_ms is None else f"the newest indexed article is {_duration(now - newest_ms / 1000)} old"
+    newest = (
+        "nothing is indexed"
+        if newest_ms is None
+        else f"the newest indexed article is {_duration(now - newest_ms / 1000)} old"
+    )
     if waiting_ms is not None and now - waiting_ms / 1000 > config.max_staleness_s:
-        return Check("freshness", False, f"{newest} and raw articles have waited {_duration(now - waiting_ms / 1000)} "
-                     f"(limit {_duration(config.max_staleness_s)}) behind {settings.index_alias}: "
-                     f"are the stage workers and the index stage running?", details)
+        return Check(
+            "freshness",
+            False,
+            f"{newest} and raw articles have waited {_duration(now - waiting_ms / 1000)} "
+            f"(limit {_duration(config.max_staleness_s)}) behind {settings.index_alias}: "
+            f"are the stage workers and the index stage running?",
+            details,
+        )
     waiting = "" if waiting_ms is None else f"; raw articles waiting for {_duration(now - waiting_ms / 1000)}"
     return Check("freshness", True, newest + waiting, details)
 

@@ -6,16 +6,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
+import structlog
 from elasticsearch import Elasticsearch, helpers
 
 from pipeline.config import Settings
 from pipeline.sinks.elasticsearch import IndexAdmin
-
-
-
-import structlog
-
-
 
 log = structlog.get_logger("newsflow.operations")
 
@@ -63,19 +58,26 @@ def reindex(settings: Settings, es: Elasticsearch, *, accept_loss: bool = False,
     old_write = write_index(es, settings.index_alias)
     new = admin.next_index()
     es.indices.create(index=new)
-    es.indices.update_aliases(actions=[
-        *({"add": {"index": o, "alias": settings.index_alias, "is_write_index": False}} for o in old),
-        {"add": {"index": new, "alias": settings.index_alias, "is_write_index": True}},
-    ])
+    es.indices.update_aliases(
+        actions=[
+            *({"add": {"index": o, "alias": settings.index_alias, "is_write_index": False}} for o in old),
+            {"add": {"index": new, "alias": settings.index_alias, "is_write_index": True}},
+        ]
+    )
     report = ReindexReport(new, old)
     written: Counter[str] = Counter()
     try:
         for ok, item in helpers.streaming_bulk(
             es,
-            ({"_op_type": "create", "_index": new, "_id": hit["_id"], "_source": hit["_source"]}
-             for o in old for hit in helpers.scan(es, index=o, query={"query": {"match_all": {}}}, size=1000)),
-            chunk_size=settings.bulk_max_docs, max_chunk_bytes=settings.bulk_max_bytes,
-            raise_on_error=False, raise_on_exception=True,
+            (
+                {"_op_type": "create", "_index": new, "_id": hit["_id"], "_source": hit["_source"]}
+                for o in old
+                for hit in helpers.scan(es, index=o, query={"query": {"match_all": {}}}, size=1000)
+            ),
+            chunk_size=settings.bulk_max_docs,
+            max_chunk_bytes=settings.bulk_max_bytes,
+            raise_on_error=False,
+            raise_on_exception=True,
         ):
             result = item["create"]
             if ok:
@@ -124,14 +126,24 @@ def restore_alias(
     if not old_write:
         return 0, []
     es.indices.refresh(index=new)
-    theirs = (hit for hit in helpers.scan(es, index=new, query={"query": {"match_all": {}}}, size=1000, version=True)
-              if hit["_version"] > written[hit["_id"]])
+    theirs = (
+        hit
+        for hit in helpers.scan(es, index=new, query={"query": {"match_all": {}}}, size=1000, version=True)
+        if hit["_version"] > written[hit["_id"]]
+    )
     copied, refused = 0, []
     for chunk in _chunks(theirs, 500):
         there = es.mget(index=old_write, ids=[hit["_id"] for hit in chunk], source=False)["docs"]
         moves = [
-            {"_op_type": "index", "_index": old_write, "_id": hit["_id"], "_source": hit["_source"],
-             "if_seq_no": doc["_seq_no"], "if_primary_term": doc["_primary_term"]} if doc.get("found")
+            {
+                "_op_type": "index",
+                "_index": old_write,
+                "_id": hit["_id"],
+                "_source": hit["_source"],
+                "if_seq_no": doc["_seq_no"],
+                "if_primary_term": doc["_primary_term"],
+            }
+            if doc.get("found")
             else {"_op_type": "create", "_index": old_write, "_id": hit["_id"], "_source": hit["_source"]}
             for hit, doc in zip(chunk, there, strict=True)
         ]
@@ -140,8 +152,11 @@ def restore_alias(
             if ok:
                 copied += 1
             elif result.get("status") != 409:  # 409: a newer write reached the old index after the alias moved back
-                refused.append(Refused(result["_id"], f"written to {new} meanwhile; {old_write} refused it: "
-                                                      f"{_bulk_reason(result)}"))
+                refused.append(
+                    Refused(
+                        result["_id"], f"written to {new} meanwhile; {old_write} refused it: {_bulk_reason(result)}"
+                    )
+                )
     return copied, refused
 
 

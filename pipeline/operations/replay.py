@@ -8,21 +8,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import orjson
+import structlog
 from elasticsearch import Elasticsearch
 
 from pipeline import kafka_io
 from pipeline.config import Settings
-from pipeline.sinks.elasticsearch import IndexAdmin
-
-
-
-import structlog
-
 from pipeline.contracts import ContractError, Contracts
 from pipeline.operations.reindex import Refused, restore_alias, write_index
 from pipeline.records import Article
-from pipeline.sinks.elasticsearch import ElasticsearchSink
-
+from pipeline.sinks.elasticsearch import ElasticsearchSink, IndexAdmin
 
 log = structlog.get_logger("newsflow.operations")
 
@@ -58,14 +52,27 @@ class ReplayReport:
 
     def to_dict(self) -> dict:
         """For XCom and logs."""
-        return {"source": self.source, "index": self.index, "previous": self.previous, "read": self.read,
-                "indexed": self.indexed, "refused": [asdict(r) for r in self.refused], "swapped": self.swapped,
-                "swap_refused": self.swap_refused, "copied_back": self.copied_back}
+        return {
+            "source": self.source,
+            "index": self.index,
+            "previous": self.previous,
+            "read": self.read,
+            "indexed": self.indexed,
+            "refused": [asdict(r) for r in self.refused],
+            "swapped": self.swapped,
+            "swap_refused": self.swap_refused,
+            "copied_back": self.copied_back,
+        }
 
 
 def replay(
-    settings: Settings, es: Elasticsearch, *, source: str = "enriched",
-    since: str | datetime | None = None, until: str | datetime | None = None, swap: bool = True,
+    settings: Settings,
+    es: Elasticsearch,
+    *,
+    source: str = "enriched",
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    swap: bool = True,
     accept_loss: bool = False,
 ) -> ReplayReport:
     """Replay a topic window into the next index version, then point the alias at it.
@@ -91,10 +98,12 @@ def replay(
     es.indices.create(index=new)  # the template gives it the current mapping
     staged = swap and until_ms is None
     if staged:
-        es.indices.update_aliases(actions=[
-            *({"add": {"index": o, "alias": settings.index_alias, "is_write_index": False}} for o in previous),
-            {"add": {"index": new, "alias": settings.index_alias, "is_write_index": True}},
-        ])
+        es.indices.update_aliases(
+            actions=[
+                *({"add": {"index": o, "alias": settings.index_alias, "is_write_index": False}} for o in previous),
+                {"add": {"index": new, "alias": settings.index_alias, "is_write_index": True}},
+            ]
+        )
     report = ReplayReport(source, new, previous)
     sink = ElasticsearchSink(es, settings, target=new)
     contracts = Contracts()
@@ -107,8 +116,11 @@ def replay(
                     written[article.article_id] += 1
                 else:  # a str or the sink's refusal record: its str() is the reason
                     report.refused.append(Refused(article.article_id, str(refusal)))
-                    log.warning("replayed article refused by the new index", article_id=article.article_id,
-                                error=str(refusal)[:300])
+                    log.warning(
+                        "replayed article refused by the new index",
+                        article_id=article.article_id,
+                        error=str(refusal)[:300],
+                    )
         es.indices.refresh(index=new)
     except BaseException:
         if staged:
@@ -143,9 +155,9 @@ def _articles(settings, contracts, source, since_ms, until_ms, report) -> Iterat
 
 def _through_stages(settings, contracts, since_ms, until_ms, report) -> Iterator[Article]:
     """Raw records through detect → translate → dedup → enrich, stages built once, batch by batch."""
-    from pipeline.registry import build_stage, processing_names
     from pipeline.entry import article_from_entry
     from pipeline.records import RawOrigin
+    from pipeline.registry import build_stage, processing_names
     from pipeline.stages.base import Emit, Reject
 
     stages = [build_stage(name, settings) for name in processing_names()]
@@ -158,7 +170,9 @@ def _through_stages(settings, contracts, since_ms, until_ms, report) -> Iterator
             try:
                 obj = contracts.validate("raw", orjson.loads(record.value))
                 key = record.key.decode("utf-8", "replace") if record.key else None
-                origin = RawOrigin(partition=record.partition, offset=record.offset, timestamp=record.timestamp, key=key)
+                origin = RawOrigin(
+                    partition=record.partition, offset=record.offset, timestamp=record.timestamp, key=key
+                )
                 queues["raw"].append(article_from_entry(obj, origin))  # the open entry contract, as detect reads it
             except (ContractError, ValueError, TypeError) as exc:
                 report.refused.append(_unreadable(record, exc))

@@ -6,20 +6,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from elasticsearch import Elasticsearch
+import structlog
+from elasticsearch import Elasticsearch, NotFoundError
 
 from pipeline import kafka_io
 from pipeline.config import Settings
-
-
-
-import structlog
-from elasticsearch import NotFoundError
-
 from pipeline.contracts import ContractError, Contracts
 from pipeline.kafka_io import Outgoing
 from pipeline.records import Article
-
 
 log = structlog.get_logger("newsflow.operations")
 
@@ -27,7 +21,16 @@ log = structlog.get_logger("newsflow.operations")
 # What a detect output carries: the article as pulled, its language and its pipeline trail. Fields
 # that later stages fill in (translation, dedup, enrichment) are left for them to fill in again.
 DETECTED_FIELDS = (
-    "article_id", "url", "source", "title", "text", "published_at", "ingested_at", "origin", "language", "pipeline",
+    "article_id",
+    "url",
+    "source",
+    "title",
+    "text",
+    "published_at",
+    "ingested_at",
+    "origin",
+    "language",
+    "pipeline",
 )
 LATER_STAGES = ("translate", "dedup", "enrich", "index")
 
@@ -36,7 +39,9 @@ def pending_translations(settings: Settings, es: Elasticsearch, limit: int) -> I
     """Documents behind the alias whose translation is pending, oldest ingested first, at most `limit`."""
     try:
         hits = es.search(
-            index=settings.index_alias, size=min(limit, 10_000), query={"term": {"translation.status": "pending"}},
+            index=settings.index_alias,
+            size=min(limit, 10_000),
+            query={"term": {"translation.status": "pending"}},
             sort=[{"ingested_at": {"order": "asc", "unmapped_type": "date"}}],
         )["hits"]["hits"]
     except NotFoundError:
@@ -55,9 +60,11 @@ def to_detected(document: dict) -> dict | None:
         message.setdefault(key, None)
     trail = dict(message.get("pipeline") or {})
     stages = {s: ts for s, ts in (trail.get("stages") or {}).items() if s not in LATER_STAGES}
-    message["pipeline"] = {**trail, "stages": stages, "placeholders": [
-        p for p in trail.get("placeholders", []) if p not in LATER_STAGES
-    ]}
+    message["pipeline"] = {
+        **trail,
+        "stages": stages,
+        "placeholders": [p for p in trail.get("placeholders", []) if p not in LATER_STAGES],
+    }
     return Article.model_validate(message).to_wire()
 
 

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 import orjson
 
 from pipeline import kafka_io
-from pipeline.operations.audit import Ledger, compute_ledger, worker_states
 from pipeline.config import Settings
+from pipeline.operations.audit import Ledger, compute_ledger, worker_states
 from pipeline.retry import listening
 
 
@@ -86,12 +86,18 @@ def pipeline_status(settings: Settings, es) -> PipelineStatus:
         for spec in registry.stages():
             stage, sources, outputs = spec.name, spec.sources, spec.outputs
             lag = kafka_io.group_lag(settings, settings.group(stage), [settings.topic(k) for k in sources])
-            produced = (sum(kafka_io.count_since(settings, settings.topic(k), since) for k in outputs) if outputs
-                        else indexed_last_minute)
+            produced = (
+                sum(kafka_io.count_since(settings, settings.topic(k), since) for k in outputs)
+                if outputs
+                else indexed_last_minute
+            )
             mine = [(s, age) for s, age in states if s.stage == stage]
             workers = Counter(s.state if age <= 3 * (s.heartbeat_s or 15) else "silent" for s, age in mine)
-            held = [f"{s.state}: {s.reason}" for s, age in mine if s.state in ("held", "failed")
-                    and (s.state == "failed" or age <= 3 * (s.heartbeat_s or 15))]
+            held = [
+                f"{s.state}: {s.reason}"
+                for s, age in mine
+                if s.state in ("held", "failed") and (s.state == "failed" or age <= 3 * (s.heartbeat_s or 15))
+            ]
             status.stages.append(StageStatus(stage, lag, produced, dlq.get(stage, 0), dict(workers), held))
         status.dlq_total = sum(dlq.values())
         status.ledger = compute_ledger(settings)
@@ -109,7 +115,8 @@ def _elasticsearch_part(settings: Settings, es, status: PipelineStatus, since_ms
     try:
         status.indexed = es.count(index=settings.index_alias)["count"]
         aggs = es.search(
-            index=settings.index_alias, size=0,
+            index=settings.index_alias,
+            size=0,
             aggs={"published": {"max": {"field": "published_at"}}, "indexed": {"max": {"field": "indexed_at"}}},
         )["aggregations"]
         status.newest_published_age_s = _age(aggs["published"]["value"])

@@ -22,8 +22,18 @@ log = structlog.get_logger("newsflow.sink")
 
 # Fields a duplicate keeps: enough to show it in a story cluster, not its full text again.
 DUPLICATE_FIELDS = (
-    "article_id", "url", "source", "title", "title_en", "published_at", "ingested_at", "origin",
-    "language", "translation", "dedup", "pipeline",
+    "article_id",
+    "url",
+    "source",
+    "title",
+    "title_en",
+    "published_at",
+    "ingested_at",
+    "origin",
+    "language",
+    "translation",
+    "dedup",
+    "pipeline",
 )
 _VERSION = re.compile(r"-v(\d+)$")
 
@@ -69,7 +79,8 @@ class IndexAdmin:
         settings = {
             "number_of_shards": self.shards,
             "number_of_replicas": self.replicas,
-            "analysis": {"analyzer": analysis["full"]} if full
+            "analysis": {"analyzer": analysis["full"]}
+            if full
             else {"analyzer": analysis["fallback"], "filter": analysis["fallback_filters"]},
         }
         mappings = dict(spec["mappings"])
@@ -147,9 +158,7 @@ class ElasticsearchSink:
     Writes through the alias set `require_alias`, so a missing alias never auto-creates an index.
     """
 
-    def __init__(
-        self, es: Elasticsearch, settings: Settings, target: str | None = None, *, sleep=time.sleep
-    ) -> None:
+    def __init__(self, es: Elasticsearch, settings: Settings, target: str | None = None, *, sleep=time.sleep) -> None:
         self.es = es
         self.target = target or settings.index_alias
         self.require_alias = target is None
@@ -188,13 +197,21 @@ class ElasticsearchSink:
             exhausted = [i for i in retry if attempts[i] >= self.max_attempts]
             if exhausted and not indexed_any and len(articles) > 1 and len(exhausted) == len(retry) == len(pending):
                 # Every document failed the same way: the cluster is in trouble, not one document.
-                raise TransientError(f"Elasticsearch answered {last_error[exhausted[0]]} for every document", dependency="elasticsearch")
+                raise TransientError(
+                    f"Elasticsearch answered {last_error[exhausted[0]]} for every document", dependency="elasticsearch"
+                )
             for i in exhausted:
-                log.warning("document failed repeatedly, sent to the DLQ", article_id=articles[i].article_id,
-                            attempts=attempts[i], error=last_error[i][:300])
+                log.warning(
+                    "document failed repeatedly, sent to the DLQ",
+                    article_id=articles[i].article_id,
+                    attempts=attempts[i],
+                    error=last_error[i][:300],
+                )
                 outcome[i] = Refusal(
                     f"Elasticsearch kept failing for this document after {attempts[i]} attempts: {last_error[i]}",
-                    "DocumentRetriesExhausted", "processing", attempts[i],
+                    "DocumentRetriesExhausted",
+                    "processing",
+                    attempts[i],
                 )
             pending = [i for i in retry if i not in outcome]
             if pending:
@@ -222,8 +239,14 @@ class ElasticsearchSink:
                 result = item.get("index", {})
                 status = int(result.get("status", 0) or (200 if ok else 500))
                 error = result.get("error") or {}
-                text = "" if ok else (
-                    f"{error.get('type', status)}: {error.get('reason', error)}" if isinstance(error, dict) else str(error)
+                text = (
+                    ""
+                    if ok
+                    else (
+                        f"{error.get('type', status)}: {error.get('reason', error)}"
+                        if isinstance(error, dict)
+                        else str(error)
+                    )
                 )
                 by_id[result.get("_id")] = (status, text)
         except ApiError as exc:
@@ -245,7 +268,9 @@ def _request_error(exc: ApiError, target: str) -> Exception:
     status = exc.meta.status
     klass = FailureClass.INFRASTRUCTURE if status == 404 else http_status_class(status)
     if klass is FailureClass.INFRASTRUCTURE:
-        return InfrastructureError(f"Elasticsearch refused writing to {target}: {status} {exc}", dependency="elasticsearch")
+        return InfrastructureError(
+            f"Elasticsearch refused writing to {target}: {status} {exc}", dependency="elasticsearch"
+        )
     if klass is FailureClass.TRANSIENT:
         return TransientError(f"Elasticsearch answered {status}: {exc}", dependency="elasticsearch")
     return exc

@@ -26,16 +26,39 @@ produced or dead-lettered (both confirmed before the state is saved), or skipped
 
 from pipeline.sources.extract import Extracted, UnknownEncoding, decode_html, extract_article
 from pipeline.sources.fetch import FetchConfig, Fetched, FetchError, SourceUnavailable, fetch, http_client
-from pipeline.sources.files import Skipped, build_article, parse_published, read_paths
+from pipeline.sources.files import Skipped, build_article, read_paths
 from pipeline.sources.ingest import NotProducible, deliveries, ingest_source, raw_message, summarise
 from pipeline.sources.pull import Pulled, Rejected, SourceReport, pull
 from pipeline.sources.spec import KINDS, SourcesFileError, SourceSpec, load_sources
 from pipeline.sources.state import SourceState, load_state
 
 __all__ = [
-    "KINDS", "Extracted", "FetchConfig", "FetchError", "Fetched", "NotProducible", "Pulled", "Rejected",
-    "Skipped", "SourceReport", "SourceSpec", "SourceState", "SourceUnavailable", "SourcesFileError",
-    "UnknownEncoding", "build_article", "decode_html", "deliveries", "extract_article", "fetch", "http_client",
-    "ingest_source", "load_sources", "load_state", "parse_published", "pull", "raw_message", "read_paths",
+    "KINDS",
+    "Extracted",
+    "FetchConfig",
+    "FetchError",
+    "Fetched",
+    "NotProducible",
+    "Pulled",
+    "Rejected",
+    "Skipped",
+    "SourceReport",
+    "SourceSpec",
+    "SourceState",
+    "SourceUnavailable",
+    "SourcesFileError",
+    "UnknownEncoding",
+    "build_article",
+    "decode_html",
+    "deliveries",
+    "extract_article",
+    "fetch",
+    "http_client",
+    "ingest_source",
+    "load_sources",
+    "load_state",
+    "pull",
+    "raw_message",
+    "read_paths",
     "summarise",
 ]

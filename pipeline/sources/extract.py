@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import orjson
 import structlog
 
-
 log = structlog.get_logger("newsflow.sources")
 
 # -- decoding and extraction ---------------------------------------------------------------------
@@ -50,8 +49,8 @@ def _charset_of(content_type: str | None) -> str | None:
         return None
     for part in content_type.split(";")[1:]:
         key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value.strip(' "\''):
-            return value.strip(' "\'')
+        if key.lower() == "charset" and value.strip(" \"'"):
+            return value.strip(" \"'")
     return None
 
 
@@ -69,7 +68,11 @@ def extract_article(html: str, url: str | None, min_chars: int) -> Extracted | N
     import trafilatura
 
     result = trafilatura.extract(
-        html, url=url, include_comments=False, output_format="json", with_metadata=True,
+        html,
+        url=url,
+        include_comments=False,
+        output_format="json",
+        with_metadata=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if not result:
@@ -79,7 +82,6 @@ def extract_article(html: str, url: str | None, min_chars: int) -> Extracted | N
     if len(text) < min_chars:
         return None
     return Extracted(text=text, title=data.get("title") or None, date=data.get("date") or None)
-
 
 
 def entry_html(entry) -> str:

@@ -10,6 +10,7 @@ from pipeline.config import Settings
 
 log = structlog.get_logger("newsflow.sources")
 
+
 class SourceUnavailable(Exception):
     """The source itself could not be reached: the task fails and Airflow retries it."""
 
@@ -36,7 +37,6 @@ class FetchConfig:
             min_text_chars=settings.sources_min_text_chars,
             state_window_days=settings.sources_state_window_days,
         )
-
 
 
 # -- HTTP ----------------------------------------------------------------------------------------
@@ -68,7 +68,9 @@ def http_client(config: FetchConfig):
     import httpx
 
     return httpx.Client(
-        timeout=httpx.Timeout(config.timeout_s), follow_redirects=True, max_redirects=5,
+        timeout=httpx.Timeout(config.timeout_s),
+        follow_redirects=True,
+        max_redirects=5,
         headers={"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"},
     )
 
@@ -86,12 +88,20 @@ def fetch(http, url: str, config: FetchConfig, validators: dict[str, str] | None
     try:
         with http.stream("GET", url, headers=headers) as response:
             if response.status_code == 304:
-                return Fetched(str(response.url), 304, b"", None, validators.get("etag") if validators else None,
-                               validators.get("last_modified") if validators else None)
+                return Fetched(
+                    str(response.url),
+                    304,
+                    b"",
+                    None,
+                    validators.get("etag") if validators else None,
+                    validators.get("last_modified") if validators else None,
+                )
             if response.status_code == 429 or response.status_code >= 500:
                 raise FetchError(f"HTTP {response.status_code} from {url}", transient=True, status=response.status_code)
             if response.status_code >= 400:
-                raise FetchError(f"HTTP {response.status_code} from {url}", transient=False, status=response.status_code)
+                raise FetchError(
+                    f"HTTP {response.status_code} from {url}", transient=False, status=response.status_code
+                )
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
@@ -99,10 +109,16 @@ def fetch(http, url: str, config: FetchConfig, validators: dict[str, str] | None
                     raise FetchError(f"{url} is larger than {config.max_bytes} bytes", transient=False)
                 chunks.append(chunk)
             return Fetched(
-                str(response.url), response.status_code, b"".join(chunks), response.headers.get("content-type"),
-                response.headers.get("etag"), response.headers.get("last-modified"),
+                str(response.url),
+                response.status_code,
+                b"".join(chunks),
+                response.headers.get("content-type"),
+                response.headers.get("etag"),
+                response.headers.get("last-modified"),
             )
     except httpx.TimeoutException as exc:
-        raise FetchError(f"timed out after {config.timeout_s}s fetching {url} ({type(exc).__name__})", transient=True) from exc
+        raise FetchError(
+            f"timed out after {config.timeout_s}s fetching {url} ({type(exc).__name__})", transient=True
+        ) from exc
     except httpx.HTTPError as exc:
         raise FetchError(f"cannot fetch {url}: {type(exc).__name__}: {exc}", transient=True) from exc

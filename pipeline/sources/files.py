@@ -1,14 +1,13 @@
-"""Sources to raw articles: a seeds folder (text files plus a manifest) and JSONL dumps."""
+"""Files to raw articles: a seeds folder (text files plus a manifest), `.txt` files and JSONL dumps."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from pipeline.dates import published_timestamp
 from pipeline.identity import article_id, source_domain
 from pipeline.records import Article, Source, utc_now
 
@@ -34,23 +33,35 @@ def read_paths(paths: list[Path]) -> Iterator[Article | Skipped]:
                 yield Skipped(str(path / MANIFEST), problem)
             for child in sorted(path.iterdir()):
                 if child.suffix == ".txt":
-                    yield _from_text_file(child, manifest) if not problem else Skipped(
-                        str(child), f"no metadata: {MANIFEST} unreadable")
+                    yield (
+                        _from_text_file(child, manifest)
+                        if not problem
+                        else Skipped(str(child), f"no metadata: {MANIFEST} unreadable")
+                    )
                 elif child.suffix == ".jsonl":
                     yield from _from_jsonl(child)
         elif path.suffix == ".jsonl":
             yield from _from_jsonl(path)
         elif path.suffix == ".txt":
             manifest, problem = _manifest(path.parent)
-            yield _from_text_file(path, manifest) if not problem else Skipped(
-                str(path), f"no metadata: {path.parent / MANIFEST} unreadable ({problem})")
+            yield (
+                _from_text_file(path, manifest)
+                if not problem
+                else Skipped(str(path), f"no metadata: {path.parent / MANIFEST} unreadable ({problem})")
+            )
         else:
             yield Skipped(str(path), "not a .txt article, a .jsonl dump or a folder of them")
 
 
 def build_article(
-    *, text: str, title: str | None = None, url: str | None = None, published: str | None = None,
-    source_name: str | None = None, domain: str | None = None, origin: str | None = None,
+    *,
+    text: str,
+    title: str | None = None,
+    url: str | None = None,
+    published: str | None = None,
+    source_name: str | None = None,
+    domain: str | None = None,
+    origin: str | None = None,
 ) -> Article:
     """A raw article with its stable id; originals are kept exactly as given.
 
@@ -66,50 +77,6 @@ def build_article(
         ingested_at=utc_now(),
         origin=origin,
     )
-
-
-class PublishedOutOfRange(ValueError):
-    """A publication date that reads as a date but cannot be represented as a UTC timestamp (years 1-9999)."""
-
-
-def parse_published(value: str | None) -> str | None:
-    """An RFC 3339 timestamp from ISO 8601 or RFC 822 input; None when absent, unreadable or out of range; never raises."""
-    try:
-        return published_timestamp(value)
-    except PublishedOutOfRange:
-        return None
-
-
-def published_timestamp(value: str | None) -> str | None:
-    """An RFC 3339 UTC timestamp from ISO 8601 or RFC 822 input; None when absent or unreadable.
-
-    Raises PublishedOutOfRange for a date that cannot be represented (year 0, year 10000, or
-    0001-01-01 at a positive offset), so a reader can report the input instead of guessing.
-    """
-    if not isinstance(value, str) or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as iso_error:
-            if _out_of_range(iso_error):
-                raise
-            parsed = parsedate_to_datetime(value)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    except OverflowError:
-        raise PublishedOutOfRange(f"published {value[:80]!r} out of range") from None
-    except (TypeError, ValueError, IndexError) as exc:
-        if _out_of_range(exc):
-            raise PublishedOutOfRange(f"published {value[:80]!r} out of range") from None
-        return None
-
-
-def _out_of_range(exc: Exception) -> bool:
-    # datetime's own words for a year it cannot hold ("year 0 is out of range", "year 12345 is out of range").
-    return isinstance(exc, ValueError) and str(exc).startswith("year ") and str(exc).endswith("out of range")
 
 
 def _manifest(folder: Path) -> tuple[dict, str | None]:
@@ -142,11 +109,21 @@ def _from_text_file(path: Path, manifest: dict) -> Article | Skipped:
     source = meta.get("source") or {}
     if not isinstance(source, dict):
         return Skipped(where, f"{MANIFEST} source is {_json_type(source)}, not an object")
-    problem = _not_a_string(meta, ("title", "url", "published_at")) or _not_a_string(source, ("name", "domain"), "source.")
+    problem = _not_a_string(meta, ("title", "url", "published_at")) or _not_a_string(
+        source, ("name", "domain"), "source."
+    )
     if problem:
         return Skipped(where, f"{MANIFEST} {problem}")
-    return _build(where, text=text, title=meta.get("title"), url=meta.get("url"), published=meta.get("published_at"),
-                  source_name=source.get("name"), domain=source.get("domain"), origin=where)
+    return _build(
+        where,
+        text=text,
+        title=meta.get("title"),
+        url=meta.get("url"),
+        published=meta.get("published_at"),
+        source_name=source.get("name"),
+        domain=source.get("domain"),
+        origin=where,
+    )
 
 
 def _from_jsonl(path: Path) -> Iterator[Article | Skipped]:
@@ -189,8 +166,16 @@ def _from_jsonl(path: Path) -> Iterator[Article | Skipped]:
             if problem:
                 yield Skipped(where, problem)
                 continue
-            yield _build(where, text=text, title=obj.get("title"), url=obj.get("url"), published=published,
-                         source_name=source.get("name"), domain=source.get("domain"), origin=where)
+            yield _build(
+                where,
+                text=text,
+                title=obj.get("title"),
+                url=obj.get("url"),
+                published=published,
+                source_name=source.get("name"),
+                domain=source.get("domain"),
+                origin=where,
+            )
 
 
 def _build(where: str, **fields) -> Article | Skipped:

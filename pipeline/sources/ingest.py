@@ -10,13 +10,13 @@ import structlog
 
 from pipeline.config import Settings
 from pipeline.records import Article, DlqError, DlqPayload, DlqRecord, DlqSource
-
 from pipeline.sources.fetch import FetchConfig, http_client
 from pipeline.sources.pull import Pulled, Rejected, SourceReport, pull, reason_key
 from pipeline.sources.spec import SourceSpec
 from pipeline.sources.state import load_state
 
 log = structlog.get_logger("newsflow.sources")
+
 
 class NotProducible(ValueError):
     """An article that cannot go to news.raw.v1 as it is; `error_class` names the kind of problem."""
@@ -42,8 +42,9 @@ def raw_message(article: Article, contracts, max_bytes: int) -> dict:
     except TypeError as exc:  # orjson.JSONEncodeError: e.g. "str is not valid UTF-8: surrogates not allowed"
         raise NotProducible("NotUnicode", f"not valid Unicode text: {exc}") from None
     if size > max_bytes:
-        raise NotProducible("TooLarge", f"{size} bytes is more than NEWSFLOW_MAX_MESSAGE_BYTES={max_bytes}",
-                            dead_letter=False)
+        raise NotProducible(
+            "TooLarge", f"{size} bytes is more than NEWSFLOW_MAX_MESSAGE_BYTES={max_bytes}", dead_letter=False
+        )
     return wire
 
 
@@ -60,11 +61,16 @@ def deliveries(pulled: Pulled, spec: SourceSpec, settings: Settings, contracts) 
     for article in pulled.articles:
         where = (article.origin if spec.kind in ("folder", "jsonl") else article.url) or article.article_id
         try:
-            outgoing.append(Outgoing(raw, article.article_id, raw_message(article, contracts, settings.max_message_bytes)))
+            outgoing.append(
+                Outgoing(raw, article.article_id, raw_message(article, contracts, settings.max_message_bytes))
+            )
         except NotProducible as exc:
             report.produced -= 1
-            rejected.append(Rejected(where, str(exc), exc.error_class, article.article_id, article.to_wire(),
-                                     dead_letter=exc.dead_letter))
+            rejected.append(
+                Rejected(
+                    where, str(exc), exc.error_class, article.article_id, article.to_wire(), dead_letter=exc.dead_letter
+                )
+            )
     for item in rejected:
         if not item.dead_letter:
             report.skip(item.where, "too large to produce", item.reason)
@@ -79,7 +85,8 @@ def deliveries(pulled: Pulled, spec: SourceSpec, settings: Settings, contracts) 
 
 
 _DLQ_REASONS = {
-    "ContractError": "not a valid raw article", "NotUnicode": "not valid Unicode",
+    "ContractError": "not a valid raw article",
+    "NotUnicode": "not valid Unicode",
     "PublishedOutOfRange": "published out of range",
 }
 
@@ -94,7 +101,8 @@ def _dead_letter(item: Rejected, spec: SourceSpec, settings: Settings, contracts
     payload = _json_bytes(item.content)
     message = _safe_text(f"source {spec.name}: {item.where}: {item.reason}")
     record = DlqRecord(
-        article_id=item.article_id, stage="ingest",
+        article_id=item.article_id,
+        stage="ingest",
         error=DlqError(class_=item.error_class, message=message, kind="bad_input"),
         source=DlqSource(topic=settings.topic("raw"), partition=-1, offset=-1, key=item.article_id),
         payload=DlqPayload.of(payload),

@@ -13,11 +13,10 @@ from urllib.parse import urljoin
 import structlog
 
 from pipeline.identity import article_id
-from pipeline.sources.files import Skipped, build_article, read_paths
 from pipeline.records import Article
-
 from pipeline.sources.extract import Extracted, UnknownEncoding, decode_html, entry_html, extract_article, plain_text
 from pipeline.sources.fetch import FetchConfig, Fetched, FetchError, SourceUnavailable, fetch
+from pipeline.sources.files import Skipped, build_article, read_paths
 from pipeline.sources.spec import SourceSpec
 from pipeline.sources.state import SourceState
 
@@ -25,6 +24,7 @@ log = structlog.get_logger("newsflow.sources")
 
 # feedparser flags these as "bozo" although the feed parsed fine.
 _BENIGN_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
+
 
 @dataclass
 class SourceReport:
@@ -58,13 +58,19 @@ class SourceReport:
     def to_dict(self) -> dict:
         """JSON-ready (Airflow XCom, logs)."""
         return {
-            "source": self.source, "kind": self.kind, "offered": self.offered, "produced": self.produced,
-            "already_seen": self.already_seen, "deferred": self.deferred, "not_modified": self.not_modified,
-            "skipped": dict(self.skipped), "skipped_total": sum(self.skipped.values()),
-            "dead_lettered": dict(self.dead_lettered), "dead_lettered_total": sum(self.dead_lettered.values()),
+            "source": self.source,
+            "kind": self.kind,
+            "offered": self.offered,
+            "produced": self.produced,
+            "already_seen": self.already_seen,
+            "deferred": self.deferred,
+            "not_modified": self.not_modified,
+            "skipped": dict(self.skipped),
+            "skipped_total": sum(self.skipped.values()),
+            "dead_lettered": dict(self.dead_lettered),
+            "dead_lettered_total": sum(self.dead_lettered.values()),
             "examples": self.examples,
         }
-
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,6 @@ class Pulled:
     report: SourceReport
     state: SourceState
     rejected: list[Rejected] = field(default_factory=list)
-
 
 
 # -- pulling -------------------------------------------------------------------------------------
@@ -200,7 +205,9 @@ def _pull_feed(job: _Pull, http) -> None:
     fetched = _fetch_source(job, http, job.spec.url)
     if fetched is None:
         return
-    parsed = feedparser.parse(fetched.body, response_headers={"content-type": fetched.content_type or "application/xml"})
+    parsed = feedparser.parse(
+        fetched.body, response_headers={"content-type": fetched.content_type or "application/xml"}
+    )
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if problem is not None and type(problem).__name__ in _BENIGN_BOZO:
         problem = None
@@ -246,8 +253,14 @@ def _pull_feed(job: _Pull, http) -> None:
                 job.done(key)
                 continue
             page_title, page_date = None, None
-        fields = dict(text=text, title=title or page_title, url=link, published=published or page_date,
-                      source_name=publisher, origin=job.spec.url)
+        fields = dict(
+            text=text,
+            title=title or page_title,
+            url=link,
+            published=published or page_date,
+            source_name=publisher,
+            origin=job.spec.url,
+        )
         _produce_or_reject(job, key, link or f"{job.spec.url}#{title}", fields)
     if transient:
         job.validators.pop(job.spec.url, None)  # fetch the whole feed next run, so those pages are tried again
@@ -262,7 +275,9 @@ def _pull_urls(job: _Pull, http) -> None:
         except OSError as exc:
             raise SourceUnavailable(f"source {job.spec.name}: cannot read {job.spec.path}: {exc.strerror}") from None
         except UnicodeDecodeError as exc:
-            raise SourceUnavailable(f"source {job.spec.name}: {job.spec.path} is not UTF-8 text: {exc.reason}") from None
+            raise SourceUnavailable(
+                f"source {job.spec.name}: {job.spec.path} is not UTF-8 text: {exc.reason}"
+            ) from None
         urls += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     transient = 0
     for url in urls:
@@ -276,8 +291,14 @@ def _pull_urls(job: _Pull, http) -> None:
         if isinstance(outcome, str):
             job.done(key)
             continue
-        fields = dict(text=outcome.text, title=outcome.title, url=url, published=outcome.date,
-                      source_name=job.spec.publisher, origin=url)
+        fields = dict(
+            text=outcome.text,
+            title=outcome.title,
+            url=url,
+            published=outcome.date,
+            source_name=job.spec.publisher,
+            origin=url,
+        )
         _produce_or_reject(job, key, url, fields)
     _raise_when_all_unreachable(job, transient)
 
@@ -297,8 +318,14 @@ def _produce_or_reject(job: _Pull, key: str, where: str, fields: dict) -> None:
     try:
         article = build_article(**fields)
     except ValueError as exc:
-        content = {"url": fields["url"], "title": fields["title"], "text": fields["text"],
-                   "published": fields["published"], "source": fields["source_name"], "origin": fields["origin"]}
+        content = {
+            "url": fields["url"],
+            "title": fields["title"],
+            "text": fields["text"],
+            "published": fields["published"],
+            "source": fields["source_name"],
+            "origin": fields["origin"],
+        }
         job.reject(key, Rejected(where, str(exc), type(exc).__name__, key, content))
         return
     job.produce(key, article)
@@ -333,9 +360,12 @@ def _page(job: _Pull, http, url: str) -> Extracted | str | None:
 
 def _raise_when_all_unreachable(job: _Pull, transient: int) -> None:
     """Every new page failed for a reason that may pass: the site is down, so fail the task and let it retry."""
-    if transient and transient == job.report.offered - job.report.already_seen - job.report.deferred and not job.articles:
+    if (
+        transient
+        and transient == job.report.offered - job.report.already_seen - job.report.deferred
+        and not job.articles
+    ):
         raise SourceUnavailable(f"source {job.spec.name}: all {transient} new pages unreachable")
-
 
 
 def reason_key(reason: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+
 KINDS = ("folder", "feed", "urls", "jsonl")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _KEYS = {"name", "kind", "url", "path", "urls", "publisher", "fetch_pages", "lenient", "max_items"}
@@ -102,7 +103,13 @@ def _spec(entry: object, where: str, base: Path) -> SourceSpec:
     if max_items is not None and (not isinstance(max_items, int) or max_items < 1):
         raise SourcesFileError(f"{where}: max_items must be a positive integer")
     return SourceSpec(
-        name=name, kind=kind, url=url, path=resolved, urls=tuple(urls), publisher=entry.get("publisher"),
-        fetch_pages=bool(entry.get("fetch_pages", True)), lenient=bool(entry.get("lenient", False)),
+        name=name,
+        kind=kind,
+        url=url,
+        path=resolved,
+        urls=tuple(urls),
+        publisher=entry.get("publisher"),
+        fetch_pages=bool(entry.get("fetch_pages", True)),
+        lenient=bool(entry.get("lenient", False)),
         max_items=max_items,
     )

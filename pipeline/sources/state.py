@@ -11,6 +11,7 @@ from pipeline.config import Settings
 
 log = structlog.get_logger("newsflow.sources")
 
+
 @dataclass(frozen=True)
 class SourceState:
     """What a source already gave: item keys with when first seen, and HTTP validators per URL."""
@@ -21,13 +22,19 @@ class SourceState:
 
     def to_wire(self) -> dict:
         """The state record (value of the compacted state topic, key = source name)."""
-        return {"source": self.source, "seen": self.seen, "validators": self.validators, "updated_at": datetime.now(UTC).isoformat()}
+        return {
+            "source": self.source,
+            "seen": self.seen,
+            "validators": self.validators,
+            "updated_at": datetime.now(UTC).isoformat(),
+        }
 
     @classmethod
     def from_wire(cls, data: dict) -> SourceState:
         """The inverse of `to_wire`."""
-        return cls(source=data["source"], seen=dict(data.get("seen") or {}), validators=dict(data.get("validators") or {}))
-
+        return cls(
+            source=data["source"], seen=dict(data.get("seen") or {}), validators=dict(data.get("validators") or {})
+        )
 
 
 def load_state(settings: Settings, source: str) -> SourceState:

@@ -54,7 +54,6 @@ class ReportsStats(Protocol):
     stats: object
 
 
-
 @runtime_checkable
 class StatefulStage(Stage, Protocol):
     """A stage whose state lives in a compacted topic (key -> latest record; None deletes)."""
@@ -71,5 +70,13 @@ class StatefulStage(Stage, Protocol):
 
 
 __all__ = [
-    "Emit", "Done", "Reject", "Result", "Stage", "StatefulStage", "ReportsStats", "TransientError", "InfrastructureError",
+    "Emit",
+    "Done",
+    "Reject",
+    "Result",
+    "Stage",
+    "StatefulStage",
+    "ReportsStats",
+    "TransientError",
+    "InfrastructureError",
 ]

@@ -98,8 +98,14 @@ class DedupStage:
         """The new signature of an article with its decision."""
         ingested = _epoch(article.ingested_at)
         published = min(_epoch(article.published_at) if article.published_at else ingested, ingested)
-        decision = dict(cluster_id=article.article_id, is_duplicate=False, duplicate_of=None, similarity=None,
-                        method=None, matched_id=None)
+        decision = dict(
+            cluster_id=article.article_id,
+            is_duplicate=False,
+            duplicate_of=None,
+            similarity=None,
+            method=None,
+            matched_id=None,
+        )
         if fingerprint.word_count >= self.rules.min_words:
             # Members older than the window are ignored here, not only evicted after the batch: the decision
             # then does not depend on where a batch boundary fell (batches differ after a restart).
@@ -108,14 +114,29 @@ class DedupStage:
             # An updated canonical that still matches its own members stays their canonical.
             if match is not None and match[0].cluster_id != article.article_id:
                 member, score, method = match
-                decision = dict(cluster_id=member.cluster_id, is_duplicate=True, duplicate_of=member.cluster_id,
-                                similarity=round(score, 4), method=method, matched_id=member.article_id)
+                decision = dict(
+                    cluster_id=member.cluster_id,
+                    is_duplicate=True,
+                    duplicate_of=member.cluster_id,
+                    similarity=round(score, 4),
+                    method=method,
+                    matched_id=member.article_id,
+                )
         return Signature(
-            article_id=article.article_id, content_hash=fingerprint.content_hash, published=published,
-            ingested=ingested, revision=revision, word_count=fingerprint.word_count, shingles=fingerprint.shingles,
-            minhash=fingerprint.minhash, shingling=self.fingerprinter.shingling,
-            minhash_scheme=self.fingerprinter.minhash_scheme, quoted=fingerprint.quoted, lead=fingerprint.lead,
-            lead_size=fingerprint.lead_size, **decision,
+            article_id=article.article_id,
+            content_hash=fingerprint.content_hash,
+            published=published,
+            ingested=ingested,
+            revision=revision,
+            word_count=fingerprint.word_count,
+            shingles=fingerprint.shingles,
+            minhash=fingerprint.minhash,
+            shingling=self.fingerprinter.shingling,
+            minhash_scheme=self.fingerprinter.minhash_scheme,
+            quoted=fingerprint.quoted,
+            lead=fingerprint.lead,
+            lead_size=fingerprint.lead_size,
+            **decision,
         )
 
     def _exact(self, fingerprint: Fingerprint, horizon: float) -> tuple[Signature, float, str] | None:
@@ -130,8 +151,9 @@ class DedupStage:
             if candidate.word_count < self.rules.min_words or candidate.ingested < horizon:
                 continue
             aside = set_aside(fingerprint.quoted, candidate.quoted)
-            score = evidence_similarity(fingerprint.shingles, candidate.shingles, aside,
-                                        self.rules.min_containment_shingles)
+            score = evidence_similarity(
+                fingerprint.shingles, candidate.shingles, aside, self.rules.min_containment_shingles
+            )
             if score >= self.rules.threshold and self._shares_lead(fingerprint, candidate, aside):
                 confirmed.append((-score, *_age_order(candidate), candidate))
         if not confirmed:
@@ -144,14 +166,21 @@ class DedupStage:
         needed = self.rules.min_lead_share
         if lead_share(fingerprint.lead, fingerprint.lead_size, candidate.shingles, aside) >= needed:
             return True
-        return candidate.lead is not None and lead_share(candidate.lead, candidate.lead_size, fingerprint.shingles,
-                                                         aside) >= needed
+        return (
+            candidate.lead is not None
+            and lead_share(candidate.lead, candidate.lead_size, fingerprint.shingles, aside) >= needed
+        )
 
     def _route(self, article: Article, signature: Signature) -> Emit:
         """The article with its `dedup` decision, to `duplicates` or `unique`."""
-        dedup = Dedup(content_hash=signature.content_hash, cluster_id=signature.cluster_id,
-                      is_duplicate=signature.is_duplicate, duplicate_of=signature.duplicate_of,
-                      similarity=signature.similarity, method=signature.method)
+        dedup = Dedup(
+            content_hash=signature.content_hash,
+            cluster_id=signature.cluster_id,
+            is_duplicate=signature.is_duplicate,
+            duplicate_of=signature.duplicate_of,
+            similarity=signature.similarity,
+            method=signature.method,
+        )
         return Emit("duplicates" if signature.is_duplicate else "unique", article.stamped(self.name, dedup=dedup))
 
     # -- state ---------------------------------------------------------------------------------
@@ -200,13 +229,26 @@ def build_dedup_stage(
     state: Iterable[dict | tuple[str, dict | None]] = (),
 ) -> DedupStage:
     """A dedup stage with its fingerprinter and store built from plain settings, optionally rebuilt from state."""
-    fingerprinter = Fingerprinter(shingle_words=shingle_words, num_perm=num_perm, seed=seed,
-                                  boilerplate=load_boilerplate(boilerplate_file), embeds=load_embeds(embeds_file),
-                                  lead_words=lead_words)
-    store = DedupStore(fingerprinter, lsh_threshold=lsh_threshold, sample_one_in=sample_one_in,
-                       max_postings=max_postings)
-    stage = DedupStage(store, DecisionRules(threshold=threshold, window_days=window_days, min_words=min_words,
-                                            min_containment_shingles=min_containment_shingles,
-                                            min_lead_share=min_lead_share))
+    fingerprinter = Fingerprinter(
+        shingle_words=shingle_words,
+        num_perm=num_perm,
+        seed=seed,
+        boilerplate=load_boilerplate(boilerplate_file),
+        embeds=load_embeds(embeds_file),
+        lead_words=lead_words,
+    )
+    store = DedupStore(
+        fingerprinter, lsh_threshold=lsh_threshold, sample_one_in=sample_one_in, max_postings=max_postings
+    )
+    stage = DedupStage(
+        store,
+        DecisionRules(
+            threshold=threshold,
+            window_days=window_days,
+            min_words=min_words,
+            min_containment_shingles=min_containment_shingles,
+            min_lead_share=min_lead_share,
+        ),
+    )
     stage.rebuild(state)
     return stage

@@ -103,8 +103,9 @@ class DetectStage:
     name = "detect"
     sources = ("raw",)
 
-    def __init__(self, detector: Detector, config: DetectConfig | None = None,
-                 paragraph_detector: Detector | None = None) -> None:
+    def __init__(
+        self, detector: Detector, config: DetectConfig | None = None, paragraph_detector: Detector | None = None
+    ) -> None:
         self.detector = detector
         self.paragraph_detector = paragraph_detector or detector
         self.config = config or DetectConfig()
@@ -135,12 +136,19 @@ class DetectStage:
             p_code, p_conf = max(p_probs.items(), key=lambda kv: kv[1]) if p_probs else (UNDETERMINED, 0.0)
             per_paragraph.append(ParagraphLanguage(index=index, code=p_code, confidence=round(p_conf, 4)))
             if (
-                code != UNDETERMINED and p_code not in (code, UNDETERMINED) and len(paragraph) >= cfg.mixed_min_chars
+                code != UNDETERMINED
+                and p_code not in (code, UNDETERMINED)
+                and len(paragraph) >= cfg.mixed_min_chars
                 and p_conf >= cfg.mixed_min_confidence
             ):
                 mixed = True
-        return Language(code=code, confidence=round(confidence, 4), mixed=mixed, paragraphs=per_paragraph,
-                        detector=self.detector.name)
+        return Language(
+            code=code,
+            confidence=round(confidence, 4),
+            mixed=mixed,
+            paragraphs=per_paragraph,
+            detector=self.detector.name,
+        )
 
     def _undetermined(self) -> Language:
         return Language(code=UNDETERMINED, confidence=0.0, mixed=False, paragraphs=[], detector=self.detector.name)

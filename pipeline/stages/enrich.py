@@ -9,8 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.enrichment.canonical import (PLACE_LABELS, Resolved, aggregate, preferred_countries, resolve,
-                                          with_institutions)
+from pipeline.enrichment.canonical import (
+    PLACE_LABELS,
+    Resolved,
+    aggregate,
+    preferred_countries,
+    resolve,
+    with_institutions,
+)
 from pipeline.enrichment.clean import clean_text
 from pipeline.enrichment.dateline import find_dateline
 from pipeline.enrichment.entities import mentions_from_doc
@@ -76,8 +82,14 @@ class EnrichStage:
     name = "enrich"
     sources = ("unique",)
 
-    def __init__(self, nlp, tables: EnrichmentTables, config: EnrichConfig | None = None,
-                 repeated: RepeatedLines | None = None, parser=None) -> None:
+    def __init__(
+        self,
+        nlp,
+        tables: EnrichmentTables,
+        config: EnrichConfig | None = None,
+        repeated: RepeatedLines | None = None,
+        parser=None,
+    ) -> None:
         self.nlp = nlp
         self.tables = tables
         self.config = config or EnrichConfig()
@@ -111,8 +123,12 @@ class EnrichStage:
         if self.repeated is None:
             return frozenset()
         source = article.source.domain or article.source.name
-        lines, seen = self.repeated.observe(article.article_id, source, article.text_en or article.text,
-                                            datetime.fromisoformat(article.ingested_at).timestamp())
+        lines, seen = self.repeated.observe(
+            article.article_id,
+            source,
+            article.text_en or article.text,
+            datetime.fromisoformat(article.ingested_at).timestamp(),
+        )
         if seen is not None:
             self._updates[article.article_id] = seen.to_state_record()
         return lines
@@ -130,12 +146,16 @@ class EnrichStage:
 
     def prepare(self, article: Article, repeated: frozenset[int] = frozenset()) -> Prepared:
         """The clean text of the English version when there is one; non-English text is cleaned but not analysed."""
-        english = bool(article.text_en) or article.language is None or article.language.code in self.config.english_codes
+        english = (
+            bool(article.text_en) or article.language is None or article.language.code in self.config.english_codes
+        )
         if article.text_en:
             raw, title, field = article.text_en, article.title_en or article.title, "text_en"
         else:
             raw, title, field = article.text, article.title, "text"
-        text_clean = clean_text(raw, self.tables.boilerplate, titles=(article.title, article.title_en), repeated=repeated)
+        text_clean = clean_text(
+            raw, self.tables.boilerplate, titles=(article.title, article.title_en), repeated=repeated
+        )
         if not english:
             return Prepared(text_clean, raw, "", 0, NOT_ENGLISH, field)
         if not text_clean:
@@ -144,8 +164,12 @@ class EnrichStage:
         body = text_clean
         if field == "text" and article.language is not None and article.language.mixed:
             # an untranslated mixed article: NER reads its English paragraphs only (Italian ones give "Il presidente")
-            body = clean_text(self._english_paragraphs(raw, article.language), self.tables.boilerplate, titles=(title,),
-                              repeated=repeated)
+            body = clean_text(
+                self._english_paragraphs(raw, article.language),
+                self.tables.boilerplate,
+                titles=(title,),
+                repeated=repeated,
+            )
         # the analysed text differs from the clean text by a space around a glued quotation mark, never by a word
         analysed = head + _GLUED_BEFORE_QUOTE.sub(r" \1", _GLUED_AFTER_QUOTE.sub(r"\1 ", body[: self.config.max_chars]))
         return Prepared(text_clean, raw, analysed, len(head), ENRICHED, field)
@@ -163,19 +187,45 @@ class EnrichStage:
         if dateline is not None and dateline.agency and dateline.agency not in agencies:
             agencies.insert(0, dateline.agency)
         fields = dict(
-            text_clean=prep.text_clean, entities=[], persons=[], organizations=[], places_names=[], places=[],
-            topics=[], quotes=[], figures=[], dateline=dateline, agencies=agencies,
-            enrichment=Enrichment(status=prep.status, source_field=prep.source_field,
-                                  language=article.language.code if article.language else None, model=self.model),
+            text_clean=prep.text_clean,
+            entities=[],
+            persons=[],
+            organizations=[],
+            places_names=[],
+            places=[],
+            topics=[],
+            quotes=[],
+            figures=[],
+            dateline=dateline,
+            agencies=agencies,
+            enrichment=Enrichment(
+                status=prep.status,
+                source_field=prep.source_field,
+                language=article.language.code if article.language else None,
+                model=self.model,
+            ),
         )
         if doc is None:
             return fields
         aliases = tables.aliases
-        mentions = mentions_from_doc(doc, aliases.surfaces, aliases.cues.locative_before, aliases.cues.not_places,
-                                     prep.title_end, prep.analysed, aliases.cues.name_titles)
+        mentions = mentions_from_doc(
+            doc,
+            aliases.surfaces,
+            aliases.cues.locative_before,
+            aliases.cues.not_places,
+            prep.title_end,
+            prep.analysed,
+            aliases.cues.name_titles,
+        )
         preferred = preferred_countries(mentions, aliases, self.config.min_country_share)
-        resolved = resolve(mentions, aliases, tables.gazetteer.knows, preferred, trusted_from=prep.title_end,
-                           place_countries=tables.gazetteer.countries_of)
+        resolved = resolve(
+            mentions,
+            aliases,
+            tables.gazetteer.knows,
+            preferred,
+            trusted_from=prep.title_end,
+            place_countries=tables.gazetteer.countries_of,
+        )
         resolved = with_institutions(resolved, tables.institutions.find(prep.analysed), aliases)
         resolved += self._dateline_places(dateline, resolved, prep)
         entities = aggregate(resolved)
@@ -186,7 +236,9 @@ class EnrichStage:
             places_names=[e.name for e in entities if e.label in PLACE_LABELS],
             places=[self._place(e.name, preferred) for e in entities if e.label in PLACE_LABELS],
             topics=tables.taxonomy.topics_of(prep.analysed),
-            quotes=find_quotes(prep.analysed, resolved, tables.quotes, self._parse if self.parser is not None else None),
+            quotes=find_quotes(
+                prep.analysed, resolved, tables.quotes, self._parse if self.parser is not None else None
+            ),
             figures=self._figures(prep.analysed, doc),
         )
         return fields
@@ -209,7 +261,9 @@ class EnrichStage:
         entry = self.tables.aliases.lookup(surface)
         return entry.name if entry is not None and entry.label in PLACE_LABELS else surface
 
-    def _dateline_places(self, dateline: Dateline | None, resolved: Sequence[Resolved], prep: Prepared) -> list[Resolved]:
+    def _dateline_places(
+        self, dateline: Dateline | None, resolved: Sequence[Resolved], prep: Prepared
+    ) -> list[Resolved]:
         """Dateline places NER did not read as places ("Lviv/Moscow" is one token to spaCy)."""
         if dateline is None:
             return []
@@ -231,24 +285,36 @@ class EnrichStage:
             lat, lon = entry.location
             return Place(name=name, country=entry.country, location=GeoPoint(lat=lat, lon=lon))
         names = (name, *aliases.aliases.get(name, ()))
-        found: GeoName | None = self.tables.gazetteer.locate(names, {entry.country} if entry and entry.country else preferred)
+        found: GeoName | None = self.tables.gazetteer.locate(
+            names, {entry.country} if entry and entry.country else preferred
+        )
         country = entry.country if entry is not None and entry.country else (found.country if found else None)
         if found is None or found.lat is None or found.lon is None:
             return Place(name=name, country=country, location=None)
         return Place(name=name, country=country, location=GeoPoint(lat=found.lat, lon=found.lon))
 
 
-def build_enrich_stage(model_name: str = "en_core_web_sm", batch_size: int = 8, *, data_dir: Path = DATA_DIR,
-                       min_city_population: int = 5000, treat_und_as_english: bool = True,
-                       fuzzy_min_similarity: float = 0.85, max_chars: int = 100_000,
-                       repeated_line_min_articles: int = 3) -> EnrichStage:
+def build_enrich_stage(
+    model_name: str = "en_core_web_sm",
+    batch_size: int = 8,
+    *,
+    data_dir: Path = DATA_DIR,
+    min_city_population: int = 5000,
+    treat_und_as_english: bool = True,
+    fuzzy_min_similarity: float = 0.85,
+    max_chars: int = 100_000,
+    repeated_line_min_articles: int = 3,
+) -> EnrichStage:
     """The enrich stage with its model (by configured name, NER only) and data tables loaded once.
 
     `repeated_line_min_articles`: a line in this many articles of one source is boilerplate (0: do not learn
     repeated lines; the stage is then stateless).
     """
-    config = EnrichConfig(batch_size=batch_size, english_codes=("en", "und") if treat_und_as_english else ("en",),
-                          max_chars=max_chars)
+    config = EnrichConfig(
+        batch_size=batch_size, english_codes=("en", "und") if treat_und_as_english else ("en",), max_chars=max_chars
+    )
     tables = load_tables(data_dir, min_city_population=min_city_population, fuzzy_min_similarity=fuzzy_min_similarity)
-    repeated = RepeatedLines(RepeatRules(min_articles=repeated_line_min_articles)) if repeated_line_min_articles else None
+    repeated = (
+        RepeatedLines(RepeatRules(min_articles=repeated_line_min_articles)) if repeated_line_min_articles else None
+    )
     return EnrichStage(load_model(model_name), tables, config, repeated, load_parser(model_name))

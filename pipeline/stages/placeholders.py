@@ -5,13 +5,12 @@ Each marks the article with `pipeline.placeholders` so nobody mistakes its outpu
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from pipeline.identity import normalise_text
 from pipeline.records import Article, Dedup, Language, Translation
 from pipeline.stages.base import Emit, Result
-
-import hashlib
 
 
 class PassThroughDetect:
@@ -36,7 +35,10 @@ class PassThroughTranslate:
         """`translation.status = not_needed`, no English text."""
         translation = Translation(status="not_needed")
         return [
-            Emit("translated", a.stamped(self.name, placeholder=True, translation=translation, title_en=None, text_en=None))
+            Emit(
+                "translated",
+                a.stamped(self.name, placeholder=True, translation=translation, title_en=None, text_en=None),
+            )
             for a in batch
         ]
 
@@ -66,7 +68,16 @@ class PassThroughEnrich:
     def process(self, batch: Sequence[Article]) -> list[Result]:
         """Empty entity, place, topic, quote and figure lists."""
         empty = dict(
-            text_clean=None, entities=[], persons=[], organizations=[], places_names=[], places=[],
-            topics=[], quotes=[], figures=[], dateline=None, agencies=[],
+            text_clean=None,
+            entities=[],
+            persons=[],
+            organizations=[],
+            places_names=[],
+            places=[],
+            topics=[],
+            quotes=[],
+            figures=[],
+            dateline=None,
+            agencies=[],
         )
         return [Emit("enriched", a.stamped(self.name, placeholder=True, **empty)) for a in batch]

@@ -23,10 +23,24 @@ from pipeline.stages.base import Emit, Result
 from pipeline.translation.cache import TranslationCache
 from pipeline.translation.calls import Backoff, CircuitBreaker, RateLimiter, call_with_deadline, socket_timeout
 from pipeline.translation.chunking import (
-    PACK_SEPARATOR, Paragraph, Segment, pack, render, segments, split_text, strip_parts, unpack,
+    PACK_SEPARATOR,
+    Paragraph,
+    Segment,
+    pack,
+    render,
+    segments,
+    split_text,
+    strip_parts,
+    unpack,
 )
 from pipeline.translation.providers import (
-    DeepTranslatorClient, TranslationFailed, Translator, UnsupportedLanguage, is_timeout, is_transient, provider_spec,
+    DeepTranslatorClient,
+    TranslationFailed,
+    Translator,
+    UnsupportedLanguage,
+    is_timeout,
+    is_transient,
+    provider_spec,
 )
 
 UNDETERMINED = "und"
@@ -192,8 +206,11 @@ class TranslateStage:
                 plan.lead_until = cfg.lead_paragraphs
                 break
             own = judged.get(segment.index)
-            source = own.code if own and own.code != UNDETERMINED and own.confidence >= cfg.paragraph_min_confidence \
+            source = (
+                own.code
+                if own and own.code != UNDETERMINED and own.confidence >= cfg.paragraph_min_confidence
                 else default
+            )
             if cfg.translates(source):
                 plan.paragraphs[segment.index] = self._parts(segment.core, source)
         if cfg.translates(code) and article.title and article.title.strip():
@@ -208,8 +225,9 @@ class TranslateStage:
 
     def _parts(self, text: str, source: str) -> list[_Part]:
         """A title or paragraph cut under the provider's limit at sentence boundaries."""
-        return [_Part(source, *strip_parts(piece)) for piece in split_text(text, self.translator.max_chars)
-                if piece.strip()]
+        return [
+            _Part(source, *strip_parts(piece)) for piece in split_text(text, self.translator.max_chars) if piece.strip()
+        ]
 
     def _from_cache(self, plans: list[_Plan]) -> dict[tuple[str, str], str]:
         """Cached translations of every part of the batch, by (source, text)."""
@@ -294,11 +312,12 @@ class TranslateStage:
             self.limiter.acquire()
             self._count(requests=1, chars_sent=len(text))
             try:
-                translated = call_with_deadline(lambda: self.translator.translate(text, source, target),
-                                                cfg.call_timeout_s)
+                translated = call_with_deadline(
+                    lambda: self.translator.translate(text, source, target), cfg.call_timeout_s
+                )
                 if not translated.strip():
                     raise TranslationFailed(f"{self.translator.name} returned an empty translation")
-            except Exception as exc:  # noqa: BLE001 - classified below; nothing escapes as a crash
+            except Exception as exc:
                 error = f"{type(exc).__name__}: {str(exc).strip() or 'no message'}"[:500]
                 self._count(timeouts=int(is_timeout(exc)))
                 last = attempt + 1 >= cfg.max_attempts
@@ -322,8 +341,9 @@ class TranslateStage:
 
     # -- the result of one article ------------------------------------------------------------
 
-    def _finish(self, plan: _Plan, translations: dict[tuple[str, str], str],
-                outcomes: dict[tuple[str, str], _Outcome]) -> Article:
+    def _finish(
+        self, plan: _Plan, translations: dict[tuple[str, str], str], outcomes: dict[tuple[str, str], _Outcome]
+    ) -> Article:
         """The article with its English fields and translation status."""
         cfg = self.config
         article = plan.article
@@ -332,8 +352,12 @@ class TranslateStage:
         if not parts:
             self._count(not_needed=1)
             is_target = plan.code == cfg.target
-            return article.stamped(self.name, translation=base, title_en=article.title if is_target else None,
-                                   text_en=article.text if is_target else None)
+            return article.stamped(
+                self.name,
+                translation=base,
+                title_en=article.title if is_target else None,
+                text_en=article.text if is_target else None,
+            )
         scope = "lead" if plan.lead_until is not None else "full"
         errors = [outcomes[key].error for key in sorted(plan.jobs) if outcomes[key].error]
         missing = [p for p in parts if (p.source, p.core) not in translations]
@@ -341,16 +365,22 @@ class TranslateStage:
         if missing:
             self._count(pending=1)
             error = errors[0] if errors else "not translated"
-            self.log.warning("translation pending", article_id=article.article_id, provider=provider,
-                             source_language=plan.source, error=error)
+            self.log.warning(
+                "translation pending",
+                article_id=article.article_id,
+                provider=provider,
+                source_language=plan.source,
+                error=error,
+            )
             pending = base.model_copy(update=dict(status="pending", provider=provider, scope=scope, error=error))
             return article.stamped(self.name, translation=pending, title_en=None, text_en=None)
 
         def english(part_list: list[_Part]) -> str:
             return "".join(p.lead + translations[(p.source, p.core)] + p.trail for p in part_list)
 
-        title_en = english(plan.title) if plan.title is not None else (
-            article.title if plan.code == cfg.target else None)
+        title_en = (
+            english(plan.title) if plan.title is not None else (article.title if plan.code == cfg.target else None)
+        )
         pieces = []
         for segment in plan.segments:
             if isinstance(segment, Paragraph):
@@ -400,16 +430,30 @@ def build_translate_stage(
 ) -> TranslateStage:
     """A ready translate stage from plain settings (credentials passed in by the caller, never read here)."""
     sources = parse_languages(source_languages)
-    client = DeepTranslatorClient(provider, api_key=api_key, base_url=base_url, region=region,
-                                  deepl_free_api=deepl_free_api, email=email, max_chars=max_chars,
-                                  timeout_s=socket_timeout(call_timeout_s))
+    client = DeepTranslatorClient(
+        provider,
+        api_key=api_key,
+        base_url=base_url,
+        region=region,
+        deepl_free_api=deepl_free_api,
+        email=email,
+        max_chars=max_chars,
+        timeout_s=socket_timeout(call_timeout_s),
+    )
     for source in sorted(sources or ()):
         client.check(source, target)  # an unsupported language fails at start-up, not per article
     rate = provider_spec(provider).requests_per_second if requests_per_second is None else requests_per_second
     config = TranslateConfig(
-        source_languages=sources, target=target, concurrency=concurrency, call_timeout_s=call_timeout_s,
-        max_attempts=max_attempts, backoff=Backoff(backoff_initial_s, backoff_max_s), batch_budget_s=batch_budget_s,
-        breaker_threshold=breaker_threshold, breaker_cooldown_s=breaker_cooldown_s,
-        lead_lag_threshold=lead_lag_threshold, lead_paragraphs=lead_paragraphs,
+        source_languages=sources,
+        target=target,
+        concurrency=concurrency,
+        call_timeout_s=call_timeout_s,
+        max_attempts=max_attempts,
+        backoff=Backoff(backoff_initial_s, backoff_max_s),
+        batch_budget_s=batch_budget_s,
+        breaker_threshold=breaker_threshold,
+        breaker_cooldown_s=breaker_cooldown_s,
+        lead_lag_threshold=lead_lag_threshold,
+        lead_paragraphs=lead_paragraphs,
     )
     return TranslateStage(client, TranslationCache(cache_path), RateLimiter(rate or None), config, lag=lag)

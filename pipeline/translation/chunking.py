@@ -42,7 +42,7 @@ def segments(text: str) -> list[Segment]:
             continue
         core = piece.strip()
         start = piece.index(core)
-        out.append(Paragraph(index, piece[:start], core, piece[start + len(core):]))
+        out.append(Paragraph(index, piece[:start], core, piece[start + len(core) :]))
         index += 1
     return out
 
@@ -67,7 +67,7 @@ def split_text(text: str, limit: int) -> list[str]:
         else:
             # A sentence longer than the limit: cut between words, and a word longer than that anywhere.
             for word in _cut_after(sentence, _WORD_END):
-                pieces.extend(word[i:i + limit] for i in range(0, len(word), limit))
+                pieces.extend(word[i : i + limit] for i in range(0, len(word), limit))
     return _pack_runs(pieces, limit)
 
 
@@ -97,7 +97,7 @@ def strip_parts(piece: str) -> tuple[str, str, str]:
     if not core:
         return piece, "", ""
     start = piece.index(core)
-    return piece[:start], core, piece[start + len(core):]
+    return piece[:start], core, piece[start + len(core) :]
 
 
 def pack(texts: list[str], limit: int, separator: str = PACK_SEPARATOR) -> list[list[int]]:

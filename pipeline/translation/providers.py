@@ -62,8 +62,9 @@ def provider_specs() -> dict[str, ProviderSpec]:
     """Every supported provider by name."""
     raw = tomllib.loads(resources.files("pipeline.data").joinpath("translation_providers.toml").read_text())
     return {
-        name: ProviderSpec(name, entry["class"], int(entry["max_chars"]), bool(entry["needs_key"]),
-                           float(entry["requests_per_second"]))
+        name: ProviderSpec(
+            name, entry["class"], int(entry["max_chars"]), bool(entry["needs_key"]), float(entry["requests_per_second"])
+        )
         for name, entry in raw.items()
     }
 
@@ -129,9 +130,18 @@ def _time_requests(module_name: str) -> None:
 class DeepTranslatorClient:
     """One deep-translator provider, safe to call from many threads."""
 
-    def __init__(self, provider: str, *, api_key: str | None = None, base_url: str | None = None,
-                 region: str | None = None, deepl_free_api: bool = True, email: str | None = None,
-                 max_chars: int | None = None, timeout_s: float | None = None) -> None:
+    def __init__(
+        self,
+        provider: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        region: str | None = None,
+        deepl_free_api: bool = True,
+        email: str | None = None,
+        max_chars: int | None = None,
+        timeout_s: float | None = None,
+    ) -> None:
         spec = provider_spec(provider)
         if spec.needs_key and not api_key:
             raise ValueError(f"translation provider {provider!r} needs an API key")
@@ -220,8 +230,14 @@ class DeepTranslatorClient:
         return code
 
 
-def _options(provider: str, api_key: str | None, base_url: str | None, region: str | None,
-             deepl_free_api: bool, email: str | None) -> dict[str, Any]:
+def _options(
+    provider: str,
+    api_key: str | None,
+    base_url: str | None,
+    region: str | None,
+    deepl_free_api: bool,
+    email: str | None,
+) -> dict[str, Any]:
     """Constructor arguments of each deep-translator class (only what the caller passed in)."""
     if provider == "libre":
         # deep-translator appends "translate" to the base URL as it is.
@@ -237,6 +253,7 @@ def _options(provider: str, api_key: str | None, base_url: str | None, region: s
 
 def _scrub(exc: BaseException, secrets: list[str]) -> None:
     """Replace every secret in an exception's message with `***`, in place."""
+
     def clean(value: object) -> object:
         text = str(value)  # requests wraps a urllib3 error that carries the URL with the key in it
         if not any(secret in text for secret in secrets):
@@ -291,16 +308,33 @@ class UnsupportedLanguage(ValueError):
 
 # deep-translator's ServerException messages back to the HTTP status they stand for.
 _SERVER_MESSAGES = {
-    "ERR_BAD_REQUEST": 400, "ERR_KEY_INVALID": 401, "ERR_KEY_BLOCKED": 402,
-    "ERR_DAILY_REQ_LIMIT_EXCEEDED": 403, "ERR_DAILY_CHAR_LIMIT_EXCEEDED": 404, "ERR_TEXT_TOO_LONG": 413,
-    "ERR_TOO_MANY_REQUESTS": 429, "ERR_UNPROCESSABLE_TEXT": 422, "ERR_INTERNAL_SERVER_ERROR": 500,
-    "ERR_LANG_NOT_SUPPORTED": 501, "ERR_SERVICE_NOT_AVAIBLE": 503,
+    "ERR_BAD_REQUEST": 400,
+    "ERR_KEY_INVALID": 401,
+    "ERR_KEY_BLOCKED": 402,
+    "ERR_DAILY_REQ_LIMIT_EXCEEDED": 403,
+    "ERR_DAILY_CHAR_LIMIT_EXCEEDED": 404,
+    "ERR_TEXT_TOO_LONG": 413,
+    "ERR_TOO_MANY_REQUESTS": 429,
+    "ERR_UNPROCESSABLE_TEXT": 422,
+    "ERR_INTERNAL_SERVER_ERROR": 500,
+    "ERR_LANG_NOT_SUPPORTED": 501,
+    "ERR_SERVICE_NOT_AVAIBLE": 503,
 }
 # Errors that a later attempt can fix: the service or the network failing for now.
 _TRANSIENT_NAMES = {
-    "TooManyRequests", "RequestError", "TranslationFailed",
-    "ConnectionError", "Timeout", "ConnectTimeout", "ReadTimeout", "ChunkedEncodingError",
-    "ContentDecodingError", "SSLError", "ProxyError", "JSONDecodeError", "RemoteDisconnected",
+    "TooManyRequests",
+    "RequestError",
+    "TranslationFailed",
+    "ConnectionError",
+    "Timeout",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "ChunkedEncodingError",
+    "ContentDecodingError",
+    "SSLError",
+    "ProxyError",
+    "JSONDecodeError",
+    "RemoteDisconnected",
 }
 
 

@@ -11,14 +11,14 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from pipeline import kafka_io
-from pipeline.registry import build_stage
-from pipeline.registry import names as stage_names
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
-from pipeline.runner import StageWorker, run_workers
-from pipeline.sinks.elasticsearch import IndexAdmin, client
 from pipeline.localstack.processes import free_ports
 from pipeline.localstack.stack import LocalStack, StackError
+from pipeline.registry import build_stage
+from pipeline.registry import names as stage_names
+from pipeline.runner import StageWorker, run_workers
+from pipeline.sinks.elasticsearch import IndexAdmin, client
 
 pytestmark = pytest.mark.integration
 
@@ -27,8 +27,13 @@ def stack_settings_for(directory) -> Settings:
     """Settings for a private stack in `directory` on free ports."""
     kafka, controller, es, transport = free_ports(4)
     return Settings(
-        stack_dir=directory, kafka_port=kafka, kafka_controller_port=controller, es_port=es,
-        es_transport_port=transport, bootstrap_servers=f"127.0.0.1:{kafka}", es_url=f"http://127.0.0.1:{es}",
+        stack_dir=directory,
+        kafka_port=kafka,
+        kafka_controller_port=controller,
+        es_port=es,
+        es_transport_port=transport,
+        bootstrap_servers=f"127.0.0.1:{kafka}",
+        es_url=f"http://127.0.0.1:{es}",
         retry_backoff_max_s=2.0,
     )
 
@@ -100,9 +105,9 @@ def produce_raw(settings: Settings, articles) -> None:
     """Produce articles to this test's raw topic, every delivery confirmed."""
     producer = kafka_io.producer(settings)
     try:
-        kafka_io.send_confirmed(producer, [
-            kafka_io.Outgoing(settings.topic("raw"), a.article_id, a.to_wire()) for a in articles
-        ])
+        kafka_io.send_confirmed(
+            producer, [kafka_io.Outgoing(settings.topic("raw"), a.article_id, a.to_wire()) for a in articles]
+        )
     finally:
         producer.close()
 

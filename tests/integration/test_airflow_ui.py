@@ -16,8 +16,8 @@ import pytest
 from pipeline import kafka_io
 from pipeline.localstack import airflow as airflow_local
 from pipeline.localstack.processes import free_ports
-from tests.airflow_client import AirflowClient
 from pipeline.sources.files import read_paths
+from tests.airflow_client import AirflowClient
 from tests.conftest import ROOT, SEEDS
 from tests.feed_server import FeedServer
 
@@ -27,8 +27,14 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 DAG_IDS = ("news_bootstrap", "news_ingest", "news_quality", "news_replay", "news_retranslate")
 BROWSER_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -42,10 +48,16 @@ def feeds():
 def local_airflow(settings, feeds, tmp_path):
     """Airflow on a free port with this test's settings; stopped afterwards, whatever happened, and checked gone."""
     sources = tmp_path / "sources.json"
-    sources.write_text(orjson.dumps({"sources": [
-        {"name": "seeds", "kind": "folder", "path": str(SEEDS)},
-        {"name": "efm", "kind": "feed", "url": feeds.url("/feeds/rss.xml")},
-    ]}).decode())
+    sources.write_text(
+        orjson.dumps(
+            {
+                "sources": [
+                    {"name": "seeds", "kind": "folder", "path": str(SEEDS)},
+                    {"name": "efm", "kind": "feed", "url": feeds.url("/feeds/rss.xml")},
+                ]
+            }
+        ).decode()
+    )
     # runs come from this test, not the clock
     these = settings.model_copy(update={"sources_file": sources, "ingest_schedule": "none"})
     home = tmp_path / "airflow"
@@ -59,7 +71,9 @@ def local_airflow(settings, feeds, tmp_path):
 
 def test_operator_logs_in_and_sees_the_dags_and_a_successful_ingest(local_airflow, settings) -> None:
     if shutil.which("chromium") is None:
-        pytest.fail("chromium is not installed: `apt-get install chromium` (make system-deps with NEWSFLOW_WITH_BROWSER=1)")
+        pytest.fail(
+            "chromium is not installed: `apt-get install chromium` (make system-deps with NEWSFLOW_WITH_BROWSER=1)"
+        )
     from playwright.sync_api import expect, sync_playwright
 
     api = AirflowClient.for_local(local_airflow)
@@ -68,7 +82,9 @@ def test_operator_logs_in_and_sees_the_dags_and_a_successful_ingest(local_airflo
         assert not any(dags[d]["is_paused"] for d in DAG_IDS), "DAGs must be unpaused at creation"
         run_id = api.trigger("news_ingest")
         state = api.wait_for_run("news_ingest", run_id, timeout_s=180)
-        tasks = {(t["task_id"], t.get("rendered_map_index")): t["state"] for t in api.task_instances("news_ingest", run_id)}
+        tasks = {
+            (t["task_id"], t.get("rendered_map_index")): t["state"] for t in api.task_instances("news_ingest", run_id)
+        }
     finally:
         api.close()
     assert state == "success", tasks
@@ -79,7 +95,10 @@ def test_operator_logs_in_and_sees_the_dags_and_a_successful_ingest(local_airflo
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
-            str(ARTIFACTS / ".chromium-profile"), executable_path=CHROMIUM, headless=True, args=BROWSER_FLAGS,
+            str(ARTIFACTS / ".chromium-profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=BROWSER_FLAGS,
             viewport={"width": 1400, "height": 900},
         )
         try:

@@ -18,9 +18,9 @@ import pytest
 from pipeline import kafka_io
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
-from pipeline.sources.files import read_paths
 from pipeline.records import Language, Translation
 from pipeline.sinks.elasticsearch import ElasticsearchSink, IndexAdmin, client
+from pipeline.sources.files import read_paths
 from tests.conftest import ROOT, SEEDS
 from tests.feed_server import FeedServer
 from tests.integration.conftest import drain, es_ids, produce_raw, read_json, settings_env
@@ -50,8 +50,9 @@ def dagbag(tmp_path_factory):
         for key, value in env.items():
             mp.setenv(key, value)
         airflow = Path(sys.executable).parent / "airflow"
-        migrated = subprocess.run([str(airflow), "db", "migrate"], env=os.environ.copy(), capture_output=True,
-                                  text=True, timeout=300)
+        migrated = subprocess.run(
+            [str(airflow), "db", "migrate"], env=os.environ.copy(), capture_output=True, text=True, timeout=300
+        )
         assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-2000:]
         from airflow.dag_processing.dagbag import DagBag
 
@@ -88,8 +89,12 @@ def _xcoms(run, task_id: str) -> list:
     with create_session() as session:
         rows = session.execute(
             select(XComModel.map_index, XComModel.value)
-            .where(XComModel.run_id == run.run_id, XComModel.dag_id == run.dag_id, XComModel.task_id == task_id,
-                   XComModel.key == "return_value")
+            .where(
+                XComModel.run_id == run.run_id,
+                XComModel.dag_id == run.dag_id,
+                XComModel.task_id == task_id,
+                XComModel.key == "return_value",
+            )
             .order_by(XComModel.map_index)
         ).all()
     values = [XComModel.deserialize_value(row) for row in rows]
@@ -151,8 +156,13 @@ def test_dag_files_are_cheap_to_import(tmp_path) -> None:
         f"for f in sorted(pathlib.Path({str(DAGS)!r}).glob('*.py')): runpy.run_path(str(f))\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"})
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]", "DAG files import pipeline code at parse time"
 
@@ -162,12 +172,15 @@ def test_dag_files_are_cheap_to_import(tmp_path) -> None:
 
 def test_ingest_pulls_seeds_and_feeds_into_raw_once(dagbag, settings, run_env, tmp_path) -> None:
     with FeedServer() as server:
-        sources = _sources_file(tmp_path, [
-            {"name": "seeds", "kind": "folder", "path": str(SEEDS)},
-            {"name": "efm", "kind": "feed", "url": server.url("/feeds/rss.xml")},
-            {"name": "black-sea", "kind": "feed", "url": server.url("/feeds/atom.xml"), "fetch_pages": False},
-            {"name": "broken", "kind": "feed", "url": server.url("/feeds/malformed.xml")},
-        ])
+        sources = _sources_file(
+            tmp_path,
+            [
+                {"name": "seeds", "kind": "folder", "path": str(SEEDS)},
+                {"name": "efm", "kind": "feed", "url": server.url("/feeds/rss.xml")},
+                {"name": "black-sea", "kind": "feed", "url": server.url("/feeds/atom.xml"), "fetch_pages": False},
+                {"name": "broken", "kind": "feed", "url": server.url("/feeds/malformed.xml")},
+            ],
+        )
         run_env.setenv("NEWSFLOW_SOURCES_FILE", str(sources))
 
         first, tis = _run(dagbag.dags["news_ingest"])
@@ -176,16 +189,21 @@ def test_ingest_pulls_seeds_and_feeds_into_raw_once(dagbag, settings, run_env, t
 
     assert first.state == "success", tis
     assert {k: v[0] for k, v in tis.items()} == {
-        "list_sources": "success", "pull_source[seeds]": "success", "pull_source[efm]": "success",
-        "pull_source[black-sea]": "success", "pull_source[broken]": "success",
+        "list_sources": "success",
+        "pull_source[seeds]": "success",
+        "pull_source[efm]": "success",
+        "pull_source[black-sea]": "success",
+        "pull_source[broken]": "success",
     }
     seed_ids = {a.article_id for a in read_paths([SEEDS])}
     assert seed_ids <= set(raw)
     titles = {m[0]["title"] for m in raw.values()}
-    assert {"Ukrainian forces retake villages east of Kharkiv as Russian lines give way",
-            "IAEA team warns of shelling near Zaporizhzhia nuclear plant",
-            "Grain corridor: three more ships leave Odesa despite air-raid alerts",
-            "Mykolaiv: overnight strike damages a hotel and a grain terminal"} <= titles
+    assert {
+        "Ukrainian forces retake villages east of Kharkiv as Russian lines give way",
+        "IAEA team warns of shelling near Zaporizhzhia nuclear plant",
+        "Grain corridor: three more ships leave Odesa despite air-raid alerts",
+        "Mykolaiv: overnight strike damages a hotel and a grain terminal",
+    } <= titles
     assert len(raw) == 9 and all(len(copies) == 1 for copies in raw.values())
     contracts = Contracts()
     for (body,) in raw.values():
@@ -207,10 +225,18 @@ def test_unreachable_feed_fails_its_own_task_after_its_retry(dagbag, settings, r
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/feed.xml"
-    run_env.setenv("NEWSFLOW_SOURCES_FILE", str(_sources_file(tmp_path, [
-        {"name": "dead-feed", "kind": "feed", "url": dead},
-        {"name": "seeds", "kind": "folder", "path": str(SEEDS)},
-    ])))
+    run_env.setenv(
+        "NEWSFLOW_SOURCES_FILE",
+        str(
+            _sources_file(
+                tmp_path,
+                [
+                    {"name": "dead-feed", "kind": "feed", "url": dead},
+                    {"name": "seeds", "kind": "folder", "path": str(SEEDS)},
+                ],
+            )
+        ),
+    )
 
     run, tis = _run(dagbag.dags["news_ingest"])
 
@@ -257,8 +283,10 @@ def test_quality_fails_while_the_ledger_does_not_balance_and_passes_when_it_does
     assert tis["consumer_lag"][0] == tis["dlq_growth"][0] == tis["freshness"][0] == "success"  # just arrived
     check = check_ledger(settings, client(settings), QualityConfig(ledger_grace_s=0))
     assert not check.ok
-    assert "the ledger does not balance (raw 5 = unique 0 + duplicates 0 + DLQ 0 + 5 open (0 in flight, 5 overdue))" \
+    assert (
+        "the ledger does not balance (raw 5 = unique 0 + duplicates 0 + DLQ 0 + 5 open (0 in flight, 5 overdue))"
         in check.message
+    )
     assert "5 raw articles older than 0s are in no terminal state" in check.message
     assert check_ledger(settings, client(settings), QualityConfig(ledger_grace_s=900)).ok  # in flight, not lost
     stuck = check_freshness(settings, client(settings), QualityConfig(max_staleness_s=0))
@@ -280,9 +308,12 @@ def test_retranslate_sends_pending_articles_back_to_translate(dagbag, settings, 
     articles = list(read_paths([SEEDS]))[:3]
     italian = Language(code="it", confidence=0.99, mixed=False, paragraphs=[], detector="langdetect")
     stamped = [
-        a.stamped("detect", language=italian).stamped(
-            "translate", translation=Translation(status="pending" if i < 2 else "not_needed", error="provider down"),
-        ).stamped("index")
+        a.stamped("detect", language=italian)
+        .stamped(
+            "translate",
+            translation=Translation(status="pending" if i < 2 else "not_needed", error="provider down"),
+        )
+        .stamped("index")
         for i, a in enumerate(articles)
     ]
     ElasticsearchSink(client(settings), settings).write(stamped)
@@ -320,7 +351,11 @@ def test_replay_builds_the_next_index_version_and_swaps_the_alias(dagbag, settin
     assert set(after) == set(before) and len(after) == 5
     report = _xcoms(run, "replay_window")[0]
     assert (report["index"], report["previous"], report["indexed"], report["swapped"]) == (
-        f"{alias}-v2", [f"{alias}-v1"], 5, True)
+        f"{alias}-v2",
+        [f"{alias}-v1"],
+        5,
+        True,
+    )
 
     from pipeline.operations.replay import replay
 

@@ -45,8 +45,12 @@ def test_clusters_survive_a_sigkill_of_the_dedup_worker(settings, seeds_dir: Pat
     for seed in sorted(seeds_dir.glob("*.txt")):
         for outlet in range(5):
             for n, text in enumerate(_copies(seed.read_text())):
-                article = build_article(text=text, title=None, url=f"https://outlet{outlet}-{n}.example/{seed.stem}",
-                                        published=f"2022-12-19T{10 + n:02d}:{outlet:02d}:00Z")
+                article = build_article(
+                    text=text,
+                    title=None,
+                    url=f"https://outlet{outlet}-{n}.example/{seed.stem}",
+                    published=f"2022-12-19T{10 + n:02d}:{outlet:02d}:00Z",
+                )
                 stories[article.article_id] = seed.stem
                 articles.append(article)
     produce_raw(settings, articles)
@@ -54,9 +58,14 @@ def test_clusters_survive_a_sigkill_of_the_dedup_worker(settings, seeds_dir: Pat
 
     env = settings_env(settings.model_copy(update={"batch_size": 1}))
     worker = [sys.executable, "-m", "pipeline.cli", "worker", "dedup"]
-    proc = subprocess.Popen(worker, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        worker, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
-        decided = lambda: _topic_size(settings, settings.topic("unique")) + _topic_size(settings, settings.topic("duplicates"))  # noqa: E731
+
+        def decided() -> int:
+            return _topic_size(settings, settings.topic("unique")) + _topic_size(settings, settings.topic("duplicates"))
+
         wait_for(lambda: decided() >= 3, 90, "the dedup worker to decide some articles")
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)

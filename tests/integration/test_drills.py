@@ -20,16 +20,16 @@ import pytest
 from kafka import TopicPartition
 
 from pipeline import kafka_io
-from pipeline.registry import build_stage
-from pipeline.registry import names as stage_names
-from pipeline.operations.audit import compute_ledger
 from pipeline.contracts import Contracts
 from pipeline.errors import FatalError
-from pipeline.sources.files import build_article
+from pipeline.localstack.stack import LocalStack
+from pipeline.operations.audit import compute_ledger
 from pipeline.records import DlqError, DlqPayload, DlqRecord, DlqSource
+from pipeline.registry import build_stage
+from pipeline.registry import names as stage_names
 from pipeline.runner import StageWorker, run_workers
 from pipeline.sinks.elasticsearch import client
-from pipeline.localstack.stack import LocalStack
+from pipeline.sources.files import build_article
 from tests.conftest import ROOT, wait_for
 from tests.es_proxy import ElasticsearchProxy
 from tests.integration.conftest import drain, es_ids, produce_raw, read_json, settings_env
@@ -47,11 +47,14 @@ def _drill_table():
     yield
     out = ROOT / "test-artifacts"
     out.mkdir(exist_ok=True)
-    lines = ["| drill | in | indexed | duplicates | DLQ bad input | DLQ processing | lost | indexed twice | time to recover |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| drill | in | indexed | duplicates | DLQ bad input | DLQ processing | lost | indexed twice | time to recover |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     lines += [
         f"| {r['drill']} | {r['in']} | {r['unique']} | {r['duplicate']} | {r['dlq_bad_input']} | {r['dlq_processing']} "
-        f"| {r['lost']} | {r['twice']} | {r['recover']} |" for r in ROWS
+        f"| {r['lost']} | {r['twice']} | {r['recover']} |"
+        for r in ROWS
     ]
     (out / "drills.md").write_text("\n".join(lines) + "\n")
 
@@ -63,8 +66,14 @@ def _record(name: str, settings, recover: str = "-") -> dict:
     es = client(settings)
     es.indices.refresh(index=settings.index_alias)
     ids = [h["_id"] for h in es.search(index=settings.index_alias, size=10_000, _source=False)["hits"]["hits"]]
-    row = {"drill": name, "in": ledger.raw, **ledger.by_state, "lost": ledger.overdue + ledger.in_flight,
-           "twice": len(ids) - len(set(ids)), "recover": recover}
+    row = {
+        "drill": name,
+        "in": ledger.raw,
+        **ledger.by_state,
+        "lost": ledger.overdue + ledger.in_flight,
+        "twice": len(ids) - len(set(ids)),
+        "recover": recover,
+    }
     assert row["lost"] == 0 and row["twice"] == 0
     ROWS.append(row)
     return row
@@ -74,7 +83,9 @@ def _articles(seeds_dir: Path, n: int, tag: str = "live"):
     """`n` distinct articles made from the seed texts (five stories: the rest are their near-duplicates)."""
     texts = [p.read_text() for p in sorted(seeds_dir.glob("*.txt"))]
     return [
-        build_article(text=f"Update {i}.\n\n{texts[i % len(texts)]}", title=f"Report {i}", url=f"https://example.org/{tag}/{i}")
+        build_article(
+            text=f"Update {i}.\n\n{texts[i % len(texts)]}", title=f"Report {i}", url=f"https://example.org/{tag}/{i}"
+        )
         for i in range(n)
     ]
 
@@ -125,14 +136,22 @@ def test_drill_elasticsearch_401_holds_the_stream_and_never_dead_letters(setting
 
         # A worker on its own gives up after NEWSFLOW_FATAL_AFTER_S with exit code 3, nothing dead-lettered.
         env = settings_env(s.model_copy(update={"fatal_after_s": 3.0}))
-        done = subprocess.run([sys.executable, "-m", "pipeline.cli", "worker", "index"], env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "worker", "index"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 3, done.stderr[-2000:]
         assert "held" in done.stderr and "401" in done.stderr
 
         with _Workers(s, ["index"]) as run:
-            ledger = wait_for(lambda: (lg := compute_ledger(s, settle_s=0)).verdict == "held" and lg.held == 20 and lg,
-                              60, "the ledger to show the stream held")
+            ledger = wait_for(
+                lambda: (lg := compute_ledger(s, settle_s=0)).verdict == "held" and lg.held == 20 and lg,
+                60,
+                "the ledger to show the stream held",
+            )
             assert not ledger.balanced and ledger.exit_code == 2
             assert {h.stage for h in ledger.holds} == {"index"}
             assert read_json(s, "dlq") == [], "a 401 is never bad input"
@@ -197,11 +216,14 @@ def test_drill_a_missing_alias_or_topic_holds_until_init_puts_it_back(settings, 
 # -- per-document transient: one poison document ------------------------------------------------------
 
 
-def test_drill_a_poison_document_is_retried_a_bounded_number_of_times_then_dead_lettered(settings, seeds_dir: Path) -> None:
+def test_drill_a_poison_document_is_retried_a_bounded_number_of_times_then_dead_lettered(
+    settings, seeds_dir: Path
+) -> None:
     proxy = ElasticsearchProxy(settings.es_url).start()
     try:
-        s = settings.model_copy(update={"es_url": proxy.url, "index_document_max_attempts": 3,
-                                        "index_document_backoff_s": 0.05})
+        s = settings.model_copy(
+            update={"es_url": proxy.url, "index_document_max_attempts": 3, "index_document_backoff_s": 0.05}
+        )
         articles = _articles(seeds_dir, 12, "poison")
         poison = articles[4].article_id
         proxy.poison({poison})
@@ -210,7 +232,11 @@ def test_drill_a_poison_document_is_retried_a_bounded_number_of_times_then_dead_
         assert sorted(es_ids(settings)) == sorted(a.article_id for a in articles if a.article_id != poison)
         (record,) = read_json(s, "dlq")
         assert (record["article_id"], record["stage"], record["error"]["class"], record["attempts"]) == (
-            poison, "index", "DocumentRetriesExhausted", 3)
+            poison,
+            "index",
+            "DocumentRetriesExhausted",
+            3,
+        )
         assert "503" in record["error"]["message"] and record["error"]["kind"] == "processing"
         assert proxy.poison_answers == 3
         ledger = compute_ledger(s, settle_s=0)
@@ -280,21 +306,39 @@ def test_drill_an_outside_producer_keyed_by_url(settings, capsys) -> None:
     assert kcat, "kcat is not installed: `make test` installs it (apt-get install kcat)"
     text = (FIXTURES / "italian.txt").read_text()
     url = "https://scraper.example.net/news/kharkiv?utm_medium=rss"
-    scraped = {"url": url, "title": "Kharkiv", "text": text, "published": "Mon, 12 Sep 2022 08:00:00 +0200",
-               "source": "Scraper Daily"}
-    subprocess.run([kcat, "-P", "-b", settings.bootstrap_servers, "-t", settings.topic("raw"), "-K", "\t"],
-                   input=f"{url}\t{orjson.dumps(scraped).decode()}\n", text=True, check=True, timeout=60)
+    scraped = {
+        "url": url,
+        "title": "Kharkiv",
+        "text": text,
+        "published": "Mon, 12 Sep 2022 08:00:00 +0200",
+        "source": "Scraper Daily",
+    }
+    subprocess.run(
+        [kcat, "-P", "-b", settings.bootstrap_servers, "-t", settings.topic("raw"), "-K", "\t"],
+        input=f"{url}\t{orjson.dumps(scraped).decode()}\n",
+        text=True,
+        check=True,
+        timeout=60,
+    )
     no_key = {"title": "No key, no id", "text": "Kyiv said 40 drones were shot down overnight over the capital region."}
     producer = kafka_io.producer(settings)
     try:
         producer.send(settings.topic("raw"), value=orjson.dumps(no_key)).get(timeout=30)
         # What an earlier version dead-lettered for its key alone: replaying it must now get through.
-        refused = {"url": "https://other.example.net/a", "title": "Refused for its key", "text": text.replace("Kharkiv", "Izium")}
-        old = DlqRecord(article_id=None, stage="detect",
-                        error=DlqError(class_="KeyMismatch", message="key 'https://other.example.net/a' does not match",
-                                       kind="bad_input"),
-                        source=DlqSource(topic=settings.topic("raw"), partition=0, offset=0, key="https://other.example.net/a"),
-                        payload=DlqPayload.of(orjson.dumps(refused)))
+        refused = {
+            "url": "https://other.example.net/a",
+            "title": "Refused for its key",
+            "text": text.replace("Kharkiv", "Izium"),
+        }
+        old = DlqRecord(
+            article_id=None,
+            stage="detect",
+            error=DlqError(
+                class_="KeyMismatch", message="key 'https://other.example.net/a' does not match", kind="bad_input"
+            ),
+            source=DlqSource(topic=settings.topic("raw"), partition=0, offset=0, key="https://other.example.net/a"),
+            payload=DlqPayload.of(orjson.dumps(refused)),
+        )
         producer.send(settings.topic("dlq"), value=orjson.dumps(old.to_wire())).get(timeout=30)
     finally:
         producer.close()
@@ -305,8 +349,11 @@ def test_drill_an_outside_producer_keyed_by_url(settings, capsys) -> None:
 
     docs = es_ids(settings)
     scraped_id = article_id(url, None, "")
-    assert set(docs) == {scraped_id, article_id(None, no_key["title"], no_key["text"]),
-                         article_id("https://other.example.net/a", None, "")}
+    assert set(docs) == {
+        scraped_id,
+        article_id(None, no_key["title"], no_key["text"]),
+        article_id("https://other.example.net/a", None, ""),
+    }
     doc = docs[scraped_id]
     assert doc["source"] == {"name": "Scraper Daily", "domain": "scraper.example.net"}
     assert doc["published_at"] == "2022-09-12T06:00:00Z" and doc["translation"]["status"] == "translated"
@@ -325,9 +372,18 @@ def test_the_example_producer_sends_valid_lines_and_reports_bad_ones(settings, t
     dump = tmp_path / "articles.jsonl"
     dump.write_text("\n".join(orjson.dumps(line).decode() for line in lines) + "\nnot json\n")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "produce_raw.py"), str(dump), "--bootstrap-servers",
-         settings.bootstrap_servers, "--topic", settings.topic("raw")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(ROOT / "examples" / "produce_raw.py"),
+            str(dump),
+            "--bootstrap-servers",
+            settings.bootstrap_servers,
+            "--topic",
+            settings.topic("raw"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1, done.stderr
     assert f"{dump}:2: not sent" in done.stderr and f"{dump}:4: not sent" in done.stderr
@@ -380,10 +436,18 @@ def test_drill_raw_retention_elapses_between_audits(settings, seeds_dir: Path) -
 def test_drill_a_translator_failing_half_its_requests(settings) -> None:
     server = LibreTranslateServer(faults=[Fault(503), None] * 400).start()  # every other request fails
     try:
-        s = settings.model_copy(update={"translate_base_url": server.url, "translate_max_attempts": 1,
-                                        "translate_backoff_initial_s": 0.01, "translate_backoff_max_s": 0.05,
-                                        "translate_breaker_threshold": 1000})
-        articles = [build_article(text=_italian(i), title=f"Notizia {i}", url=f"https://example.it/{i}") for i in range(30)]
+        s = settings.model_copy(
+            update={
+                "translate_base_url": server.url,
+                "translate_max_attempts": 1,
+                "translate_backoff_initial_s": 0.01,
+                "translate_backoff_max_s": 0.05,
+                "translate_breaker_threshold": 1000,
+            }
+        )
+        articles = [
+            build_article(text=_italian(i), title=f"Notizia {i}", url=f"https://example.it/{i}") for i in range(30)
+        ]
         produce_raw(s, articles)
         drain(s)
         es = client(s)
@@ -401,13 +465,20 @@ def test_drill_a_translator_failing_half_its_requests(settings) -> None:
             pending = es.count(index=s.index_alias, query={"term": {"translation.status": "pending"}})["count"]
             rounds += 1
         assert pending == 0
-        _record("translator with 50 % 503s", s, f"{first_pass}/30 translated at once, the rest after {rounds} retranslate run(s)")
+        _record(
+            "translator with 50 % 503s",
+            s,
+            f"{first_pass}/30 translated at once, the rest after {rounds} retranslate run(s)",
+        )
     finally:
         server.stop()
 
 
 def test_drill_broker_restart_and_elasticsearch_outage_with_the_workers_running(
-    settings, stack_settings, seeds_dir, tmp_path: Path,
+    settings,
+    stack_settings,
+    seeds_dir,
+    tmp_path: Path,
 ) -> None:
     outage_s = float(os.environ.get("NEWSFLOW_DRILL_OUTAGE_S", "60"))
     s = settings.model_copy(update={"batch_size": 10, "heartbeat_s": 2.0})
@@ -416,8 +487,14 @@ def test_drill_broker_restart_and_elasticsearch_outage_with_the_workers_running(
     stack = LocalStack(stack_settings)
     env = settings_env(s.model_copy(update={"log_level": "INFO"}))  # its "recovered after" line is checked
     log = (tmp_path / "run.log").open("w")  # a file, not a pipe: a full pipe would block the workers' logging
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--follow"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=log, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "run", "--follow"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        text=True,
+        start_new_session=True,
+    )
     try:
         wait_for(lambda: _indexed(s) >= 10, 180, "the first articles to be indexed")
         stack.down(("kafka",))
@@ -432,8 +509,13 @@ def test_drill_broker_restart_and_elasticsearch_outage_with_the_workers_running(
         stack.down(("elasticsearch",))
         went = time.monotonic()
         # The operator during the outage: Kafka's side is shown, Elasticsearch is marked unreachable, exit 2.
-        shown = subprocess.run([sys.executable, "-m", "pipeline.cli", "status"], env=settings_env(s),
-                               capture_output=True, text=True, timeout=120)
+        shown = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "status"],
+            env=settings_env(s),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert shown.returncode == 2, shown.stderr[-2000:]
         assert "UNREACHABLE elasticsearch" in shown.stderr and "consumer lag" in shown.stdout
         wait_for(lambda: time.monotonic() - went >= outage_s, outage_s + 10, f"a {outage_s:.0f} s outage")
@@ -455,22 +537,32 @@ def test_drill_broker_restart_and_elasticsearch_outage_with_the_workers_running(
     assert stderr.count('"dependency unavailable, retrying with backoff"') <= 20, "one warning per outage, not a flood"
     library = [line for line in stderr.splitlines() if '"logger": "kafka' in line or '"logger": "elastic' in line]
     assert len(library) <= 150, f"{len(library)} library lines: rate limiting does not hold"
-    _record(f"broker restart, then a {outage_s:.0f} s Elasticsearch outage", s,
-            f"broker {broker_recovery:.1f} s, Elasticsearch {es_recovery:.1f} s (to drained)")
+    _record(
+        f"broker restart, then a {outage_s:.0f} s Elasticsearch outage",
+        s,
+        f"broker {broker_recovery:.1f} s, Elasticsearch {es_recovery:.1f} s (to drained)",
+    )
 
 
 def test_drill_sigkill_of_each_worker(settings) -> None:
     from pipeline import registry
 
     s = settings.model_copy(update={"batch_size": 5})
-    articles = [build_article(text=_english(i), title=f"Report {i}", url=f"https://example.org/kill/{i}") for i in range(150)]
+    articles = [
+        build_article(text=_english(i), title=f"Report {i}", url=f"https://example.org/kill/{i}") for i in range(150)
+    ]
     produce_raw(s, articles)
     env = settings_env(s)
     procs: dict[str, subprocess.Popen] = {}
 
     def start(stage: str) -> None:
-        procs[stage] = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "worker", stage], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        procs[stage] = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "worker", stage],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def progressed(stage: str) -> bool:
         """The stage's group has committed something: it is working (or done)."""
@@ -481,7 +573,7 @@ def test_drill_sigkill_of_each_worker(settings) -> None:
         for stage in stage_names():
             start(stage)
         for stage in stage_names():
-            wait_for(lambda: progressed(stage), 180, f"{stage} to make progress")
+            wait_for(lambda stage=stage: progressed(stage), 180, f"{stage} to make progress")
             os.killpg(procs[stage].pid, signal.SIGKILL)
             procs[stage].wait(timeout=30)
             start(stage)
@@ -502,13 +594,27 @@ def _english(seed: int) -> str:
     import random
 
     rng = random.Random(seed)
-    cities = ["Kharkiv", "Odesa", "Lviv", "Dnipro", "Zaporizhzhia", "Kherson", "Sumy", "Poltava", "Chernihiv", "Mykolaiv"]
+    cities = [
+        "Kharkiv",
+        "Odesa",
+        "Lviv",
+        "Dnipro",
+        "Zaporizhzhia",
+        "Kherson",
+        "Sumy",
+        "Poltava",
+        "Chernihiv",
+        "Mykolaiv",
+    ]
     verbs = ["shot down", "intercepted", "struck", "reported", "repelled"]
     things = ["drones", "missiles", "tanks", "soldiers", "armoured vehicles", "helicopters"]
     days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
     return "\n\n".join(
-        " ".join(f"On {rng.choice(days)} forces near {rng.choice(cities)} {rng.choice(verbs)} {rng.randint(3, 900)} "
-                 f"{rng.choice(things)} close to {rng.choice(cities)}, officials said." for _ in range(3))
+        " ".join(
+            f"On {rng.choice(days)} forces near {rng.choice(cities)} {rng.choice(verbs)} {rng.randint(3, 900)} "
+            f"{rng.choice(things)} close to {rng.choice(cities)}, officials said."
+            for _ in range(3)
+        )
         for _ in range(4)
     )
 
@@ -518,7 +624,18 @@ def _italian(seed: int) -> str:
     import random
 
     rng = random.Random(seed)
-    cities = ["Kharkiv", "Odessa", "Leopoli", "Dnipro", "Zaporizhzhia", "Kherson", "Sumy", "Poltava", "Chernihiv", "Mykolaiv"]
+    cities = [
+        "Kharkiv",
+        "Odessa",
+        "Leopoli",
+        "Dnipro",
+        "Zaporizhzhia",
+        "Kherson",
+        "Sumy",
+        "Poltava",
+        "Chernihiv",
+        "Mykolaiv",
+    ]
     verbs = ["hanno abbattuto", "hanno intercettato", "hanno colpito", "hanno segnalato", "hanno respinto"]
     things = ["droni", "missili", "carri armati", "soldati", "veicoli blindati", "elicotteri"]
     days = ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"]

@@ -13,35 +13,41 @@ import pytest
 from kafka import KafkaProducer
 
 from pipeline import kafka_io
-from pipeline.operations.audit import compute_ledger
 from pipeline.cli import main
 from pipeline.contracts import Contracts
-from pipeline.sources.files import build_article, read_paths
 from pipeline.kafka_io import Outgoing
+from pipeline.operations.audit import compute_ledger
 from pipeline.sinks.elasticsearch import client
+from pipeline.sources.files import build_article, read_paths
 
 from .conftest import drain, es_ids, read_json
 
 pytestmark = pytest.mark.integration
 
 
-def test_seeds_end_in_elasticsearch_under_their_ids_and_reingest_changes_nothing(settings, seeds_dir: Path, capsys) -> None:
+def test_seeds_end_in_elasticsearch_under_their_ids_and_reingest_changes_nothing(
+    settings, seeds_dir: Path, capsys
+) -> None:
     expected = sorted(a.article_id for a in read_paths([seeds_dir]))
 
-    kafka_io.send_confirmed(kafka_io.producer(settings), [
-        Outgoing(settings.topic("raw"), a.article_id, a.to_wire()) for a in read_paths([seeds_dir])
-    ])
+    kafka_io.send_confirmed(
+        kafka_io.producer(settings),
+        [Outgoing(settings.topic("raw"), a.article_id, a.to_wire()) for a in read_paths([seeds_dir])],
+    )
     drain(settings)
     docs = es_ids(settings)
     assert sorted(docs) == expected
-    assert all(d["pipeline"]["stages"].keys() >= {"detect", "translate", "dedup", "enrich", "index"} for d in docs.values())
+    assert all(
+        d["pipeline"]["stages"].keys() >= {"detect", "translate", "dedup", "enrich", "index"} for d in docs.values()
+    )
     efe = next(d for d in docs.values() if d["title"] and d["title"].startswith("Russia attacks Ukraine"))
     assert efe["text"] == (seeds_dir / "002_41f31c8c25c6216b.txt").read_text()
 
     # Pulled again: the same ids, so the same five documents.
-    kafka_io.send_confirmed(kafka_io.producer(settings), [
-        Outgoing(settings.topic("raw"), a.article_id, a.to_wire()) for a in read_paths([seeds_dir])
-    ])
+    kafka_io.send_confirmed(
+        kafka_io.producer(settings),
+        [Outgoing(settings.topic("raw"), a.article_id, a.to_wire()) for a in read_paths([seeds_dir])],
+    )
     drain(settings)
     assert sorted(es_ids(settings)) == expected
     assert client(settings).count(index=settings.index_alias)["count"] == 5
@@ -58,7 +64,9 @@ def test_seeds_end_in_elasticsearch_under_their_ids_and_reingest_changes_nothing
 
 def test_bad_input_goes_to_the_dlq_with_a_reason_and_good_articles_are_indexed(settings) -> None:
     good = [
-        build_article(text=f"Kyiv said {n} drones were shot down overnight.", title=f"Night {n}", url=f"https://example.org/{n}")
+        build_article(
+            text=f"Kyiv said {n} drones were shot down overnight.", title=f"Night {n}", url=f"https://example.org/{n}"
+        )
         for n in range(6)
     ]
     no_text = {k: v for k, v in good[0].to_wire().items() if k != "text"} | {"article_id": "00000000000000aa"}
@@ -109,10 +117,12 @@ def test_mapping_error_goes_to_the_dlq_from_the_index_stage(settings) -> None:
     contracts = Contracts()
     from pipeline.local import process_in_memory
 
-    (_, wire), = process_in_memory([article], settings, ["detect", "translate", "dedup", "enrich"], contracts).outputs
+    ((_, wire),) = process_in_memory([article], settings, ["detect", "translate", "dedup", "enrich"], contracts).outputs
     # Valid by the contract (any positive integer), too large for Elasticsearch's `integer`.
     wire["entities"] = [{"name": "Kharkiv", "label": "GPE", "mentions": ["Kharkiv"], "count": 2**40, "wikidata": None}]
-    kafka_io.send_confirmed(kafka_io.producer(settings), [Outgoing(settings.topic("enriched"), article.article_id, wire)])
+    kafka_io.send_confirmed(
+        kafka_io.producer(settings), [Outgoing(settings.topic("enriched"), article.article_id, wire)]
+    )
 
     drain(settings, ["index"])
     assert es_ids(settings) == {}
@@ -129,9 +139,11 @@ def test_kcat_reads_the_enriched_topic_as_a_downstream_team_would(settings, seed
     assert main_env(settings, ["ingest", str(seeds_dir)]) == 0
     drain(settings)
     result = subprocess.run(
-        [kcat, "-C", "-b", settings.bootstrap_servers, "-t", settings.topic("enriched"), "-e", "-q",
-         "-f", "%k\t%s\n"],
-        capture_output=True, text=True, timeout=60, check=True,
+        [kcat, "-C", "-b", settings.bootstrap_servers, "-t", settings.topic("enriched"), "-e", "-q", "-f", "%k\t%s\n"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) == 5
@@ -151,10 +163,23 @@ def test_kcat_reads_the_enriched_topic_as_a_downstream_team_would(settings, seed
     db = tmp_path / "downstream.sqlite"
     for group in ("team.a", "team.b"):
         done = subprocess.run(
-            [sys.executable, str(ROOT / "examples" / "consume_enriched.py"), "--bootstrap-servers",
-             settings.bootstrap_servers, "--topic-prefix", settings.topic_prefix, "--group", group,
-             "--db", str(db), "--until-idle", "10"],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                str(ROOT / "examples" / "consume_enriched.py"),
+                "--bootstrap-servers",
+                settings.bootstrap_servers,
+                "--topic-prefix",
+                settings.topic_prefix,
+                "--group",
+                group,
+                "--db",
+                str(db),
+                "--until-idle",
+                "10",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr[-2000:]
     with sqlite3.connect(db) as conn:

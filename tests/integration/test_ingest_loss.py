@@ -35,11 +35,14 @@ def _rss(*items: tuple[str, str, str]) -> bytes:
 def _serve_sources(server: FeedServer) -> list[SourceSpec]:
     """A feed with a good page, a page down for now and an entry dated out of range; a dump with a good
     line, a line breaking the raw contract and a line whose text is not valid Unicode."""
-    server.routes["/wire.xml"] = Route(body=_rss(
-        (KHARKIV, "{base}/pages/kharkiv.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
-        ("Zaporizhzhia", "{base}/pages/zaporizhzhia.html", "Mon, 12 Sep 2022 18:02:00 +0000"),
-        ("Kharkiv, dated wrongly", "{base}/pages/kharkiv-copy.html", OUT_OF_RANGE),
-    ), content_type="application/rss+xml")
+    server.routes["/wire.xml"] = Route(
+        body=_rss(
+            (KHARKIV, "{base}/pages/kharkiv.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
+            ("Zaporizhzhia", "{base}/pages/zaporizhzhia.html", "Mon, 12 Sep 2022 18:02:00 +0000"),
+            ("Kharkiv, dated wrongly", "{base}/pages/kharkiv-copy.html", OUT_OF_RANGE),
+        ),
+        content_type="application/rss+xml",
+    )
     server.routes["/pages/kharkiv-copy.html"] = server.routes["/pages/kharkiv.html"]
     server.routes["/pages/zaporizhzhia.html"].status = 503
     lines = [
@@ -48,7 +51,10 @@ def _serve_sources(server: FeedServer) -> list[SourceSpec]:
         '{"url": "https://dump.example/half", "title": "Half a pair", "text": "Kyiv \\ud800 said"}',
     ]
     server.routes["/dump.jsonl"] = Route(body=("\n".join(lines) + "\n").encode(), content_type="application/x-ndjson")
-    return [SourceSpec("wire", "feed", url=server.url("/wire.xml")), SourceSpec("dump", "jsonl", url=server.url("/dump.jsonl"))]
+    return [
+        SourceSpec("wire", "feed", url=server.url("/wire.xml")),
+        SourceSpec("dump", "jsonl", url=server.url("/dump.jsonl")),
+    ]
 
 
 def _dlq(settings: Settings) -> list[DlqRecord]:
@@ -71,10 +77,17 @@ def test_bad_input_ends_in_the_dlq_and_the_state_holds_only_settled_items(settin
         assert sorted(body["url"] for _, body in raw) == [page["kharkiv"], "https://dump.example/kherson"]
         assert all(key == body["article_id"] for key, body in raw)
         dlq = {record.article_id: record for record in _dlq(settings)}
-        assert set(dlq) == {article_id(page["kharkiv-copy"], None, ""), article_id(LONG_URL, None, ""),
-                            article_id("https://dump.example/half", None, "")}
+        assert set(dlq) == {
+            article_id(page["kharkiv-copy"], None, ""),
+            article_id(LONG_URL, None, ""),
+            article_id("https://dump.example/half", None, ""),
+        }
         for record in dlq.values():
-            assert (record.stage, record.error.kind, record.source.topic) == ("ingest", "bad_input", settings.topic("raw"))
+            assert (record.stage, record.error.kind, record.source.topic) == (
+                "ingest",
+                "bad_input",
+                settings.topic("raw"),
+            )
         dated = dlq[article_id(page["kharkiv-copy"], None, "")]
         assert dated.error.class_ == "PublishedOutOfRange"
         assert dated.error.message == f"source wire: {page['kharkiv-copy']}: published '{OUT_OF_RANGE}' out of range"
@@ -98,7 +111,9 @@ def test_bad_input_ends_in_the_dlq_and_the_state_holds_only_settled_items(settin
         second = {spec.name: ingest_source(settings, spec).to_dict() for spec in (wire, dump)}
 
     urls = sorted(body["url"] for _, body in _raw(settings))  # the raw topic has several partitions: no order
-    assert urls == sorted([page["kharkiv"], page["zaporizhzhia"], "https://dump.example/kherson"]), "lost or produced twice"
+    assert urls == sorted([page["kharkiv"], page["zaporizhzhia"], "https://dump.example/kherson"]), (
+        "lost or produced twice"
+    )
     assert len(_dlq(settings)) == 3, "an item was dead-lettered twice"
     assert second["wire"]["already_seen"] == 2 and second["dump"]["not_modified"]
     assert article_id(page["zaporizhzhia"], None, "") in load_state(settings, "wire").seen
@@ -131,13 +146,26 @@ def test_cli_ingest_produces_the_good_lines_and_reports_every_bad_one(settings, 
         if name.startswith("NEWSFLOW_"):
             monkeypatch.setenv(name, value)
     dump = tmp_path / "dump.jsonl"
-    dump.write_text("\n".join([
-        json.dumps({"url": "https://example.org/one", "title": "One", "text": "Kyiv said 653 drones were launched."}),
-        json.dumps({"url": "https://example.org/zero", "text": "Kyiv.", "published": OUT_OF_RANGE}),
-        "{not json",
-        json.dumps({"url": "https://example.org/two", "title": "Two", "text": "Odesa port was hit.",
-                    "published": "Tue, 13 Sep 2022 06:15:00 +0000"}),
-    ]) + "\n")
+    dump.write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {"url": "https://example.org/one", "title": "One", "text": "Kyiv said 653 drones were launched."}
+                ),
+                json.dumps({"url": "https://example.org/zero", "text": "Kyiv.", "published": OUT_OF_RANGE}),
+                "{not json",
+                json.dumps(
+                    {
+                        "url": "https://example.org/two",
+                        "title": "Two",
+                        "text": "Odesa port was hit.",
+                        "published": "Tue, 13 Sep 2022 06:15:00 +0000",
+                    }
+                ),
+            ]
+        )
+        + "\n"
+    )
 
     code = main(["ingest", str(dump)])
 
@@ -148,5 +176,8 @@ def test_cli_ingest_produces_the_good_lines_and_reports_every_bad_one(settings, 
     assert "produced 2 articles" in out and "skipped 2" in out
     raw = _raw(settings)
     assert sorted(body["url"] for _, body in raw) == ["https://example.org/one", "https://example.org/two"]
-    assert {key for key, _ in raw} == {article_id("https://example.org/one", None, ""), article_id("https://example.org/two", None, "")}
+    assert {key for key, _ in raw} == {
+        article_id("https://example.org/one", None, ""),
+        article_id("https://example.org/two", None, ""),
+    }
     assert [body["published_at"] for _, body in raw if body["url"].endswith("two")] == ["2022-09-13T06:15:00Z"]

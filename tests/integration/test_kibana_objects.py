@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Settings
 from kibana.fields import field_references, referenced_fields
+from pipeline.config import Settings
 from pipeline.operations.kibana import read_saved_objects
 from pipeline.sinks.elasticsearch import client
 
@@ -43,7 +43,9 @@ def test_every_referenced_field_exists_and_aggregates_where_aggregated(settings:
     found = problems(fields, caps)
     if found:
         uses = {(r.field, r.object_id, r.where) for r in field_references(read_saved_objects(NDJSON))}
-        detail = "\n".join(f"  {f} <- {o} ({w})" for f, o, w in sorted(uses) if any(p.startswith(f + ":") for p in found))
+        detail = "\n".join(
+            f"  {f} <- {o} ({w})" for f, o, w in sorted(uses) if any(p.startswith(f + ":") for p in found)
+        )
         pytest.fail("saved objects reference fields the mapping cannot serve:\n" + "\n".join(found) + "\n" + detail)
 
 

@@ -29,8 +29,13 @@ pytestmark = pytest.mark.integration
 def test_status_tells_the_truth_about_a_running_pipeline(settings, seeds_dir: Path) -> None:
     produce_raw(settings, _articles(seeds_dir, 200))
     env = settings_env(settings.model_copy(update={"batch_size": 5}))
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--follow"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "run", "--follow"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_for(lambda: 10 <= _indexed(settings) < 150, 120, "a run in progress")
         during = pipeline_status(settings, client(settings))
@@ -48,8 +53,14 @@ def test_status_tells_the_truth_about_a_running_pipeline(settings, seeds_dir: Pa
     assert [row.lag for row in after.stages] == [0, 0, 0, 0, 0]
     assert after.indexed == 200
 
-    cli = subprocess.run([sys.executable, "-m", "pipeline.cli", "status", "--json"], env=env,
-                         capture_output=True, text=True, timeout=120, check=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     report = json.loads(cli.stdout)
     assert report["indexed"] == 200 and report["ledger"]["balanced"] is True
     assert {row["stage"] for row in report["stages"]} == {"detect", "translate", "dedup", "enrich", "index"}
@@ -88,8 +99,9 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering(settings, seeds_d
     def search_loop() -> None:
         while not stop.is_set():
             try:
-                hits = es.search(index=settings.index_alias, query={"match": {"text": "Zelensky"}}, size=0,
-                                 track_total_hits=True)
+                hits = es.search(
+                    index=settings.index_alias, query={"match": {"text": "Zelensky"}}, size=0, track_total_hits=True
+                )
                 answers.append(hits["hits"]["total"]["value"])
             except Exception as exc:  # noqa: BLE001 - any failure is what the test looks for
                 failures.append(repr(exc))
@@ -104,7 +116,12 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering(settings, seeds_d
     assert failures == []
     assert len(answers) > 3 and min(answers) > 0
     assert (report.index, report.previous, report.copied, report.refused, report.swapped) == (
-        f"{settings.index_alias}-v2", [f"{settings.index_alias}-v1"], 300, [], True)
+        f"{settings.index_alias}-v2",
+        [f"{settings.index_alias}-v1"],
+        300,
+        [],
+        True,
+    )
     assert IndexAdmin(es, settings).state().indices == (report.index,)
     assert es_ids(settings).keys() == before.keys()
 
@@ -114,16 +131,19 @@ HUGE_COUNT = [{"name": "Kharkiv", "label": "GPE", "mentions": ["Kharkiv"], "coun
 
 
 def test_reindex_keeps_the_alias_when_the_new_index_refuses_a_document(settings, seeds_dir: Path, capsys) -> None:
-    from pipeline.sources.files import read_paths
     from pipeline.operations.reindex import write_index
     from pipeline.sinks.elasticsearch import ElasticsearchSink
+    from pipeline.sources.files import read_paths
     from tests.integration.test_end_to_end import main_env
 
     es, alias = client(settings), settings.index_alias
     # The index in use was made under a laxer mapping (entities.count: long) than the template's now.
     es.indices.delete(index=f"{alias}-v1")
-    es.indices.create(index=f"{alias}-v1", aliases={alias: {"is_write_index": True}},
-                      mappings={"properties": {"entities": {"properties": {"count": {"type": "long"}}}}})
+    es.indices.create(
+        index=f"{alias}-v1",
+        aliases={alias: {"is_write_index": True}},
+        mappings={"properties": {"entities": {"properties": {"count": {"type": "long"}}}}},
+    )
     produce_raw(settings, read_paths([seeds_dir]))
     drain(settings)
     victim = sorted(es_ids(settings))[0]

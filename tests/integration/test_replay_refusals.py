@@ -10,12 +10,12 @@ from rich.console import Console
 
 from pipeline import cli, kafka_io
 from pipeline.contracts import Contracts
-from pipeline.sources.files import build_article
 from pipeline.kafka_io import Outgoing
 from pipeline.local import process_in_memory
 from pipeline.operations.reindex import write_index
 from pipeline.operations.replay import replay
 from pipeline.sinks.elasticsearch import IndexAdmin, client
+from pipeline.sources.files import build_article
 from tests.integration.conftest import drain, es_ids, read_json
 from tests.integration.test_end_to_end import main_env
 
@@ -45,10 +45,13 @@ def test_replay_keeps_the_alias_when_the_mapping_refuses_a_record(settings, caps
     (good_id, good), (other_id, other), (bad_id, bad) = _enriched(settings)
     # Valid by the contract (any positive integer), too large for the mapping's `integer`.
     bad["entities"] = [{"name": "Lviv", "label": "GPE", "mentions": ["Lviv"], "count": 2**40, "wikidata": None}]
-    kafka_io.send_confirmed(kafka_io.producer(settings), [
-        Outgoing(settings.topic("enriched"), article_id, wire)
-        for article_id, wire in ((good_id, good), (other_id, other), (bad_id, bad))
-    ])
+    kafka_io.send_confirmed(
+        kafka_io.producer(settings),
+        [
+            Outgoing(settings.topic("enriched"), article_id, wire)
+            for article_id, wire in ((good_id, good), (other_id, other), (bad_id, bad))
+        ],
+    )
     drain(settings, ["index"])
     es, alias = client(settings), settings.index_alias
     assert set(es_ids(settings)) == {good_id, other_id}

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from pipeline import kafka_io
-from pipeline.registry import build_stage
-from pipeline.operations.audit import compute_ledger
 from pipeline.contracts import Contracts
-from pipeline.sources.files import build_article
-from pipeline.runner import StageWorker, run_workers
-from pipeline.sinks.elasticsearch import client
 from pipeline.localstack.processes import group_members
 from pipeline.localstack.stack import LocalStack
+from pipeline.operations.audit import compute_ledger
+from pipeline.registry import build_stage
+from pipeline.runner import StageWorker, run_workers
+from pipeline.sinks.elasticsearch import client
+from pipeline.sources.files import build_article
 from tests.conftest import wait_for
 from tests.integration.conftest import drain, es_ids, produce_raw, settings_env
 
@@ -30,11 +30,11 @@ def _articles(seeds_dir: Path, n: int):
     """`n` distinct articles made from the seed texts."""
     texts = [p.read_text() for p in sorted(seeds_dir.glob("*.txt"))]
     return [
-        build_article(text=f"Update {i}.\n\n{texts[i % len(texts)]}", title=f"Report {i}", url=f"https://example.org/live/{i}")
+        build_article(
+            text=f"Update {i}.\n\n{texts[i % len(texts)]}", title=f"Report {i}", url=f"https://example.org/live/{i}"
+        )
         for i in range(n)
     ]
-
-
 
 
 def _indexed(settings) -> int:
@@ -62,7 +62,11 @@ def test_sigkill_mid_run_then_restart_loses_nothing_and_indexes_nothing_twice(se
     assert _indexed(settings) < 300, "the run finished before it was killed: nothing was tested"
 
     restart = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "run", "--timeout", "240"], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "pipeline.cli", "run", "--timeout", "240"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert restart.returncode == 0, restart.stderr[-2000:]
     docs = es_ids(settings)
@@ -77,8 +81,12 @@ def test_sigterm_finishes_the_batch_commits_and_exits(settings, seeds_dir: Path)
     produce_raw(settings, _articles(seeds_dir, 200))
     env = settings_env(settings.model_copy(update={"batch_size": 5, "log_level": "INFO"}))  # its info lines are checked
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "worker", "detect"], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        [sys.executable, "-m", "pipeline.cli", "worker", "detect"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         detected = settings.topic("detected")

@@ -46,7 +46,9 @@ def test_up_twice_is_a_no_op_and_down_leaves_no_process(tmp_path, capsys) -> Non
 
         # A record that no longer matches its process (what a reboot leaves) is dropped, never signalled.
         kafka = state["kafka"]
-        stack.state_file.write_text(json.dumps({**state, "kafka": {**kafka, "create_time": kafka["create_time"] - 3600}}))
+        stack.state_file.write_text(
+            json.dumps({**state, "kafka": {**kafka, "create_time": kafka["create_time"] - 3600}})
+        )
         try:
             assert main_env(settings, ["stack", "down", "--service", "kafka"]) == 0
             out = capsys.readouterr().out

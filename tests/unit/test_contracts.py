@@ -8,9 +8,9 @@ import pytest
 
 from pipeline.config import TOPIC_KEYS, Settings
 from pipeline.contracts import SCHEMAS_DIR, ContractError, Contracts
-from pipeline.sources.files import build_article
 from pipeline.local import process_in_memory
-from pipeline.records import Article, DlqError, DlqPayload, DlqRecord, DlqSource, Dedup, Language
+from pipeline.records import Article, Dedup, DlqError, DlqPayload, DlqRecord, DlqSource, Language
+from pipeline.sources.files import build_article
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_raw_record_round_trips(contracts: Contracts) -> None:
 def test_every_stage_output_round_trips_through_its_schema(contracts: Contracts) -> None:
     outcome = process_in_memory([_raw()], Settings(), ["detect", "translate", "dedup", "enrich"], contracts)
     assert [topic for topic, _ in outcome.outputs] == ["enriched"]
-    (_, wire), = outcome.outputs
+    ((_, wire),) = outcome.outputs
     assert Article.model_validate(wire).to_wire() == wire
 
 
@@ -75,7 +75,8 @@ def test_duplicates_contract_requires_is_duplicate(contracts: Contracts) -> None
 def test_dlq_record_round_trips(contracts: Contracts) -> None:
     raw = b"\xff\xfe not utf-8"
     record = DlqRecord(
-        article_id=None, stage="detect",
+        article_id=None,
+        stage="detect",
         error=DlqError(class_="NotUtf8", message="not UTF-8 text", kind="bad_input"),
         source=DlqSource(topic="news.raw.v1", partition=2, offset=41),
         payload=DlqPayload.of(raw),

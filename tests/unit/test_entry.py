@@ -13,8 +13,14 @@ ORIGIN = RawOrigin(partition=1, offset=42, timestamp=1_767_225_600_000, key="htt
 
 
 def test_a_scrapers_record_gets_its_id_source_and_dates() -> None:
-    scraped = {"url": "https://Example.org/a?utm_source=x", "title": "Drones over Kyiv", "text": "Kyiv said ...",
-               "published": "Tue, 02 Dec 2025 08:00:00 +0100", "source": "Example News", "lang": "en"}
+    scraped = {
+        "url": "https://Example.org/a?utm_source=x",
+        "title": "Drones over Kyiv",
+        "text": "Kyiv said ...",
+        "published": "Tue, 02 Dec 2025 08:00:00 +0100",
+        "source": "Example News",
+        "lang": "en",
+    }
     Contracts().validate("raw", scraped)
     article = article_from_entry(scraped, ORIGIN)
     assert article.article_id == article_id("https://example.org/a", None, "")
@@ -23,8 +29,10 @@ def test_a_scrapers_record_gets_its_id_source_and_dates() -> None:
     assert article.ingested_at == "2026-01-01T00:00:00.000Z"  # the broker's timestamp: stable on re-delivery
     assert article.pipeline.raw == ORIGIN
     assert article.to_wire()["lang"] == "en", "unknown fields travel on"
-    Contracts().validate("detected", {**article.to_wire(), "language": {"code": "en", "confidence": 1.0,
-                                                                         "mixed": False, "paragraphs": []}})
+    Contracts().validate(
+        "detected",
+        {**article.to_wire(), "language": {"code": "en", "confidence": 1.0, "mixed": False, "paragraphs": []}},
+    )
 
 
 def test_without_url_the_id_comes_from_title_and_text() -> None:

@@ -62,6 +62,11 @@ def test_a_bulk_items_status_decides_hold_retry_or_dlq(status: int, error: str, 
 
 def test_http_statuses() -> None:
     assert [http_status_class(s) for s in (401, 403, 408, 429, 500, 502, 400)] == [
-        FailureClass.INFRASTRUCTURE, FailureClass.INFRASTRUCTURE, FailureClass.TRANSIENT, FailureClass.TRANSIENT,
-        FailureClass.TRANSIENT, FailureClass.TRANSIENT, FailureClass.BAD_INPUT,
+        FailureClass.INFRASTRUCTURE,
+        FailureClass.INFRASTRUCTURE,
+        FailureClass.TRANSIENT,
+        FailureClass.TRANSIENT,
+        FailureClass.TRANSIENT,
+        FailureClass.TRANSIENT,
+        FailureClass.BAD_INPUT,
     ]

@@ -72,7 +72,9 @@ def test_normalise_text_is_idempotent(text: str) -> None:
 
 @given(
     st.from_regex(r"https?://[A-Za-z][A-Za-z0-9.-]{0,20}\.[a-z]{2,5}(/[A-Za-z0-9._~-]{0,10}){0,4}/?", fullmatch=True),
-    st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.from_regex(r"[a-z0-9]{0,6}", fullmatch=True), max_size=4),
+    st.dictionaries(
+        st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.from_regex(r"[a-z0-9]{0,6}", fullmatch=True), max_size=4
+    ),
 )
 def test_canonical_url_is_idempotent(base: str, params: dict[str, str]) -> None:
     url = base + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")

@@ -9,11 +9,14 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given, settings as hsettings, strategies as st
+from hypothesis import example, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from pipeline.cli import main
-from pipeline.sources.files import PublishedOutOfRange, Skipped, parse_published, published_timestamp, read_paths
+from pipeline.dates import PublishedOutOfRange, parse_published, published_timestamp
 from pipeline.records import Article
+from pipeline.sources.files import Skipped, read_paths
 
 
 def test_seeds_folder_gives_five_articles_with_manifest_metadata(seeds_dir: Path) -> None:
@@ -38,7 +41,15 @@ def test_seed_ids_are_stable(seeds_dir: Path) -> None:
 def test_jsonl_dump_with_bad_lines(tmp_path: Path) -> None:
     dump = tmp_path / "dump.jsonl"
     lines = [
-        json.dumps({"url": "https://example.org/a", "title": "A", "text": "Body A", "published": "Mon, 19 Dec 2022 10:00:00 GMT", "source": "Example"}),
+        json.dumps(
+            {
+                "url": "https://example.org/a",
+                "title": "A",
+                "text": "Body A",
+                "published": "Mon, 19 Dec 2022 10:00:00 GMT",
+                "source": "Example",
+            }
+        ),
         "{not json",
         json.dumps({"url": "https://example.org/b", "title": "B", "text": "   "}),
         json.dumps(["a", "list"]),
@@ -78,13 +89,16 @@ def test_parse_published() -> None:
 RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 
 
-@pytest.mark.parametrize("value", [
-    "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
-    "9999-12-31T23:30:00-01:00",  # after year 9999 in UTC
-    "0000-06-01",  # year 0
-    "Mon, 01 Jan 99999999999999999999 00:00:00 +0000",
-    "Fri, 01 Jan 12345 00:00:00 +0000",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+        "9999-12-31T23:30:00-01:00",  # after year 9999 in UTC
+        "0000-06-01",  # year 0
+        "Mon, 01 Jan 99999999999999999999 00:00:00 +0000",
+        "Fri, 01 Jan 12345 00:00:00 +0000",
+    ],
+)
 def test_a_date_that_cannot_be_represented_is_out_of_range(value: str) -> None:
     assert parse_published(value) is None
     with pytest.raises(PublishedOutOfRange, match=r"^published '.*' out of range$"):
@@ -119,7 +133,9 @@ DATES = st.one_of(
 @example("Mon, 01 Jan 0001 00:00:00 +2359")
 def test_parse_published_never_raises(value: str) -> None:
     result = parse_published(value)
-    assert result is None or (RFC3339_UTC.fullmatch(result) and datetime.fromisoformat(result).utcoffset().total_seconds() == 0)
+    assert result is None or (
+        RFC3339_UTC.fullmatch(result) and datetime.fromisoformat(result).utcoffset().total_seconds() == 0
+    )
     try:
         strict = published_timestamp(value)
     except PublishedOutOfRange as exc:
@@ -180,28 +196,49 @@ def test_a_broken_manifest_skips_its_folder_with_the_reason(seeds_dir: Path, tmp
 
 def test_cli_ingest_reports_every_bad_line_and_exits_1(tmp_path: Path, capsys) -> None:
     dump = tmp_path / "dump.jsonl"
-    dump.write_text("\n".join([
-        json.dumps({"url": "https://example.org/good-1", "title": "Good", "text": "Kyiv said 653 drones."}),
-        json.dumps({"url": "https://example.org/zero", "title": "Year zero", "text": "Kyiv.",
-                    "published": "0001-01-01T00:00:00+01:00"}),
-        "{not json",
-        json.dumps({"url": "https://example.org/" + "x" * 5000, "text": "Too long a URL for the contract."}),
-        '{"url": "https://example.org/s", "text": "Kyiv \\ud800 said"}',
-        json.dumps({"url": "https://example.org/good-2", "title": "[bold]Also good[/bold]", "text": "Odesa."}),
-        json.dumps({"url": "https://example.org/markup", "text": "Kyiv.",  # a reason that looks like console markup
-                    "published": "Mon, 01 Jan 99999999999999999999 00:00:00 [/red]"}),
-    ]) + "\n")
+    dump.write_text(
+        "\n".join(
+            [
+                json.dumps({"url": "https://example.org/good-1", "title": "Good", "text": "Kyiv said 653 drones."}),
+                json.dumps(
+                    {
+                        "url": "https://example.org/zero",
+                        "title": "Year zero",
+                        "text": "Kyiv.",
+                        "published": "0001-01-01T00:00:00+01:00",
+                    }
+                ),
+                "{not json",
+                json.dumps({"url": "https://example.org/" + "x" * 5000, "text": "Too long a URL for the contract."}),
+                '{"url": "https://example.org/s", "text": "Kyiv \\ud800 said"}',
+                json.dumps({"url": "https://example.org/good-2", "title": "[bold]Also good[/bold]", "text": "Odesa."}),
+                json.dumps(
+                    {
+                        "url": "https://example.org/markup",
+                        "text": "Kyiv.",  # a reason that looks like console markup
+                        "published": "Mon, 01 Jan 99999999999999999999 00:00:00 [/red]",
+                    }
+                ),
+            ]
+        )
+        + "\n"
+    )
 
     code = main(["ingest", "--dry-run", str(dump)])
 
     out, err = capsys.readouterr()
     assert code == 1
     assert "would produce 2 articles to news.raw.v1; skipped 5" in out
-    skipped = {line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in err.splitlines() if line.startswith("skipped ")}
+    skipped = {
+        line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in err.splitlines() if line.startswith("skipped ")
+    }
     assert set(skipped) == {f"skipped {dump}:{n}" for n in (2, 3, 4, 5, 7)}
     assert skipped[f"skipped {dump}:2"] == "published '0001-01-01T00:00:00+01:00' out of range"
     assert skipped[f"skipped {dump}:3"].startswith("not JSON")
-    assert skipped[f"skipped {dump}:4"].startswith("not a valid raw article: raw: ") and "url" in skipped[f"skipped {dump}:4"]
+    assert (
+        skipped[f"skipped {dump}:4"].startswith("not a valid raw article: raw: ")
+        and "url" in skipped[f"skipped {dump}:4"]
+    )
     assert skipped[f"skipped {dump}:5"].startswith("not valid Unicode text")
     assert skipped[f"skipped {dump}:7"] == "published 'Mon, 01 Jan 99999999999999999999 00:00:00 [/red]' out of range"
 

@@ -57,12 +57,11 @@ def kibana(request) -> KibanaApiServer:
     fake = KibanaApiServer(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             parts = urlsplit(self.path)
             headers = {k.lower(): v for k, v in self.headers.items()}  # HTTP header names are case-insensitive
-            recorded = Recorded("POST", parts.path, parse_qs(parts.query), headers,
-                                self.rfile.read(length))
+            recorded = Recorded("POST", parts.path, parse_qs(parts.query), headers, self.rfile.read(length))
             fake.requests.append(recorded)
             if fake.hang:
                 fake.release.wait(10)
@@ -107,8 +106,12 @@ def uploaded_file(recorded: Recorded) -> tuple[str, bytes, str, str]:
     parts = list(message.iter_parts())
     assert len(parts) == 1
     part = parts[0]
-    return (part.get_param("name", header="content-disposition"), part.get_payload(decode=True),
-            part.get_filename(), part.get_content_type())
+    return (
+        part.get_param("name", header="content-disposition"),
+        part.get_payload(decode=True),
+        part.get_filename(),
+        part.get_content_type(),
+    )
 
 
 def success(recorded: Recorded) -> dict:
@@ -117,8 +120,9 @@ def success(recorded: Recorded) -> dict:
     return {
         "success": True,
         "successCount": len(objects),
-        "successResults": [{"type": o["type"], "id": o["id"], "meta": {"title": o["attributes"].get("title")}}
-                           for o in objects],
+        "successResults": [
+            {"type": o["type"], "id": o["id"], "meta": {"title": o["attributes"].get("title")}} for o in objects
+        ],
         "warnings": [],
     }
 
@@ -144,8 +148,15 @@ def test_import_sends_a_well_formed_request(kibana: KibanaApiServer) -> None:
 
 
 def test_import_into_a_space_behind_a_base_path_with_an_api_key(kibana: KibanaApiServer) -> None:
-    import_saved_objects(f"{kibana.url}/kibana/", NDJSON, api_key="ZW5jb2RlZDprZXk=", space="analysts",
-                         username="ignored", password="ignored", overwrite=False)
+    import_saved_objects(
+        f"{kibana.url}/kibana/",
+        NDJSON,
+        api_key="ZW5jb2RlZDprZXk=",
+        space="analysts",
+        username="ignored",
+        password="ignored",
+        overwrite=False,
+    )
     sent = kibana.requests[0]
     assert sent.path == "/kibana/s/analysts/api/saved_objects/_import"
     assert sent.query == {}
@@ -170,25 +181,42 @@ def test_objects_kibana_refuses_are_named_in_the_error(kibana: KibanaApiServer) 
         "success": False,
         "successCount": 12,
         "errors": [
-            {"id": "newsflow-lens-top-people", "type": "lens", "meta": {"title": "News: top people"},
-             "error": {"type": "missing_references",
-                       "references": [{"type": "index-pattern", "id": "newsflow-news-articles"}]}},
-            {"id": "newsflow-map-places", "type": "map", "meta": {"title": "News: map of places"},
-             "error": {"type": "unknown", "message": "Unable to parse layerListJSON", "statusCode": 400}},
+            {
+                "id": "newsflow-lens-top-people",
+                "type": "lens",
+                "meta": {"title": "News: top people"},
+                "error": {
+                    "type": "missing_references",
+                    "references": [{"type": "index-pattern", "id": "newsflow-news-articles"}],
+                },
+            },
+            {
+                "id": "newsflow-map-places",
+                "type": "map",
+                "meta": {"title": "News: map of places"},
+                "error": {"type": "unknown", "message": "Unable to parse layerListJSON", "statusCode": 400},
+            },
         ],
     }
     with pytest.raises(KibanaImportError) as caught:
         import_saved_objects(kibana.url, NDJSON)
     message = str(caught.value)
     assert "12 of 14" in message and "2 failed" in message
-    assert 'lens newsflow-lens-top-people "News: top people": missing references index-pattern/newsflow-news-articles' in message
+    assert (
+        'lens newsflow-lens-top-people "News: top people": missing references index-pattern/newsflow-news-articles'
+        in message
+    )
     assert 'map newsflow-map-places "News: map of places": unknown: Unable to parse layerListJSON' in message
     assert len(caught.value.errors) == 2
 
 
 def test_an_http_error_carries_kibanas_message_and_a_hint(kibana: KibanaApiServer) -> None:
     kibana.status = 401
-    kibana.answer = {"statusCode": 401, "error": "Unauthorized", "message": "[security_exception] unable to authenticate user"}
+    kibana.answer = {
+        "statusCode": 401,
+        "error": "Unauthorized",
+        "message": "[security_exception] unable to authenticate user",
+    }
     with pytest.raises(KibanaError, match=r"HTTP 401 .*unable to authenticate user.*check the Kibana username"):
         import_saved_objects(kibana.url, NDJSON, username="elastic", password="wrong")
 
@@ -197,7 +225,9 @@ def test_connection_refused_is_a_clear_error() -> None:
     with socket.socket() as s:  # a port nothing listens on: bound, never listening
         s.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{s.getsockname()[1]}"
-        with pytest.raises(KibanaUnreachable, match=r"cannot reach Kibana at http://127\.0\.0\.1:\d+/api/saved_objects/_import"):
+        with pytest.raises(
+            KibanaUnreachable, match=r"cannot reach Kibana at http://127\.0\.0\.1:\d+/api/saved_objects/_import"
+        ):
             import_saved_objects(url, NDJSON, timeout=5)
 
 
@@ -224,8 +254,9 @@ def test_committed_objects_match_their_generator() -> None:
     spec = importlib.util.spec_from_file_location("build_saved_objects", ROOT / "kibana" / "build_saved_objects.py")
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
-    assert NDJSON.read_text(encoding="utf-8") == builder.render(), \
+    assert NDJSON.read_text(encoding="utf-8") == builder.render(), (
         "kibana/saved_objects.ndjson is out of date: run python kibana/build_saved_objects.py"
+    )
 
 
 def test_objects_are_complete_and_every_reference_resolves() -> None:
@@ -238,32 +269,62 @@ def test_objects_are_complete_and_every_reference_resolves() -> None:
     (data_view,) = [o for o in objects if o["type"] == "index-pattern"]
     assert data_view["attributes"]["title"] == Settings().index_alias == "news-articles"
     assert data_view["attributes"]["timeFieldName"] == "published_at"
-    searches = {o["attributes"]["title"]: json.loads(o["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
-                for o in objects if o["type"] == "search"}
+    searches = {
+        o["attributes"]["title"]: json.loads(o["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+        for o in objects
+        if o["type"] == "search"
+    }
     assert searches["News: one hit per story"]["query"]["query"] == "dedup.is_duplicate: false"
-    assert searches["News: Italian-origin articles"]["query"]["query"] == "language.code: it or translation.source_language: it"
+    assert (
+        searches["News: Italian-origin articles"]["query"]["query"]
+        == "language.code: it or translation.source_language: it"
+    )
     assert searches["News: pending translations"]["query"]["query"] == "translation.status: pending"
     (dashboard,) = [o for o in objects if o["type"] == "dashboard"]
     panels = json.loads(dashboard["attributes"]["panelsJSON"])
     names = {r["name"] for r in dashboard["references"]}
     assert all(f"{p['panelIndex']}:{p['panelRefName']}" in names for p in panels)
-    on_dashboard = {by_key[(r["type"], r["id"])]["attributes"]["title"] for r in dashboard["references"]
-                    if r["type"] != "index-pattern"}
+    on_dashboard = {
+        by_key[(r["type"], r["id"])]["attributes"]["title"]
+        for r in dashboard["references"]
+        if r["type"] != "index-pattern"
+    }
     assert on_dashboard == {
-        "News: articles over time by language", "News: articles over time by outlet", "News: top people",
-        "News: top places", "News: top organisations", "News: map of places", "News: topics",
-        "News: biggest story clusters", "News: latest quotes",
+        "News: articles over time by language",
+        "News: articles over time by outlet",
+        "News: top people",
+        "News: top places",
+        "News: top organisations",
+        "News: map of places",
+        "News: topics",
+        "News: biggest story clusters",
+        "News: latest quotes",
     }
 
 
 def test_referenced_fields_finds_every_field_the_desk_uses() -> None:
     fields = referenced_fields(NDJSON)
     aggregated = {f for f, use in fields.items() if use["aggregated"]}
-    assert aggregated >= {"published_at", "language.code", "source.name", "persons", "organizations",
-                          "places_names", "places.location", "topics.name", "dedup.cluster_id", "title_en.keyword",
-                          "translation.status"}
-    assert set(fields) - aggregated >= {"dedup.is_duplicate", "translation.source_language", "quotes.speaker",
-                                        "quotes.text", "title_en"}
+    assert aggregated >= {
+        "published_at",
+        "language.code",
+        "source.name",
+        "persons",
+        "organizations",
+        "places_names",
+        "places.location",
+        "topics.name",
+        "dedup.cluster_id",
+        "title_en.keyword",
+        "translation.status",
+    }
+    assert set(fields) - aggregated >= {
+        "dedup.is_duplicate",
+        "translation.source_language",
+        "quotes.speaker",
+        "quotes.text",
+        "title_en",
+    }
     assert "___records___" not in fields and "doc_count" not in fields
 
 

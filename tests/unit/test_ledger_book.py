@@ -12,8 +12,9 @@ from pipeline.records import LedgerEvent, RawOrigin, WorkerState
 
 
 def _event(offset: int, state: str = "unique", partition: int = 0, ts: int = 1_700_000_000_000) -> LedgerEvent:
-    return LedgerEvent(article_id=None, state=state, stage="index",
-                       raw=RawOrigin(partition=partition, offset=offset, timestamp=ts))
+    return LedgerEvent(
+        article_id=None, state=state, stage="index", raw=RawOrigin(partition=partition, offset=offset, timestamp=ts)
+    )
 
 
 @given(st.lists(st.integers(min_value=0, max_value=300), max_size=200))
@@ -76,8 +77,9 @@ def test_verdicts_tell_balanced_from_held_from_lost() -> None:
 
 def test_a_failed_worker_holds_until_a_newer_worker_of_its_stage_runs() -> None:
     def state(worker: str, kind: str) -> WorkerState:
-        return WorkerState(stage="index", worker=worker, state=kind, reason="401", since="2026-01-01T00:00:00Z",
-                           heartbeat_s=15)
+        return WorkerState(
+            stage="index", worker=worker, state=kind, reason="401", since="2026-01-01T00:00:00Z", heartbeat_s=15
+        )
 
     assert [h.worker for h in holds([(state("a", "failed"), 500.0)])] == ["a"]
     assert holds([(state("a", "failed"), 500.0), (state("b", "running"), 2.0)]) == []

@@ -29,7 +29,9 @@ def test_invalid_configuration_is_a_clear_error(monkeypatch, capsys) -> None:
     assert "NEWSFLOW_PARTITIONS" in capsys.readouterr().err
 
 
-def test_a_stage_refusing_its_configuration_is_a_clear_error(seeds_dir: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_a_stage_refusing_its_configuration_is_a_clear_error(
+    seeds_dir: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
     monkeypatch.setenv("NEWSFLOW_TRANSLATE_PROVIDER", "babel")
     assert main(["process", str(seeds_dir), "--out", str(tmp_path / "out.jsonl")]) == 2
     assert "unknown translation provider 'babel'" in capsys.readouterr().err

@@ -11,22 +11,42 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
 from pipeline.identity import article_id
 from pipeline.records import DlqRecord
 from pipeline.sources import (
-    FetchConfig, SourceSpec, SourceState, SourcesFileError, SourceUnavailable, UnknownEncoding, decode_html,
-    deliveries, extract_article, http_client, load_sources, pull, 
+    FetchConfig,
+    SourcesFileError,
+    SourceSpec,
+    SourceState,
+    SourceUnavailable,
+    UnknownEncoding,
+    decode_html,
+    deliveries,
+    extract_article,
+    http_client,
+    load_sources,
+    pull,
 )
 from tests.conftest import ROOT, SEEDS
 from tests.feed_server import FeedServer, Route
 
 CONFIG = FetchConfig(user_agent="newsflow-test/1.0 (+tests)", timeout_s=5.0)
-BOILERPLATE = ("We use cookies", "Sign up for our newsletter", "All rights reserved", "Related stories",
-               "Share on Facebook", "Advertisement", "Most read", "COMMENT-MARKER")
+BOILERPLATE = (
+    "We use cookies",
+    "Sign up for our newsletter",
+    "All rights reserved",
+    "Related stories",
+    "Share on Facebook",
+    "Advertisement",
+    "Most read",
+    "COMMENT-MARKER",
+)
 
 
 @pytest.fixture
@@ -123,14 +143,19 @@ def test_seen_ids_hold_when_the_server_ignores_validators(server, http) -> None:
 def test_a_new_entry_is_the_only_one_given(server, http) -> None:
     first = pull(feed(server), SourceState("efm"), http, CONFIG)
     route = server.routes["/feeds/rss.xml"]
-    route.body = route.body.replace(b"<item>", b"""<item>
+    route.body = route.body.replace(
+        b"<item>",
+        b"""<item>
       <title>Kupiansk: the rail junction changes hands</title>
       <link>{base}/pages/kupiansk.html</link>
       <pubDate>Wed, 14 Sep 2022 09:00:00 +0000</pubDate>
     </item>
-    <item>""", 1)
+    <item>""",
+        1,
+    )
     server.routes["/pages/kupiansk.html"] = Route(
-        body=server.routes["/pages/kharkiv.html"].body.replace(b"KHARKIV", b"KUPIANSK"))
+        body=server.routes["/pages/kharkiv.html"].body.replace(b"KHARKIV", b"KUPIANSK")
+    )
 
     second = pull(feed(server), first.state, http, CONFIG)
 
@@ -142,7 +167,8 @@ def test_a_page_that_fails_for_now_is_tried_again_next_run(server, http) -> None
     server.routes["/pages/zaporizhzhia.html"].status = 503
     first = pull(feed(server), SourceState("efm"), http, CONFIG)
     assert [a.title for a in first.articles] == [
-        "Ukrainian forces retake villages east of Kharkiv as Russian lines give way"]
+        "Ukrainian forces retake villages east of Kharkiv as Russian lines give way"
+    ]
     assert first.report.skipped["page unreachable"] == 1
 
     server.routes["/pages/zaporizhzhia.html"].status = 200
@@ -204,9 +230,11 @@ def test_unknown_declared_charset_is_refused() -> None:
 
 
 def test_undeclared_legacy_bytes_are_detected() -> None:
-    text = ("<html><head><title>Notizie</title></head><body><p>Il presidente ha detto che la città è pronta: "
-            "“Non c’è più tempo”, ha aggiunto, perché la situazione è già difficile.</p><p>Le forze armate hanno "
-            "già annunciato che l’offensiva continuerà nei prossimi giorni, più a sud.</p></body></html>")
+    text = (
+        "<html><head><title>Notizie</title></head><body><p>Il presidente ha detto che la città è pronta: "
+        "“Non c’è più tempo”, ha aggiunto, perché la situazione è già difficile.</p><p>Le forze armate hanno "
+        "già annunciato che l’offensiva continuerà nei prossimi giorni, più a sud.</p></body></html>"
+    )
     assert decode_html(text.encode("cp1252"), "text/html") == text
 
 
@@ -284,7 +312,9 @@ def test_state_forgets_only_what_the_source_no_longer_offers_after_the_window(ht
     assert set(first.state.seen) <= set(kept)  # still offered: never given twice
     assert "gone000000000000" not in kept
     assert "recent0000000000" in kept
-    wire = Contracts().validate("source-state", pull(spec, stale, http, CONFIG, now=now).state.to_wire())  # the topic's schema
+    wire = Contracts().validate(
+        "source-state", pull(spec, stale, http, CONFIG, now=now).state.to_wire()
+    )  # the topic's schema
     assert SourceState.from_wire(json.loads(json.dumps(wire))).seen == kept
 
 
@@ -299,24 +329,39 @@ def test_the_repository_sources_file_loads() -> None:
 
 def test_sources_file_in_json_and_round_trip(tmp_path) -> None:
     path = tmp_path / "sources.json"
-    path.write_text(json.dumps({"sources": [
-        {"name": "wire", "kind": "feed", "url": "https://example.org/rss", "publisher": "Wire", "max_items": 5},
-        {"name": "watch", "kind": "urls", "urls": ["https://example.org/a"]},
-        {"name": "dump", "kind": "jsonl", "path": "dumps/x.jsonl"},
-    ]}))
+    path.write_text(
+        json.dumps(
+            {
+                "sources": [
+                    {
+                        "name": "wire",
+                        "kind": "feed",
+                        "url": "https://example.org/rss",
+                        "publisher": "Wire",
+                        "max_items": 5,
+                    },
+                    {"name": "watch", "kind": "urls", "urls": ["https://example.org/a"]},
+                    {"name": "dump", "kind": "jsonl", "path": "dumps/x.jsonl"},
+                ]
+            }
+        )
+    )
     specs = load_sources(path)
     assert specs[2].path == str(tmp_path / "dumps" / "x.jsonl")
     assert [SourceSpec.from_dict(json.loads(json.dumps(s.to_dict()))) for s in specs] == specs
 
 
-@pytest.mark.parametrize(("entry", "message"), [
-    ({"name": "x", "kind": "podcast"}, "kind 'podcast' must be one of"),
-    ({"name": "x", "kind": "feed"}, r"\(x\): a feed needs `url`"),
-    ({"name": "Bad Name", "kind": "feed", "url": "https://a"}, "name 'Bad Name' must be"),
-    ({"name": "x", "kind": "feed", "url": "ftp://a"}, "is not an http"),
-    ({"name": "x", "kind": "folder", "path": "s", "colour": "red"}, r"unknown keys \['colour'\]"),
-    ({"name": "x", "kind": "jsonl", "path": "a", "url": "https://a"}, "exactly one of"),
-])
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"name": "x", "kind": "podcast"}, "kind 'podcast' must be one of"),
+        ({"name": "x", "kind": "feed"}, r"\(x\): a feed needs `url`"),
+        ({"name": "Bad Name", "kind": "feed", "url": "https://a"}, "name 'Bad Name' must be"),
+        ({"name": "x", "kind": "feed", "url": "ftp://a"}, "is not an http"),
+        ({"name": "x", "kind": "folder", "path": "s", "colour": "red"}, r"unknown keys \['colour'\]"),
+        ({"name": "x", "kind": "jsonl", "path": "a", "url": "https://a"}, "exactly one of"),
+    ],
+)
 def test_sources_file_errors_name_the_entry(tmp_path, entry, message) -> None:
     path = tmp_path / "sources.yaml"
     path.write_text(json.dumps({"sources": [entry]}))  # JSON is YAML
@@ -344,7 +389,9 @@ def contracts() -> Contracts:
 
 def _rss(*items: tuple[str, str, str]) -> bytes:
     """An RSS feed of (title, link, pubDate) items."""
-    body = "".join(f"<item><title>{t}</title><link>{link}</link><pubDate>{date}</pubDate></item>" for t, link, date in items)
+    body = "".join(
+        f"<item><title>{t}</title><link>{link}</link><pubDate>{date}</pubDate></item>" for t, link, date in items
+    )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{body}</channel></rss>'.encode()
 
 
@@ -361,8 +408,9 @@ def test_an_item_breaking_the_raw_contract_is_dead_lettered_with_its_bytes(serve
     long_url = "https://dump.example/2022/09/" + "kherson-" * 600  # over the contract's 4096 characters
     good = {"url": "https://dump.example/a", "title": "Kherson", "text": "Ukrainian officials said on Monday..."}
     bad = {"url": long_url, "title": "Too long", "text": "A body that is fine."}
-    server.routes["/dump.jsonl"] = Route(body=(json.dumps(good) + "\n" + json.dumps(bad) + "\n").encode(),
-                                         content_type="application/x-ndjson")
+    server.routes["/dump.jsonl"] = Route(
+        body=(json.dumps(good) + "\n" + json.dumps(bad) + "\n").encode(), content_type="application/x-ndjson"
+    )
     spec = SourceSpec("dump", "jsonl", url=server.url("/dump.jsonl"))
     pulled = pull(spec, SourceState("dump"), http, CONFIG)
 
@@ -396,16 +444,24 @@ def test_text_that_is_not_unicode_is_dead_lettered_with_escapes(server, http, co
     assert json.loads(record.payload.original())["text"] == "Kyiv \ud800 said"  # the lone surrogate, exactly
 
 
-def test_a_date_out_of_range_is_dead_lettered_and_a_page_down_for_now_is_not_remembered(server, http, contracts) -> None:
-    server.routes["/wire.xml"] = Route(body=_rss(
-        (KHARKIV_TITLE, "{base}/pages/kharkiv.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
-        ("Zaporizhzhia", "{base}/pages/zaporizhzhia.html", "Mon, 12 Sep 2022 18:02:00 +0000"),
-        ("Kharkiv, dated wrongly", "{base}/pages/kharkiv-copy.html", OUT_OF_RANGE),
-    ), content_type="application/rss+xml")
+def test_a_date_out_of_range_is_dead_lettered_and_a_page_down_for_now_is_not_remembered(
+    server, http, contracts
+) -> None:
+    server.routes["/wire.xml"] = Route(
+        body=_rss(
+            (KHARKIV_TITLE, "{base}/pages/kharkiv.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
+            ("Zaporizhzhia", "{base}/pages/zaporizhzhia.html", "Mon, 12 Sep 2022 18:02:00 +0000"),
+            ("Kharkiv, dated wrongly", "{base}/pages/kharkiv-copy.html", OUT_OF_RANGE),
+        ),
+        content_type="application/rss+xml",
+    )
     server.routes["/pages/kharkiv-copy.html"] = server.routes["/pages/kharkiv.html"]
     server.routes["/pages/zaporizhzhia.html"].status = 503
     spec = SourceSpec("wire", "feed", url=server.url("/wire.xml"))
-    key = {name: article_id(server.url(f"/pages/{name}.html"), None, "") for name in ("kharkiv", "zaporizhzhia", "kharkiv-copy")}
+    key = {
+        name: article_id(server.url(f"/pages/{name}.html"), None, "")
+        for name in ("kharkiv", "zaporizhzhia", "kharkiv-copy")
+    }
 
     first = pull(spec, SourceState("wire"), http, CONFIG)
     raw, (record,) = _settle(first, spec, contracts)
@@ -430,8 +486,12 @@ def test_a_date_out_of_range_is_dead_lettered_and_a_page_down_for_now_is_not_rem
 
 def test_an_article_too_large_for_kafka_is_reported_and_not_offered_again(contracts, tmp_path) -> None:
     dump = tmp_path / "big.jsonl"
-    dump.write_text(json.dumps({"url": "https://dump.example/big", "text": "Kyiv. " * 400}) + "\n"
-                    + json.dumps({"url": "https://dump.example/small", "text": "Kyiv."}) + "\n")
+    dump.write_text(
+        json.dumps({"url": "https://dump.example/big", "text": "Kyiv. " * 400})
+        + "\n"
+        + json.dumps({"url": "https://dump.example/small", "text": "Kyiv."})
+        + "\n"
+    )
     spec = SourceSpec("big", "jsonl", path=str(dump))
     pulled = pull(spec, SourceState("big"), None, CONFIG)
 
@@ -445,10 +505,13 @@ def test_an_article_too_large_for_kafka_is_reported_and_not_offered_again(contra
 
 
 def test_relative_and_unusable_links_do_not_stop_the_feed(server, http) -> None:
-    server.routes["/wire.xml"] = Route(body=_rss(
-        (KHARKIV_TITLE, "/pages/kharkiv.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
-        ("Bad port", "http://127.0.0.1:99999/pages/x.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
-    ), content_type="application/rss+xml")
+    server.routes["/wire.xml"] = Route(
+        body=_rss(
+            (KHARKIV_TITLE, "/pages/kharkiv.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
+            ("Bad port", "http://127.0.0.1:99999/pages/x.html", "Tue, 13 Sep 2022 06:15:00 +0000"),
+        ),
+        content_type="application/rss+xml",
+    )
 
     pulled = pull(SourceSpec("wire", "feed", url=server.url("/wire.xml")), SourceState("wire"), http, CONFIG)
 

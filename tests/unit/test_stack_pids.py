@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.localstack import airflow as airflow_local
 from pipeline.config import Settings
+from pipeline.localstack import airflow as airflow_local
 from pipeline.localstack.processes import check_process, group_members, launch_identity, process_identity
 from pipeline.localstack.stack import LocalStack
 
@@ -39,8 +39,12 @@ def _stack(tmp_path: Path, records: dict) -> tuple[LocalStack, list[str]]:
 
 def test_down_does_not_signal_a_pid_that_is_now_another_process(tmp_path: Path, bystander) -> None:
     # What a reboot leaves: the recorded PID now belongs to something started later, running something else.
-    stale = {"pid": bystander.pid, "create_time": 1_600_000_000.0, "cmdline": ["java", "kafka.Kafka"],
-             "cmdline_settled": True}
+    stale = {
+        "pid": bystander.pid,
+        "create_time": 1_600_000_000.0,
+        "cmdline": ["java", "kafka.Kafka"],
+        "cmdline_settled": True,
+    }
     stack, said = _stack(tmp_path, {"kafka": stale})
 
     assert stack.down() == []
@@ -55,8 +59,12 @@ def test_down_does_not_signal_a_pid_that_is_now_another_process(tmp_path: Path, 
 
 def test_a_reused_pid_with_the_same_start_time_but_another_command_is_not_ours(tmp_path: Path, bystander) -> None:
     identity = process_identity(bystander.pid)
-    stale = {"pid": bystander.pid, "create_time": identity["create_time"], "cmdline": ["java", "kafka.Kafka"],
-             "cmdline_settled": True}
+    stale = {
+        "pid": bystander.pid,
+        "create_time": identity["create_time"],
+        "cmdline": ["java", "kafka.Kafka"],
+        "cmdline_settled": True,
+    }
     stack, said = _stack(tmp_path, {"kafka": stale})
 
     (kafka, _) = stack.status()
@@ -103,13 +111,25 @@ def test_a_pid_that_has_exited_is_gone() -> None:
 def test_airflow_down_does_not_signal_a_pid_that_is_now_another_process(tmp_path: Path, bystander) -> None:
     home = tmp_path / "airflow"
     home.mkdir()
-    (home / airflow_local.STATE).write_text(json.dumps({
-        "url": "http://127.0.0.1:1", "port": 1, "username": "admin", "home": str(home),
-        "pids": {"scheduler": bystander.pid},
-        "identities": {"scheduler": {"create_time": 1_600_000_000.0, "cmdline": ["airflow", "scheduler"],
-                                     "cmdline_settled": True}},
-        "logs": {},
-    }))
+    (home / airflow_local.STATE).write_text(
+        json.dumps(
+            {
+                "url": "http://127.0.0.1:1",
+                "port": 1,
+                "username": "admin",
+                "home": str(home),
+                "pids": {"scheduler": bystander.pid},
+                "identities": {
+                    "scheduler": {
+                        "create_time": 1_600_000_000.0,
+                        "cmdline": ["airflow", "scheduler"],
+                        "cmdline_settled": True,
+                    }
+                },
+                "logs": {},
+            }
+        )
+    )
     said: list[str] = []
 
     assert not airflow_local.status(home).components[1].running

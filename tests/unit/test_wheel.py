@@ -24,13 +24,33 @@ from tests.conftest import ROOT, SEEDS
 def wheel_env(tmp_path_factory) -> Path:
     """A fresh virtualenv with the newsflow wheel installed."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
-                    str(ROOT)], check=True, timeout=600, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        check=True,
+        timeout=600,
+        capture_output=True,
+    )
     (wheel,) = out.glob("newsflow-*.whl")
     env = out / "venv"
     venv.EnvBuilder(with_pip=False).create(env)
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(env / "bin" / "python"), "install", "--no-deps", "-q",
-                    "--force-reinstall", str(wheel)], check=True, timeout=600, capture_output=True, env=_clean_env())
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(env / "bin" / "python"),
+            "install",
+            "--no-deps",
+            "-q",
+            "--force-reinstall",
+            str(wheel),
+        ],
+        check=True,
+        timeout=600,
+        capture_output=True,
+        env=_clean_env(),
+    )
     (purelib,) = (env / "lib").glob("python3*/site-packages")  # then borrow the third-party packages
     (purelib / "borrowed.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     return env
@@ -42,14 +62,20 @@ def _clean_env() -> dict[str, str]:
 
 
 def _run(env: Path, *argv: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(env / "bin" / argv[0]), *argv[1:]], cwd=cwd, env=_clean_env(), capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [str(env / "bin" / argv[0]), *argv[1:]], cwd=cwd, env=_clean_env(), capture_output=True, text=True, timeout=600
+    )
 
 
 def test_the_wheel_carries_its_data_and_runs_outside_the_checkout(wheel_env: Path, tmp_path: Path) -> None:
-    where = _run(wheel_env, "python", "-c", "import json, pipeline, pipeline.contracts as c; "
-                 "print(json.dumps([pipeline.__file__, sorted(p.name for p in c.SCHEMAS_DIR.glob('*.json'))]))",
-                 cwd=tmp_path)
+    where = _run(
+        wheel_env,
+        "python",
+        "-c",
+        "import json, pipeline, pipeline.contracts as c; "
+        "print(json.dumps([pipeline.__file__, sorted(p.name for p in c.SCHEMAS_DIR.glob('*.json'))]))",
+        cwd=tmp_path,
+    )
     assert where.returncode == 0, where.stderr
     location, schemas = json.loads(where.stdout)
     assert str(wheel_env) in location, f"imported from {location}, not from the wheel"

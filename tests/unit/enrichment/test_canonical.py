@@ -14,14 +14,26 @@ from pipeline.enrichment.tables import DATA_DIR, read_toml
 TABLE = AliasTable.from_data(read_toml(DATA_DIR / "enrich_entities.toml"))
 
 
-@pytest.mark.parametrize("surface, name, label", [
-    ("Zelensky", "Volodymyr Zelenskyy", "PERSON"), ("Zelenskyy", "Volodymyr Zelenskyy", "PERSON"),
-    ("Zelenksy", "Volodymyr Zelenskyy", "PERSON"), ("Volodymyr Zelensky", "Volodymyr Zelenskyy", "PERSON"),
-    ("Volodymyr Zelenskywhich", "Volodymyr Zelenskyy", "PERSON"), ("Zelenskyi", "Volodymyr Zelenskyy", "PERSON"),
-    ("Kiev", "Kyiv", "GPE"), ("Kharkov", "Kharkiv", "GPE"), ("Zaporizhzhya", "Zaporizhzhia", "GPE"),
-    ("Donbass", "Donbas", "LOC"), ("the Black Sea", "Black Sea", "LOC"), ("Kyiv’s", "Kyiv", "GPE"),
-    ("Belgorodin", "Belgorod", "GPE"), ("Enerhoatom", "Energoatom", "ORG"), ("Nato", "NATO", "ORG"),
-])
+@pytest.mark.parametrize(
+    "surface, name, label",
+    [
+        ("Zelensky", "Volodymyr Zelenskyy", "PERSON"),
+        ("Zelenskyy", "Volodymyr Zelenskyy", "PERSON"),
+        ("Zelenksy", "Volodymyr Zelenskyy", "PERSON"),
+        ("Volodymyr Zelensky", "Volodymyr Zelenskyy", "PERSON"),
+        ("Volodymyr Zelenskywhich", "Volodymyr Zelenskyy", "PERSON"),
+        ("Zelenskyi", "Volodymyr Zelenskyy", "PERSON"),
+        ("Kiev", "Kyiv", "GPE"),
+        ("Kharkov", "Kharkiv", "GPE"),
+        ("Zaporizhzhya", "Zaporizhzhia", "GPE"),
+        ("Donbass", "Donbas", "LOC"),
+        ("the Black Sea", "Black Sea", "LOC"),
+        ("Kyiv’s", "Kyiv", "GPE"),
+        ("Belgorodin", "Belgorod", "GPE"),
+        ("Enerhoatom", "Energoatom", "ORG"),
+        ("Nato", "NATO", "ORG"),
+    ],
+)
 def test_surface_forms_fold_to_one_entity(surface: str, name: str, label: str) -> None:
     entry = TABLE.lookup(surface)
     assert entry is not None and (entry.name, entry.label) == (name, label)
@@ -33,18 +45,32 @@ def test_entities_have_wikidata_ids_when_known() -> None:
     assert TABLE.lookup("Kadyrov").wikidata is None  # not checked yet: left empty, never guessed
 
 
-@pytest.mark.parametrize("surface, name", [
-    ("Russians", "Russian"), ("Ukrainians", "Ukrainian"), ("Belarusians", "Belarusian"), ("Iran", "Iran"),
-    ("Kuleba", None), ("Mali", None), ("Harris", None), ("Kherson", "Kherson"), ("Russia", "Russia"),
-])
+@pytest.mark.parametrize(
+    "surface, name",
+    [
+        ("Russians", "Russian"),
+        ("Ukrainians", "Ukrainian"),
+        ("Belarusians", "Belarusian"),
+        ("Iran", "Iran"),
+        ("Kuleba", None),
+        ("Mali", None),
+        ("Harris", None),
+        ("Kherson", "Kherson"),
+        ("Russia", "Russia"),
+    ],
+)
 def test_near_misses_do_not_fold_into_another_entity(surface: str, name: str | None) -> None:
     entry = TABLE.lookup(surface)  # a group is not its country; an ambiguous surname is nobody yet
     assert (entry.name if entry else None) == name
 
 
 def test_an_alias_naming_two_entities_fails_at_load() -> None:
-    data = {"entity": [{"name": "A Person", "label": "PERSON", "aliases": ["Kuleba"]},
-                       {"name": "B Person", "label": "PERSON", "aliases": ["Kuleba"]}]}
+    data = {
+        "entity": [
+            {"name": "A Person", "label": "PERSON", "aliases": ["Kuleba"]},
+            {"name": "B Person", "label": "PERSON", "aliases": ["Kuleba"]},
+        ]
+    }
     with pytest.raises(ValueError, match="names both"):
         AliasTable.from_data(data)
 
@@ -53,26 +79,29 @@ def _mention(text: str, before: str, after: str, label: str = "GPE", start: int 
     return Mention(text, label, start, start + len(text), tuple(before.lower().split()), tuple(after.split()))
 
 
-@pytest.mark.parametrize("text, before, after, name", [
-    ("Moscow", "Delegates said", "rejected parts of the proposal", "Government of Russia"),
-    ("Kiev", "", "is still advancing .", "Government of Ukraine"),
-    ("Kiev", "The", "army pushes", "Government of Ukraine"),
-    ("Moscow", "", "’s main ally", "Government of Russia"),
-    ("Kremlin", "The original", "- backed plan", "Kremlin"),  # the institution (issue 12), not the building
-    ("Kremlin", "the", "responded by calling", "Kremlin"),
-    ("Washington", "significant pressure from", "to agree", "Government of the United States"),
-    ("Kiev", "F-16s supplied to", "by the West", "Government of Ukraine"),
-    ("Moscow", "territory taken by", "through force", "Government of Russia"),
-    ("Moscow", "and", "and Kiev are blaming each other", "Government of Russia"),
-    ("Kremlin", "met Putin at the", "on Tuesday", "Moscow Kremlin"),
-    ("Kiev", "the forum in", ", Zelensky said", "Kyiv"),
-    ("Kyiv", "The", "region repelled the attack", "Kyiv"),
-    ("Moscow", "the reconquest of", ".", "Moscow"),
-    ("Kyiv", "Overnight", "was shelled again", "Kyiv"),
-    ("Moscow", "The accusations claim that", "does not deny it", "Government of Russia"),
-    ("Kiev", "", "and the West have repeatedly accused", "Government of Ukraine"),
-    ("Kyiv", "after urgent", "pleas and attacks", "Government of Ukraine"),
-])
+@pytest.mark.parametrize(
+    "text, before, after, name",
+    [
+        ("Moscow", "Delegates said", "rejected parts of the proposal", "Government of Russia"),
+        ("Kiev", "", "is still advancing .", "Government of Ukraine"),
+        ("Kiev", "The", "army pushes", "Government of Ukraine"),
+        ("Moscow", "", "’s main ally", "Government of Russia"),
+        ("Kremlin", "The original", "- backed plan", "Kremlin"),  # the institution (issue 12), not the building
+        ("Kremlin", "the", "responded by calling", "Kremlin"),
+        ("Washington", "significant pressure from", "to agree", "Government of the United States"),
+        ("Kiev", "F-16s supplied to", "by the West", "Government of Ukraine"),
+        ("Moscow", "territory taken by", "through force", "Government of Russia"),
+        ("Moscow", "and", "and Kiev are blaming each other", "Government of Russia"),
+        ("Kremlin", "met Putin at the", "on Tuesday", "Moscow Kremlin"),
+        ("Kiev", "the forum in", ", Zelensky said", "Kyiv"),
+        ("Kyiv", "The", "region repelled the attack", "Kyiv"),
+        ("Moscow", "the reconquest of", ".", "Moscow"),
+        ("Kyiv", "Overnight", "was shelled again", "Kyiv"),
+        ("Moscow", "The accusations claim that", "does not deny it", "Government of Russia"),
+        ("Kiev", "", "and the West have repeatedly accused", "Government of Ukraine"),
+        ("Kyiv", "after urgent", "pleas and attacks", "Government of Ukraine"),
+    ],
+)
 def test_capitals_are_governments_when_they_act(text: str, before: str, after: str, name: str) -> None:
     [resolved] = resolve([_mention(text, before, after)], TABLE, lambda _: False)
     assert resolved.name == name
@@ -90,9 +119,14 @@ def test_a_known_name_split_by_ner_is_joined() -> None:
 
 
 def test_a_lone_surname_is_the_full_named_person_of_the_article() -> None:
-    mentions = [_mention("Oleksiy Kuleba", "", "said", "PERSON", 0), _mention("Kuleba", "", "said", "ORG", 50),
-                _mention("Vitaliy Zaichenko", "", "told", "PERSON", 80), _mention("Zaichenko", "", "added", "PERSON", 120),
-                _mention("Victoria Nuland", "", "said", "PERSON", 150), _mention("Nuland", "", "said", "GPE", 180)]
+    mentions = [
+        _mention("Oleksiy Kuleba", "", "said", "PERSON", 0),
+        _mention("Kuleba", "", "said", "ORG", 50),
+        _mention("Vitaliy Zaichenko", "", "told", "PERSON", 80),
+        _mention("Zaichenko", "", "added", "PERSON", 120),
+        _mention("Victoria Nuland", "", "said", "PERSON", 150),
+        _mention("Nuland", "", "said", "GPE", 180),
+    ]
     entities = {e.name: e for e in aggregate(resolve(mentions, TABLE, lambda _: False))}
     assert entities["Oleksiy Kuleba"].count == 2 and entities["Oleksiy Kuleba"].label == "PERSON"
     assert entities["Vitaliy Zaichenko"].mentions == ["Vitaliy Zaichenko", "Zaichenko"]
@@ -100,11 +134,13 @@ def test_a_lone_surname_is_the_full_named_person_of_the_article() -> None:
 
 
 def test_unknown_words_become_places_only_with_a_place_cue() -> None:
-    mentions = [_mention("Nekhoteyevka", "at the", "crossing and", "ORG", 0),
-                _mention("Hoptivka", "reached", ", a border crossing", "ORG", 30),
-                _mention("Novaya Tavolzhanka", "a drone in the village of", ", and", "PERSON", 60),
-                _mention("Ukrenergo", "said", "on Monday", "GPE", 90),
-                _mention("Smith", "in", "", "", 120)]  # a capitalised word after "in" that no gazetteer knows
+    mentions = [
+        _mention("Nekhoteyevka", "at the", "crossing and", "ORG", 0),
+        _mention("Hoptivka", "reached", ", a border crossing", "ORG", 30),
+        _mention("Novaya Tavolzhanka", "a drone in the village of", ", and", "PERSON", 60),
+        _mention("Ukrenergo", "said", "on Monday", "GPE", 90),
+        _mention("Smith", "in", "", "", 120),
+    ]  # a capitalised word after "in" that no gazetteer knows
     resolved = {r.name: r for r in resolve(mentions, TABLE, lambda name: False)}
     assert all(resolved[n].is_place for n in ("Nekhoteyevka", "Hoptivka", "Novaya Tavolzhanka"))
     assert resolved["Ukrenergo"].label == "ORG" and "Smith" not in resolved
@@ -131,16 +167,19 @@ def test_normalisers_are_total_and_idempotent(text: str) -> None:
 # --- sentence fragments, titles and labels (issue 12) -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("surface, label", [
-    ("Ukrainian Armed Forces Are Also Trying", "ORG"),  # a headline run with a verb inside
-    ("Biden Says Talks Continue", "PERSON"),
-    ("BMP-1", "ORG"),  # a designation
-    ("Biden (Harris", "ORG"),  # broken brackets
-    ("George Cukor/Lenfilm", "PERSON"),
-    ("Fox News’ Anders Hagstrom", "PERSON"),  # two things
-    ("Zeilinsky and Den Administration", "PERSON"),
-    ("The Head Of The Regional Military Administration Of The Kharkiv Region Said", "ORG"),  # too long
-])
+@pytest.mark.parametrize(
+    "surface, label",
+    [
+        ("Ukrainian Armed Forces Are Also Trying", "ORG"),  # a headline run with a verb inside
+        ("Biden Says Talks Continue", "PERSON"),
+        ("BMP-1", "ORG"),  # a designation
+        ("Biden (Harris", "ORG"),  # broken brackets
+        ("George Cukor/Lenfilm", "PERSON"),
+        ("Fox News’ Anders Hagstrom", "PERSON"),  # two things
+        ("Zeilinsky and Den Administration", "PERSON"),
+        ("The Head Of The Regional Military Administration Of The Kharkiv Region Said", "ORG"),  # too long
+    ],
+)
 def test_fragments_are_not_names(surface: str, label: str) -> None:
     assert resolve([Mention(surface, label, 0, len(surface))], TABLE, lambda _: False) == []
 
@@ -151,11 +190,14 @@ def test_a_title_inside_a_span_leaves_the_person() -> None:
     assert (resolved.name, resolved.label, resolved.start) == ("Tomasz Grodzki", "PERSON", 25)
 
 
-@pytest.mark.parametrize("text, label, before, after, want", [
-    ("Conflict Observatory", "PERSON", ("the", "us", "government-backed"), ("said",), "ORG"),
-    ("Bild", "PERSON", ("german", "news", "outlet"), ("on",), "ORG"),
-    ("Natalia Horak", "ORG", ("explosions", "."), (",", "a", "spokesperson", "for"), "PERSON"),
-])
+@pytest.mark.parametrize(
+    "text, label, before, after, want",
+    [
+        ("Conflict Observatory", "PERSON", ("the", "us", "government-backed"), ("said",), "ORG"),
+        ("Bild", "PERSON", ("german", "news", "outlet"), ("on",), "ORG"),
+        ("Natalia Horak", "ORG", ("explosions", "."), (",", "a", "spokesperson", "for"), "PERSON"),
+    ],
+)
 def test_labels_corrected_by_the_words_around(text: str, label: str, before: tuple, after: tuple, want: str) -> None:
     [resolved] = resolve([Mention(text, label, 0, len(text), before, after)], TABLE, lambda _: False)
     assert resolved.label == want

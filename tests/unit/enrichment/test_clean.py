@@ -14,94 +14,130 @@ AGENCIES = AgencyTable.from_data(read_toml(DATA_DIR / "enrich_agencies.toml"))
 RULES = BoilerplateRules.from_data(read_toml(DATA_DIR / "enrich_boilerplate.toml"), AGENCIES.names)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("A fire at the site of an air attack in Kyiv regionCredit: AFP\nStory.", "A fire at the site of an air attack in Kyiv region\nStory."),
-    ("Polish F-16s during a sortieCredit: AP:Associated Press", "Polish F-16s during a sortie"),
-    ("Zelensky: 'For now I don't intend to negotiate.' - Photo | video | video 1", "Zelensky: 'For now I don't intend to negotiate.'"),
-    ("Story.\n\nRelated Articles\n\nBack to top button", "Story."),
-    ("Story.\n\nSource link\n\nLeave a Reply\n\nYour email address will not be published. Required fields are marked *", "Story."),
-    ("Story ends. EFE\n\nmos-int/ks", "Story ends."),
-    ("Lead.\n\nPutin's daughters sanctioned by the US: 'They hide assets' - guard\n\nMore.", "Lead.\n\nMore."),
-    ("  zelensky-1920 Volodymyr Zelensky: 'Liberemo il Paese' Photo Video\n\nKiev advances.", "Kiev advances."),
-    ("Lead.\n\nWAR TALKS\n\nTrump hints at a deal as 5 key points hashed out\n\nStory goes on.", "Lead.\n\nStory goes on."),
-    ("Lead.\n\nRead also: German MoD says another Patriot system to be sent to Ukraine ASAP\n\nMore.", "Lead.\n\nMore."),
-    ("Lead.\n\nOther Topics of Interest Who Is Andrey Belousov? A profile.\n\nMore.", "Lead.\n\nMore."),
-    ("Story.\n\nPhoto: EU Satellite Centre", "Story."),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "A fire at the site of an air attack in Kyiv regionCredit: AFP\nStory.",
+            "A fire at the site of an air attack in Kyiv region\nStory.",
+        ),
+        ("Polish F-16s during a sortieCredit: AP:Associated Press", "Polish F-16s during a sortie"),
+        (
+            "Zelensky: 'For now I don't intend to negotiate.' - Photo | video | video 1",
+            "Zelensky: 'For now I don't intend to negotiate.'",
+        ),
+        ("Story.\n\nRelated Articles\n\nBack to top button", "Story."),
+        (
+            "Story.\n\nSource link\n\nLeave a Reply\n\nYour email address will not be published. Required fields are marked *",
+            "Story.",
+        ),
+        ("Story ends. EFE\n\nmos-int/ks", "Story ends."),
+        ("Lead.\n\nPutin's daughters sanctioned by the US: 'They hide assets' - guard\n\nMore.", "Lead.\n\nMore."),
+        ("  zelensky-1920 Volodymyr Zelensky: 'Liberemo il Paese' Photo Video\n\nKiev advances.", "Kiev advances."),
+        (
+            "Lead.\n\nWAR TALKS\n\nTrump hints at a deal as 5 key points hashed out\n\nStory goes on.",
+            "Lead.\n\nStory goes on.",
+        ),
+        (
+            "Lead.\n\nRead also: German MoD says another Patriot system to be sent to Ukraine ASAP\n\nMore.",
+            "Lead.\n\nMore.",
+        ),
+        ("Lead.\n\nOther Topics of Interest Who Is Andrey Belousov? A profile.\n\nMore.", "Lead.\n\nMore."),
+        ("Story.\n\nPhoto: EU Satellite Centre", "Story."),
+    ],
+)
 def test_seed_furniture_goes(text: str, expected: str) -> None:
     assert clean_text(text, RULES) == expected
 
 
-@pytest.mark.parametrize("furniture", [
-    # promotions and calls to action
-    "CLICK HERE TO GET THE NEWSROOM APP",
-    "Click here to sign up for our morning briefing",
-    "NEW You can now listen to Daily Courier articles!",
-    "JOIN US ON TELEGRAM! Follow our coverage of the war on the @dailycourier_news.",
-    "Subscribe to us Twitter",
-    "Follow us on Facebook and X for the latest updates",
-    "Sign up to our free Europe Today newsletter, delivered to your inbox every weekday.",
-    "You’re reading an excerpt from the Morning Dispatch newsletter. Sign up to get the rest, sent to your inbox.",
-    "To learn more about the history of the region, subscribe to Courier Plus and watch the documentary today.",
-    "Download the Daily Courier app for breaking news alerts",
-    "Do you have an opinion on the issues raised in this article? If you would like to submit a response by email, click here.",
-    # consent banners and blocked embeds
-    "We need your consent to load this social media content",
-    "We use cookies to improve your experience. By continuing to browse you accept our cookie policy.",
-    "This content is not available in your region",
-    # credits and republication notes
-    "Courier reporters Anna Novak and Piotr Lis contributed to this report.",
-    "Reporting by Olena Harmash; Editing by Peter Graff",
-    "Photo: Ministry of Defence press service",
-    "Cover photo: presidential press office",
-    "Photos courtesy of the regional administration",
-    "This report was originally published by the Ukraine Monitor at monitor.example.org.",
-    "Article posted with permission from The Eastern Review",
-    "The views expressed in this opinion article are the author’s and not necessarily those of the Daily Courier.",
-    "If using any of Courier's content, partly or in full, always provide an active hyperlink to the original material.",
-    # pointers to more
-    "You can read more about the summit here",
-    "Read the full story -- which also looks at the sanctions -- here:",
-    "Read the original article via the Policy Institute here.",
-    "2:15 Mayor says the city will rebuild – video",
-    "Sanctions bite https://t.co/abc123 — Courier Desk (@courierdesk) May 3, 2023",
-    # interstitial headlines of other stories, wire initials, credit lines
-    "GENERALS WARN OF A LONG SUMMER OF FIGHTING ALONG THE SOUTHERN FRONT",
-    "MINISTER SAYS 'NO DEAL' WITHOUT GUARANTEES: REPORT",
-    "ol",
-    "Jan Kowalski/Courier, Eastern Films, Studio Nord, 1979",
-])
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        # promotions and calls to action
+        "CLICK HERE TO GET THE NEWSROOM APP",
+        "Click here to sign up for our morning briefing",
+        "NEW You can now listen to Daily Courier articles!",
+        "JOIN US ON TELEGRAM! Follow our coverage of the war on the @dailycourier_news.",
+        "Subscribe to us Twitter",
+        "Follow us on Facebook and X for the latest updates",
+        "Sign up to our free Europe Today newsletter, delivered to your inbox every weekday.",
+        "You’re reading an excerpt from the Morning Dispatch newsletter. Sign up to get the rest, sent to your inbox.",
+        "To learn more about the history of the region, subscribe to Courier Plus and watch the documentary today.",
+        "Download the Daily Courier app for breaking news alerts",
+        "Do you have an opinion on the issues raised in this article? If you would like to submit a response by email, click here.",
+        # consent banners and blocked embeds
+        "We need your consent to load this social media content",
+        "We use cookies to improve your experience. By continuing to browse you accept our cookie policy.",
+        "This content is not available in your region",
+        # credits and republication notes
+        "Courier reporters Anna Novak and Piotr Lis contributed to this report.",
+        "Reporting by Olena Harmash; Editing by Peter Graff",
+        "Photo: Ministry of Defence press service",
+        "Cover photo: presidential press office",
+        "Photos courtesy of the regional administration",
+        "This report was originally published by the Ukraine Monitor at monitor.example.org.",
+        "Article posted with permission from The Eastern Review",
+        "The views expressed in this opinion article are the author’s and not necessarily those of the Daily Courier.",
+        "If using any of Courier's content, partly or in full, always provide an active hyperlink to the original material.",
+        # pointers to more
+        "You can read more about the summit here",
+        "Read the full story -- which also looks at the sanctions -- here:",
+        "Read the original article via the Policy Institute here.",
+        "2:15 Mayor says the city will rebuild – video",
+        "Sanctions bite https://t.co/abc123 — Courier Desk (@courierdesk) May 3, 2023",
+        # interstitial headlines of other stories, wire initials, credit lines
+        "GENERALS WARN OF A LONG SUMMER OF FIGHTING ALONG THE SOUTHERN FRONT",
+        "MINISTER SAYS 'NO DEAL' WITHOUT GUARANTEES: REPORT",
+        "ol",
+        "Jan Kowalski/Courier, Eastern Films, Studio Nord, 1979",
+    ],
+)
 def test_furniture_of_many_outlets_goes(furniture: str) -> None:
-    assert clean_text(f"The story begins.\n\n{furniture}\n\nThe story goes on.", RULES) == "The story begins.\n\nThe story goes on."
+    assert (
+        clean_text(f"The story begins.\n\n{furniture}\n\nThe story goes on.", RULES)
+        == "The story begins.\n\nThe story goes on."
+    )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("EXCLUSIVE: Senators wrote to the president on Monday.", "Senators wrote to the president on Monday."),
-    ("A soldier walks past the ruins in Irpin. (Maria Lysenko/AP)", "A soldier walks past the ruins in Irpin."),
-    ("Firefighters at work in Odesa (Photo by Ivan Hrek/AFP via Getty Images) on Sunday.",
-     "Firefighters at work in Odesa on Sunday."),
-    ("Rescuers dig through rubble (AP Photo/Dan Bolt)", "Rescuers dig through rubble"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("EXCLUSIVE: Senators wrote to the president on Monday.", "Senators wrote to the president on Monday."),
+        ("A soldier walks past the ruins in Irpin. (Maria Lysenko/AP)", "A soldier walks past the ruins in Irpin."),
+        (
+            "Firefighters at work in Odesa (Photo by Ivan Hrek/AFP via Getty Images) on Sunday.",
+            "Firefighters at work in Odesa on Sunday.",
+        ),
+        ("Rescuers dig through rubble (AP Photo/Dan Bolt)", "Rescuers dig through rubble"),
+    ],
+)
 def test_glued_credits_and_kickers_are_cut_off(text: str, expected: str) -> None:
     assert clean_text(text, RULES) == expected
 
 
 def test_headlines_and_teasers_above_the_dateline_go_but_a_pull_quote_stays() -> None:
-    text = ("Ten things to know about the grain deal\n\nWhy are the ports still closed?\n\n"
-            "“We will not give up,” the minister said.\n\n"
-            "ODESA, 3 May (Courier) – Ships left the port on Tuesday, officials said.")
-    assert clean_text(text, RULES) == ("“We will not give up,” the minister said.\n\n"
-                                       "ODESA, 3 May (Courier) – Ships left the port on Tuesday, officials said.")
+    text = (
+        "Ten things to know about the grain deal\n\nWhy are the ports still closed?\n\n"
+        "“We will not give up,” the minister said.\n\n"
+        "ODESA, 3 May (Courier) – Ships left the port on Tuesday, officials said."
+    )
+    assert clean_text(text, RULES) == (
+        "“We will not give up,” the minister said.\n\n"
+        "ODESA, 3 May (Courier) – Ships left the port on Tuesday, officials said."
+    )
 
 
-@pytest.mark.parametrize("text", [
-    "The president spoke to Agence France-Presse (AFP) in Minsk on Monday.",
-    "WASHINGTON (AP) —\n\nThe Senate voted on Tuesday.",
-    "Research by the Kyiv School of Economics shows losses of $150 billion.",
-    "Photos taken by residents showed the damage.",
-    "NATO SUMMIT",
-    "He said the views expressed by the minister were his own.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The president spoke to Agence France-Presse (AFP) in Minsk on Monday.",
+        "WASHINGTON (AP) —\n\nThe Senate voted on Tuesday.",
+        "Research by the Kyiv School of Economics shows losses of $150 billion.",
+        "Photos taken by residents showed the damage.",
+        "NATO SUMMIT",
+        "He said the views expressed by the minister were his own.",
+    ],
+)
 def test_story_lines_near_the_new_rules_stay(text: str) -> None:
     assert clean_text(text, RULES) == text
 
@@ -121,12 +157,17 @@ def test_repeated_headline_and_the_labels_above_it_go() -> None:
 
 def test_a_headline_repeated_mid_story_goes_but_the_story_above_stays() -> None:
     text = "First paragraph of the story.\nUkraine Launches Drone Blitz\nSecond paragraph."
-    assert clean_text(text, RULES, titles=("Ukraine Launches Drone Blitz",)) == "First paragraph of the story.\nSecond paragraph."
+    assert (
+        clean_text(text, RULES, titles=("Ukraine Launches Drone Blitz",))
+        == "First paragraph of the story.\nSecond paragraph."
+    )
 
 
 def test_story_lines_that_look_like_furniture_stay() -> None:
-    text = ("WAR FRONT - Yesterday evening the air alarm sounded.\n\nMarathon peace talks\n\n"
-            "He said the photo was fake, and video showed more.\n\nReuters reported 12 dead.")
+    text = (
+        "WAR FRONT - Yesterday evening the air alarm sounded.\n\nMarathon peace talks\n\n"
+        "He said the photo was fake, and video showed more.\n\nReuters reported 12 dead."
+    )
     assert clean_text(text, RULES) == text
 
 
@@ -151,9 +192,35 @@ def test_cleaning_arbitrary_text_never_invents_anything_and_is_stable(text: str)
     assert clean_text(cleaned, RULES, titles=(text[:20],)) == cleaned
 
 
-WORDS = ["russia", "launched", "drones", "at", "kyiv", "overnight", "officials", "said", "the", "attack", "photo", "video",
-         "credit", "reply", "source", "link", "related", "articles", "top", "guard", "war", "talks", "energy", "grid"]
-SENTENCES = st.lists(st.sampled_from(WORDS), min_size=4, max_size=14).map(lambda w: " ".join([w[0].title(), *w[1:]]) + ".")
+WORDS = [
+    "russia",
+    "launched",
+    "drones",
+    "at",
+    "kyiv",
+    "overnight",
+    "officials",
+    "said",
+    "the",
+    "attack",
+    "photo",
+    "video",
+    "credit",
+    "reply",
+    "source",
+    "link",
+    "related",
+    "articles",
+    "top",
+    "guard",
+    "war",
+    "talks",
+    "energy",
+    "grid",
+]
+SENTENCES = st.lists(st.sampled_from(WORDS), min_size=4, max_size=14).map(
+    lambda w: " ".join([w[0].title(), *w[1:]]) + "."
+)
 
 
 @settings(max_examples=200, deadline=None)

@@ -12,10 +12,20 @@ from pipeline.enrichment.tables import DATA_DIR, read_toml
 RULES = FigureRules.from_data(read_toml(DATA_DIR / "enrich_figures.toml"))
 
 
-@pytest.mark.parametrize("text, value", [
-    ("653", 653), ("10,000", 10_000), ("1,294", 1294), ("1.5", 1.5), ("forty", 40), ("Three", 3), ("twenty-five", 25),
-    ("ninety nine", 99), ("eleven", 11),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("653", 653),
+        ("10,000", 10_000),
+        ("1,294", 1294),
+        ("1.5", 1.5),
+        ("forty", 40),
+        ("Three", 3),
+        ("twenty-five", 25),
+        ("ninety nine", 99),
+        ("eleven", 11),
+    ],
+)
 def test_numbers_in_digits_and_words(text: str, value: float) -> None:
     assert parse_number(text) == value
 
@@ -24,31 +34,47 @@ def test_scales() -> None:
     assert parse_number("a", "hundred") == 100 and parse_number("1.5", "billion") == 1.5e9 and parse_number("a") is None
 
 
-@pytest.mark.parametrize("sentence, text, value, unit", [
-    ("Moscow bombed the country with 653 drones and 53 hypersonic and ballistic missiles.", "53 hypersonic and ballistic missiles", 53, "missile"),
-    ("with more than 100 artillery systems reportedly being sent", "more than 100 artillery systems", 100, "artillery system"),
-    ("Moscow would have another 10,000 Chechen soldiers ready", "10,000 Chechen soldiers", 10_000, "soldier"),
-    ("they control 1,294 square kilometers of Russian territory", "1,294 square kilometers", 1294, "km²"),
-    ("594 Russian soldiers were taken prisoner", "594 Russian soldiers", 594, "soldier"),
-    ("Ukrainian air defences shot down 585 drones, 29 cruise missiles", "585 drones", 585, "drone"),
-    ("and about a hundred settlements.", "about a hundred settlements", 100, "settlement"),
-    ("Russia launched 34 drone strikes in the early hours", "34 drone strikes", 34, "drone strike"),
-    ("It pledged $1.5 billion in aid.", "$1.5 billion", 1.5e9, "USD"),
-    ("prices rose 12 percent", "12 percent", 12, "%"),
-])
+@pytest.mark.parametrize(
+    "sentence, text, value, unit",
+    [
+        (
+            "Moscow bombed the country with 653 drones and 53 hypersonic and ballistic missiles.",
+            "53 hypersonic and ballistic missiles",
+            53,
+            "missile",
+        ),
+        (
+            "with more than 100 artillery systems reportedly being sent",
+            "more than 100 artillery systems",
+            100,
+            "artillery system",
+        ),
+        ("Moscow would have another 10,000 Chechen soldiers ready", "10,000 Chechen soldiers", 10_000, "soldier"),
+        ("they control 1,294 square kilometers of Russian territory", "1,294 square kilometers", 1294, "km²"),
+        ("594 Russian soldiers were taken prisoner", "594 Russian soldiers", 594, "soldier"),
+        ("Ukrainian air defences shot down 585 drones, 29 cruise missiles", "585 drones", 585, "drone"),
+        ("and about a hundred settlements.", "about a hundred settlements", 100, "settlement"),
+        ("Russia launched 34 drone strikes in the early hours", "34 drone strikes", 34, "drone strike"),
+        ("It pledged $1.5 billion in aid.", "$1.5 billion", 1.5e9, "USD"),
+        ("prices rose 12 percent", "12 percent", 12, "%"),
+    ],
+)
 def test_claims_are_found_and_normalised(sentence: str, text: str, value: float, unit: str) -> None:
     assert (text, value, unit) in {(f.text, f.value, f.unit) for f in RULES.figures_of(sentence)}
 
 
-@pytest.mark.parametrize("sentence", [
-    "Russian Tu-95MS and Tu-160MS strategic bombers attacked.",
-    "Ukraine used F-16s supplied by the West.",
-    "a revised 19-point plan and the initial 28-point peace plan",
-    "one of the biggest attacks in the war",
-    "the continuous attacks since 2014 drones",
-    "9,500 customers remained without heat and 34,000 without a water supply",
-    "two weeks ago, after ten days of talks",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Russian Tu-95MS and Tu-160MS strategic bombers attacked.",
+        "Ukraine used F-16s supplied by the West.",
+        "a revised 19-point plan and the initial 28-point peace plan",
+        "one of the biggest attacks in the war",
+        "the continuous attacks since 2014 drones",
+        "9,500 customers remained without heat and 34,000 without a water supply",
+        "two weeks ago, after ten days of talks",
+    ],
+)
 def test_not_claims(sentence: str) -> None:
     found = {f.text for f in RULES.figures_of(sentence)}
     assert found <= {"9,500 customers"}
@@ -81,29 +107,35 @@ def doc_figures(sentence: str, nlp) -> set[tuple[str, float, str]]:
     return {(f.text, f.value, f.unit) for f in found + RULES.figures_in_doc(nlp(sentence), sentence, found)}
 
 
-@pytest.mark.parametrize("sentence, figure", [
-    ("Belarus keeps six battalions near the border, officials say.", ("six battalions", 6, "battalion")),
-    ("The resolution passed with 92 votes in favour.", ("92 votes", 92, "vote")),
-    ("The company reported a net profit of $161.1 billion for the year.", ("$161.1 billion", 161.1e9, "USD")),
-    ("Profits were up 46% from the year before.", ("46%", 46, "%")),
-    ("The missiles were launched some 1,450km away.", ("some 1,450km", 1450, "km")),
-    ("The plan trains up to 10,000 soldiers at a time.", ("up to 10,000 soldiers", 10_000, "soldier")),
-    ("Spending will be $45 billion to $55 billion next year.", ("$45 billion to $55 billion", 45e9, "USD")),
-    ("Russia seized 6.24m tonnes of storage capacity.", ("6.24m tonnes", 6.24e6, "ton")),
-    ("The regulator counted 45 personnel in the office.", ("45 personnel", 45, "personnel")),
-    ("Investigators found more than 440 bodies in the forest.", ("more than 440 bodies", 440, "body")),
-    ("Washington will send 8,500 U.S. troops to the region.", ("8,500 U.S. troops", 8500, "soldier")),
-])
+@pytest.mark.parametrize(
+    "sentence, figure",
+    [
+        ("Belarus keeps six battalions near the border, officials say.", ("six battalions", 6, "battalion")),
+        ("The resolution passed with 92 votes in favour.", ("92 votes", 92, "vote")),
+        ("The company reported a net profit of $161.1 billion for the year.", ("$161.1 billion", 161.1e9, "USD")),
+        ("Profits were up 46% from the year before.", ("46%", 46, "%")),
+        ("The missiles were launched some 1,450km away.", ("some 1,450km", 1450, "km")),
+        ("The plan trains up to 10,000 soldiers at a time.", ("up to 10,000 soldiers", 10_000, "soldier")),
+        ("Spending will be $45 billion to $55 billion next year.", ("$45 billion to $55 billion", 45e9, "USD")),
+        ("Russia seized 6.24m tonnes of storage capacity.", ("6.24m tonnes", 6.24e6, "ton")),
+        ("The regulator counted 45 personnel in the office.", ("45 personnel", 45, "personnel")),
+        ("Investigators found more than 440 bodies in the forest.", ("more than 440 bodies", 440, "body")),
+        ("Washington will send 8,500 U.S. troops to the region.", ("8,500 U.S. troops", 8500, "soldier")),
+    ],
+)
 def test_numbers_with_what_they_count(sentence: str, figure: tuple, nlp) -> None:
     assert figure in doc_figures(sentence, nlp)
 
 
-@pytest.mark.parametrize("sentence", [
-    "The talks lasted three days and ended in March 2022.",
-    "A 55-year-old man was detained in 2014.",
-    "The Nord Stream 1 and 2 pipelines were damaged.",
-    "The two men met in Geneva.",
-    "He was one of the first to arrive.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The talks lasted three days and ended in March 2022.",
+        "A 55-year-old man was detained in 2014.",
+        "The Nord Stream 1 and 2 pipelines were damaged.",
+        "The two men met in Geneva.",
+        "He was one of the first to arrive.",
+    ],
+)
 def test_dates_ages_names_and_references_are_no_claims(sentence: str, nlp) -> None:
     assert doc_figures(sentence, nlp) == set()

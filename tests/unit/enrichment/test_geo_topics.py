@@ -16,8 +16,13 @@ def small_gazetteer() -> Gazetteer:
     kurakhove = GeoName("Kurakhove", "UA", 47.98, 37.28, 18_220)
     geneva_ch = GeoName("Geneva", "CH", 46.20, 6.15, 201_741)
     geneva_us = GeoName("Geneva", "US", 41.89, -88.31, 21_806)
-    primary = {"odesa": (odesa_ua,), "odessa": (odessa_us,), "petrovka": (petrovka_ua, petrovka_ru),
-               "kurakhove": (kurakhove,), "geneva": (geneva_ch, geneva_us)}
+    primary = {
+        "odesa": (odesa_ua,),
+        "odessa": (odessa_us,),
+        "petrovka": (petrovka_ua, petrovka_ru),
+        "kurakhove": (kurakhove,),
+        "geneva": (geneva_ch, geneva_us),
+    }
     alternate = {"odessa": (odesa_ua,), "petrovka": (kurakhove,)}
     return Gazetteer(primary, alternate, {"ukraine": "UA"}, {"UA": GeoName("Kyiv", "UA", 50.45, 30.52, 2_952_301)}, {})
 
@@ -43,8 +48,12 @@ TAXONOMY = Taxonomy.from_data(read_toml(DATA_DIR / "enrich_topics.toml"))
 
 
 def test_topics_carry_the_terms_that_triggered_them() -> None:
-    topics = {t.name: t.terms for t in TAXONOMY.topics_of(
-        "Russia launched 34 drone strikes and Shaheds hit power stations; the IAEA warned about the reactor.")}
+    topics = {
+        t.name: t.terms
+        for t in TAXONOMY.topics_of(
+            "Russia launched 34 drone strikes and Shaheds hit power stations; the IAEA warned about the reactor."
+        )
+    }
     assert topics["drone strikes"] == ["drone strikes", "shaheds"]
     assert set(topics["energy infrastructure"]) == {"power stations"}
     assert set(topics["nuclear safety"]) == {"iaea", "reactor"}

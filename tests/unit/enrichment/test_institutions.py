@@ -10,31 +10,37 @@ from pipeline.enrichment.tables import DATA_DIR, read_toml
 TABLE = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.toml"))
 
 
-@pytest.mark.parametrize("text, name", [
-    ("the Russian foreign ministry said on Friday", "Ministry of Foreign Affairs (Russia)"),
-    ("Britain’s defence ministry said in its daily update", "Ministry of Defence (United Kingdom)"),
-    ("the Ministry of Foreign Affairs of Belarus announced", "Ministry of Foreign Affairs (Belarus)"),
-    ("the Lithuanian Ministry of Defence confirmed", "Ministry of Defence (Lithuania)"),
-    ("a statement from the Finnish interior ministry", "Ministry of Internal Affairs (Finland)"),
-    ("The German government says there is no reason", "Government of Germany"),
-    ("Ukraine's military says the strike failed", "Armed Forces of Ukraine"),
-    ("the Taiwanese Foreign Ministry's account", "Ministry of Foreign Affairs (Taiwan)"),
-    ("The Ukrainian presidency said", "Office of the President of Ukraine"),
-    ("Poland's Senate backed the resolution", "Senate of Poland"),
-    ("the Belarusian Constitutional Court ruled", "Constitutional Court of Belarus"),
-    ("the US defense ministry", "United States Department of Defense"),
-    ("the American government", "Government of the United States"),
-    ("the Dutch central bank", "Central Bank of the Netherlands"),
-])
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("the Russian foreign ministry said on Friday", "Ministry of Foreign Affairs (Russia)"),
+        ("Britain’s defence ministry said in its daily update", "Ministry of Defence (United Kingdom)"),
+        ("the Ministry of Foreign Affairs of Belarus announced", "Ministry of Foreign Affairs (Belarus)"),
+        ("the Lithuanian Ministry of Defence confirmed", "Ministry of Defence (Lithuania)"),
+        ("a statement from the Finnish interior ministry", "Ministry of Internal Affairs (Finland)"),
+        ("The German government says there is no reason", "Government of Germany"),
+        ("Ukraine's military says the strike failed", "Armed Forces of Ukraine"),
+        ("the Taiwanese Foreign Ministry's account", "Ministry of Foreign Affairs (Taiwan)"),
+        ("The Ukrainian presidency said", "Office of the President of Ukraine"),
+        ("Poland's Senate backed the resolution", "Senate of Poland"),
+        ("the Belarusian Constitutional Court ruled", "Constitutional Court of Belarus"),
+        ("the US defense ministry", "United States Department of Defense"),
+        ("the American government", "Government of the United States"),
+        ("the Dutch central bank", "Central Bank of the Netherlands"),
+    ],
+)
 def test_bodies_get_one_canonical_name(text: str, name: str) -> None:
     assert [m.name for m in TABLE.find(text)] == [name]
 
 
-@pytest.mark.parametrize("text", [
-    "Russian military vehicles crossed the border",  # an adjective, not the body
-    "the ministry said",  # no country: the alias table and the article decide
-    "russian foreign ministry",  # a country is written with a capital
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russian military vehicles crossed the border",  # an adjective, not the body
+        "the ministry said",  # no country: the alias table and the article decide
+        "russian foreign ministry",  # a country is written with a capital
+    ],
+)
 def test_no_body_without_its_country(text: str) -> None:
     assert TABLE.find(text) == []
 
@@ -42,4 +48,4 @@ def test_no_body_without_its_country(text: str) -> None:
 def test_spans_point_at_the_words() -> None:
     text = "Officials at the Estonian foreign ministry and the Latvian Defence Ministry agreed."
     found = TABLE.find(text)
-    assert [text[m.start:m.end] for m in found] == ["Estonian foreign ministry", "Latvian Defence Ministry"]
+    assert [text[m.start : m.end] for m in found] == ["Estonian foreign ministry", "Latvian Defence Ministry"]

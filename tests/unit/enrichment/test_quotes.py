@@ -14,9 +14,15 @@ from pipeline.enrichment.tables import DATA_DIR, read_toml
 
 RULES = QuoteRules.from_data(read_toml(DATA_DIR / "enrich_quotes.toml"))
 PEOPLE = ("Vladimir Putin", "Oleksiy Kuleba", "Ramzan Kadyrov", "Volodymyr Zelenskyy", "Dmitry Peskov")
-SURFACES = {"Putin": "Vladimir Putin", "Oleksiy Kuleba": "Oleksiy Kuleba", "Ramzan Kadyrov": "Ramzan Kadyrov",
-            "Zelensky": "Volodymyr Zelenskyy", "Dmitry Peskov": "Dmitry Peskov", "Telegram": "Telegram",
-            "the Washington Post": "The Washington Post"}
+SURFACES = {
+    "Putin": "Vladimir Putin",
+    "Oleksiy Kuleba": "Oleksiy Kuleba",
+    "Ramzan Kadyrov": "Ramzan Kadyrov",
+    "Zelensky": "Volodymyr Zelenskyy",
+    "Dmitry Peskov": "Dmitry Peskov",
+    "Telegram": "Telegram",
+    "the Washington Post": "The Washington Post",
+}
 
 
 def entities_of(text: str) -> list[Resolved]:
@@ -35,7 +41,9 @@ def speakers(text: str) -> list[tuple[str | None, str]]:
 
 
 def test_speaker_named_after_the_quote() -> None:
-    text = "“The Kyiv region repelled the third Russian attack,” the head of the region, Oleksiy Kuleba said on Telegram."
+    text = (
+        "“The Kyiv region repelled the third Russian attack,” the head of the region, Oleksiy Kuleba said on Telegram."
+    )
     assert speakers(text) == [("Oleksiy Kuleba", "The Kyiv region repelled the third Russian attack")]
 
 
@@ -45,7 +53,9 @@ def test_speaker_after_a_dash() -> None:
 
 
 def test_speaker_before_a_colon_and_mixed_marks() -> None:
-    text = "Chechen leader Ramzan Kadyrov writes on Telegram: 'If Russia had wanted, they could not have stepped back ”."
+    text = (
+        "Chechen leader Ramzan Kadyrov writes on Telegram: 'If Russia had wanted, they could not have stepped back ”."
+    )
     assert speakers(text) == [("Ramzan Kadyrov", "If Russia had wanted, they could not have stepped back")]
 
 
@@ -65,12 +75,18 @@ def test_not_a_speaker_named_after_a_preposition() -> None:
 
 
 def test_quotes_of_one_sentence_share_the_speaker() -> None:
-    text = "“The operation is not connected with the formula”, it is “connected with the second summit” because “it is our plan”Zelensky said."
+    text = (
+        "“The operation is not connected with the formula”, it is “connected with the second summit” "
+        "because “it is our plan”Zelensky said."
+    )
     assert [s for s, _ in speakers(text)] == ["Volodymyr Zelenskyy"] * 3
 
 
 def test_a_quote_over_several_paragraphs_is_one_quote() -> None:
-    text = "The command said: “Due to the activity of bombers, aviation is operating.\n\n“Fighter aircraft have been scrambled and radars are ready.\n\n“These actions are preventative.”"
+    text = (
+        "The command said: “Due to the activity of bombers, aviation is operating.\n\n"
+        "“Fighter aircraft have been scrambled and radars are ready.\n\n“These actions are preventative.”"
+    )
     [(_, quote)] = speakers(text)
     assert quote.startswith("Due to the activity") and quote.endswith("These actions are preventative.")
 
@@ -100,11 +116,25 @@ def parse():
     return lambda texts: list(parser.pipe(texts))
 
 
-PARSED_PEOPLE = {"Lindsey Graham": "PERSON", "Graham": "PERSON", "Nancy Pelosi": "PERSON", "Pelosi": "PERSON",
-                 "Kaja Kallas": "PERSON", "Mark Rutte": "PERSON", "Anna Novak": "PERSON", "Novak": "PERSON",
-                 "Daily Courier": "ORG", "Ministry of Foreign Affairs (Russia)": "ORG", "Russian foreign ministry": "ORG"}
-CANONICAL = {"Graham": "Lindsey Graham", "Pelosi": "Nancy Pelosi", "Novak": "Anna Novak",
-             "Russian foreign ministry": "Ministry of Foreign Affairs (Russia)"}
+PARSED_PEOPLE = {
+    "Lindsey Graham": "PERSON",
+    "Graham": "PERSON",
+    "Nancy Pelosi": "PERSON",
+    "Pelosi": "PERSON",
+    "Kaja Kallas": "PERSON",
+    "Mark Rutte": "PERSON",
+    "Anna Novak": "PERSON",
+    "Novak": "PERSON",
+    "Daily Courier": "ORG",
+    "Ministry of Foreign Affairs (Russia)": "ORG",
+    "Russian foreign ministry": "ORG",
+}
+CANONICAL = {
+    "Graham": "Lindsey Graham",
+    "Pelosi": "Nancy Pelosi",
+    "Novak": "Anna Novak",
+    "Russian foreign ministry": "Ministry of Foreign Affairs (Russia)",
+}
 
 
 def parsed_speakers(text: str, parse) -> list[str | None]:
@@ -118,30 +148,41 @@ def parsed_speakers(text: str, parse) -> list[str | None]:
     return [q.speaker for q in find_quotes(text, entities, RULES, parse)]
 
 
-@pytest.mark.parametrize("text, speaker", [
-    ("“The border will stay open for everyone,” Graham said on Friday.", "Lindsey Graham"),
-    ("“The border will stay open for everyone,” said Lindsey Graham.", "Lindsey Graham"),
-    ("The border will stay open, according to Kaja Kallas: “We do not close doors on our friends.”", "Kaja Kallas"),
-    ("Mark Rutte told reporters on Monday that “the alliance is ready for anything”.", "Mark Rutte"),
-    ("Anna Novak, a reporter for the Daily Courier, wrote: “Nobody here believes the ceasefire will hold.”",
-     "Anna Novak"),
-    ("“Relations will be restored once the troops leave,” the Russian foreign ministry said in a statement.",
-     "Ministry of Foreign Affairs (Russia)"),
-])
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        ("“The border will stay open for everyone,” Graham said on Friday.", "Lindsey Graham"),
+        ("“The border will stay open for everyone,” said Lindsey Graham.", "Lindsey Graham"),
+        ("The border will stay open, according to Kaja Kallas: “We do not close doors on our friends.”", "Kaja Kallas"),
+        ("Mark Rutte told reporters on Monday that “the alliance is ready for anything”.", "Mark Rutte"),
+        (
+            "Anna Novak, a reporter for the Daily Courier, wrote: “Nobody here believes the ceasefire will hold.”",
+            "Anna Novak",
+        ),
+        (
+            "“Relations will be restored once the troops leave,” the Russian foreign ministry said in a statement.",
+            "Ministry of Foreign Affairs (Russia)",
+        ),
+    ],
+)
 def test_named_speakers(text: str, speaker: str, parse) -> None:
     assert parsed_speakers(text, parse) == [speaker]
 
 
 def test_a_pronoun_is_the_person_the_text_is_about_then_the_last_speaker(parse) -> None:
-    text = ("Nancy Pelosi visited the border on Monday. “I don't think we need a new law for that,” she said.\n\n"
-            "“They are a confidence builder for our allies in the region.”\n\n"
-            "“We will come back next month with more help,” she added.")
+    text = (
+        "Nancy Pelosi visited the border on Monday. “I don't think we need a new law for that,” she said.\n\n"
+        "“They are a confidence builder for our allies in the region.”\n\n"
+        "“We will come back next month with more help,” she added."
+    )
     assert parsed_speakers(text, parse) == ["Nancy Pelosi"] * 3
 
 
 def test_a_title_refers_back_but_an_unnamed_official_is_nobody(parse) -> None:
-    text = ("Kaja Kallas spoke after the meeting. “We need to be ready for a long war,” the prime minister said.\n\n"
-            "“There is no sign of a deal this year,” a senior official told the Daily Courier.")
+    text = (
+        "Kaja Kallas spoke after the meeting. “We need to be ready for a long war,” the prime minister said.\n\n"
+        "“There is no sign of a deal this year,” a senior official told the Daily Courier."
+    )
     assert parsed_speakers(text, parse) == ["Kaja Kallas", None]
 
 
@@ -152,7 +193,9 @@ def test_the_parser_reads_sentences_with_a_quotation_only(parse) -> None:
         seen.extend(texts)
         return parse(texts)
 
-    text = ("Graham met the delegation in the morning. It was a long day.\n\n“We will not give in to pressure,” "
-            "Graham said.\n\nThe talks resume next week.")
+    text = (
+        "Graham met the delegation in the morning. It was a long day.\n\n“We will not give in to pressure,” "
+        "Graham said.\n\nThe talks resume next week."
+    )
     parsed_speakers(text, counting)
     assert seen == ["“Q,” Graham said."]  # the quotation's own words are not parsed either

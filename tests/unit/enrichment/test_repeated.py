@@ -52,8 +52,10 @@ def test_a_revision_of_an_article_is_remembered_but_not_counted() -> None:
 
 def test_state_records_rebuild_the_same_decisions_after_a_restart() -> None:
     store = RepeatedLines(RepeatRules(min_articles=3))
-    records = [(f"a{i}", store.observe(f"a{i}", "courier.example", story(i), float(i))[1].to_state_record())
-               for i in range(1, 3)]
+    records = [
+        (f"a{i}", store.observe(f"a{i}", "courier.example", story(i), float(i))[1].to_state_record())
+        for i in range(1, 3)
+    ]
     restarted = RepeatedLines(RepeatRules(min_articles=3))
     restarted.rebuild(records)
     restarted.rebuild(records + records)  # applying the topic twice changes nothing
@@ -70,8 +72,7 @@ def test_state_records_match_their_schema() -> None:
         Contracts().validate("enrich-state", record)
         return
     schemas = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in SCHEMAS_DIR.glob("*.json")}
-    registry = Registry().with_resources(
-        (s["$id"], Resource.from_contents(s)) for s in schemas.values() if "$id" in s)
+    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas.values() if "$id" in s)
     validator = Draft202012Validator(schemas["news.enrich-state.v1.json"], registry=registry)
     validator.validate(record)
     assert not validator.is_valid({**record, "lines": ["not-hex"]})

@@ -48,8 +48,15 @@ def _read(ref: str) -> str:
     return (ROOT / ref if ref.startswith("seeds/") else LABELLED / ref).read_text(encoding="utf-8")
 
 
-def article(name: str, n: int, *, hours: int | None = None, days: float = 0, text: str | None = None,
-            published: str | None = None) -> Article:
+def article(
+    name: str,
+    n: int,
+    *,
+    hours: int | None = None,
+    days: float = 0,
+    text: str | None = None,
+    published: str | None = None,
+) -> Article:
     """A fixture article with the 16-hex id `n`, ingested `days` and `hours` (default: n) after 2025-01-01."""
     entry = MANIFEST["articles"].get(name, {})
     at = START + timedelta(days=days, hours=n if hours is None else hours)
@@ -64,8 +71,17 @@ def article(name: str, n: int, *, hours: int | None = None, days: float = 0, tex
 
 def decisions(results) -> list[tuple]:
     """What a run decided, comparable across runs."""
-    return [(r.topic, r.article.article_id, r.article.dedup.cluster_id, r.article.dedup.duplicate_of,
-             r.article.dedup.method, r.article.dedup.similarity) for r in results]
+    return [
+        (
+            r.topic,
+            r.article.article_id,
+            r.article.dedup.cluster_id,
+            r.article.dedup.duplicate_of,
+            r.article.dedup.method,
+            r.article.dedup.similarity,
+        )
+        for r in results
+    ]
 
 
 @cache
@@ -89,7 +105,7 @@ def test_labelled_pairs_reach_095_precision_and_recall_per_kind() -> None:
         per_kind.setdefault(kind, []).append(merged == (label != "different"))
     report = {kind: f"{sum(ok)}/{len(ok)}" for kind, ok in per_kind.items()}
     print("dedup fixtures, correct per kind:", report)
-    for kind, ok in per_kind.items():
+    for ok in per_kind.values():
         assert sum(ok) / len(ok) >= 0.95, report
     tp = sum(1 for _, label, merged, _ in rows if merged and label != "different")
     fp = sum(1 for _, label, merged, _ in rows if merged and label == "different")
@@ -129,8 +145,9 @@ def test_golden_fingerprint_of_a_sentence() -> None:
 def test_signature_equals_datasketch_update_batch() -> None:
     fp = fingerprinter()
     shingles = fp.of(_read("seeds/003_2e1d6ea06dfd4e1d.txt")).shingles
-    reference = MinHash(num_perm=fp.num_perm, seed=fp.seed, hashfunc=lambda h: h, permutations=fp.permutations,
-                        scheme="affine32")
+    reference = MinHash(
+        num_perm=fp.num_perm, seed=fp.seed, hashfunc=lambda h: h, permutations=fp.permutations, scheme="affine32"
+    )
     reference.update_batch(shingles.tolist())
     assert np.array_equal(fp.signature(shingles), reference.hashvalues)
 
@@ -138,17 +155,29 @@ def test_signature_equals_datasketch_update_batch() -> None:
 def test_similarity_ordering_of_the_copies_of_seed_002() -> None:
     fp = fingerprinter()
     seed = fp.of(_read("seeds/002_41f31c8c25c6216b.txt")).shingles
-    names = ["variants/002_syndicated", "variants/002_trimmed", "variants/002_new_headline", "variants/002_reordered",
-             "variants/002_combined", "variants/002_typos", "variants/002_embedded", "handwritten/002_follow_up",
-             "handwritten/002_other_side", "handwritten/002_other_outlet", "seeds/003_2e1d6ea06dfd4e1d"]
+    names = [
+        "variants/002_syndicated",
+        "variants/002_trimmed",
+        "variants/002_new_headline",
+        "variants/002_reordered",
+        "variants/002_combined",
+        "variants/002_typos",
+        "variants/002_embedded",
+        "handwritten/002_follow_up",
+        "handwritten/002_other_side",
+        "handwritten/002_other_outlet",
+        "seeds/003_2e1d6ea06dfd4e1d",
+    ]
     scores = [round(similarity(seed, fp.of(_read(n + ".txt")).shingles), 4) for n in names]
     assert scores == [1.0, 0.988, 0.9795, 0.9746, 0.9408, 0.8807, 0.8197, 0.2884, 0.1144, 0.0402, 0.0]
 
 
 def test_furniture_case_and_punctuation_fold_to_the_same_hash() -> None:
     original = "Kyiv region repelled the third Russian attack in the last week, Kuleba said."
-    copy = ("Advertisement\nSHARE THIS ARTICLE\n  kyiv REGION repelled the third russian attack -- in the last week;"
-            "  Kuleba said!!\n© 2022 EFE. All rights reserved.\nRead more: Ukraine latest\nmos-int/ks")
+    copy = (
+        "Advertisement\nSHARE THIS ARTICLE\n  kyiv REGION repelled the third russian attack -- in the last week;"
+        "  Kuleba said!!\n© 2022 EFE. All rights reserved.\nRead more: Ukraine latest\nmos-int/ks"
+    )
     fp = fingerprinter()
     assert fp.of(copy).content_hash == fp.of(original).content_hash
 
@@ -197,10 +226,14 @@ def test_text_en_is_compared_when_present() -> None:
 
 def test_stubs_and_furniture_only_texts_are_never_merged() -> None:
     stage = build_dedup_stage()
-    results = stage.process([
-        article("", 1, text="Watch the video"), article("", 2, text="Watch the video"),
-        article("", 3, text="Advertisement\nShare this article"), article("", 4, text="Related Articles\nRead more"),
-    ])
+    results = stage.process(
+        [
+            article("", 1, text="Watch the video"),
+            article("", 2, text="Watch the video"),
+            article("", 3, text="Advertisement\nShare this article"),
+            article("", 4, text="Related Articles\nRead more"),
+        ]
+    )
     assert [r.topic for r in results] == ["unique"] * 4
 
 
@@ -348,12 +381,15 @@ def test_two_stories_quoting_the_same_statement_are_not_merged(other: str) -> No
     assert second_decision(b, a).topic == "unique"
 
 
-@pytest.mark.parametrize(("original", "copy"), [
-    ("wire_original", "wire_copy_headline_footer"),
-    ("wire_original", "wire_copy_new_lead"),
-    ("wire_copy_headline_footer", "wire_copy_new_lead"),
-    ("quote_led_original", "quote_led_copy"),
-])
+@pytest.mark.parametrize(
+    ("original", "copy"),
+    [
+        ("wire_original", "wire_copy_headline_footer"),
+        ("wire_original", "wire_copy_new_lead"),
+        ("wire_copy_headline_footer", "wire_copy_new_lead"),
+        ("quote_led_original", "quote_led_copy"),
+    ],
+)
 def test_wire_copies_under_a_new_headline_lead_or_footer_are_merged(original: str, copy: str) -> None:
     for first, second in ((hard(original), hard(copy)), (hard(copy), hard(original))):
         result = second_decision(first, second)
@@ -363,15 +399,31 @@ def test_wire_copies_under_a_new_headline_lead_or_footer_are_merged(original: st
 
 def test_redelivered_copy_is_recognised_as_itself_also_after_a_restart() -> None:
     stage = build_dedup_stage()
-    first = stage.process([article("", 1, text=hard("wire_original")), article("", 2, text=hard("wire_copy_new_lead")),
-                           article("", 3, text=hard("outlet_story_a")), article("", 4, text=hard("quote_story_a"))])
+    first = stage.process(
+        [
+            article("", 1, text=hard("wire_original")),
+            article("", 2, text=hard("wire_copy_new_lead")),
+            article("", 3, text=hard("outlet_story_a")),
+            article("", 4, text=hard("quote_story_a")),
+        ]
+    )
     records = dict(stage.state_updates())
     again = stage.process([article("", 2, text=hard("wire_copy_new_lead"), hours=9)])
-    assert decisions(again) == decisions(first)[1:2] and dict(stage.state_updates())[f"{2:016x}"] == records[f"{2:016x}"]
+    assert (
+        decisions(again) == decisions(first)[1:2] and dict(stage.state_updates())[f"{2:016x}"] == records[f"{2:016x}"]
+    )
     restarted = build_dedup_stage(state=[orjson.loads(orjson.dumps(r)) for r in records.values()])
-    assert decisions(restarted.process([article("", 2, text=hard("wire_copy_new_lead"), hours=9)])) == decisions(first)[1:2]
-    later = restarted.process([article("", 5, text=hard("outlet_story_b")), article("", 6, text=hard("quote_story_b")),
-                               article("", 7, text=hard("wire_copy_headline_footer"))])
+    assert (
+        decisions(restarted.process([article("", 2, text=hard("wire_copy_new_lead"), hours=9)]))
+        == decisions(first)[1:2]
+    )
+    later = restarted.process(
+        [
+            article("", 5, text=hard("outlet_story_b")),
+            article("", 6, text=hard("quote_story_b")),
+            article("", 7, text=hard("wire_copy_headline_footer")),
+        ]
+    )
     assert [r.topic for r in later] == ["unique", "unique", "duplicates"]
 
 
@@ -419,13 +471,29 @@ def test_golden_quotation_spans() -> None:
 
 
 def test_golden_story_quotations_posts_and_lead_start() -> None:
-    text = ("Kremlin rejects talks\nBy a staff reporter\n\nThe Kremlin said on Monday: “No talks this year.” "
-            "Officials declined to comment.\n\nNo talks before spring\n— Press Office (@press_office) May 6, 2024")
+    text = (
+        "Kremlin rejects talks\nBy a staff reporter\n\nThe Kremlin said on Monday: “No talks this year.” "
+        "Officials declined to comment.\n\nNo talks before spring\n— Press Office (@press_office) May 6, 2024"
+    )
     story = read_story(text, load_boilerplate(), load_embeds())
     assert story.words == story_words(text, load_boilerplate())
     quoted = [w for w, q in zip(story.words, story.quoted, strict=True) if q]
-    assert quoted == ["no", "talks", "this", "year", "no", "talks", "before", "spring", "press", "office", "press_office",
-                      "may", "6", "2024"]
+    assert quoted == [
+        "no",
+        "talks",
+        "this",
+        "year",
+        "no",
+        "talks",
+        "before",
+        "spring",
+        "press",
+        "office",
+        "press_office",
+        "may",
+        "6",
+        "2024",
+    ]
     assert story.words[story.lead_start : story.lead_start + 3] == ["the", "kremlin", "said"]  # after two title lines
 
 
@@ -455,8 +523,17 @@ def test_normalise_ignores_punctuation_and_spacing_between_words(words: list[str
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(max_size=80).map(lambda s: s.replace("\r", " ")), max_size=8), st.data())
 def test_furniture_lines_anywhere_do_not_change_the_hash(lines: list[str], data) -> None:
-    furniture = data.draw(st.sampled_from(["Share this article", "ADVERTISEMENT", "Read more: war latest",
-                                           "© 2024 Reuters. All rights reserved.", "Related Articles"]))
+    furniture = data.draw(
+        st.sampled_from(
+            [
+                "Share this article",
+                "ADVERTISEMENT",
+                "Read more: war latest",
+                "© 2024 Reuters. All rights reserved.",
+                "Related Articles",
+            ]
+        )
+    )
     at = data.draw(st.integers(0, len(lines)))
     text = "\n".join(lines)
     with_furniture = "\n".join(lines[:at] + [furniture] + lines[at:])
@@ -464,9 +541,17 @@ def test_furniture_lines_anywhere_do_not_change_the_hash(lines: list[str], data)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.text(max_size=40), st.sampled_from(['"', "“", "”", "„", "«", "»", "‘", "’", "\n", "\n\n",
-                                                                  " (@a_b) June 4, 2022", "pic.twitter.com/x"])),
-                max_size=30))
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=40),
+            st.sampled_from(
+                ['"', "“", "”", "„", "«", "»", "‘", "’", "\n", "\n\n", " (@a_b) June 4, 2022", "pic.twitter.com/x"]
+            ),
+        ),
+        max_size=30,
+    )
+)
 def test_read_story_has_the_words_of_story_words(parts: list[str]) -> None:
     text = "".join(parts)
     story = read_story(text, BOILERPLATE, load_embeds())

@@ -57,8 +57,10 @@ def test_deterministic() -> None:
 def test_stage_emits_every_article_to_detected_with_originals_untouched() -> None:
     stage = DetectStage(build_detector("langdetect"), paragraph_detector=build_detector("lingua"))
     text = (FIXTURES / "italian.txt").read_text()
-    articles = [build_article(text=text, title="Kiev avanza", url="https://example.it/a"),
-                build_article(text="...", title=None, url="https://example.it/b")]
+    articles = [
+        build_article(text=text, title="Kiev avanza", url="https://example.it/a"),
+        build_article(text="...", title=None, url="https://example.it/b"),
+    ]
     results = stage.process(articles)
     assert all(isinstance(r, Emit) and r.topic == "detected" for r in results)
     assert [r.article.language.code for r in results] == ["it", "und"]

@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 
 from pipeline.contracts import Contracts
 from pipeline.enrichment.model import candidate_packages, load_model
-
-from pipeline.sources.files import build_article, read_paths
 from pipeline.enrichment.repeated import RepeatedLines, RepeatRules
 from pipeline.records import Article, Language, ParagraphLanguage, Translation
+from pipeline.sources.files import build_article, read_paths
 from pipeline.stages.base import Emit
 from pipeline.stages.enrich import EnrichStage, build_enrich_stage
 from pipeline.stages.placeholders import (
@@ -107,7 +106,9 @@ def test_no_seed_falls_far_below(enriched: dict[str, Article], seed: str) -> Non
     predicted = set(article.persons) | set(article.places_names)
     hits = len(predicted & wanted)
     assert ratio(hits, len(wanted)) >= 0.8 and ratio(hits, len(predicted)) >= 0.8, (
-        sorted(wanted - predicted), sorted(predicted - wanted))
+        sorted(wanted - predicted),
+        sorted(predicted - wanted),
+    )
 
 
 def test_places_are_on_the_map_in_their_countries(enriched: dict[str, Article]) -> None:
@@ -152,10 +153,15 @@ def test_capitals_used_as_governments_are_not_places(enriched: dict[str, Article
 
 def test_the_figures_the_issue_names(enriched: dict[str, Article]) -> None:
     found = {(f.text.lower(), f.value, f.unit) for a in enriched.values() for f in a.figures}
-    for text, value, unit in [("653 drones", 653, "drone"), ("53 hypersonic and ballistic missiles", 53, "missile"),
-                              ("585 drones", 585, "drone"), ("more than 100 artillery systems", 100, "artillery system"),
-                              ("10,000 chechen soldiers", 10_000, "soldier"), ("1,294 square kilometers", 1294, "km²"),
-                              ("594 russian soldiers", 594, "soldier")]:
+    for text, value, unit in [
+        ("653 drones", 653, "drone"),
+        ("53 hypersonic and ballistic missiles", 53, "missile"),
+        ("585 drones", 585, "drone"),
+        ("more than 100 artillery systems", 100, "artillery system"),
+        ("10,000 chechen soldiers", 10_000, "soldier"),
+        ("1,294 square kilometers", 1294, "km²"),
+        ("594 russian soldiers", 594, "soldier"),
+    ]:
         assert (text, value, unit) in found
 
 
@@ -192,7 +198,11 @@ def test_topics_recall_and_precision(enriched: dict[str, Article]) -> None:
     hits = predicted = wanted = 0
     for seed, expected in EXPECTED.items():
         got = {t.name for t in enriched[seed].topics}
-        hits, predicted, wanted = hits + len(got & set(expected["topics"])), predicted + len(got), wanted + len(expected["topics"])
+        hits, predicted, wanted = (
+            hits + len(got & set(expected["topics"])),
+            predicted + len(got),
+            wanted + len(expected["topics"]),
+        )
         assert all(t.terms for t in enriched[seed].topics)
     assert ratio(hits, wanted) >= 0.9
     assert ratio(hits, predicted) >= 0.75
@@ -218,14 +228,18 @@ def test_every_enriched_seed_matches_the_public_contract(enriched: dict[str, Art
         assert wire["text"] == article.text  # originals are never overwritten
 
 
-@pytest.mark.parametrize("text, status", [
-    (".", "no_text"),
-    ("Ok.", "enriched"),
-    ("Related Articles\n\nBack to top button\n\nLeave a Reply\n\nSource link", "no_text"),
-    ("Kyiv.", "enriched"),
-])
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        (".", "no_text"),
+        ("Ok.", "enriched"),
+        ("Related Articles\n\nBack to top button\n\nLeave a Reply\n\nSource link", "no_text"),
+        ("Kyiv.", "enriched"),
+    ],
+)
 def test_empty_short_and_all_boilerplate_articles_get_a_clear_valid_record(
-        stage: EnrichStage, contracts: Contracts, text: str, status: str) -> None:
+    stage: EnrichStage, contracts: Contracts, text: str, status: str
+) -> None:
     article = unique(build_article(text=text, url=f"https://example.org/{abs(hash(text))}"))
     [result] = stage.process([article])
     wire = contracts.validate("enriched", result.article.to_wire())
@@ -236,8 +250,11 @@ def test_empty_short_and_all_boilerplate_articles_get_a_clear_valid_record(
 
 def test_untranslated_foreign_article_is_cleaned_not_analysed(stage: EnrichStage, contracts: Contracts) -> None:
     text = (ROOT / "tests" / "fixtures" / "articles" / "italian.txt").read_text(encoding="utf-8")
-    article = unique(build_article(text=text + "\n\nRelated Articles", url="https://example.it/kiev"),
-                     language=Language(code="it", confidence=0.99, detector="langdetect"), translation=Translation(status="pending"))
+    article = unique(
+        build_article(text=text + "\n\nRelated Articles", url="https://example.it/kiev"),
+        language=Language(code="it", confidence=0.99, detector="langdetect"),
+        translation=Translation(status="pending"),
+    )
     [result] = stage.process([article])
     wire = contracts.validate("enriched", result.article.to_wire())
     assert wire["enrichment"] == {**wire["enrichment"], "status": "not_english", "language": "it"}
@@ -247,8 +264,10 @@ def test_untranslated_foreign_article_is_cleaned_not_analysed(stage: EnrichStage
 def test_translation_is_what_gets_analysed(stage: EnrichStage) -> None:
     article = unique(
         build_article(text="Zelensky ha parlato a Kiev.", title="Zelensky a Kiev", url="https://example.it/z"),
-        language=Language(code="it", confidence=0.99, detector="langdetect"), translation=Translation(status="translated"),
-        title_en="Zelensky in Kiev", text_en="Volodymyr Zelensky spoke in Kiev on Monday, officials said.",
+        language=Language(code="it", confidence=0.99, detector="langdetect"),
+        translation=Translation(status="translated"),
+        title_en="Zelensky in Kiev",
+        text_en="Volodymyr Zelensky spoke in Kiev on Monday, officials said.",
     )
     [result] = stage.process([article])
     enriched = result.article
@@ -258,8 +277,11 @@ def test_translation_is_what_gets_analysed(stage: EnrichStage) -> None:
 
 
 def test_one_result_per_article_in_order(stage: EnrichStage) -> None:
-    texts = ["Russia fired 12 missiles at Kharkov overnight, Ukraine's air force said.", "...",
-             "Putin met Lukashenko in Minsk on Monday."]
+    texts = [
+        "Russia fired 12 missiles at Kharkov overnight, Ukraine's air force said.",
+        "...",
+        "Putin met Lukashenko in Minsk on Monday.",
+    ]
     articles = [unique(build_article(text=t, url=f"https://example.org/{i}")) for i, t in enumerate(texts)]
     results = stage.process(articles)
     assert [r.article.article_id for r in results] == [a.article_id for a in articles]
@@ -269,8 +291,10 @@ def test_one_result_per_article_in_order(stage: EnrichStage) -> None:
 
 
 def test_variants_fold_to_one_canonical_name(stage: EnrichStage) -> None:
-    text = ("Zelenskyy spoke to reporters. Later Zelenksy met troops near Kharkov, and Volodymyr Zelensky visited "
-            "Zaporizhzhya and the Donbass before returning to Kiev. The Kremlin said talks were pointless.")
+    text = (
+        "Zelenskyy spoke to reporters. Later Zelenksy met troops near Kharkov, and Volodymyr Zelensky visited "
+        "Zaporizhzhya and the Donbass before returning to Kiev. The Kremlin said talks were pointless."
+    )
     [result] = stage.process([unique(build_article(text=text, url="https://example.org/variants"))])
     entities = {e.name: e for e in result.article.entities}
     assert entities["Volodymyr Zelenskyy"].count == 3
@@ -287,9 +311,17 @@ def test_model_names_resolve_to_installed_packages() -> None:
 
 def test_untranslated_paragraphs_of_a_mixed_article_are_not_read(stage: EnrichStage) -> None:
     text = (ROOT / "tests" / "fixtures" / "articles" / "mixed.txt").read_text(encoding="utf-8")
-    language = Language(code="en", confidence=0.99, mixed=True, detector="langdetect", paragraphs=[
-        ParagraphLanguage(index=0, code="en", confidence=0.99), ParagraphLanguage(index=1, code="it", confidence=0.99),
-        ParagraphLanguage(index=2, code="en", confidence=0.99)])
+    language = Language(
+        code="en",
+        confidence=0.99,
+        mixed=True,
+        detector="langdetect",
+        paragraphs=[
+            ParagraphLanguage(index=0, code="en", confidence=0.99),
+            ParagraphLanguage(index=1, code="it", confidence=0.99),
+            ParagraphLanguage(index=2, code="en", confidence=0.99),
+        ],
+    )
     [result] = stage.process([unique(build_article(text=text, url="https://example.org/mixed"), language=language)])
     assert "Il presidente" in result.article.text_clean  # kept in the clean text: it is part of the article
     assert result.article.places_names == ["Kharkiv"]  # not "Il presidente", not "Mosca"
@@ -320,7 +352,9 @@ def test_a_line_the_source_repeats_is_learned_and_its_state_written(stage: Enric
     updates = fresh.state_updates()
     assert len(updates) == 3 and fresh.state_updates() == []  # drained
     # a restarted worker rebuilt from the topic decides the same
-    restarted = EnrichStage(stage.nlp, stage.tables, stage.config, RepeatedLines(RepeatRules(min_articles=3)), stage.parser)
+    restarted = EnrichStage(
+        stage.nlp, stage.tables, stage.config, RepeatedLines(RepeatRules(min_articles=3)), stage.parser
+    )
     restarted.restore(updates[:2])
     assert "Support the Courier" not in restarted.process([_courier(2)])[0].article.text_clean
 
@@ -332,7 +366,9 @@ def test_without_learning_the_stage_is_stateless(stage: EnrichStage) -> None:
 
 def test_the_parser_reads_only_sentences_with_a_quotation(stage: EnrichStage) -> None:
     fresh = EnrichStage(stage.nlp, stage.tables, stage.config, None, stage.parser)
-    text = ("Officials met in Kyiv on Monday. The talks lasted all day.\n\n"
-            "“We will rebuild every house,” the mayor said.\n\nThe meeting ends tomorrow.")
+    text = (
+        "Officials met in Kyiv on Monday. The talks lasted all day.\n\n"
+        "“We will rebuild every house,” the mayor said.\n\nThe meeting ends tomorrow."
+    )
     fresh.process([unique(build_article(text=text, url="https://example.org/parse-cost"))])
     assert fresh.parse_cost.sentences == 1 and 0 < fresh.parse_cost.chars < 40

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.contracts import Contracts
-from pipeline.sources.files import build_article
 from pipeline.records import Article, Language, ParagraphLanguage
+from pipeline.sources.files import build_article
 from pipeline.stages.base import Emit
 from pipeline.stages.detect import DetectStage, build_detector
 from pipeline.stages.translate import TranslateConfig, TranslateStage, build_translate_stage, parse_languages
@@ -51,8 +51,15 @@ def contracts() -> Contracts:
 def make_stage(server: LibreTranslateServer, tmp_path: Path, **overrides) -> TranslateStage:
     """A libre stage pointed at the test server, quick to give up."""
     options = dict(
-        provider="libre", base_url=server.url, api_key="test-key", cache_path=tmp_path / "translations.sqlite3",
-        requests_per_second=0, call_timeout_s=5.0, max_attempts=3, backoff_initial_s=0.01, backoff_max_s=0.05,
+        provider="libre",
+        base_url=server.url,
+        api_key="test-key",
+        cache_path=tmp_path / "translations.sqlite3",
+        requests_per_second=0,
+        call_timeout_s=5.0,
+        max_attempts=3,
+        backoff_initial_s=0.01,
+        backoff_max_s=0.05,
     )
     return build_translate_stage(**{**options, **overrides})
 
@@ -64,11 +71,22 @@ def detected(detect: DetectStage, text: str, title: str | None = None, url: str 
     return result.article
 
 
-def with_language(text: str, code: str, title: str | None = None, url: str = "https://example.it/x",
-                  paragraphs: list[tuple[int, str, float]] = (), mixed: bool = False) -> Article:
+def with_language(
+    text: str,
+    code: str,
+    title: str | None = None,
+    url: str = "https://example.it/x",
+    paragraphs: list[tuple[int, str, float]] = (),
+    mixed: bool = False,
+) -> Article:
     """An article with a language set by hand (for cases the detector is not the point of)."""
-    language = Language(code=code, confidence=0.99 if code != "und" else 0.0, mixed=mixed, detector="manual",
-                        paragraphs=[ParagraphLanguage(index=i, code=c, confidence=p) for i, c, p in paragraphs])
+    language = Language(
+        code=code,
+        confidence=0.99 if code != "und" else 0.0,
+        mixed=mixed,
+        detector="manual",
+        paragraphs=[ParagraphLanguage(index=i, code=c, confidence=p) for i, c, p in paragraphs],
+    )
     return build_article(text=text, title=title, url=url).model_copy(update={"language": language})
 
 
@@ -103,7 +121,12 @@ def test_long_italian_article_is_chunked_at_sentences_and_reassembled_in_order(
     assert got.title_en == LONG_TITLE.upper()
     t = got.translation
     assert (t.status, t.provider, t.source_language, t.target_language, t.scope) == (
-        "translated", "libre", "it", "en", "full")
+        "translated",
+        "libre",
+        "it",
+        "en",
+        "full",
+    )
     paragraphs = [p for p in text.split("\n") if p.strip()]
     # Characters sent: the blank between the two halves of the long paragraph is kept, not sent.
     assert t.chars == len(LONG_TITLE) + sum(len(p) for p in paragraphs) - 1
@@ -119,7 +142,7 @@ def test_long_italian_article_is_chunked_at_sentences_and_reassembled_in_order(
     assert " ".join(pieces) == " ".join([LONG_TITLE, *paragraphs])
     long_paragraph = next(p for p in paragraphs if len(p) > 2000)
     halves = [p for p in pieces if p in long_paragraph]
-    assert len(halves) == 2 and halves[0][-1] in ".!?\"”" and halves[0] + " " + halves[1] == long_paragraph
+    assert len(halves) == 2 and halves[0][-1] in '.!?"”' and halves[0] + " " + halves[1] == long_paragraph
 
 
 def test_mixed_article_sends_only_its_italian_paragraphs(
@@ -227,8 +250,15 @@ def test_provider_down_is_pending_without_leaking_the_key(tmp_path: Path, contra
     down = LibreTranslateServer().start()
     url = down.url
     down.stop()  # nothing listens there any more: connection refused
-    stage = build_translate_stage(provider="libre", base_url=url, api_key="s3cr3t/key", cache_path=":memory:",
-                                  requests_per_second=0, max_attempts=2, backoff_initial_s=0.01)
+    stage = build_translate_stage(
+        provider="libre",
+        base_url=url,
+        api_key="s3cr3t/key",
+        cache_path=":memory:",
+        requests_per_second=0,
+        max_attempts=2,
+        backoff_initial_s=0.01,
+    )
     [got] = translate(stage, [with_language("Il porto è rimasto chiuso per il vento.", "it")], contracts)
     assert got.translation.status == "pending" and "ConnectionError" in got.translation.error
     assert "s3cr3t" not in got.translation.error and stage.stats.retries == 1
@@ -236,8 +266,10 @@ def test_provider_down_is_pending_without_leaking_the_key(tmp_path: Path, contra
 
 def test_failing_provider_trips_the_breaker(server: LibreTranslateServer, tmp_path: Path, contracts: Contracts) -> None:
     server.faults = [Fault(500)] * 10
-    articles = [with_language(f"Notizia numero {n}: il fiume è esondato nella notte.", "it",
-                              url=f"https://example.it/{n}") for n in range(6)]
+    articles = [
+        with_language(f"Notizia numero {n}: il fiume è esondato nella notte.", "it", url=f"https://example.it/{n}")
+        for n in range(6)
+    ]
     stage = make_stage(server, tmp_path, max_attempts=1, concurrency=1, breaker_threshold=2)
     out = translate(stage, articles, contracts)
     assert len(server.received) == 2  # then the provider is skipped for the cooldown
@@ -247,8 +279,12 @@ def test_failing_provider_trips_the_breaker(server: LibreTranslateServer, tmp_pa
 
 def test_request_rate_is_respected(server: LibreTranslateServer, tmp_path: Path, contracts: Contracts) -> None:
     rate = 8.0
-    articles = [with_language(f"Seduta numero {n} del consiglio regionale, rinviata per il maltempo.", "it",
-                              url=f"https://example.it/{n}") for n in range(12)]
+    articles = [
+        with_language(
+            f"Seduta numero {n} del consiglio regionale, rinviata per il maltempo.", "it", url=f"https://example.it/{n}"
+        )
+        for n in range(12)
+    ]
     stage = make_stage(server, tmp_path, requests_per_second=rate, concurrency=4)
     assert stage.limiter.interval == pytest.approx(1 / rate)  # the setting reaches the stage's limiter
     # The same limiter on a clock that stands still, its waits recorded: each wait is the slot a request
@@ -266,8 +302,10 @@ def test_requests_run_concurrently_up_to_the_bound(
     server: LibreTranslateServer, tmp_path: Path, contracts: Contracts
 ) -> None:
     server.hold_until_in_flight = 3  # the first requests wait for each other: three at once, or a 4 s hold
-    articles = [with_language(f"Articolo {n}: la protezione civile ha diramato l'allerta.", "it",
-                              url=f"https://example.it/{n}") for n in range(8)]
+    articles = [
+        with_language(f"Articolo {n}: la protezione civile ha diramato l'allerta.", "it", url=f"https://example.it/{n}")
+        for n in range(8)
+    ]
     translate(make_stage(server, tmp_path, concurrency=3), articles, contracts)
     assert len(server.received) == 8
     assert server.max_in_flight == 3
@@ -285,10 +323,14 @@ def test_target_language_article_makes_no_request(
     assert got.title_en == got.title and got.text_en == text  # English goes in the English fields as is
 
 
-@pytest.mark.parametrize("article", [
-    with_language("Die Regierung hat am Dienstag ein neues Gesetz beschlossen.", "de"),
-    with_language("…", "und"),
-], ids=["not-a-source-language", "undetermined"])
+@pytest.mark.parametrize(
+    "article",
+    [
+        with_language("Die Regierung hat am Dienstag ein neues Gesetz beschlossen.", "de"),
+        with_language("…", "und"),
+    ],
+    ids=["not-a-source-language", "undetermined"],
+)
 def test_articles_outside_the_source_set_are_not_needed(
     server: LibreTranslateServer, tmp_path: Path, contracts: Contracts, article: Article
 ) -> None:
@@ -325,9 +367,11 @@ def test_any_language_mode_translates_every_non_target_language(
 def test_quoted_paragraph_in_another_language_keeps_its_own_source(
     server: LibreTranslateServer, tmp_path: Path, contracts: Contracts
 ) -> None:
-    text = ("Il ministro ha parlato a lungo con i giornalisti davanti a Palazzo Chigi.\n"
-            "\"We will not leave anyone behind,\" the commissioner told reporters in Brussels.\n"
-            "Sì.")
+    text = (
+        "Il ministro ha parlato a lungo con i giornalisti davanti a Palazzo Chigi.\n"
+        '"We will not leave anyone behind," the commissioner told reporters in Brussels.\n'
+        "Sì."
+    )
     article = with_language(text, "it", paragraphs=[(0, "it", 0.99), (1, "en", 0.98)])
     [got] = translate(make_stage(server, tmp_path), [article], contracts)
     lines = got.text_en.split("\n")
@@ -358,8 +402,9 @@ def test_lead_fast_path_under_backlog(server: LibreTranslateServer, tmp_path: Pa
 
 
 @pytest.mark.parametrize("threshold,lag", [(1000, 10), (0, 10**9)], ids=["lag-below-threshold", "default-off"])
-def test_lead_fast_path_off(server: LibreTranslateServer, tmp_path: Path, contracts: Contracts,
-                            threshold: int, lag: int) -> None:
+def test_lead_fast_path_off(
+    server: LibreTranslateServer, tmp_path: Path, contracts: Contracts, threshold: int, lag: int
+) -> None:
     text = "Primo paragrafo.\n\nSecondo paragrafo.\n\nTerzo paragrafo.\n\nQuarto paragrafo."
     stage = make_stage(server, tmp_path, lead_lag_threshold=threshold, lead_paragraphs=2, lag=lambda: lag)
     [got] = translate(stage, [with_language(text, "it")], contracts)
@@ -381,15 +426,18 @@ def test_backoff_grows_exponentially_with_jitter(tmp_path: Path, server: LibreTr
     server.faults = [Fault(503)] * 4
     waits: list[float] = []
     stage = TranslateStage(
-        DeepTranslatorClient("libre", api_key="k", base_url=server.url), TranslationCache(":memory:"),
-        RateLimiter(None), TranslateConfig(max_attempts=5, backoff=Backoff(0.1, 0.3)),
-        sleep=waits.append, rng=random.Random(7),
+        DeepTranslatorClient("libre", api_key="k", base_url=server.url),
+        TranslationCache(":memory:"),
+        RateLimiter(None),
+        TranslateConfig(max_attempts=5, backoff=Backoff(0.1, 0.3)),
+        sleep=waits.append,
+        rng=random.Random(7),
     )
     [result] = stage.process([with_language("Testo da tradurre.", "it")])
     assert result.article.translation.status == "translated"
     assert len(waits) == 4
     for attempt, wait in enumerate(waits):
-        ceiling = min(0.3, 0.1 * 2 ** attempt)
+        ceiling = min(0.3, 0.1 * 2**attempt)
         assert ceiling / 2 <= wait <= ceiling
 
 

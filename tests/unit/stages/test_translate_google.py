@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from structlog.testing import CapturingLogger
 
-from pipeline.registry import build_stage
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
-from pipeline.sources.files import build_article
 from pipeline.records import Article, Language
+from pipeline.registry import build_stage
+from pipeline.sources.files import build_article
 from pipeline.stages.base import Emit
 from pipeline.stages.detect import DetectStage, build_detector
 from pipeline.stages.translate import TranslateStage, build_translate_stage
@@ -25,7 +25,15 @@ from pipeline.translation.calls import CALL_THREAD_NAME
 from pipeline.translation.providers import DeepTranslatorClient
 from tests.conftest import wait_for
 from tests.google_server import (
-    CAPTCHA, CONSENT, EMPTY, RENAMED, SILENT, TOO_MANY_REQUESTS, UNAVAILABLE, GoogleTranslateServer, Reply,
+    CAPTCHA,
+    CONSENT,
+    EMPTY,
+    RENAMED,
+    SILENT,
+    TOO_MANY_REQUESTS,
+    UNAVAILABLE,
+    GoogleTranslateServer,
+    Reply,
 )
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -62,8 +70,14 @@ def italian() -> Article:
 def make_stage(server: GoogleTranslateServer, tmp_path: Path, **overrides) -> TranslateStage:
     """A google stage pointed at the test server, quick to give up, its warnings captured."""
     options = dict(
-        provider="google", base_url=server.url, cache_path=tmp_path / "translations.sqlite3",
-        requests_per_second=0, call_timeout_s=5.0, max_attempts=3, backoff_initial_s=0.01, backoff_max_s=0.05,
+        provider="google",
+        base_url=server.url,
+        cache_path=tmp_path / "translations.sqlite3",
+        requests_per_second=0,
+        call_timeout_s=5.0,
+        max_attempts=3,
+        backoff_initial_s=0.01,
+        backoff_max_s=0.05,
         breaker_threshold=100,
     )
     stage = build_translate_stage(**{**options, **overrides})
@@ -98,8 +112,11 @@ def pending_warnings(stage: TranslateStage) -> list[dict]:
 def italian_news(n: int) -> Article:
     """A short Italian article of its own (a distinct text, so a distinct request)."""
     language = Language(code="it", confidence=0.99, mixed=False, detector="manual", paragraphs=[])
-    article = build_article(text=f"Notizia numero {n}: il fiume è esondato nella notte e la strada è chiusa.",
-                            title=None, url=f"https://example.it/{n}")
+    article = build_article(
+        text=f"Notizia numero {n}: il fiume è esondato nella notte e la strada è chiusa.",
+        title=None,
+        url=f"https://example.it/{n}",
+    )
     return article.model_copy(update={"language": language})
 
 
@@ -114,7 +131,12 @@ def test_italian_article_is_translated_with_what_the_page_returned(
 
     t = got.translation
     assert (t.status, t.provider, t.source_language, t.target_language, t.scope) == (
-        "translated", "google", "it", "en", "full")
+        "translated",
+        "google",
+        "it",
+        "en",
+        "full",
+    )
     # One request: the title and the paragraphs packed, as Google's page got them and answered.
     [request] = server.received
     paragraphs = [p for p in ITALIAN.split("\n") if p.strip()]
@@ -131,7 +153,8 @@ def test_long_article_goes_in_pieces_under_googles_limit_and_comes_back_in_order
 ) -> None:
     language = Language(code="it", confidence=0.99, mixed=False, detector="manual", paragraphs=[])
     article = build_article(text=ITALIAN_LONG, title=TITLE, url="https://example.it/long").model_copy(
-        update={"language": language})
+        update={"language": language}
+    )
     [got] = translate(make_stage(server, tmp_path, concurrency=1), [article], contracts)
     assert got.translation.status == "translated" and got.text_en == ITALIAN_LONG.upper()
     assert len(server.received) >= 3 and all(len(r.q) < 5000 for r in server.received)
@@ -167,18 +190,31 @@ def test_text_without_letters_is_not_sent(server: GoogleTranslateServer) -> None
 # -- failure modes: every one ends `pending` with its reason, a warning, and no exception ---------
 
 
-@pytest.mark.parametrize("replies,requests,reason", [
-    ([TOO_MANY_REQUESTS] * 3, 3, "ProviderHTTPError: google answered HTTP 429 (Too Many Requests) (after 3 attempts)"),
-    ([UNAVAILABLE] * 3, 3, "ProviderHTTPError: google answered HTTP 503 (Service Unavailable) (after 3 attempts)"),
-    ([Reply(403, "error")], 1, "ProviderHTTPError: google answered HTTP 403 (Forbidden) (after 1 attempt)"),
-    ([CONSENT], 1, "NoTranslationInAnswer: google answered HTTP 200 with a consent page, not a translation"),
-    ([CAPTCHA], 1, "NoTranslationInAnswer: google answered HTTP 200 with a captcha page, not a translation"),
-    ([RENAMED], 1, "NoTranslationInAnswer: google answered HTTP 200 with no translation element"),
-    ([EMPTY] * 3, 3, "TranslationFailed: google returned an empty translation (after 3 attempts)"),
-], ids=["429", "503", "403", "consent-page", "captcha-page", "result-element-renamed", "empty-result"])
+@pytest.mark.parametrize(
+    "replies,requests,reason",
+    [
+        (
+            [TOO_MANY_REQUESTS] * 3,
+            3,
+            "ProviderHTTPError: google answered HTTP 429 (Too Many Requests) (after 3 attempts)",
+        ),
+        ([UNAVAILABLE] * 3, 3, "ProviderHTTPError: google answered HTTP 503 (Service Unavailable) (after 3 attempts)"),
+        ([Reply(403, "error")], 1, "ProviderHTTPError: google answered HTTP 403 (Forbidden) (after 1 attempt)"),
+        ([CONSENT], 1, "NoTranslationInAnswer: google answered HTTP 200 with a consent page, not a translation"),
+        ([CAPTCHA], 1, "NoTranslationInAnswer: google answered HTTP 200 with a captcha page, not a translation"),
+        ([RENAMED], 1, "NoTranslationInAnswer: google answered HTTP 200 with no translation element"),
+        ([EMPTY] * 3, 3, "TranslationFailed: google returned an empty translation (after 3 attempts)"),
+    ],
+    ids=["429", "503", "403", "consent-page", "captcha-page", "result-element-renamed", "empty-result"],
+)
 def test_failure_is_pending_with_its_reason(
-    server: GoogleTranslateServer, tmp_path: Path, italian: Article, contracts: Contracts,
-    replies: list[Reply], requests: int, reason: str,
+    server: GoogleTranslateServer,
+    tmp_path: Path,
+    italian: Article,
+    contracts: Contracts,
+    replies: list[Reply],
+    requests: int,
+    reason: str,
 ) -> None:
     server.replies = list(replies)
     stage = make_stage(server, tmp_path)
@@ -191,8 +227,9 @@ def test_failure_is_pending_with_its_reason(
     assert ITALIAN[:40] not in t.error  # deep-translator's TranslationNotFound carries the text sent
     assert len(server.received) == requests  # 429, 5xx and empty answers retried; the rest cannot improve
     assert stage.stats.retries == requests - 1
-    assert pending_warnings(stage) == [dict(article_id=italian.article_id, provider="google", source_language="it",
-                                            error=t.error)]
+    assert pending_warnings(stage) == [
+        dict(article_id=italian.article_id, provider="google", source_language="it", error=t.error)
+    ]
 
 
 def test_timeout_is_pending_and_the_stage_did_not_wait_for_the_answer(

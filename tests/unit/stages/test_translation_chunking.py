@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 
 from pipeline.stages.detect import split_paragraphs
 from pipeline.translation.chunking import (
-    PACK_SEPARATOR, Paragraph, pack, render, segments, split_text, strip_parts, unpack,
+    PACK_SEPARATOR,
+    Paragraph,
+    pack,
+    render,
+    segments,
+    split_text,
+    strip_parts,
+    unpack,
 )
 
 # Text with the characters that matter here overrepresented: blanks, line breaks, sentence ends, quotes.
@@ -29,8 +36,9 @@ def test_split_text_pieces_fit_and_join_back(text: str, limit: int) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    sentences=st.lists(st.from_regex(r"[A-Za-zàèéìòù][a-zàèéìòù ,]{0,38}[a-z][.!?]", fullmatch=True),
-                       min_size=1, max_size=30),
+    sentences=st.lists(
+        st.from_regex(r"[A-Za-zàèéìòù][a-zàèéìòù ,]{0,38}[a-z][.!?]", fullmatch=True), min_size=1, max_size=30
+    ),
     limit=st.integers(min_value=41, max_value=200),
 )
 def test_split_text_cuts_after_sentences_when_sentences_fit(sentences: list[str], limit: int) -> None:
@@ -43,10 +51,18 @@ def test_split_text_cuts_after_sentences_when_sentences_fit(sentences: list[str]
 
 def test_split_text_prefers_sentences_to_words() -> None:
     text = "Il governo ha approvato il decreto. La Camera lo voterà domani! Poi tocca al Senato?"
-    assert split_text(text, 40) == ["Il governo ha approvato il decreto. ", "La Camera lo voterà domani! ",
-                                    "Poi tocca al Senato?"]
+    assert split_text(text, 40) == [
+        "Il governo ha approvato il decreto. ",
+        "La Camera lo voterà domani! ",
+        "Poi tocca al Senato?",
+    ]
     assert split_text("Parola lunghissima senza punti finali", 10) == [
-        "Parola ", "lunghissim", "a senza ", "punti ", "finali"]
+        "Parola ",
+        "lunghissim",
+        "a senza ",
+        "punti ",
+        "finali",
+    ]
 
 
 @settings(max_examples=300, deadline=None)
@@ -60,8 +76,10 @@ def test_segments_render_back_and_number_paragraphs_like_detect(text: str) -> No
 
 
 @settings(max_examples=200, deadline=None)
-@given(items=st.lists(st.text(min_size=1, max_size=60).map(str.strip).filter(bool), max_size=20),
-       limit=st.integers(min_value=60, max_value=300))
+@given(
+    items=st.lists(st.text(min_size=1, max_size=60).map(str.strip).filter(bool), max_size=20),
+    limit=st.integers(min_value=60, max_value=300),
+)
 def test_pack_groups_fit_and_unpack_inverts_them(items: list[str], limit: int) -> None:
     groups = pack(items, limit)
     assert [i for g in groups for i in g] == list(range(len(items)))
