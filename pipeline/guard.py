@@ -133,10 +133,9 @@ class Guard:
     def heartbeat(self) -> None:
         """Refresh this worker's state when due (also while held)."""
         if self.status.due():
-            if self.held:
-                self.status.publish(
-                    "held", self.trouble.reason, self.trouble.dependency, time.monotonic() - self.trouble.since
-                )
+            trouble = self.trouble
+            if trouble is not None and trouble.klass is FailureClass.INFRASTRUCTURE:
+                self.status.publish("held", trouble.reason, trouble.dependency, time.monotonic() - trouble.since)
             else:
                 self.status.publish("running")
 
@@ -189,6 +188,8 @@ class Guard:
 
     def _recovered(self) -> None:
         trouble, self.trouble = self.trouble, None
+        if trouble is None:
+            return
         self.log.info(
             f"recovered after {time.monotonic() - trouble.since:.1f} s",
             dependency=trouble.dependency,

@@ -7,6 +7,7 @@ import re
 import sys
 import threading
 import time
+from typing import TextIO, cast
 
 import structlog
 
@@ -71,7 +72,7 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=True,
     )
     # Libraries' stdlib logging (kafka-python, elasticsearch, urllib3) as the same JSON lines, warnings and up,

@@ -83,8 +83,12 @@ class StageWorker:
         self._checked = False
         # A stateful stage (dedup) keeps its state in a compacted topic: rebuilt here, tailed before
         # every batch (so workers on other machines see each other's state), written with the outputs.
-        self.stateful = stage if isinstance(stage, StatefulStage) and stage.state_topic else None
-        self._state = self.guard.run(self._restore_state) if self.stateful else None
+        self.stateful: StatefulStage | None = None
+        self.state_key: str | None = None
+        self._state: StateTail | None = None
+        if isinstance(stage, StatefulStage) and stage.state_topic:
+            self.stateful, self.state_key = stage, stage.state_topic
+            self._state = self.guard.run(lambda: self._restore_state(stage, stage.state_topic or ""))
 
     @property
     def trouble(self):
@@ -96,13 +100,13 @@ class StageWorker:
 
     # -- one cycle ---------------------------------------------------------------------------
 
-    def _restore_state(self) -> StateTail:
+    def _restore_state(self, stateful: StatefulStage, key: str) -> StateTail:
         """Replay the whole state topic into the stage; returns the tail positioned at its end."""
-        topic = self.settings.topic(self.stateful.state_topic)
+        topic = self.settings.topic(key)
         tail = StateTail(self.settings, topic)
         restored = 0
         for items in tail.restore():
-            self.stateful.restore(items)
+            stateful.restore(items)
             restored += len(items)
         self.log.info("state restored", topic=topic, records=restored)
         return tail
@@ -112,7 +116,7 @@ class StageWorker:
         if not self._checked:
             self.guard.run(self._check_topics)
         self.guard.heartbeat()
-        if self._state is not None:
+        if self._state is not None and self.stateful is not None:
             items = self._state.poll()
             if items:
                 self.stateful.restore(items)
@@ -127,7 +131,8 @@ class StageWorker:
         self.counters.held_s = self.guard.held_s
         if isinstance(self.stage, ReportsStats):  # a stage's own counters (translate: requests, cache hits...)
             stats = self.stage.stats
-            self.log.info("batch done", messages=len(messages), **(asdict(stats) if is_dataclass(stats) else stats))
+            counts = asdict(stats) if is_dataclass(stats) and not isinstance(stats, type) else dict(stats)  # type: ignore[call-overload]
+            self.log.info("batch done", messages=len(messages), **counts)
         return len(messages)
 
     def _check_topics(self) -> None:
@@ -151,27 +156,27 @@ class StageWorker:
                 if topic_key == ENTRY_TOPIC
                 else None
             )
-            result = decode(message.value, key, topic_key, origin, self.contracts, self.settings.max_text_chars)
-            if isinstance(result, BadInput):
+            found = decode(message.value, key, topic_key, origin, self.contracts, self.settings.max_text_chars)
+            if isinstance(found, BadInput):
                 outgoing.extend(
-                    self._dlq(message, Reject(result.reason, result.error_class), result.article_id, result.origin)
+                    self._dlq(message, Reject(found.reason, found.error_class), found.article_id, found.origin)
                 )
             else:
-                decoded.append(_Decoded(message, result))
+                decoded.append(_Decoded(message, found))
         results = self._process(decoded)
         for item, result in zip(decoded, results, strict=True):
             self._route(item, result, outgoing)
-        if self.stateful is not None:
-            topic = self.settings.topic(self.stateful.state_topic)
+        if self.stateful is not None and self.state_key is not None:
+            topic = self.settings.topic(self.state_key)
             for key, value in self.stateful.state_updates():
                 if value is not None:
-                    self.contracts.validate(self.stateful.state_topic, value)
+                    self.contracts.validate(self.state_key, value)
                 outgoing.append(Outgoing(topic, key, value))
         self.publisher.send(outgoing)
         dlq_topic = self.settings.topic("dlq")
         for out in outgoing:
             self.counters.by_topic[out.topic] = self.counters.by_topic.get(out.topic, 0) + 1
-            if out.topic == dlq_topic:
+            if out.topic == dlq_topic and isinstance(out.value, dict):
                 self.counters.dlq += 1
                 self.counters.dlq_by_kind[out.value["error"]["kind"]] += 1
         self.counters.produced += len(outgoing)

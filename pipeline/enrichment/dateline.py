@@ -88,7 +88,7 @@ def find_dateline(
     for line in lines:
         for match in (_HEAD.match(line.strip()), _CAPS_HEAD.search(line[:600])):
             agency = agencies.canonical(match.group("agency")) if match else None
-            parsed = _parse_head(match.group("head"), place_name, published_at) if agency else None
+            parsed = _parse_head(match.group("head"), place_name, published_at) if match and agency else None
             if parsed is not None:
                 places, when = parsed
                 return Dateline(places=places, date=when, agency=agency)
@@ -114,6 +114,8 @@ def _parse_head(
 def _date(text: str, published_at: str | None) -> str:
     """An ISO date when the year is written or can be taken from the publication date, else the text as written."""
     match = _DATE.match(text)
+    if match is None:
+        return text
     month = _MONTHS[(match.group("m1") or match.group("m2"))[:3].lower()]
     day = int(match.group("d1") or match.group("d2"))
     year = int(match.group("y")) if match.group("y") else None

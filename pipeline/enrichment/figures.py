@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.records import Figure
 
@@ -70,8 +70,12 @@ class FigureRules:
     stop_words: frozenset[str] = frozenset()
     qualifier_words: tuple[str, ...] = ()  # "more than", "up to": kept in the figure's text, never its noun
     not_counted: frozenset[str] = frozenset()  # nouns of dates, durations and ages: "days", "years", "year-old"
-    measures: Mapping[str, str] = None  # unit words of quantities and money ("km", "tonnes", "dollars") -> unit
-    irregular: Mapping[str, str] = None  # plural -> singular for counted nouns ("people" -> "person")
+    measures: Mapping[str, str] = field(
+        default_factory=dict
+    )  # unit words of quantities and money ("km", "tonnes", "dollars") -> unit
+    irregular: Mapping[str, str] = field(
+        default_factory=dict
+    )  # plural -> singular for counted nouns ("people" -> "person")
     max_noun_words: int = 3
 
     @classmethod
@@ -170,7 +174,7 @@ class FigureRules:
     def _counted(self, doc, i: int, value: float) -> tuple[int, str | None]:
         """End offset and unit of the noun a count counts: the words after the number up to a stop word,
         punctuation or a verb-like word (-ed, -ing); the first plural among them, else the last."""
-        words = []
+        words: list = []
         while i < len(doc) and len(words) < self.max_noun_words:
             token = doc[i]
             low = token.lower_

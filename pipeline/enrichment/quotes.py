@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline.enrichment.canonical import Resolved
 from pipeline.records import Quote
@@ -246,7 +247,7 @@ def _attribution(
     return None
 
 
-def _subject(verb, quotes) -> object | None:
+def _subject(verb, quotes) -> Any | None:
     """Who does the verb: its subject ("X said", "said X"), the object of "according to", or for a verb without
     a subject of its own ("..., adding", "and said") the subject of the verb it hangs on."""
     if verb.lower_ == "according":

@@ -45,7 +45,9 @@ class Taxonomy:
     @classmethod
     def from_data(cls, data: Mapping) -> Taxonomy:
         """Index every topic's terms; an empty topic fails here."""
-        names, min_hits, topics_of = [], {}, {}
+        names: list[str] = []
+        min_hits: dict[str, int] = {}
+        topics_of: dict[str, list[str]] = {}
         for row in data.get("topic", ()):
             terms = [t.strip().lower() for t in row.get("terms", ()) if t.strip()]
             if not terms:

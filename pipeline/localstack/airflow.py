@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -118,7 +119,7 @@ def up(settings: Settings, home: Path | None = None, port: int | None = None, sa
     _write_private(home / PASSWORDS, json.dumps({username: password}))
     _migrate(home, env, say)
     url = f"http://127.0.0.1:{port}"
-    state = {"url": url, "port": port, "username": username, "home": str(home), "pids": {}, "logs": {}}
+    state: dict[str, Any] = {"url": url, "port": port, "username": username, "home": str(home), "pids": {}, "logs": {}}
     try:
         for name in COMPONENTS:
             log_path = home / "logs" / f"{name}.log"
@@ -374,10 +375,11 @@ def status(home: Path) -> AirflowStatus:
     for name in COMPONENTS:
         pid = state["pids"].get(name)
         key = HEALTH_KEYS.get(name)
+        healthy: bool | None
         if name == "api-server":
             healthy = health is not None
         else:
-            healthy = None if health is None else (health.get(key) or {}).get("status") == "healthy"
+            healthy = None if health is None else (health.get(key or "") or {}).get("status") == "healthy"
         running = bool(pid) and _check(state, name).ours
         components.append(ComponentStatus(name, pid, running, healthy, state["logs"].get(name, "")))
     password = _password(home, state["username"])

@@ -87,7 +87,7 @@ class LocalStack:
             if current and current.running and current.healthy:
                 self.say(f"{name}: already running (pid {current.pid}, {current.address})")
                 continue
-            if current and current.running:
+            if current and current.running and current.pid:
                 self.say(f"{name}: running (pid {current.pid}), waiting for it to be healthy")
                 self._wait_healthy(name, current.pid, own=False)
                 continue

@@ -382,7 +382,7 @@ def compute_ledger(
             overdue += old
             in_flight += (b - a) - old
             missing.extend(f"{raw_topic}:{r.partition}:{o}" for o in range(a, min(b, a + 100 - len(missing))))
-    by_state = Counter()
+    by_state: Counter[str] = Counter()
     for bucket, counts in book.buckets.items():
         if bucket * bucket_ms >= since_ms:
             by_state.update(counts)

@@ -131,7 +131,7 @@ class IndexAdmin:
 
     def swap_alias(self, new_index: str) -> None:
         """Point the alias at `new_index` in one atomic request."""
-        actions = [{"remove": {"index": old, "alias": self.alias}} for old in self.state().indices]
+        actions: list[dict] = [{"remove": {"index": old, "alias": self.alias}} for old in self.state().indices]
         actions.append({"add": {"index": new_index, "alias": self.alias, "is_write_index": True}})
         self.es.indices.update_aliases(actions=actions)
 

@@ -159,8 +159,8 @@ def ingest_source(settings: Settings, spec: SourceSpec, http=None) -> SourceRepo
 
 def summarise(reports: Iterable[dict]) -> dict:
     """Totals over the per-source reports of one run."""
-    totals = Counter()
-    skipped = Counter()
+    totals: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
     for report in reports:
         for key in ("offered", "produced", "already_seen", "dead_lettered_total"):
             totals[key] += report.get(key, 0)

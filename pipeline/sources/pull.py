@@ -155,8 +155,15 @@ def pull(spec: SourceSpec, state: SourceState, http, config: FetchConfig, now: d
     return job.result()
 
 
+def _required_url(job: _Pull) -> str:
+    """The source's URL; the sources file requires one for feeds and remote dumps."""
+    if not job.spec.url:
+        raise SourceUnavailable(f"source {job.spec.name}: no url")
+    return job.spec.url
+
+
 def _pull_local(job: _Pull, http=None, path: Path | None = None, origin_url: str | None = None) -> None:
-    path = path or Path(job.spec.path)
+    path = path or Path(job.spec.path or "")
     if not path.exists():
         raise SourceUnavailable(f"source {job.spec.name}: {path} does not exist")
     for item in read_paths([path]):
@@ -167,7 +174,7 @@ def _pull_local(job: _Pull, http=None, path: Path | None = None, origin_url: str
         if job.spec.publisher and not item.source.name:
             item = item.model_copy(update={"source": item.source.model_copy(update={"name": job.spec.publisher})})
         if origin_url:
-            item = item.model_copy(update={"origin": item.origin.replace(str(path), origin_url)})
+            item = item.model_copy(update={"origin": (item.origin or "").replace(str(path), origin_url)})
         if job.is_new(item.article_id):
             job.produce(item.article_id, item)
 
@@ -176,13 +183,14 @@ def _pull_jsonl(job: _Pull, http) -> None:
     if job.spec.path:
         _pull_local(job)
         return
-    fetched = _fetch_source(job, http, job.spec.url)
+    url = _required_url(job)
+    fetched = _fetch_source(job, http, url)
     if fetched is None:
         return
     with tempfile.TemporaryDirectory(prefix="newsflow-dump-") as tmp:
         dump = Path(tmp) / "dump.jsonl"
         dump.write_bytes(fetched.body)
-        _pull_local(job, path=dump, origin_url=job.spec.url)
+        _pull_local(job, path=dump, origin_url=url)
 
 
 def _fetch_source(job: _Pull, http, url: str) -> Fetched | None:
@@ -202,7 +210,8 @@ def _fetch_source(job: _Pull, http, url: str) -> Fetched | None:
 def _pull_feed(job: _Pull, http) -> None:
     import feedparser
 
-    fetched = _fetch_source(job, http, job.spec.url)
+    url = _required_url(job)
+    fetched = _fetch_source(job, http, url)
     if fetched is None:
         return
     parsed = feedparser.parse(
@@ -212,12 +221,12 @@ def _pull_feed(job: _Pull, http) -> None:
     if problem is not None and type(problem).__name__ in _BENIGN_BOZO:
         problem = None
     if problem is not None and not (job.spec.lenient and parsed.entries):
-        job.report.skip(job.spec.url, "malformed feed", f"{type(problem).__name__}: {problem}")
-        job.validators.pop(job.spec.url, None)  # fetch it again next time: the outlet may fix it
+        job.report.skip(url, "malformed feed", f"{type(problem).__name__}: {problem}")
+        job.validators.pop(url, None)  # fetch it again next time: the outlet may fix it
         return
     if not parsed.get("version") and not parsed.entries:
-        job.report.skip(job.spec.url, "not a feed", f"content-type {fetched.content_type!r}, no RSS/Atom root")
-        job.validators.pop(job.spec.url, None)
+        job.report.skip(url, "not a feed", f"content-type {fetched.content_type!r}, no RSS/Atom root")
+        job.validators.pop(url, None)
         return
     publisher = job.spec.publisher or parsed.feed.get("title") or None
     transient = 0
@@ -226,7 +235,7 @@ def _pull_feed(job: _Pull, http) -> None:
         title = (entry.get("title") or "").strip() or None
         published = entry.get("published") or entry.get("updated")
         if job.spec.fetch_pages and link:
-            key = _item_key(job, link, None, "", f"{job.spec.url}#{title}")
+            key = _item_key(job, link, None, "", f"{url}#{title}")
             if key is None or not job.is_new(key):
                 continue
             outcome = _page(job, http, link)
@@ -243,13 +252,13 @@ def _pull_feed(job: _Pull, http) -> None:
             text = extracted.text if extracted else plain_text(body)
             if not link and not text:
                 job.report.offered += 1
-                job.report.skip(f"{job.spec.url}#{title}", "no article text", "entry has neither link nor content")
+                job.report.skip(f"{url}#{title}", "no article text", "entry has neither link nor content")
                 continue
-            key = _item_key(job, link, title, text, f"{job.spec.url}#{title}")
+            key = _item_key(job, link, title, text, f"{url}#{title}")
             if key is None or not job.is_new(key):
                 continue
             if len(text) < job.config.min_text_chars:
-                job.report.skip(link or f"{job.spec.url}#{title}", "no article text", "entry content too short")
+                job.report.skip(link or f"{url}#{title}", "no article text", "entry content too short")
                 job.done(key)
                 continue
             page_title, page_date = None, None
@@ -259,11 +268,11 @@ def _pull_feed(job: _Pull, http) -> None:
             url=link,
             published=published or page_date,
             source_name=publisher,
-            origin=job.spec.url,
+            origin=url,
         )
-        _produce_or_reject(job, key, link or f"{job.spec.url}#{title}", fields)
+        _produce_or_reject(job, key, link or f"{url}#{title}", fields)
     if transient:
-        job.validators.pop(job.spec.url, None)  # fetch the whole feed next run, so those pages are tried again
+        job.validators.pop(url, None)  # fetch the whole feed next run, so those pages are tried again
     _raise_when_all_unreachable(job, transient)
 
 

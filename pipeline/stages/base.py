@@ -39,8 +39,15 @@ Result = Emit | Done | Reject
 class Stage(Protocol):
     """A step of the flow; the runner feeds it batches from `sources` and routes its results."""
 
-    name: str
-    sources: tuple[str, ...]
+    @property
+    def name(self) -> str:
+        """The stage's name: its consumer group and its entry in the registry."""
+        ...
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The topic keys it consumes."""
+        ...
 
     def process(self, batch: Sequence[Article]) -> list[Result]:
         """One result per article, in order."""
@@ -51,14 +58,20 @@ class Stage(Protocol):
 class ReportsStats(Protocol):
     """A stage that keeps its own counters (requests, cache hits...); the runner logs them per batch."""
 
-    stats: object
+    @property
+    def stats(self) -> object:
+        """Counters (a dataclass or a mapping) logged after every batch."""
+        ...
 
 
 @runtime_checkable
 class StatefulStage(Stage, Protocol):
     """A stage whose state lives in a compacted topic (key -> latest record; None deletes)."""
 
-    state_topic: str
+    @property
+    def state_topic(self) -> str | None:
+        """The topic key of its compacted state topic (None: it keeps no state in this configuration)."""
+        ...
 
     def restore(self, items: Sequence[tuple[str, dict | None]]) -> None:
         """Apply state records, oldest first (from the topic at start, then as other workers write)."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ class DedupStage:
         """The new signature of an article with its decision."""
         ingested = _epoch(article.ingested_at)
         published = min(_epoch(article.published_at) if article.published_at else ingested, ingested)
-        decision = dict(
+        decision: dict[str, Any] = dict(
             cluster_id=article.article_id,
             is_duplicate=False,
             duplicate_of=None,

@@ -186,7 +186,7 @@ class EnrichStage:
         dateline = find_dateline(prep.text_clean, tables.agencies, self._place_name, article.published_at)
         if dateline is not None and dateline.agency and dateline.agency not in agencies:
             agencies.insert(0, dateline.agency)
-        fields = dict(
+        fields: dict[str, object] = dict(
             text_clean=prep.text_clean,
             entities=[],
             persons=[],

@@ -12,10 +12,17 @@ from pipeline.stages.base import Done, Reject, Result
 class Refused(Protocol):
     """Why the store did not take one document."""
 
-    reason: str
-    error_class: str
-    kind: str
-    attempts: int
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def error_class(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def attempts(self) -> int: ...
 
 
 class DocumentSink(Protocol):

@@ -67,7 +67,7 @@ class PassThroughEnrich:
 
     def process(self, batch: Sequence[Article]) -> list[Result]:
         """Empty entity, place, topic, quote and figure lists."""
-        empty = dict(
+        empty: dict[str, object] = dict(
             text_clean=None,
             entities=[],
             persons=[],

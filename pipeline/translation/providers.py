@@ -124,7 +124,7 @@ def _time_requests(module_name: str) -> None:
     """Give a deep-translator module `_TimedRequests` in place of `requests` (once; idempotent)."""
     module = sys.modules[module_name]
     if isinstance(getattr(module, "requests", None), ModuleType):
-        module.requests = _TimedRequests()
+        module.requests = _TimedRequests()  # type: ignore[attr-defined]
 
 
 class DeepTranslatorClient:
@@ -241,7 +241,7 @@ def _options(
     """Constructor arguments of each deep-translator class (only what the caller passed in)."""
     if provider == "libre":
         # deep-translator appends "translate" to the base URL as it is.
-        return {"api_key": api_key, "custom_url": base_url.rstrip("/") + "/", "use_free_api": False}
+        return {"api_key": api_key, "custom_url": (base_url or "").rstrip("/") + "/", "use_free_api": False}
     if provider == "deepl":
         return {"api_key": api_key, "use_free_api": deepl_free_api}
     if provider == "microsoft":
@@ -263,8 +263,9 @@ def _scrub(exc: BaseException, secrets: list[str]) -> None:
         return text
 
     exc.args = tuple(clean(a) for a in exc.args)
-    if isinstance(getattr(exc, "message", None), str):
-        exc.message = clean(exc.message)
+    message = getattr(exc, "message", None)
+    if isinstance(message, str):
+        setattr(exc, "message", clean(message))  # noqa: B010 - deep-translator's exceptions keep their text here
 
 
 _CAPTCHA_MARKERS = ("g-recaptcha", "captcha-form", "google.com/sorry/")
