@@ -98,7 +98,7 @@ def bulk_alone(settings: Settings, docs: list[dict]) -> float:
 def runner_stage(name: str, settings: Settings):
     """The pass-through stage of that name, the real index sink: this benchmark measures the runner and the
     hops; each stage's own logic is measured against its library by its own benchmark."""
-    from pipeline.stages import placeholders
+    from tests import placeholders
 
     passthrough = {
         "detect": placeholders.PassThroughDetect,

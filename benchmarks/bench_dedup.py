@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.dedup.state import Signature, lsh_bands  # noqa: E402
 from pipeline.records import Article  # noqa: E402
-from pipeline.stages.deduplicate import build_dedup_stage  # noqa: E402
+from tests.stage_settings import dedup_stage as build_dedup_stage  # noqa: E402 - settings by short name
 
 OUT = ROOT / "benchmarks" / "results" / "dedup_bench.json"
 SIZES = (10_000, 100_000)

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.records import Article, Language  # noqa: E402
 from pipeline.sources.files import build_article  # noqa: E402
 from pipeline.stages.detect import DEFAULT_LANGUAGES, DetectStage, build_detector  # noqa: E402
-from pipeline.stages.translate import build_translate_stage  # noqa: E402
+from tests.stage_settings import translate_stage as build_translate_stage  # noqa: E402 - settings by short name
 from tests.translate_server import LibreTranslateServer  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles.jsonl"

@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pipeline.config import Settings  # noqa: E402
 from pipeline.records import Article  # noqa: E402
 from pipeline.sources.files import build_article, read_paths  # noqa: E402
 
@@ -70,7 +71,7 @@ def worker(side: str, limit: int, seed_copies: int) -> None:
     if side == "stage":
         from pipeline.stages.enrich import build_enrich_stage
 
-        stage = build_enrich_stage(batch_size=NLP_BATCH)
+        stage = build_enrich_stage(Settings(enrich_batch_size=NLP_BATCH))
         built = peak_rss_mb()
         for i in range(0, len(articles), STAGE_BATCH):
             stage.process(articles[i : i + STAGE_BATCH])
@@ -118,7 +119,7 @@ def main() -> None:
 
     articles, source = documents(args.limit, args.seed_copies)
     started = time.perf_counter()
-    stage = build_enrich_stage(batch_size=NLP_BATCH)
+    stage = build_enrich_stage(Settings(enrich_batch_size=NLP_BATCH))
     build_s = time.perf_counter() - started
     nlp = stage.nlp  # the very pipeline the stage uses: same model, same components
     raw_texts = [a.text for a in articles]

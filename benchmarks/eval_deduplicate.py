@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.records import Article  # noqa: E402
-from pipeline.stages.deduplicate import build_dedup_stage  # noqa: E402
+from tests.stage_settings import dedup_stage as build_dedup_stage  # noqa: E402 - settings by short name
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 OUT = ROOT / "benchmarks" / "results" / "deduplicate_eval.json"

@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pipeline.config import Settings  # noqa: E402
 from pipeline.enrichment.normalise import fold  # noqa: E402
 from pipeline.records import Article  # noqa: E402
 from pipeline.sources.files import build_article  # noqa: E402
@@ -189,7 +190,7 @@ def enrich_all(articles: list[tuple[str, Article]]) -> tuple[dict[str, Article],
     from pipeline.stages.enrich import build_enrich_stage
 
     started = time.perf_counter()
-    stage = build_enrich_stage()
+    stage = build_enrich_stage(Settings())
     built = time.perf_counter() - started
     out: dict[str, Article] = {}
     t0 = time.perf_counter()

@@ -14,14 +14,11 @@ task, which is retried; the other sources are not held up.
 
 from __future__ import annotations
 
-import os
-
 from airflow.sdk import Asset, dag, task
-from newsflow_dag_common import COMMON  # from the DAGs folder, on sys.path under Airflow
+from newsflow_dag_common import COMMON, SETTINGS  # from the DAGs folder, on sys.path under Airflow
 
 # Read when the file is parsed (schedule and retries are DAG structure); everything else is read in the task.
-SCHEDULE = os.environ.get("NEWSFLOW_INGEST_SCHEDULE") or "*/15 * * * *"
-SCHEDULE = None if SCHEDULE.strip().lower() == "none" else SCHEDULE  # `none`: manual runs only
+SCHEDULE = None if SETTINGS.ingest_schedule.strip().lower() == "none" else SETTINGS.ingest_schedule  # manual only
 RAW_TOPIC = Asset(name="news.raw.v1", uri="kafka://newsflow/news.raw.v1", group="kafka")
 
 

@@ -1,19 +1,23 @@
 """What every newsflow DAG shares: retries with exponential backoff, no catch-up, one run at a time.
 
 Not a DAG file (listed in `.airflowignore`); the DAG files import it from the DAGs folder, which Airflow
-puts on `sys.path`. Standard library only, so parsing stays cheap. The retry settings are read when the
-DAG files are parsed.
+puts on `sys.path`. The retry settings and the ingest schedule are DAG structure, read from the one
+`Settings` object (its defaults, its validation) when the DAG files are parsed; everything else is read
+inside the tasks.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
+
+from pipeline.config import Settings
+
+SETTINGS = Settings()
 
 DEFAULT_ARGS = {
     "owner": "newsflow",
-    "retries": int(os.environ.get("NEWSFLOW_DAG_RETRIES") or 3),
-    "retry_delay": timedelta(seconds=float(os.environ.get("NEWSFLOW_DAG_RETRY_DELAY_S") or 60)),
+    "retries": SETTINGS.dag_retries,
+    "retry_delay": timedelta(seconds=SETTINGS.dag_retry_delay_s),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
 }

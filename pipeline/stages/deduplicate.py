@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.config import Settings
 from pipeline.dedup.fingerprint import (
     Fingerprint,
     Fingerprinter,
@@ -212,24 +213,28 @@ def _epoch(timestamp: str) -> float:
 
 
 def build_dedup_stage(
+    settings: Settings,
     *,
-    threshold: float = 0.5,
-    lsh_threshold: float = 0.3,
     sample_one_in: int = 32,
     max_postings: int = 100,
-    num_perm: int = 128,
-    shingle_words: int = 5,
-    window_days: float = 30.0,
-    min_words: int = 8,
     min_containment_shingles: int = 20,
     lead_words: int = 32,
-    min_lead_share: float = 0.25,
     seed: int = 1,
     boilerplate_file: str = "dedup_boilerplate.txt",
     embeds_file: str = "dedup_embeds.txt",
     state: Iterable[dict | tuple[str, dict | None]] = (),
 ) -> DedupStage:
-    """A dedup stage with its fingerprinter and store built from plain settings, optionally rebuilt from state."""
+    """A dedup stage from the settings (`NEWSFLOW_DEDUP_*`), optionally rebuilt from state records.
+
+    The keywords are the algorithm's internals (sampling, posting caps, seeds, data files), not settings.
+    """
+    threshold, lsh_threshold = settings.dedup_threshold, settings.dedup_lsh_threshold
+    num_perm, shingle_words = settings.dedup_num_perm, settings.dedup_shingle_words
+    window_days, min_words, min_lead_share = (
+        settings.dedup_window_days,
+        settings.dedup_min_words,
+        settings.dedup_min_lead_share,
+    )
     fingerprinter = Fingerprinter(
         shingle_words=shingle_words,
         num_perm=num_perm,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from pipeline.config import Settings
 from pipeline.records import Article, Language, ParagraphLanguage
 from pipeline.stages.base import Emit, Result
 
@@ -157,3 +158,13 @@ class DetectStage:
 def _iso(code: str) -> str:
     """langdetect's codes as ISO 639-1 (`zh-cn` -> `zh`)."""
     return code.split("-")[0]
+
+
+def build_detect_stage(settings: Settings) -> DetectStage:
+    """The detect stage from the settings (`NEWSFLOW_DETECTOR*`, `NEWSFLOW_DETECT_MIN_CONFIDENCE`)."""
+    languages = [c.strip() for c in settings.detector_languages.split(",") if c.strip()]
+    return DetectStage(
+        build_detector(settings.detector, languages),
+        DetectConfig(min_confidence=settings.detect_min_confidence),
+        paragraph_detector=build_detector(settings.paragraph_detector, languages),
+    )

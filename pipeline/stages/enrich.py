@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.config import Settings
 from pipeline.enrichment.canonical import (
     PLACE_LABELS,
     Resolved,
@@ -294,22 +295,17 @@ class EnrichStage:
         return Place(name=name, country=country, location=GeoPoint(lat=found.lat, lon=found.lon))
 
 
-def build_enrich_stage(
-    model_name: str = "en_core_web_sm",
-    batch_size: int = 8,
-    *,
-    data_dir: Path = DATA_DIR,
-    min_city_population: int = 5000,
-    treat_und_as_english: bool = True,
-    fuzzy_min_similarity: float = 0.85,
-    max_chars: int = 100_000,
-    repeated_line_min_articles: int = 3,
-) -> EnrichStage:
-    """The enrich stage with its model (by configured name, NER only) and data tables loaded once.
-
-    `repeated_line_min_articles`: a line in this many articles of one source is boilerplate (0: do not learn
-    repeated lines; the stage is then stateless).
-    """
+def build_enrich_stage(settings: Settings, *, data_dir: Path = DATA_DIR) -> EnrichStage:
+    """The enrich stage from the settings (`NEWSFLOW_ENRICH_*`): its model by configured name (NER only) and
+    data tables loaded once. `NEWSFLOW_ENRICH_REPEATED_LINE_MIN_ARTICLES=0` turns off learning repeated lines
+    (the stage is then stateless)."""
+    model_name, batch_size, max_chars = settings.enrich_model, settings.enrich_batch_size, settings.enrich_max_chars
+    treat_und_as_english = settings.enrich_treat_und_as_english
+    min_city_population, fuzzy_min_similarity = (
+        settings.enrich_min_city_population,
+        settings.enrich_fuzzy_min_similarity,
+    )
+    repeated_line_min_articles = settings.enrich_repeated_line_min_articles
     config = EnrichConfig(
         batch_size=batch_size, english_codes=("en", "und") if treat_und_as_english else ("en",), max_chars=max_chars
     )

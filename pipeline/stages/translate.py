@@ -18,6 +18,7 @@ from pathlib import Path
 import structlog
 from structlog.typing import FilteringBoundLogger
 
+from pipeline.config import Settings
 from pipeline.records import Article, Translation
 from pipeline.stages.base import Emit, Result
 from pipeline.translation.cache import TranslationCache
@@ -403,33 +404,16 @@ class TranslateStage:
         return article.stamped(self.name, translation=done, title_en=title_en, text_en=text_en)
 
 
-def build_translate_stage(
-    *,
-    cache_path: str | Path,
-    provider: str = "google",
-    source_languages: str | Iterable[str] = "it",
-    target: str = "en",
-    api_key: str | None = None,
-    base_url: str | None = None,
-    region: str | None = None,
-    deepl_free_api: bool = True,
-    email: str | None = None,
-    max_chars: int | None = None,
-    concurrency: int = 4,
-    requests_per_second: float | None = None,
-    call_timeout_s: float = 20.0,
-    max_attempts: int = 4,
-    backoff_initial_s: float = 0.5,
-    backoff_max_s: float = 8.0,
-    batch_budget_s: float = 240.0,
-    breaker_threshold: int = 5,
-    breaker_cooldown_s: float = 60.0,
-    lead_lag_threshold: int = 0,
-    lead_paragraphs: int = 3,
-    lag: Callable[[], int] = lambda: 0,
-) -> TranslateStage:
-    """A ready translate stage from plain settings (credentials passed in by the caller, never read here)."""
-    sources = parse_languages(source_languages)
+def build_translate_stage(settings: Settings, *, lag: Callable[[], int] = lambda: 0) -> TranslateStage:
+    """A ready translate stage from the settings (`NEWSFLOW_TRANSLATE_*`); credentials come from them too."""
+    key = settings.translate_api_key
+    api_key = key.get_secret_value() if key is not None else None
+    provider, target = settings.translate_provider, settings.translate_target
+    base_url, region, email = settings.translate_base_url, settings.translate_region, settings.translate_email
+    deepl_free_api, max_chars = settings.translate_deepl_free_api, settings.translate_max_chars
+    call_timeout_s, requests_per_second = settings.translate_call_timeout_s, settings.translate_requests_per_second
+    cache_path = settings.translate_cache_path or Path(settings.cache_dir) / "translations.sqlite"
+    sources = parse_languages(settings.translate_source_languages)
     client = DeepTranslatorClient(
         provider,
         api_key=api_key,
@@ -446,14 +430,14 @@ def build_translate_stage(
     config = TranslateConfig(
         source_languages=sources,
         target=target,
-        concurrency=concurrency,
+        concurrency=settings.translate_concurrency,
         call_timeout_s=call_timeout_s,
-        max_attempts=max_attempts,
-        backoff=Backoff(backoff_initial_s, backoff_max_s),
-        batch_budget_s=batch_budget_s,
-        breaker_threshold=breaker_threshold,
-        breaker_cooldown_s=breaker_cooldown_s,
-        lead_lag_threshold=lead_lag_threshold,
-        lead_paragraphs=lead_paragraphs,
+        max_attempts=settings.translate_max_attempts,
+        backoff=Backoff(settings.translate_backoff_initial_s, settings.translate_backoff_max_s),
+        batch_budget_s=settings.translate_batch_budget_s,
+        breaker_threshold=settings.translate_breaker_threshold,
+        breaker_cooldown_s=settings.translate_breaker_cooldown_s,
+        lead_lag_threshold=settings.translate_lead_lag_threshold,
+        lead_paragraphs=settings.translate_lead_paragraphs,
     )
     return TranslateStage(client, TranslationCache(cache_path), RateLimiter(rate or None), config, lag=lag)

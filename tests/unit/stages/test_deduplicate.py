@@ -34,7 +34,8 @@ from pipeline.dedup.fingerprint import (
 from pipeline.dedup.state import DedupStore, IncompatibleState, Signature
 from pipeline.records import Article
 from pipeline.stages.base import Emit
-from pipeline.stages.deduplicate import DedupStage, build_dedup_stage
+from pipeline.stages.deduplicate import DedupStage
+from tests.stage_settings import dedup_stage as build_dedup_stage
 
 ROOT = Path(__file__).resolve().parents[3]
 LABELLED = ROOT / "tests" / "fixtures" / "dedup" / "labelled"

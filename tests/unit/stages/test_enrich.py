@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.config import Settings
 from pipeline.contracts import Contracts
 from pipeline.enrichment.model import candidate_packages, load_model
 from pipeline.enrichment.repeated import RepeatedLines, RepeatRules
@@ -16,7 +17,7 @@ from pipeline.records import Article, Language, ParagraphLanguage, Translation
 from pipeline.sources.files import build_article, read_paths
 from pipeline.stages.base import Emit
 from pipeline.stages.enrich import EnrichStage, build_enrich_stage
-from pipeline.stages.placeholders import (
+from tests.placeholders import (
     PassThroughDedup,
     PassThroughDetect,
     PassThroughTranslate,
@@ -30,7 +31,7 @@ EXPECTED = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(GO
 @pytest.fixture(scope="module")
 def stage() -> EnrichStage:
     """The real stage: spaCy model and gazetteer loaded once for the module (~5 s)."""
-    return build_enrich_stage()
+    return build_enrich_stage(Settings())
 
 
 @pytest.fixture(scope="module")

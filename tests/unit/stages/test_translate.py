@@ -16,10 +16,11 @@ from pipeline.records import Article, Language, ParagraphLanguage
 from pipeline.sources.files import build_article
 from pipeline.stages.base import Emit
 from pipeline.stages.detect import DetectStage, build_detector
-from pipeline.stages.translate import TranslateConfig, TranslateStage, build_translate_stage, parse_languages
+from pipeline.stages.translate import TranslateConfig, TranslateStage, parse_languages
 from pipeline.translation.cache import TranslationCache
 from pipeline.translation.calls import Backoff, RateLimiter
 from tests.conftest import wait_for
+from tests.stage_settings import translate_stage as build_translate_stage
 from tests.translate_server import Fault, LibreTranslateServer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "translate"

@@ -20,7 +20,7 @@ from pipeline.registry import build_stage
 from pipeline.sources.files import build_article
 from pipeline.stages.base import Emit
 from pipeline.stages.detect import DetectStage, build_detector
-from pipeline.stages.translate import TranslateStage, build_translate_stage
+from pipeline.stages.translate import TranslateStage
 from pipeline.translation.calls import CALL_THREAD_NAME
 from pipeline.translation.providers import DeepTranslatorClient
 from tests.conftest import wait_for
@@ -35,6 +35,7 @@ from tests.google_server import (
     GoogleTranslateServer,
     Reply,
 )
+from tests.stage_settings import translate_stage as build_translate_stage
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 ITALIAN = (FIXTURES / "articles" / "italian.txt").read_text()
