@@ -32,8 +32,7 @@ from pipeline.config import Settings  # noqa: E402
 from pipeline.contracts import Contracts  # noqa: E402
 from pipeline.kafka_io import Outgoing  # noqa: E402
 from pipeline.local import process_in_memory  # noqa: E402
-from pipeline.localstack.processes import free_ports  # noqa: E402
-from pipeline.localstack.stack import LocalStack  # noqa: E402
+from pipeline.localstack.stack import LocalStack, private_settings  # noqa: E402
 from pipeline.records import Article  # noqa: E402
 from pipeline.registry import build_stage, processing_names  # noqa: E402
 from pipeline.registry import names as stage_names  # noqa: E402
@@ -136,17 +135,7 @@ def main() -> None:
     logs.configure("WARNING")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below: stop the stack
     workdir = Path(tempfile.mkdtemp(prefix="newsflow-bench-"))
-    kafka, controller, es, transport = free_ports(4)
-    base = Settings(
-        stack_dir=workdir,
-        kafka_port=kafka,
-        kafka_controller_port=controller,
-        es_port=es,
-        es_transport_port=transport,
-        bootstrap_servers=f"127.0.0.1:{kafka}",
-        es_url=f"http://127.0.0.1:{es}",
-        log_level="WARNING",
-    )
+    base = private_settings(workdir, log_level="WARNING")
     stack = LocalStack(base, say=lambda m: console.print(f"[dim]{m}[/dim]"))
     try:
         stack.up()

@@ -37,8 +37,7 @@ from benchmarks.bench_chain import bulk_alone, chain, kafka_hop, scoped  # noqa:
 from pipeline import kafka_io, logs  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.kafka_io import Outgoing  # noqa: E402
-from pipeline.localstack.processes import free_ports  # noqa: E402
-from pipeline.localstack.stack import LocalStack  # noqa: E402
+from pipeline.localstack.stack import LocalStack, private_settings  # noqa: E402
 from pipeline.registry import build_stage  # noqa: E402
 from pipeline.sinks.elasticsearch import client  # noqa: E402
 from pipeline.sources.files import build_article  # noqa: E402
@@ -115,15 +114,8 @@ def main() -> None:
         sys.exit(f"corpus not found at {CORPUS}")
     workdir = Path(tempfile.mkdtemp(prefix="newsflow-bench-real-"))
     server = LibreTranslateServer().start()
-    kafka, controller, es, transport = free_ports(4)
-    base = Settings(
-        stack_dir=workdir,
-        kafka_port=kafka,
-        kafka_controller_port=controller,
-        es_port=es,
-        es_transport_port=transport,
-        bootstrap_servers=f"127.0.0.1:{kafka}",
-        es_url=f"http://127.0.0.1:{es}",
+    base = private_settings(
+        workdir,
         log_level="WARNING",
         translate_provider="libre",
         translate_base_url=server.url,

@@ -20,6 +20,7 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.localstack.processes import (
     check_process,
+    free_ports,
     launch_identity,
     port_open,
     process_alive,
@@ -488,3 +489,20 @@ def _tail(path: Path, lines: int = 40) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return f"(no log at {path})"
+
+
+def private_settings(directory: Path, **overrides) -> Settings:
+    """Settings for a private stack in `directory` on free loopback ports (tests and benchmarks: runs never collide)."""
+    kafka, controller, es, transport = free_ports(4)
+    return Settings(
+        **{
+            "stack_dir": directory,
+            "kafka_port": kafka,
+            "kafka_controller_port": controller,
+            "es_port": es,
+            "es_transport_port": transport,
+            "bootstrap_servers": f"127.0.0.1:{kafka}",
+            "es_url": f"http://127.0.0.1:{es}",
+            **overrides,
+        }
+    )

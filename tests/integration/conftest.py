@@ -13,8 +13,7 @@ import pytest
 from pipeline import kafka_io
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
-from pipeline.localstack.processes import free_ports
-from pipeline.localstack.stack import LocalStack, StackError
+from pipeline.localstack.stack import LocalStack, StackError, private_settings
 from pipeline.registry import build_stage
 from pipeline.registry import names as stage_names
 from pipeline.runner import StageWorker, run_workers
@@ -25,17 +24,7 @@ pytestmark = pytest.mark.integration
 
 def stack_settings_for(directory) -> Settings:
     """Settings for a private stack in `directory` on free ports."""
-    kafka, controller, es, transport = free_ports(4)
-    return Settings(
-        stack_dir=directory,
-        kafka_port=kafka,
-        kafka_controller_port=controller,
-        es_port=es,
-        es_transport_port=transport,
-        bootstrap_servers=f"127.0.0.1:{kafka}",
-        es_url=f"http://127.0.0.1:{es}",
-        retry_backoff_max_s=2.0,
-    )
+    return private_settings(directory, retry_backoff_max_s=2.0)
 
 
 @pytest.fixture(scope="session")

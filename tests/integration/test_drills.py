@@ -589,65 +589,50 @@ def test_drill_sigkill_of_each_worker(settings) -> None:
     _record("SIGKILL of each worker in turn", s, f"{recovery:.1f} s from the last kill to drained")
 
 
-def _english(seed: int) -> str:
-    """A distinct English report (no two share a story, so every one goes through enrich)."""
+# Words for distinct synthetic reports: no two share a story, so dedup keeps each and every one is enriched.
+_CITIES = ("Kharkiv", "Odesa", "Lviv", "Dnipro", "Zaporizhzhia", "Kherson", "Sumy", "Poltava", "Chernihiv", "Mykolaiv")
+_WORDS = {
+    "en": {
+        "verbs": ("shot down", "intercepted", "struck", "reported", "repelled"),
+        "things": ("drones", "missiles", "tanks", "soldiers", "armoured vehicles", "helicopters"),
+        "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        "sentence": "On {day} {n} forces near {a} {verb} {m} {thing} close to {b}, officials said.",
+    },
+    "it": {
+        "verbs": ("hanno abbattuto", "hanno intercettato", "hanno colpito", "hanno segnalato", "hanno respinto"),
+        "things": ("droni", "missili", "carri armati", "soldati", "veicoli blindati", "elicotteri"),
+        "days": ("Lunedì", "Martedì", "Mercoledì", "Giovedì", "Venerdì", "Sabato", "Domenica"),
+        "sentence": "{day} {n} le forze di {a} {verb} {m} {thing} vicino a {b}.",
+    },
+}
+
+
+def _report(seed: int, language: str) -> str:
+    """A distinct synthetic report in English or Italian: four paragraphs of three sentences."""
     import random
 
-    rng = random.Random(seed)
-    cities = [
-        "Kharkiv",
-        "Odesa",
-        "Lviv",
-        "Dnipro",
-        "Zaporizhzhia",
-        "Kherson",
-        "Sumy",
-        "Poltava",
-        "Chernihiv",
-        "Mykolaiv",
-    ]
-    verbs = ["shot down", "intercepted", "struck", "reported", "repelled"]
-    things = ["drones", "missiles", "tanks", "soldiers", "armoured vehicles", "helicopters"]
-    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-    return "\n\n".join(
-        " ".join(
-            f"On {rng.choice(days)} forces near {rng.choice(cities)} {rng.choice(verbs)} {rng.randint(3, 900)} "
-            f"{rng.choice(things)} close to {rng.choice(cities)}, officials said."
-            for _ in range(3)
+    rng, words = random.Random(seed), _WORDS[language]
+
+    def sentence() -> str:
+        return words["sentence"].format(
+            day=rng.choice(words["days"]),
+            n=rng.randint(2, 28),
+            a=rng.choice(_CITIES),
+            b=rng.choice(_CITIES),
+            verb=rng.choice(words["verbs"]),
+            m=rng.randint(3, 900),
+            thing=rng.choice(words["things"]),
         )
-        for _ in range(4)
-    )
+
+    return "\n\n".join(" ".join(sentence() for _ in range(3)) for _ in range(4))
+
+
+def _english(seed: int) -> str:
+    return _report(seed, "en")
 
 
 def _italian(seed: int) -> str:
-    """A distinct Italian text (no two share a story, so dedup keeps each one and retranslate sees its text)."""
-    import random
-
-    rng = random.Random(seed)
-    cities = [
-        "Kharkiv",
-        "Odessa",
-        "Leopoli",
-        "Dnipro",
-        "Zaporizhzhia",
-        "Kherson",
-        "Sumy",
-        "Poltava",
-        "Chernihiv",
-        "Mykolaiv",
-    ]
-    verbs = ["hanno abbattuto", "hanno intercettato", "hanno colpito", "hanno segnalato", "hanno respinto"]
-    things = ["droni", "missili", "carri armati", "soldati", "veicoli blindati", "elicotteri"]
-    days = ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"]
-    paragraphs = []
-    for _ in range(4):
-        sentences = [
-            f"{rng.choice(days).capitalize()} {rng.randint(2, 28)} le forze di {rng.choice(cities)} "
-            f"{rng.choice(verbs)} {rng.randint(3, 900)} {rng.choice(things)} vicino a {rng.choice(cities)}."
-            for _ in range(3)
-        ]
-        paragraphs.append(" ".join(sentences))
-    return "\n\n".join(paragraphs)
+    return _report(seed, "it")
 
 
 def _indexed(settings) -> int:
