@@ -7,7 +7,8 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.operations.audit import Book, Hold, Ledger, add_offset, clip, gaps, holds
+from pipeline.operations.audit import Hold, Ledger, holds
+from pipeline.operations.ledger_book import Book, add_offset, clip, gaps
 from pipeline.records import LedgerEvent, RawOrigin, WorkerState
 
 
