@@ -5,14 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pwd
 import shutil
-import stat
 import subprocess
 import time
 import urllib.request
-import uuid
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +23,22 @@ from pipeline.localstack.processes import (
     process_identity,
     stop_group,
 )
+from pipeline.localstack.provision import (
+    StackError,
+    ensure_service_user,
+    es_zip,
+    java,
+    java_home,
+    kafka_classpath,
+    kafka_cluster_id,
+    kafka_properties,
+    run,
+    unzip,
+    world_traversable,
+)
 
-POM = Path(__file__).resolve().parent / "pom.xml"  # package data: `newsflow stack up` works from a wheel
-ES_GROUP = "org.elasticsearch.distribution.integ-test-zip"
 SERVICES = ("kafka", "elasticsearch")
-SERVICE_USER = "newsflow"  # Elasticsearch refuses to run as root; as root we run it as this user.
 # psutil derives create_time from the boot time in /proc/stat, which moves by a second when the clock is adjusted.
-
-
-class StackError(RuntimeError):
-    """A service could not be provisioned or did not become healthy; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -204,29 +206,8 @@ class LocalStack:
     # -- Kafka --------------------------------------------------------------------------------
 
     def kafka_classpath(self) -> str:
-        """The broker's classpath, resolved by Maven into the cache once."""
-        out = self.cache / f"kafka-{self.s.kafka_version}.classpath"
-        if out.exists() and all(Path(j).exists() for j in out.read_text().strip().split(os.pathsep)):
-            return out.read_text().strip()
-        self.say(f"kafka: resolving org.apache.kafka:kafka_2.13:{self.s.kafka_version} with Maven (once)")
-        self.cache.mkdir(parents=True, exist_ok=True)
-        partial = out.with_suffix(f".{os.getpid()}.tmp")
-        _run(
-            [
-                "mvn",
-                "-q",
-                "-B",
-                "-f",
-                str(POM),
-                f"-Dkafka.version={self.s.kafka_version}",
-                f"-Dmaven.repo.local={self.cache / 'm2'}",
-                "dependency:build-classpath",
-                f"-Dmdep.outputFile={partial}",
-            ],
-            "resolving Kafka with Maven",
-        )
-        os.replace(partial, out)  # atomic: a concurrent `stack up` never reads half a classpath
-        return out.read_text().strip()
+        """The broker's classpath (see `provision.kafka_classpath`)."""
+        return kafka_classpath(self.s, self.say)
 
     def _start_kafka(self) -> None:
         home = self.dir / "kafka"
@@ -238,19 +219,19 @@ class LocalStack:
                 raise StackError(
                     f"kafka: port {port} is already in use by another process (set NEWSFLOW_KAFKA_PORT / NEWSFLOW_KAFKA_CONTROLLER_PORT)"
                 )
-        classpath = self.kafka_classpath()
+        classpath = kafka_classpath(self.s, self.say)
         config = home / "server.properties"
-        config.write_text(_kafka_properties(self.s, data))
+        config.write_text(kafka_properties(self.s, data))
         log4j = home / "log4j2.properties"
         log4j.write_text(KAFKA_LOG4J)
-        java = _java()
+        java_bin = java()
         if not (data / "meta.properties").exists():
             cluster_file = home / "cluster.id"
             if not cluster_file.exists():
-                cluster_file.write_text(_kafka_cluster_id())
-            _run(
+                cluster_file.write_text(kafka_cluster_id())
+            run(
                 [
-                    java,
+                    java_bin,
                     "-cp",
                     classpath,
                     f"-Dlog4j2.configurationFile={log4j}",
@@ -269,7 +250,7 @@ class LocalStack:
         with stdout.open("ab") as out:
             proc = subprocess.Popen(
                 [
-                    java,
+                    java_bin,
                     f"-Xms{self.s.kafka_heap}",
                     f"-Xmx{self.s.kafka_heap}",
                     f"-Dkafka.logs.dir={logs}",
@@ -294,30 +275,14 @@ class LocalStack:
     def es_base(self) -> Path:
         """Where Elasticsearch's files live; outside a private home when it must run as another user."""
         base = self.dir / "elasticsearch"
-        if os.geteuid() != 0 or _world_traversable(self.dir):
+        if os.geteuid() != 0 or world_traversable(self.dir):
             return base
         digest = hashlib.sha256(str(base).encode()).hexdigest()[:12]
         return Path("/var/tmp/newsflow") / digest / "elasticsearch"
 
     def es_zip(self) -> Path:
-        """The distribution zip, fetched by Maven into the cache once."""
-        v = self.s.es_version
-        path = self.cache / "m2" / ES_GROUP.replace(".", "/") / "elasticsearch" / v / f"elasticsearch-{v}.zip"
-        if not path.exists():
-            self.say(f"elasticsearch: fetching {ES_GROUP}:elasticsearch:{v}:zip with Maven (once)")
-            _run(
-                [
-                    "mvn",
-                    "-q",
-                    "-B",
-                    f"-Dmaven.repo.local={self.cache / 'm2'}",
-                    "dependency:get",
-                    f"-Dartifact={ES_GROUP}:elasticsearch:{v}:zip",
-                    "-Dtransitive=false",
-                ],
-                "fetching Elasticsearch",
-            )
-        return path
+        """The distribution zip (see `provision.es_zip`)."""
+        return es_zip(self.s, self.say)
 
     def _start_es(self) -> None:
         for port in (self.s.es_port, self.s.es_transport_port):
@@ -329,7 +294,7 @@ class LocalStack:
         home = base / f"elasticsearch-{self.s.es_version}"
         if not home.exists():
             base.mkdir(parents=True, exist_ok=True)
-            _unzip(self.es_zip(), base)
+            unzip(es_zip(self.s, self.say), base)
         conf, data, logs = base / "config", base / "data", base / "logs"
         if not conf.exists():
             shutil.copytree(home / "config", conf)
@@ -339,12 +304,12 @@ class LocalStack:
             path.mkdir(exist_ok=True)
         user = None
         if os.geteuid() == 0:
-            user = _ensure_service_user()
+            user = ensure_service_user()
             for path in [base, *base.rglob("*")]:
                 os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
         env = {
             **os.environ,
-            "ES_JAVA_HOME": _java_home(),
+            "ES_JAVA_HOME": java_home(),
             "ES_JAVA_OPTS": f"-Xms{self.s.es_heap} -Xmx{self.s.es_heap}",
             "ES_PATH_CONF": str(conf),
             "ES_TMPDIR": str(base / "tmp"),
@@ -396,92 +361,6 @@ logger.kafka.level = INFO
 logger.apache.name = org.apache.kafka
 logger.apache.level = INFO
 """
-
-
-def _kafka_properties(s: Settings, data: Path) -> str:
-    """One combined broker/controller in KRaft mode on loopback."""
-    return f"""\
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{s.kafka_controller_port}
-listeners=PLAINTEXT://127.0.0.1:{s.kafka_port},CONTROLLER://127.0.0.1:{s.kafka_controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{s.kafka_port}
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
-log.dirs={data}
-num.partitions={s.partitions}
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-message.max.bytes={s.max_message_bytes + 64 * 1024}
-replica.fetch.max.bytes={s.max_message_bytes + 64 * 1024}
-auto.create.topics.enable=false
-"""
-
-
-def _kafka_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, not starting with `-`."""
-    import base64
-
-    while True:  # `-t -abc…` reads as an option to kafka-storage; Kafka's own Uuid.randomUuid() redraws too
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        if not cluster_id.startswith("-"):
-            return cluster_id
-
-
-def _java() -> str:
-    java = shutil.which("java")
-    if not java:
-        raise StackError("java not found on PATH: the stack needs Java 17 (apt-get install openjdk-17-jre-headless)")
-    return java
-
-
-def _java_home() -> str:
-    home = os.environ.get("JAVA_HOME")
-    if home and Path(home, "bin", "java").exists():
-        return home
-    return str(Path(os.path.realpath(_java())).parent.parent)
-
-
-def _run(cmd: list[str], what: str) -> None:
-    result = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr).strip().splitlines()[-30:]
-        raise StackError(f"{what} failed (exit {result.returncode}): {' '.join(cmd[:4])} …\n" + "\n".join(output))
-
-
-def _unzip(archive: Path, target: Path) -> None:
-    """Extract keeping the executable bits (zipfile alone drops them)."""
-    with zipfile.ZipFile(archive) as zf:
-        for member in zf.infolist():
-            path = Path(zf.extract(member, target))
-            mode = member.external_attr >> 16
-            if mode and not member.is_dir():
-                path.chmod(stat.S_IMODE(mode))
-
-
-def _ensure_service_user() -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(SERVICE_USER)
-    except KeyError:
-        _run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
-            f"creating the service user {SERVICE_USER!r} (Elasticsearch does not run as root)",
-        )
-        return pwd.getpwnam(SERVICE_USER)
-
-
-def _world_traversable(path: Path) -> bool:
-    """True when another user can reach `path` (every existing ancestor has o+x)."""
-    for p in [path, *path.parents]:
-        if p.exists() and not (p.stat().st_mode & stat.S_IXOTH):
-            return False
-    return True
 
 
 def _tail(path: Path, lines: int = 40) -> str:

@@ -12,13 +12,15 @@ pytestmark = pytest.mark.integration
 
 
 def _config(settings, key: str) -> dict[str, str]:
+    """The topic's settings that differ from the broker's defaults, as the broker reports them."""
     admin = kafka_io.admin(settings)
     try:
-        (response,) = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, settings.topic(key))])
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, settings.topic(key))])
     finally:
         admin.close()
-    (resource,) = response.resources
-    return {entry[0]: entry[1] for entry in resource[4]}
+    (by_name,) = described.values()  # {resource type: {resource name: {config key: {config data}}}}
+    (configs,) = by_name.values()
+    return {name: str(data["value"] if isinstance(data, dict) else data) for name, data in configs.items()}
 
 
 def test_init_twice_keeps_every_topic_and_its_settings(settings) -> None:

@@ -143,7 +143,7 @@ def test_airflow_down_does_not_signal_a_pid_that_is_now_another_process(tmp_path
 
 
 def test_a_kafka_cluster_id_never_starts_with_a_dash() -> None:
-    from pipeline.localstack.stack import _kafka_cluster_id
+    from pipeline.localstack.provision import kafka_cluster_id as _kafka_cluster_id
 
     ids = {_kafka_cluster_id() for _ in range(2000)}  # one in 64 random ids starts with `-`
     assert len(ids) == 2000 and not any(i.startswith("-") for i in ids)
