@@ -23,7 +23,7 @@ from pipeline.config import Settings
 
 
 def cmd_search(args, settings: Settings) -> int:
-    from pipeline.search import search
+    from pipeline.operations.search import search
 
     hits = search(settings, args.query, size=args.size, include_duplicates=args.all)
     table = Table(title=Text(f"{len(hits)} hits for {args.query!r} in {settings.index_alias}"))
