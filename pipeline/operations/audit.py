@@ -238,7 +238,7 @@ def compute_ledger(
         unattributed=dict(book.unattributed),
         events_read=read,
     )
-    log.info(
+    log.debug(
         "audit",
         verdict=ledger.verdict,
         events_read=read,
