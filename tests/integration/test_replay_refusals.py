@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from rich.console import Console
 
-from pipeline import cli, kafka_io
+from pipeline import kafka_io
+from pipeline.cli import output
 from pipeline.contracts import Contracts
 from pipeline.kafka_io import Outgoing
 from pipeline.local import process_in_memory
@@ -80,7 +80,7 @@ def test_replay_keeps_the_alias_when_the_mapping_refuses_a_record(settings, caps
     # The index stage dead-lettered the same record; `dlq list` prints its reason as it is, brackets and all.
     (dead,) = read_json(settings, "dlq")
     assert "[" in dead["error"]["message"][:80]
-    monkeypatch.setattr(cli, "console", Console(width=400))  # wide enough that no cell wraps
+    monkeypatch.setattr(output.console, "width", 400)  # wide enough that no cell wraps
     assert main_env(settings, ["dlq", "list"]) == 0
     assert dead["error"]["message"][:80] in capsys.readouterr().out
 
