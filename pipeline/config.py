@@ -323,6 +323,15 @@ class Settings(BaseSettings):
         """Consumer group of a stage: one group per stage."""
         return f"{self.group_prefix}.{stage}"
 
+    def environment(self) -> dict[str, str]:
+        """The NEWSFLOW_* variables that give another process these settings (secrets included)."""
+        env = {}
+        for name, value in self.model_dump().items():
+            if value is not None:
+                value = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+                env[f"NEWSFLOW_{name.upper()}"] = str(value)
+        return env
+
     def es_client_options(self) -> dict:
         """Keyword arguments for `elasticsearch.Elasticsearch`."""
         options: dict = {"hosts": [self.es_url], "request_timeout": self.es_request_timeout_s}

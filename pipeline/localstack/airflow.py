@@ -153,7 +153,7 @@ def up(settings: Settings, home: Path | None = None, port: int | None = None, sa
 def environment(settings: Settings, home: Path, port: int) -> dict[str, str]:
     """The components' environment: this one without any AIRFLOW*/NEWSFLOW_* leftovers, plus ours."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSFLOW_", "_AIRFLOW"))}
-    env.update(newsflow_environment(settings))
+    env.update(settings.environment())
     secret_file = home / "secrets.json"
     if not secret_file.exists():
         _write_private(secret_file, json.dumps({"jwt": secrets.token_urlsafe(48), "api": secrets.token_urlsafe(32)}))
@@ -191,21 +191,6 @@ def environment(settings: Settings, home: Path, port: int) -> dict[str, str]:
         }
     )
     return env
-
-
-def newsflow_environment(settings: Settings) -> dict[str, str]:
-    """NEWSFLOW_* variables that give a process these settings."""
-    env = {}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"NEWSFLOW_{name.upper()}"] = _text(value)
-    return env
-
-
-def _text(value) -> str:
-    if hasattr(value, "get_secret_value"):
-        return value.get_secret_value()
-    return str(value)
 
 
 def _airflow() -> str:

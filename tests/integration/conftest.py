@@ -58,14 +58,7 @@ def settings(stack_settings: Settings) -> Settings:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a subprocess the same settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[f"NEWSFLOW_{name.upper()}"] = str(value)
-    return env
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}, **settings.environment()}
 
 
 def drain(settings: Settings, stages: Sequence[str] | None = None, timeout_s: float = 120) -> list[StageWorker]:

@@ -41,7 +41,7 @@ def _produce(settings, messages: list[tuple[str, bytes]]) -> None:
         producer.close()
 
 
-def test_replay_keeps_the_alias_when_the_mapping_refuses_a_record(settings, capsys, monkeypatch) -> None:
+def test_replay_keeps_the_alias_when_the_mapping_refuses_a_record(settings, capsys) -> None:
     (good_id, good), (other_id, other), (bad_id, bad) = _enriched(settings)
     # Valid by the contract (any positive integer), too large for the mapping's `integer`.
     bad["entities"] = [{"name": "Lviv", "label": "GPE", "mentions": ["Lviv"], "count": 2**40, "wikidata": None}]
@@ -80,8 +80,11 @@ def test_replay_keeps_the_alias_when_the_mapping_refuses_a_record(settings, caps
     # The index stage dead-lettered the same record; `dlq list` prints its reason as it is, brackets and all.
     (dead,) = read_json(settings, "dlq")
     assert "[" in dead["error"]["message"][:80]
-    monkeypatch.setattr(output.console, "width", 400)  # wide enough that no cell wraps
-    assert main_env(settings, ["dlq", "list"]) == 0
+    width, output.console.width = output.console.width, 400  # wide enough that no cell wraps
+    try:
+        assert main_env(settings, ["dlq", "list"]) == 0
+    finally:
+        output.console.width = width
     assert dead["error"]["message"][:80] in capsys.readouterr().out
 
     accepted = replay(settings, es, accept_loss=True)
