@@ -11,6 +11,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from pipeline.enrichment.entities import Mention, SurfaceIndex
+from pipeline.enrichment.institutions import InstitutionTable
 from pipeline.enrichment.normalise import entity_key, squash, strip_possessive
 from pipeline.records import Entity
 
@@ -214,7 +215,7 @@ def resolve(
         if m.start < trusted_from or surface in table.ignore or entity_key(surface) in table.ignored:
             continue
         m, surface = _without_title(m, surface, table.cues)
-        if _junk(surface, m.label, table.cues):
+        if _junk(surface, m.label, table.cues) or _common_noun(m, surface, table.cues):
             continue
         m = _relabelled(m, surface, table.cues)
         resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries)
@@ -355,6 +356,21 @@ def _junk(surface: str, label: str, cues: Cues | None = None) -> bool:
     return label == "PERSON" and any(w[:1].islower() and w not in _NAME_PARTICLES for w in words)
 
 
+# Words before a noun that a name never follows: "his Address to the nation", "an Agency statement"
+_NOT_BEFORE_NAMES = frozenset({"a", "an", "his", "her", "its", "their", "our", "my", "your", "every", "each"})
+
+
+def _common_noun(m: Mention, surface: str, cues: Cues) -> bool:
+    """One capitalised word NER took for an organisation that the words around use as a common noun: after a
+    determiner a name does not take ("his Address"), or as the first word of a person's title ("Defense
+    Secretary Lloyd Austin", "House Speaker Nancy Pelosi")."""
+    if m.label != "ORG" or " " in surface or surface.isupper():
+        return False
+    if m.before and m.before[-1] in _NOT_BEFORE_NAMES:
+        return True
+    return bool(m.after) and m.after[0][:1].isupper() and m.after[0].lower() in cues.title_words
+
+
 _NAME_PARTICLES = frozenset(
     {
         "von",
@@ -480,9 +496,18 @@ def _fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
     return out
 
 
-def with_institutions(resolved: Sequence[Resolved], found: Sequence, table: AliasTable) -> list[Resolved]:
+def with_institutions(
+    resolved: Sequence[Resolved],
+    found: Sequence,
+    table: AliasTable,
+    institutions: InstitutionTable | None = None,
+) -> list[Resolved]:
     """Government bodies named with their country replace the mentions they overlap ("Russian" + "foreign
-    ministry" -> "Ministry of Foreign Affairs (Russia)"); an alias-table name of the same words wins."""
+    ministry" -> "Ministry of Foreign Affairs (Russia)"); an alias-table name of the same words wins. With the
+    institution table, a body named without its country ("the Senate") is that of the country the article names
+    with that body ("Poland's Senate", "U.S. Senate")."""
+    if institutions is not None:
+        resolved = [_qualified(r, resolved, found, institutions, table) for r in resolved]
     if not found:
         return list(resolved)
     spans = [(f.start, f.end) for f in found]
@@ -495,6 +520,31 @@ def with_institutions(resolved: Sequence[Resolved], found: Sequence, table: Alia
             Resolved(entry.name if entry is not None else f.name, "ORG", f.surface, f.start, f.end, entry, False)
         )
     return sorted(out, key=lambda r: r.start)
+
+
+def _qualified(
+    r: Resolved, resolved: Sequence[Resolved], found: Sequence, institutions: InstitutionTable, table: AliasTable
+) -> Resolved:
+    """A bare government word ("the Senate", "Foreign Ministry") as the body of the country the article names with
+    the same body nearest before it (else first after it); other mentions as they are."""
+    if r.entry is not None or r.label != "ORG":
+        return r
+    institution = institutions.bare(r.surface)
+    if institution is None:
+        return r
+    # the same body named with its country: by the institution patterns ("Poland's Senate") or the alias table
+    named = [(f.start, f.country) for f in found if f.institution == institution] + [
+        (o.start, institutions.body_of[o.name][1])
+        for o in resolved
+        if o.name in institutions.body_of and institutions.body_of[o.name][0] == institution
+    ]
+    if not named:
+        return r  # no evidence of whose body it is: the article's main country was wrong as often as right
+    named.sort()
+    before = [n for n in named if n[0] < r.start]
+    code = (before[-1] if before else named[0])[1]
+    name = institutions.canonical(institution, code)
+    return Resolved(name, "ORG", r.surface, r.start, r.end, table.by_name.get(name), False)
 
 
 def aggregate(resolved: Sequence[Resolved]) -> list[Entity]:

@@ -16,6 +16,8 @@ class InstitutionMention:
     surface: str
     start: int
     end: int
+    institution: str = ""  # the institution's table name ("Senate")
+    country: str = ""  # the country's code ("PL")
 
 
 class InstitutionTable:
@@ -29,14 +31,20 @@ class InstitutionTable:
         overrides: Mapping[str, Mapping[str, str]],
         default_format: str,
         the: frozenset[str],
+        not_bare: frozenset[str] = frozenset(),
     ) -> None:
         self.institutions = dict(institutions)  # name -> (format, forms, noun-only forms)
         self.countries = dict(countries)  # code -> (name, other names...)
         self.overrides = {code: dict(names) for code, names in overrides.items()}
         self.default_format = default_format
         self.the = the
+        self.not_bare = not_bare  # institutions a bare form does not tie to the article's country ("Embassy")
         self._form = {
             f.lower(): name for name, (_, forms, nouns) in self.institutions.items() for f in (*forms, *nouns)
+        }
+        # canonical name -> (institution, country): a body the alias table names ("U.S. Senate") ties a bare form
+        self.body_of = {
+            self.canonical(name, code): (name, code) for name in self.institutions for code in self.countries
         }
         self._noun_only = {f.lower() for _, (_, _, nouns) in self.institutions.items() for f in nouns}
         self._country = {w.lower(): code for code, words in self.countries.items() for w in words}
@@ -67,7 +75,17 @@ class InstitutionTable:
                 raise ValueError(
                     f"enrich_institutions.toml: override {code}: unknown country or institutions {unknown}"
                 )
-        return cls(institutions, countries, data.get("overrides", {}), default, frozenset(data.get("the", ())))
+        not_bare = frozenset(row["name"] for row in data["institution"] if not row.get("bare", True))
+        return cls(
+            institutions, countries, data.get("overrides", {}), default, frozenset(data.get("the", ())), not_bare
+        )
+
+    def bare(self, surface: str) -> str | None:
+        """The institution a form without a country names ("Senate", "the Foreign Ministry"), else None."""
+        key = " ".join(surface.lower().split())
+        key = key[4:] if key.startswith("the ") else key
+        name = self._form.get(key)
+        return name if name is not None and key not in self._noun_only and name not in self.not_bare else None
 
     def canonical(self, institution: str, code: str) -> str:
         """The canonical name of one country's institution."""
@@ -92,7 +110,12 @@ class InstitutionTable:
                 if any(a < m.end() and m.start() < b for a, b in taken):
                     continue
                 code = self._country[" ".join(m.group("country").lower().split())]
-                found.append(InstitutionMention(self.canonical(self._form[form], code), m.group(0), m.start(), m.end()))
+                institution = self._form[form]
+                found.append(
+                    InstitutionMention(
+                        self.canonical(institution, code), m.group(0), m.start(), m.end(), institution, code
+                    )
+                )
                 taken.append((m.start(), m.end()))
         return sorted(found, key=lambda f: f.start)
 

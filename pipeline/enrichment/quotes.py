@@ -65,6 +65,41 @@ class Span:
     text_end: int
 
 
+@dataclass(frozen=True)
+class QuotePlan:
+    """The quotes of one text before the parse: their spans and sentences, who may speak, and the sentences
+    (quotations as placeholders) the dependency parser is to read."""
+
+    text: str
+    spans: tuple[Span, ...]
+    sentences: tuple[tuple[int, int], ...]
+    people: tuple[Resolved, ...]
+    outside: tuple[Resolved, ...]  # people and organisations named outside any quotation
+    unique: tuple[tuple[int, int], ...]  # the sentences holding a quote, each once
+    reduced: tuple[tuple[str, list[tuple[int, int, int]]], ...]  # per unique sentence: the text to parse, offsets
+
+    @property
+    def to_parse(self) -> list[str]:
+        """The texts the parser reads, one per sentence holding a quote."""
+        return [r[0] for r in self.reduced]
+
+
+def plan_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> QuotePlan | None:
+    """The quotes of `min_words` words or more in `text` and what to parse to attribute them; None without any."""
+    spans = quoted_spans(text)
+    spans = [s for s in spans if len(_WORD.findall(text[s.text_start : s.text_end])) >= rules.min_words]
+    if not spans:
+        return None
+    people = [e for e in entities if e.label == "PERSON"]
+    speakers_of = [e for e in entities if e.label in ("PERSON", "ORG")]
+    inside = [(s.start, s.end) for s in spans]
+    outside = [e for e in speakers_of if not any(a <= e.start < b for a, b in inside)]
+    sentences = [_sentence_around(text, span, spans, rules.abbreviations) for span in spans]
+    unique = list(dict.fromkeys(sentences))
+    reduced = [_reduce(text, begin, finish, spans) for begin, finish in unique]
+    return QuotePlan(text, tuple(spans), tuple(sentences), tuple(people), tuple(outside), tuple(unique), tuple(reduced))
+
+
 def find_quotes(
     text: str, entities: Sequence[Resolved], rules: QuoteRules, parse: Callable[[list[str]], Iterable] | None = None
 ) -> list[Quote]:
@@ -76,16 +111,16 @@ def find_quotes(
     A pronoun or a title ("he said", "the minister added") is the last named speaker. Without a parse, or when
     the parse finds no speech verb, the speaker is read from the words around the quote.
     """
-    spans = quoted_spans(text)
-    spans = [s for s in spans if len(_WORD.findall(text[s.text_start : s.text_end])) >= rules.min_words]
-    if not spans:
+    plan = plan_quotes(text, entities, rules)
+    if plan is None:
         return []
-    people = [e for e in entities if e.label == "PERSON"]
-    speakers_of = [e for e in entities if e.label in ("PERSON", "ORG")]
-    inside = [(s.start, s.end) for s in spans]
-    outside = [e for e in speakers_of if not any(a <= e.start < b for a, b in inside)]
-    sentences = [_sentence_around(text, span, spans, rules.abbreviations) for span in spans]
-    parsed = _parse_attributions(text, spans, sentences, outside, rules, parse) if parse is not None else {}
+    return quotes_of(plan, rules, parse(plan.to_parse) if parse is not None else None)
+
+
+def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) -> list[Quote]:
+    """The quotes of a plan with their speakers, given the parses of `plan.to_parse` (in order) or None."""
+    text, spans, sentences, people, outside = plan.text, plan.spans, plan.sentences, plan.people, plan.outside
+    parsed = _parse_attributions(plan, outside, rules, docs) if docs is not None else {}
     speakers: list[str | None] = []
     last: str | None = None  # the last named speaker: who "he said" means
     for i, (span, sentence) in enumerate(zip(spans, sentences, strict=True)):
@@ -98,7 +133,9 @@ def find_quotes(
             about = _sentence_subject(text, found.at, outside, spans)
             speaker = about or last or _last_person_before(people, span.start)
         elif found is not None and found.kind == "title":
-            speaker = _last_person_before([p for p in outside if p.label == "PERSON"], found.at) or last
+            # the person the article gives that title ("Sen. Lindsey Graham" for "the senator"), else the last named
+            named = [p for p in outside if p.label == "PERSON"]
+            speaker = _titled(text, found.role, named, found.at) or _last_person_before(named, found.at) or last
         elif found is not None and found.kind == "unnamed":
             speaker = found.name  # "a senior official said": nobody named (an organisation when described)
         else:
@@ -129,22 +166,16 @@ class Attribution:
     kind: str  # named | pronoun | title | unnamed
     name: str | None = None
     at: int = 0  # where the subject stands in the text
+    role: str = ""  # the title's word ("minister" of "the Russian foreign minister")
 
 
 def _parse_attributions(
-    text: str,
-    spans: Sequence[Span],
-    sentences: Sequence[tuple[int, int]],
-    speakers: Sequence[Resolved],
-    rules: QuoteRules,
-    parse: Callable[[list[str]], Iterable],
+    plan: QuotePlan, speakers: Sequence[Resolved], rules: QuoteRules, docs: Iterable
 ) -> dict[tuple[int, int], Attribution]:
     """The attribution of every sentence holding a quote, read from its parse (quotations as placeholders)."""
-    unique = list(dict.fromkeys(sentences))
     out: dict[tuple[int, int], Attribution] = {}
-    reduced = [_reduce(text, begin, finish, spans) for begin, finish in unique]
-    for sentence, (_short, offsets), doc in zip(unique, reduced, parse([r[0] for r in reduced]), strict=True):
-        found = _attribution(doc, offsets, text, speakers, rules)
+    for sentence, (_short, offsets), doc in zip(plan.unique, plan.reduced, docs, strict=True):
+        found = _attribution(doc, offsets, plan.text, speakers, rules)
         if found is not None:
             out[sentence] = found
     return out
@@ -294,7 +325,7 @@ def _who(phrase: str, noun, start: int, end: int, speakers: Sequence[Resolved], 
     if head_word in rules.pronouns:
         return Attribution("pronoun", None, start)  # "he said"
     if head_word in rules.person_words and not words & _UNNAMED:
-        return Attribution("title", None, start)  # "the minister added", "the head of the committee said"
+        return Attribution("title", None, start, head_word)  # "the minister added", "the head of the committee said"
     if head_word in rules.document_nouns:  # "the statement by Catherine Colonna", "a post from the ministry"
         author = [
             e
@@ -309,6 +340,32 @@ def _who(phrase: str, noun, start: int, end: int, speakers: Sequence[Resolved], 
         if surname:
             return Attribution("named", surname[0].name)
     return Attribution("unnamed", _described(head_word, speakers, start))
+
+
+def _titled(text: str, role: str, people: Sequence[Resolved], at: int) -> str | None:
+    """The person the text gives the title `role` right before or after the name ("Foreign Minister Sergei
+    Lavrov", "Sen. Lindsey Graham", "Lavrov, the foreign minister"): the last such person before `at`, else the
+    first after it."""
+    if not role:
+        return None
+    titled = [p for p in people if _has_title(text, p, role)]
+    before = [p for p in titled if p.end <= at]
+    chosen = before[-1] if before else next((p for p in titled if p.start > at), None)
+    return chosen.name if chosen is not None else None
+
+
+def _has_title(text: str, person: Resolved, role: str) -> bool:
+    """The words just before the name end with the title or its abbreviation ("Sen."), or the words just after
+    it are ", the ... <title>"."""
+    words = _WORD.findall(text[max(0, person.start - 40) : person.start])
+    tail = text[max(0, person.start - 40) : person.start].rstrip()
+    if words and words[-1].lower() == role:
+        return True
+    if words and tail.endswith(".") and 3 <= len(words[-1]) < len(role) and role.startswith(words[-1].lower()):
+        return True  # "Sen." of senator, "Gen." of general
+    after = text[person.end : person.end + 60]
+    match = re.match(r"\s*,\s*(?:the|a|an|[\w’']+['’]s)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s*[,.]", after)
+    return match is not None and match.group(1).lower() == role
 
 
 def _covers(entity: Resolved, token, noun, start: int) -> bool:

@@ -23,7 +23,7 @@ from pipeline.enrichment.dateline import find_dateline
 from pipeline.enrichment.entities import mentions_from_doc
 from pipeline.enrichment.geo import GeoName
 from pipeline.enrichment.model import load_model, load_parser, model_label
-from pipeline.enrichment.quotes import find_quotes
+from pipeline.enrichment.quotes import QuotePlan, plan_quotes, quotes_of
 from pipeline.enrichment.repeated import RepeatedLines, RepeatRules
 from pipeline.enrichment.tables import DATA_DIR, EnrichmentTables, load_tables
 from pipeline.records import Article, Dateline, Enrichment, GeoPoint, Language, Place
@@ -110,10 +110,17 @@ class EnrichStage:
         # in arrival order: what an article's source repeats is decided on the articles before it and itself
         prepared = [self.prepare(a, self._repeated_lines(a)) for a in batch]
         docs = iter(self.nlp.pipe((p.analysed for p in prepared if p.analysed), batch_size=self.config.batch_size))
+        analysed = [
+            self._analyse(article, prep, next(docs) if prep.analysed else None)
+            for article, prep in zip(batch, prepared, strict=True)
+        ]
+        # the quote parser reads every article's quotation sentences in one `pipe`: fuller batches, one set-up
+        parses = self._parse_plans([plan for _, plan in analysed])
         results: list[Result] = []
-        for article, prep in zip(batch, prepared, strict=True):
-            doc = next(docs) if prep.analysed else None
-            results.append(Emit("enriched", article.stamped(self.name, **self.enrich(article, prep, doc))))
+        for article, (fields, plan), parsed in zip(batch, analysed, parses, strict=True):
+            if plan is not None:
+                fields["quotes"] = quotes_of(plan, self.tables.quotes, parsed)
+            results.append(Emit("enriched", article.stamped(self.name, **fields)))
         if self.repeated is not None:
             for article_id in self.repeated.evict():
                 self._updates[article_id] = None
@@ -182,6 +189,13 @@ class EnrichStage:
 
     def enrich(self, article: Article, prep: Prepared, doc) -> dict:
         """The enriched fields of one article (typed records), from its spaCy doc when it has one."""
+        fields, plan = self._analyse(article, prep, doc)
+        if plan is not None:
+            fields["quotes"] = quotes_of(plan, self.tables.quotes, self._parse_plans([plan])[0])
+        return fields
+
+    def _analyse(self, article: Article, prep: Prepared, doc) -> tuple[dict, QuotePlan | None]:
+        """The enriched fields of one article but its quotes, and the plan of its quotes (None without any)."""
         tables = self.tables
         agencies = tables.agencies.agencies_in(prep.raw)
         dateline = find_dateline(prep.text_clean, tables.agencies, self._place_name, article.published_at)
@@ -207,7 +221,7 @@ class EnrichStage:
             ),
         )
         if doc is None:
-            return fields
+            return fields, None
         aliases = tables.aliases
         mentions = mentions_from_doc(
             doc,
@@ -227,7 +241,12 @@ class EnrichStage:
             trusted_from=prep.title_end,
             place_countries=tables.gazetteer.countries_of,
         )
-        resolved = with_institutions(resolved, tables.institutions.find(prep.analysed), aliases)
+        resolved = with_institutions(
+            resolved,
+            tables.institutions.find(prep.analysed),
+            aliases,
+            tables.institutions,
+        )
         resolved += self._dateline_places(dateline, resolved, prep)
         entities = aggregate(resolved)
         fields.update(
@@ -237,25 +256,27 @@ class EnrichStage:
             places_names=[e.name for e in entities if e.label in PLACE_LABELS],
             places=[self._place(e.name, preferred) for e in entities if e.label in PLACE_LABELS],
             topics=tables.taxonomy.topics_of(prep.analysed),
-            quotes=find_quotes(
-                prep.analysed, resolved, tables.quotes, self._parse if self.parser is not None else None
-            ),
             figures=self._figures(prep.analysed, doc),
         )
-        return fields
+        return fields, plan_quotes(prep.analysed, resolved, tables.quotes)
 
     def _figures(self, text: str, doc) -> list:
         """The table's counted claims, then every other number NER marks with what it counts."""
         found = self.tables.figures.figures_of(text)
         return found + self.tables.figures.figures_in_doc(doc, text, found)
 
-    def _parse(self, sentences: list[str]) -> list:
-        """Dependency parses of the sentences that hold a quotation (their cost is counted in `parse_cost`)."""
+    def _parse_plans(self, plans: Sequence[QuotePlan | None]) -> list[list | None]:
+        """Per plan, the dependency parses of its sentences that hold a quotation, all plans in one `pipe` (None
+        without a plan or a parser); their cost is counted in `parse_cost`."""
+        if self.parser is None:
+            return [None] * len(plans)
+        sentences = [s for plan in plans if plan is not None for s in plan.to_parse]
         started = time.perf_counter()
         # short texts: a larger batch than NER's costs little memory and runs the parser's matrices fuller
-        docs = list(self.parser.pipe(sentences, batch_size=4 * self.config.batch_size))
+        docs = iter(self.parser.pipe(sentences, batch_size=4 * self.config.batch_size)) if sentences else iter(())
+        out = [None if plan is None else [next(docs) for _ in plan.to_parse] for plan in plans]
         self.parse_cost.add(len(sentences), sum(len(s) for s in sentences), time.perf_counter() - started)
-        return docs
+        return out
 
     def _place_name(self, surface: str) -> str:
         """Canonical name of a place written in a dateline ("Kiev" -> "Kyiv")."""

@@ -207,3 +207,35 @@ def test_the_kremlin_as_an_institution_and_as_a_place() -> None:
     [actor] = resolve([_mention("Kremlin", "the", "said on Monday")], TABLE, lambda _: False)
     [place] = resolve([_mention("Kremlin", "met Putin at the", "on Tuesday")], TABLE, lambda _: False)
     assert (actor.name, actor.label) == ("Kremlin", "ORG") and (place.name, place.is_place) == ("Moscow Kremlin", True)
+
+
+def test_one_word_organisations_used_as_common_nouns_are_dropped() -> None:
+    mentions = [
+        _mention("Address", "as he delivered his", "to the nation", "ORG", 0),
+        _mention("Defense", "last week ,", "Secretary Lloyd Austin said", "ORG", 30),
+        _mention("Chevron", "oil companies like", "and Shell", "ORG", 60),
+        _mention("NATO", "the", "Secretary General", "ORG", 90),  # an acronym is a name
+    ]
+    names = {r.name for r in resolve(mentions, TABLE, lambda name: False)}
+    assert "Address" not in names and "Defense" not in names
+    assert "Chevron" in names and "NATO" in names
+
+
+def test_a_bare_government_word_is_the_body_the_article_names_with_its_country() -> None:
+    from pipeline.enrichment.canonical import with_institutions
+    from pipeline.enrichment.institutions import InstitutionTable
+
+    institutions = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.toml"))
+    text = (
+        "Poland's Senate and Poland's embassy spoke. The Senate is convinced dialogue is possible. The Embassy agreed."
+    )
+    mentions = [_mention("Senate", "the", "is convinced", "ORG", text.index("Senate is"))]
+    mentions.append(_mention("Embassy", "the", "agreed", "ORG", text.index("Embassy")))
+    resolved = resolve(mentions, TABLE, lambda name: False)
+    out = with_institutions(resolved, institutions.find(text), TABLE, institutions)
+    names = [r.name for r in out]
+    assert names.count("Senate of Poland") == 2 and "Senate" not in names
+    assert "Embassy" in names  # `bare = false`: one story often has several countries' embassies
+    # without the body named with its country nothing tells whose it is: the word stays as it was
+    alone = resolve([_mention("Senate", "the", "voted", "ORG", 4)], TABLE, lambda name: False)
+    assert [r.name for r in with_institutions(alone, [], TABLE, institutions)] == ["Senate"]

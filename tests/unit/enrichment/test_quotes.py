@@ -199,3 +199,11 @@ def test_the_parser_reads_sentences_with_a_quotation_only(parse) -> None:
     )
     parsed_speakers(text, counting)
     assert seen == ["“Q,” Graham said."]  # the quotation's own words are not parsed either
+
+
+def test_a_title_is_the_person_the_article_gives_that_title(parse) -> None:
+    text = (
+        "Sen. Lindsey Graham spoke on Sunday about Nancy Pelosi and the war.\n\n"
+        "“We need to stop business as usual on the floor,” the senator said."
+    )
+    assert parsed_speakers(text, parse) == ["Lindsey Graham"]

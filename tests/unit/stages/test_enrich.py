@@ -373,3 +373,16 @@ def test_the_parser_reads_only_sentences_with_a_quotation(stage: EnrichStage) ->
     )
     fresh.process([unique(build_article(text=text, url="https://example.org/parse-cost"))])
     assert fresh.parse_cost.sentences == 1 and 0 < fresh.parse_cost.chars < 40
+
+
+def test_the_parser_reads_a_whole_batch_at_once_with_the_same_speakers(stage: EnrichStage) -> None:
+    texts = [
+        "“We will rebuild every house in the city,” Mayor Ihor Terekhov said in Kharkiv.",
+        "Officials met in Kyiv.\n\n“The border will stay open for everyone,” Dmytro Kuleba told reporters.",
+    ]
+    articles = [unique(build_article(text=t, url=f"https://example.org/batch-{i}")) for i, t in enumerate(texts)]
+    together = EnrichStage(stage.nlp, stage.tables, stage.config, None, stage.parser)
+    batched = [r.article.quotes for r in together.process(articles)]
+    alone = [EnrichStage(stage.nlp, stage.tables, stage.config, None, stage.parser).process([a])[0] for a in articles]
+    assert batched == [r.article.quotes for r in alone] and all(batched)
+    assert together.parse_cost.sentences == 2
