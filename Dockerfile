@@ -2,8 +2,8 @@
 # The newsflow image. Two targets:
 #   app     (default) the stage workers and the one-shot setup: `newsflow worker <stage>`, `newsflow init`, ...
 #   airflow Airflow with newsflow installed, for the DAGs in dags/ (mounted by docker-compose.yml)
-# The project is installed in editable mode on purpose: pipeline/ finds schemas/ and kibana/ next to
-# itself (pipeline.config.PROJECT_ROOT), so the source tree stays where it was copied.
+# The package carries its schemas and data (it installs as a wheel); it is installed editable here so
+# the checkout's sources.yaml and kibana/saved_objects.ndjson stay the defaults (pipeline.config.PROJECT_ROOT).
 
 ARG PYTHON_VERSION=3.11
 ARG AIRFLOW_VERSION=3.3.2
