@@ -8,22 +8,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.enrichment.canonical import Resolved
+from pipeline.enrichment.quotation_marks import (
+    WORD,
+    Span,
+    only_quotes,
+    quoted_spans,
+    reduce_sentence,
+    same_paragraph,
+    sentence_around,
+    to_original,
+)
 from pipeline.records import Quote
 
-_DOUBLE_OPEN = '“"«„'
-_SINGLE_OPEN = "‘'"
-_OPENERS = _DOUBLE_OPEN + _SINGLE_OPEN
-_DOUBLE_CLOSE = '”"»'
-_SINGLE_CLOSE = "’'"
-_BEFORE_OPENER = " \t([:—–-,;/"
 _DASH_AFTER = re.compile(r"^\s*[,.]?\s*[–—-]\s*")
-# Between "said" and the speaker named after it only titles may stand ("said presidential spokesman Dmitry Peskov"),
-# not a preposition ("said on Telegram", "said in statements reported by The Kyiv Independent").
 _NOT_TITLE = re.compile(r"\b(?:on|in|at|to|by|with|from|for|after|before|during|that|which|while|and)\b", re.IGNORECASE)
 _STOP = frozenset({"the", "of", "and", "for", "a", "an", "in", "on"})
-_WORD = re.compile(r"[\w’'-]+")
-_OPENER = re.compile("[" + re.escape(_OPENERS) + "]")
 _REOPENED = re.compile(r"\n\s*[“\"«„]")
+_SENTENCE_START = re.compile(r"[.!?…][”’\"')]*\s+(?=[“\"A-Z])|\n+")
 
 
 @dataclass(frozen=True)
@@ -55,16 +56,6 @@ class QuoteRules:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A quoted span: where its text starts and ends, and its marks."""
-
-    start: int  # offset of the opening mark
-    end: int  # offset just after the closing mark (or the paragraph's end)
-    text_start: int
-    text_end: int
-
-
 @dataclass(frozen=True)
 class QuotePlan:
     """The quotes of one text before the parse: their spans and sentences, who may speak, and the sentences
@@ -87,16 +78,16 @@ class QuotePlan:
 def plan_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> QuotePlan | None:
     """The quotes of `min_words` words or more in `text` and what to parse to attribute them; None without any."""
     spans = quoted_spans(text)
-    spans = [s for s in spans if len(_WORD.findall(text[s.text_start : s.text_end])) >= rules.min_words]
+    spans = [s for s in spans if len(WORD.findall(text[s.text_start : s.text_end])) >= rules.min_words]
     if not spans:
         return None
     people = [e for e in entities if e.label == "PERSON"]
     speakers_of = [e for e in entities if e.label in ("PERSON", "ORG")]
     inside = [(s.start, s.end) for s in spans]
     outside = [e for e in speakers_of if not any(a <= e.start < b for a, b in inside)]
-    sentences = [_sentence_around(text, span, spans, rules.abbreviations) for span in spans]
+    sentences = [sentence_around(text, span, spans, rules.abbreviations) for span in spans]
     unique = list(dict.fromkeys(sentences))
-    reduced = [_reduce(text, begin, finish, spans) for begin, finish in unique]
+    reduced = [reduce_sentence(text, begin, finish, spans) for begin, finish in unique]
     return QuotePlan(text, tuple(spans), tuple(sentences), tuple(people), tuple(outside), tuple(unique), tuple(reduced))
 
 
@@ -140,7 +131,7 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
             speaker = found.name  # "a senior official said": nobody named (an organisation when described)
         else:
             speaker = _speaker(text, span, *sentence, outside, people, rules)
-            if speaker is None and i and (_only_quotes(text, span, spans) or _same_paragraph(text, spans[i - 1], span)):
+            if speaker is None and i and (only_quotes(text, span, spans) or same_paragraph(text, spans[i - 1], span)):
                 # a paragraph of quotation only, or a further quote in the paragraph, goes on with the last speaker
                 speaker = speakers[-1]
         speakers.append(speaker)
@@ -181,68 +172,13 @@ def _parse_attributions(
     return out
 
 
-def _reduce(text: str, begin: int, finish: int, spans: Sequence[Span]) -> tuple[str, list[tuple[int, int, int]]]:
-    """The sentence with each quotation inside it as a placeholder, and (reduced start, original start, length)
-    of the pieces copied, to map parse offsets back."""
-    parts: list[str] = []
-    offsets: list[tuple[int, int, int]] = []
-    at = begin
-    length = 0
-    inside = [s for s in spans if begin <= s.start < finish]
-    if inside:  # who speaks stands near the quotation: the words far before or after it are not parsed
-        begin = max(begin, min(inside[0].start, _word_start(text, inside[0].start - _WINDOW)))
-        finish = min(finish, max(min(inside[-1].end, finish), _word_end(text, inside[-1].end + _WINDOW)))
-        at = begin
-    for span in inside:
-        piece = text[at : span.start]
-        offsets.append((length, at, len(piece)))
-        parts.append(piece)
-        length += len(piece)
-        last = text[span.text_end - 1 : span.text_end]
-        placeholder = "“Q" + (last if last in ",.!?" else "") + "”"  # "“Q,” Biggs said": the comma ends the clause
-        parts.append(placeholder)
-        length += len(placeholder)
-        at = max(at, min(span.end, finish))
-    piece = text[at:finish]
-    offsets.append((length, at, len(piece)))
-    parts.append(piece)
-    return " ".join("".join(parts).split("\n")), offsets
-
-
-_WINDOW = 160  # characters kept before the first and after the last quotation of a sentence
-
-
-def _word_start(text: str, i: int) -> int:
-    """The start of the word at or after offset i."""
-    if i <= 0:
-        return 0
-    j = text.find(" ", i)
-    return i if j < 0 else j + 1
-
-
-def _word_end(text: str, i: int) -> int:
-    """The end of the word at or before offset i."""
-    if i >= len(text):
-        return len(text)
-    j = text.rfind(" ", 0, i)
-    return i if j < 0 else j
-
-
-def _to_original(offsets: Sequence[tuple[int, int, int]], i: int) -> int | None:
-    """The original offset of reduced offset i (None inside a placeholder)."""
-    for start, original, length in offsets:
-        if start <= i < start + length:
-            return original + i - start
-    return None
-
-
 def _attribution(
     doc, offsets: Sequence[tuple[int, int, int]], text: str, speakers: Sequence[Resolved], rules: QuoteRules
 ) -> Attribution | None:
     """The speaker of a parsed sentence: the subject of its speech verb nearest the quotation (verbs that govern
     the quotation first), or None when no speech verb outside the quotation has one."""
     quote_at = [t.i for t in doc if t.text == "Q" and 0 < t.i and doc[t.i - 1].text == "“"]
-    verbs = [t for t in doc if t.lower_ in rules.speech_verbs and _to_original(offsets, t.idx) is not None]
+    verbs = [t for t in doc if t.lower_ in rules.speech_verbs and to_original(offsets, t.idx) is not None]
     if not verbs or not quote_at:
         return None
     quotes = {doc[q] for q in quote_at}
@@ -270,8 +206,8 @@ def _attribution(
             left = doc[left.i - 1]
         while right.i + 1 < len(doc) and doc[right.i + 1] in run:
             right = doc[right.i + 1]
-        start = _to_original(offsets, left.idx)
-        end = _to_original(offsets, right.idx + len(right.text) - 1)
+        start = to_original(offsets, left.idx)
+        end = to_original(offsets, right.idx + len(right.text) - 1)
         if start is None or end is None:
             continue
         return _who(text[start : end + 1], noun, start, end, speakers, rules)
@@ -320,7 +256,7 @@ def _who(phrase: str, noun, start: int, end: int, speakers: Sequence[Resolved], 
         found = named_at(head)
         if found:
             return Attribution("named", (_prefer_people(found) or found[0]).name)
-    words = {w.lower() for w in _WORD.findall(phrase)}
+    words = {w.lower() for w in WORD.findall(phrase)}
     head_word = noun.lower_
     if head_word in rules.pronouns:
         return Attribution("pronoun", None, start)  # "he said"
@@ -357,7 +293,7 @@ def _titled(text: str, role: str, people: Sequence[Resolved], at: int) -> str | 
 def _has_title(text: str, person: Resolved, role: str) -> bool:
     """The words just before the name end with the title or its abbreviation ("Sen."), or the words just after
     it are ", the ... <title>"."""
-    words = _WORD.findall(text[max(0, person.start - 40) : person.start])
+    words = WORD.findall(text[max(0, person.start - 40) : person.start])
     tail = text[max(0, person.start - 40) : person.start].rstrip()
     if words and words[-1].lower() == role:
         return True
@@ -415,127 +351,6 @@ def _sentence_subject(text: str, at: int, entities: Sequence[Resolved], spans: S
     return None
 
 
-_SENTENCE_START = re.compile(r"[.!?…][”’\"')]*\s+(?=[“\"A-Z])|\n+")
-
-
-def _same_paragraph(text: str, first: Span, second: Span) -> bool:
-    """Two quotes stand in one paragraph."""
-    return "\n" not in text[first.end : second.start]
-
-
-def _only_quotes(text: str, span: Span, spans: Sequence[Span]) -> bool:
-    """The quote's paragraph holds nothing but quotation (a few words at most besides)."""
-    para_start = text.rfind("\n", 0, span.start) + 1
-    para_end = text.find("\n", span.end)
-    para_end = len(text) if para_end < 0 else para_end
-    rest = text[para_start:para_end]
-    for s in sorted((s for s in spans if para_start <= s.start < para_end), key=lambda s: -s.start):
-        rest = rest[: s.start - para_start] + rest[min(s.end, para_end) - para_start :]
-    return len(_WORD.findall(rest)) <= 2
-
-
-def quoted_spans(text: str) -> list[Span]:
-    """Quoted spans, paragraph by paragraph; a quote running over paragraphs (each reopened, closed once) is one span."""
-    spans: list[Span] = []
-    n = len(text)
-    match = _OPENER.search(text)
-    while match is not None:
-        i = match.start()
-        opener = text[i]
-        if not _opens(text, i):
-            match = _OPENER.search(text, i + 1)
-            continue
-        close = _closing(text, i)
-        end = i + 1
-        if close is None and opener in _DOUBLE_OPEN:
-            end = _paragraph_end(text, i)
-            after = _next_paragraph(text, end)
-            while after is not None and text[after] == opener:  # the quote goes on in the next paragraph
-                close = _closing(text, after)
-                if close is not None:
-                    break
-                end = _paragraph_end(text, after)
-                after = _next_paragraph(text, end)
-            if close is None:  # never closed: the quote runs to the end of its last paragraph
-                spans.append(Span(i, end, i + 1, end))
-        if close is not None:
-            spans.append(Span(i, close + 1, i + 1, close))
-            end = close + 1
-        # an unclosed single mark is an apostrophe or a stray: "'90s"
-        match = _OPENER.search(text, end) if end < n else None
-    return spans
-
-
-def _opens(text: str, i: int) -> bool:
-    """A quotation mark at i opens a quote: after a space or punctuation, before a non-space."""
-    before_ok = i == 0 or text[i - 1] in _BEFORE_OPENER or text[i - 1] == "\n"
-    return before_ok and i + 1 < len(text) and not text[i + 1].isspace()
-
-
-def _closing(text: str, i: int) -> int | None:
-    """Offset of the mark closing the quote opened at i, in the same paragraph."""
-    closers = _DOUBLE_CLOSE if text[i] in _DOUBLE_OPEN else _SINGLE_CLOSE + "”"  # machine translation mixes 'and ”
-    for j in range(i + 2, _paragraph_end(text, i)):
-        c = text[j]
-        if c not in closers:
-            continue
-        if c in _SINGLE_CLOSE and text[j - 1].isalnum() and j + 1 < len(text) and text[j + 1].isalnum():
-            continue  # an apostrophe: don't, Ukraine’s
-        if c in "\"'" and text[j - 1].isspace():
-            continue  # a straight mark after a space opens the next quote, it does not close this one
-        return j
-    return None
-
-
-def _paragraph_end(text: str, i: int) -> int:
-    """Offset of the end of the paragraph holding i."""
-    end = text.find("\n", i)
-    return len(text) if end < 0 else end
-
-
-def _next_paragraph(text: str, end: int) -> int | None:
-    """Offset of the first character of the next non-empty paragraph after `end`."""
-    j = end
-    while j < len(text) and text[j].isspace():
-        j += 1
-    return j if j < len(text) else None
-
-
-def _sentence_around(text: str, span: Span, spans: Sequence[Span], abbreviations: frozenset[str]) -> tuple[int, int]:
-    """The sentence holding a quote: boundaries are full stops outside quotes followed by a capital or a quote."""
-    para_start = text.rfind("\n", 0, span.start) + 1
-    para_end = text.find("\n", span.end)
-    para_end = len(text) if para_end < 0 else para_end
-    begin = para_start
-    for j in range(para_start, span.start):
-        if _boundary(text, j, spans, abbreviations):
-            begin = j + 1
-    finish = para_end
-    for j in range(max(span.text_end - 1, span.start), para_end):
-        if _boundary(text, j, spans, abbreviations):
-            finish = j + 1
-            break
-    return begin, finish
-
-
-def _boundary(text: str, j: int, spans: Sequence[Span], abbreviations: frozenset[str]) -> bool:
-    """A sentence ends at j: end punctuation outside any quote, then space and a capital or a quotation mark."""
-    # inside a quote only its own last full stop can end the sentence ("... objectives.” The offensive")
-    if text[j] not in ".!?" or any(s.start <= j < s.end and j < s.text_end - 1 for s in spans):
-        return False
-    k = j + 1
-    while k < len(text) and text[k] in "”’\"')":
-        k += 1
-    if k >= len(text) or not text[k].isspace():
-        return False
-    while k < len(text) and text[k].isspace():
-        k += 1
-    if k >= len(text) or not (text[k].isupper() or text[k] in _OPENERS):
-        return False
-    word = _WORD.findall(text[max(0, j - 12) : j])
-    return not word or (word[-1].lower() not in abbreviations and not (len(word[-1]) == 1 and word[-1].isupper()))
-
-
 def _speaker(
     text: str,
     span: Span,
@@ -585,7 +400,7 @@ def _named_in_next_sentence(text: str, finish: int, speakers: Sequence[Resolved]
     end = len(text) if end < 0 else end
     stop = min((i for i in (text.find(". ", finish), text.find(".\n", finish)) if i >= 0), default=end)
     sentence = text[finish : min(stop, end) + 1]
-    if len(_WORD.findall(sentence)) > 8 or _first_verb(sentence, rules.speech_verbs) is None:
+    if len(WORD.findall(sentence)) > 8 or _first_verb(sentence, rules.speech_verbs) is None:
         return None
     named = [e for e in speakers if finish <= e.start < finish + len(sentence)]
     chosen = _prefer_people(named)
@@ -594,7 +409,7 @@ def _named_in_next_sentence(text: str, finish: int, speakers: Sequence[Resolved]
 
 def _first_verb(text: str, verbs: frozenset[str]) -> int | None:
     """Offset of the first speech verb in `text`."""
-    for match in _WORD.finditer(text):
+    for match in WORD.finditer(text):
         if match.group(0).lower() in verbs:
             return match.start()
     return None
@@ -602,7 +417,7 @@ def _first_verb(text: str, verbs: frozenset[str]) -> int | None:
 
 def _refers_back(text: str, rules: QuoteRules) -> bool:
     """ "he said", "The Ukrainian leader, ... says": the speaker was named earlier."""
-    words = {w.lower() for w in _WORD.findall(text)}
+    words = {w.lower() for w in WORD.findall(text)}
     return bool(words & rules.pronouns) or rules.person_nouns.search(text) is not None
 
 
@@ -614,7 +429,7 @@ def _last_person_before(people: Sequence[Resolved], offset: int) -> str | None:
 
 def _described(text: str, speakers: Sequence[Resolved], offset: int) -> str | None:
     """ "the newspaper wrote": the organisation named last before the quote that the text calls that."""
-    words = {w.lower() for w in _WORD.findall(text)}
+    words = {w.lower() for w in WORD.findall(text)}
     for org in reversed([s for s in speakers if s.label == "ORG" and s.end <= offset]):
         nouns = set(org.entry.nouns) if org.entry is not None else set()
         nouns |= {w.lower() for w in org.name.split()} - _STOP

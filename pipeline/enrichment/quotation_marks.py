@@ -1,0 +1,204 @@
+"""Where the quotations are: quoted spans in a text (across paragraphs when reopened), the sentence around each,
+and that sentence with its quotations as placeholders for the parser."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_DOUBLE_OPEN = '“"«„'
+_SINGLE_OPEN = "‘'"
+_OPENERS = _DOUBLE_OPEN + _SINGLE_OPEN
+_DOUBLE_CLOSE = '”"»'
+_SINGLE_CLOSE = "’'"
+_BEFORE_OPENER = " \t([:—–-,;/"
+# Between "said" and the speaker named after it only titles may stand ("said presidential spokesman Dmitry Peskov"),
+# not a preposition ("said on Telegram", "said in statements reported by The Kyiv Independent").
+WORD = re.compile(r"[\w’'-]+")
+_OPENER = re.compile("[" + re.escape(_OPENERS) + "]")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A quoted span: where its text starts and ends, and its marks."""
+
+    start: int  # offset of the opening mark
+    end: int  # offset just after the closing mark (or the paragraph's end)
+    text_start: int
+    text_end: int
+
+
+def same_paragraph(text: str, first: Span, second: Span) -> bool:
+    """Two quotes stand in one paragraph."""
+    return "\n" not in text[first.end : second.start]
+
+
+def only_quotes(text: str, span: Span, spans: Sequence[Span]) -> bool:
+    """The quote's paragraph holds nothing but quotation (a few words at most besides)."""
+    para_start = text.rfind("\n", 0, span.start) + 1
+    para_end = text.find("\n", span.end)
+    para_end = len(text) if para_end < 0 else para_end
+    rest = text[para_start:para_end]
+    for s in sorted((s for s in spans if para_start <= s.start < para_end), key=lambda s: -s.start):
+        rest = rest[: s.start - para_start] + rest[min(s.end, para_end) - para_start :]
+    return len(WORD.findall(rest)) <= 2
+
+
+def quoted_spans(text: str) -> list[Span]:
+    """Quoted spans, paragraph by paragraph; a quote running over paragraphs (each reopened, closed once) is one span."""
+    spans: list[Span] = []
+    n = len(text)
+    match = _OPENER.search(text)
+    while match is not None:
+        i = match.start()
+        opener = text[i]
+        if not _opens(text, i):
+            match = _OPENER.search(text, i + 1)
+            continue
+        close = _closing(text, i)
+        end = i + 1
+        if close is None and opener in _DOUBLE_OPEN:
+            end = _paragraph_end(text, i)
+            after = _next_paragraph(text, end)
+            while after is not None and text[after] == opener:  # the quote goes on in the next paragraph
+                close = _closing(text, after)
+                if close is not None:
+                    break
+                end = _paragraph_end(text, after)
+                after = _next_paragraph(text, end)
+            if close is None:  # never closed: the quote runs to the end of its last paragraph
+                spans.append(Span(i, end, i + 1, end))
+        if close is not None:
+            spans.append(Span(i, close + 1, i + 1, close))
+            end = close + 1
+        # an unclosed single mark is an apostrophe or a stray: "'90s"
+        match = _OPENER.search(text, end) if end < n else None
+    return spans
+
+
+def _opens(text: str, i: int) -> bool:
+    """A quotation mark at i opens a quote: after a space or punctuation, before a non-space."""
+    before_ok = i == 0 or text[i - 1] in _BEFORE_OPENER or text[i - 1] == "\n"
+    return before_ok and i + 1 < len(text) and not text[i + 1].isspace()
+
+
+def _closing(text: str, i: int) -> int | None:
+    """Offset of the mark closing the quote opened at i, in the same paragraph."""
+    closers = _DOUBLE_CLOSE if text[i] in _DOUBLE_OPEN else _SINGLE_CLOSE + "”"  # machine translation mixes 'and ”
+    for j in range(i + 2, _paragraph_end(text, i)):
+        c = text[j]
+        if c not in closers:
+            continue
+        if c in _SINGLE_CLOSE and text[j - 1].isalnum() and j + 1 < len(text) and text[j + 1].isalnum():
+            continue  # an apostrophe: don't, Ukraine’s
+        if c in "\"'" and text[j - 1].isspace():
+            continue  # a straight mark after a space opens the next quote, it does not close this one
+        return j
+    return None
+
+
+def _paragraph_end(text: str, i: int) -> int:
+    """Offset of the end of the paragraph holding i."""
+    end = text.find("\n", i)
+    return len(text) if end < 0 else end
+
+
+def _next_paragraph(text: str, end: int) -> int | None:
+    """Offset of the first character of the next non-empty paragraph after `end`."""
+    j = end
+    while j < len(text) and text[j].isspace():
+        j += 1
+    return j if j < len(text) else None
+
+
+def sentence_around(text: str, span: Span, spans: Sequence[Span], abbreviations: frozenset[str]) -> tuple[int, int]:
+    """The sentence holding a quote: boundaries are full stops outside quotes followed by a capital or a quote."""
+    para_start = text.rfind("\n", 0, span.start) + 1
+    para_end = text.find("\n", span.end)
+    para_end = len(text) if para_end < 0 else para_end
+    begin = para_start
+    for j in range(para_start, span.start):
+        if _boundary(text, j, spans, abbreviations):
+            begin = j + 1
+    finish = para_end
+    for j in range(max(span.text_end - 1, span.start), para_end):
+        if _boundary(text, j, spans, abbreviations):
+            finish = j + 1
+            break
+    return begin, finish
+
+
+def _boundary(text: str, j: int, spans: Sequence[Span], abbreviations: frozenset[str]) -> bool:
+    """A sentence ends at j: end punctuation outside any quote, then space and a capital or a quotation mark."""
+    # inside a quote only its own last full stop can end the sentence ("... objectives.” The offensive")
+    if text[j] not in ".!?" or any(s.start <= j < s.end and j < s.text_end - 1 for s in spans):
+        return False
+    k = j + 1
+    while k < len(text) and text[k] in "”’\"')":
+        k += 1
+    if k >= len(text) or not text[k].isspace():
+        return False
+    while k < len(text) and text[k].isspace():
+        k += 1
+    if k >= len(text) or not (text[k].isupper() or text[k] in _OPENERS):
+        return False
+    word = WORD.findall(text[max(0, j - 12) : j])
+    return not word or (word[-1].lower() not in abbreviations and not (len(word[-1]) == 1 and word[-1].isupper()))
+
+
+def reduce_sentence(
+    text: str, begin: int, finish: int, spans: Sequence[Span]
+) -> tuple[str, list[tuple[int, int, int]]]:
+    """The sentence with each quotation inside it as a placeholder, and (reduced start, original start, length)
+    of the pieces copied, to map parse offsets back."""
+    parts: list[str] = []
+    offsets: list[tuple[int, int, int]] = []
+    at = begin
+    length = 0
+    inside = [s for s in spans if begin <= s.start < finish]
+    if inside:  # who speaks stands near the quotation: the words far before or after it are not parsed
+        begin = max(begin, min(inside[0].start, _word_start(text, inside[0].start - _WINDOW)))
+        finish = min(finish, max(min(inside[-1].end, finish), _word_end(text, inside[-1].end + _WINDOW)))
+        at = begin
+    for span in inside:
+        piece = text[at : span.start]
+        offsets.append((length, at, len(piece)))
+        parts.append(piece)
+        length += len(piece)
+        last = text[span.text_end - 1 : span.text_end]
+        placeholder = "“Q" + (last if last in ",.!?" else "") + "”"  # "“Q,” Biggs said": the comma ends the clause
+        parts.append(placeholder)
+        length += len(placeholder)
+        at = max(at, min(span.end, finish))
+    piece = text[at:finish]
+    offsets.append((length, at, len(piece)))
+    parts.append(piece)
+    return " ".join("".join(parts).split("\n")), offsets
+
+
+_WINDOW = 160  # characters kept before the first and after the last quotation of a sentence
+
+
+def _word_start(text: str, i: int) -> int:
+    """The start of the word at or after offset i."""
+    if i <= 0:
+        return 0
+    j = text.find(" ", i)
+    return i if j < 0 else j + 1
+
+
+def _word_end(text: str, i: int) -> int:
+    """The end of the word at or before offset i."""
+    if i >= len(text):
+        return len(text)
+    j = text.rfind(" ", 0, i)
+    return i if j < 0 else j
+
+
+def to_original(offsets: Sequence[tuple[int, int, int]], i: int) -> int | None:
+    """The original offset of reduced offset i (None inside a placeholder)."""
+    for start, original, length in offsets:
+        if start <= i < start + length:
+            return original + i - start
+    return None
