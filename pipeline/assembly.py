@@ -35,6 +35,15 @@ def build_named(name: str, settings: Settings) -> Stage:
     raise KeyError(f"no builder for stage {name!r}")
 
 
+def preload_named(name: str, settings: Settings) -> None:
+    """Load what the stage's forked processes can share: enrich's spaCy pipelines (cached by `load_model`)."""
+    if name == "enrich":
+        from pipeline.enrichment.model import load_model, load_parser
+
+        load_model(settings.enrich_model)
+        load_parser(settings.enrich_model)
+
+
 class _LagProbe:
     """The stage's consumer lag, asked of the broker at most every `every_s` seconds (it is one round trip)."""
 

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     group_prefix: str = Field("newsflow", description="consumer groups are <prefix>.<stage>")
     batch_size: int = Field(100, ge=1, description="messages per poll / processing batch")
     poll_timeout_ms: int = Field(500, ge=10, description="how long a poll waits for messages")
+    run_workers: str = Field(
+        "enrich=auto",
+        description="worker processes per stage for `newsflow run`, e.g. `enrich=2,detect=2` (`auto`: one per "
+        "core, at most one per partition; stages not named: one); `--workers` overrides",
+    )
     max_message_bytes: int = Field(
         16 * 1024 * 1024, ge=1024, description="largest message the topics, producers and consumers accept"
     )
@@ -252,6 +257,14 @@ class Settings(BaseSettings):
     # Logs: JSON lines on stderr (or `console` for humans)
     log_level: LogLevel = Field("INFO", description="logging")
     log_format: LogFormat = Field("json", description="logging")
+
+    # Metrics: each worker process serves Prometheus metrics over HTTP (docs/operations.md, "Metrics")
+    metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="port of a worker's Prometheus metrics (/metrics, every interface); 0 = any free port; unset = off",
+    )
 
     # Local stack (`newsflow stack ...`)
     stack_dir: Path = Field(PROJECT_ROOT / ".stack", description="data, logs and state of the local stack")

@@ -27,6 +27,9 @@ class StageSpec:
     build: Callable[[Settings], Stage]
     summary: str
     processing: bool = True  # part of `newsflow process` and of a replay from raw (the index is not)
+    # Loads, in `newsflow run`'s parent before it forks the workers, what the stage's processes can share
+    # (read-only models): loaded once, shared copy-on-write. Never a connection, file handle or thread.
+    preload: Callable[[Settings], None] | None = None
 
     def __post_init__(self) -> None:
         unknown = [k for k in (*self.sources, *self.outputs) if k not in TOPIC_KEYS]
@@ -88,6 +91,12 @@ def _assembled(name: str) -> Callable[[Settings], Stage]:
     return build
 
 
+def _preload(name: str, settings: Settings) -> None:
+    from pipeline.assembly import preload_named
+
+    preload_named(name, settings)
+
+
 register(
     StageSpec(
         "detect",
@@ -122,6 +131,7 @@ register(
         ("enriched",),
         _assembled("enrich"),
         "clean text, entities, places, topics, quotes, figures, dateline",
+        preload=lambda settings: _preload("enrich", settings),
     )
 )
 register(

@@ -32,6 +32,7 @@ from pipeline.errors import (
 )
 from pipeline.guard import Guard, StopRequested, WorkerStatus
 from pipeline.kafka_io import GroupMember, Outgoing, Publisher, StateTail
+from pipeline.metrics import WorkerMetrics
 from pipeline.records import Article, DlqError, DlqPayload, DlqRecord, DlqSource, LedgerEvent, RawOrigin
 from pipeline.stages.base import Done, Emit, Reject, ReportsStats, Result, Stage, StatefulStage
 
@@ -78,6 +79,7 @@ class StageWorker:
         self.status = WorkerStatus(stage.name, settings, self.publisher)
         self.guard = Guard(stage.name, settings, self.stop, self.status, self.log, on_retry=self._count_retry)
         self.consumer = GroupMember(settings, settings.group(stage.name), self.source_topics)
+        self.metrics = WorkerMetrics(stage, stage.name, self.guard)
         self._recent: deque[bool] = deque(maxlen=settings.processing_breaker_window)
         self._attempts: Counter = Counter()
         self._checked = False
@@ -97,6 +99,8 @@ class StageWorker:
 
     def _count_retry(self) -> None:
         self.counters.retries += 1
+        trouble = self.guard.trouble
+        self.metrics.retried(trouble.klass.value if trouble else "unknown", trouble.dependency if trouble else "")
 
     # -- one cycle ---------------------------------------------------------------------------
 
@@ -121,10 +125,14 @@ class StageWorker:
             if items:
                 self.stateful.restore(items)
         messages = self.guard.run(self.consumer.poll)
+        self.metrics.polled(self.consumer.lag())
         if not messages:
             return 0
+        started = time.monotonic()
         self.guard.run(lambda: self._handle(messages))
         self.guard.run(self.consumer.commit)
+        failure_share = sum(self._recent) / len(self._recent) if self._recent else 0.0
+        self.metrics.batch_done((m.topic for m in messages), time.monotonic() - started, failure_share)
         self._attempts.clear()
         self.counters.consumed += len(messages)
         self.counters.batches += 1
@@ -173,6 +181,7 @@ class StageWorker:
                     self.contracts.validate(self.state_key, value)
                 outgoing.append(Outgoing(topic, key, value))
         self.publisher.send(outgoing)
+        self.metrics.sent(outgoing, self.settings.topic("dlq"), self.settings.topic("ledger"))
         dlq_topic = self.settings.topic("dlq")
         for out in outgoing:
             self.counters.by_topic[out.topic] = self.counters.by_topic.get(out.topic, 0) + 1
@@ -307,6 +316,7 @@ class StageWorker:
             self.publisher.flush()
         finally:
             self.publisher.close()
+            self.metrics.close()
             self.consumer.close()
             if self._state is not None:
                 self._state.close()

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what pip cannot: kcat (a real downstream Kafka client, for tests), docker-compose (validates
-# docker-compose.yml without an engine), chromium with NEWSFLOW_WITH_BROWSER=1 (the Airflow UI test);
+# docker-compose.yml without an engine), prometheus (the server and promtool: the metrics test scrapes a worker
+# with a real Prometheus, and promtool checks and tests deploy/prometheus/alerts.yml), chromium with
+# NEWSFLOW_WITH_BROWSER=1 (the Airflow UI test);
 # checks Java 17 and Maven.
 set -euo pipefail
 
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+{ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || need+=(prometheus)
 if [ "${NEWSFLOW_WITH_BROWSER:-0}" = "1" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi

@@ -103,9 +103,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="read and validate, produce nothing")
     p.set_defaults(handler=cmd_ingest)
 
-    p = sub.add_parser("run", help="host every stage worker in one process until the topics are drained")
+    p = sub.add_parser(
+        "run", help="run every stage, each in its own process (several for enrich), until the topics are drained"
+    )
     p.add_argument("--follow", action="store_true", help="keep going after the topics are drained")
     p.add_argument("--timeout", type=float, default=None, help="give up (exit 1) after this many seconds")
+    p.add_argument(
+        "--workers",
+        action="append",
+        metavar="STAGE=N",
+        help="processes for a stage, e.g. enrich=2 (repeatable or comma-separated; N may be 'auto'); "
+        "adds to NEWSFLOW_RUN_WORKERS",
+    )
+    p.add_argument(
+        "--in-process", action="store_true", help="host every stage in this one process (one core; for debugging)"
+    )
     p.set_defaults(handler=cmd_run)
 
     from pipeline.registry import names as stage_names

@@ -82,6 +82,68 @@ def _workers(names: Sequence[str], settings: Settings, stop: threading.Event):
 
 
 def cmd_run(args, settings: Settings) -> int:
+    """Every stage until the topics are drained: one process per worker (default), or all in this one."""
+    if args.in_process:
+        return _run_in_process(args, settings)
+    from pipeline.registry import names as stage_names
+    from pipeline.runner import install_signal_handlers
+    from pipeline.supervisor import WorkersSpecError, parse_workers, run_processes
+
+    spec = ",".join([settings.run_workers, *(args.workers or [])])
+    try:
+        plan = parse_workers(spec, stage_names(), settings.partitions)
+    except WorkersSpecError as exc:
+        err.print(Text(f"invalid --workers: {exc}", style="red"))
+        return 2
+    stop = threading.Event()
+    install_signal_handlers(stop)
+    started = time.monotonic()
+    progress = _progress()  # started once the workers are forked: its refresh thread must not exist then
+    tasks = {name: progress.add_task(_label(name, n), total=None) for name, n in plan.items()}
+    try:
+        outcome = run_processes(
+            settings,
+            plan,
+            stop,
+            follow=args.follow,
+            timeout_s=args.timeout,
+            on_start=progress.start,
+            on_progress=lambda name, n: progress.advance(tasks[name], n),
+        )
+    finally:
+        progress.stop()
+    table = _run_table(started, [(_label(name, t.processes), t) for name, t in outcome.totals.items()])
+    console.print(table)
+    for failure in outcome.failures:
+        err.print(Text(f"stopped: {failure}", style="red"))
+    if outcome.stopped_by_signal:
+        err.print("[yellow]stopped by signal: batches finished and committed[/yellow]")
+    if outcome.fatal:
+        return EXIT_FATAL
+    if outcome.failures:
+        return 1
+    if not outcome.drained:
+        err.print(f"[red]not drained within {args.timeout}s[/red]")
+        return 1
+    return 0
+
+
+def _label(name: str, processes: int) -> str:
+    return f"{name} ×{processes}" if processes > 1 else name
+
+
+def _run_table(started: float, rows) -> Table:
+    """The final table of a run: one row per stage (summed over its processes)."""
+    table = Table(title=f"newsflow run ({time.monotonic() - started:.1f}s)")
+    for column in ("stage", "consumed", "produced", "dlq", "retries", "held s"):
+        table.add_column(column, justify="right" if column != "stage" else "left")
+    for label, c in rows:
+        table.add_row(label, str(c.consumed), str(c.produced), str(c.dlq), str(c.retries), f"{c.held_s:.0f}")
+    return table
+
+
+def _run_in_process(args, settings: Settings) -> int:
+    """Every stage worker stepped in turn in this process (`--in-process`: one core, easiest to debug)."""
     from pipeline.registry import names as stage_names
     from pipeline.runner import FatalError, StopRequested, install_signal_handlers, run_workers
 
@@ -113,13 +175,7 @@ def cmd_run(args, settings: Settings) -> int:
     finally:
         for w in workers:
             w.close()
-    table = Table(title=f"newsflow run ({time.monotonic() - started:.1f}s)")
-    for column in ("stage", "consumed", "produced", "dlq", "retries", "held s"):
-        table.add_column(column, justify="right" if column != "stage" else "left")
-    for w in workers:
-        c = w.counters
-        table.add_row(w.stage.name, str(c.consumed), str(c.produced), str(c.dlq), str(c.retries), f"{c.held_s:.0f}")
-    console.print(table)
+    console.print(_run_table(started, [(w.stage.name, w.counters) for w in workers]))
     if fatal is not None:
         return EXIT_FATAL
     if not drained:
@@ -129,8 +185,16 @@ def cmd_run(args, settings: Settings) -> int:
 
 
 def cmd_worker(args, settings: Settings) -> int:
+    from pipeline import metrics
     from pipeline.runner import FatalError, StopRequested, install_signal_handlers, run_workers
 
+    try:  # first, so the endpoint answers while a stateful stage restores its state
+        port = metrics.serve(settings)
+    except OSError as exc:
+        err.print(f"[red]invalid configuration:[/red] NEWSFLOW_METRICS_PORT={settings.metrics_port}: {exc}")
+        return 2
+    if port is not None:
+        err.print(f"{args.stage}: metrics on port {port} (/metrics)")
     stop = threading.Event()
     install_signal_handlers(stop)
     code = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 # Components enrichment runs. In the small English models `ner` has its own internal tok2vec, so the
 # shared `tok2vec`, the tagger, parser, lemmatizer and attribute ruler are excluded (not just disabled):
@@ -23,8 +24,12 @@ def candidate_packages(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in ordered if n))
 
 
+@lru_cache(maxsize=8)
 def load_model(name: str, keep: Sequence[str] = NEEDED_COMPONENTS):
-    """The spaCy pipeline installed under `name` (or an equivalent package, or a path), reduced to `keep`."""
+    """The spaCy pipeline installed under `name` (or an equivalent package, or a path), reduced to `keep`.
+
+    Cached: the pipelines are read-only to enrichment, so the stages of one process (and, loaded before
+    `newsflow run` forks, its enrich processes) share one copy."""
     import spacy
     from spacy.util import get_model_meta, get_package_path, is_package
 

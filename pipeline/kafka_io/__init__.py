@@ -24,6 +24,7 @@ from pipeline.kafka_io.clients import (
     send_confirmed,
 )
 from pipeline.kafka_io.reading import (
+    DrainProbe,
     PartitionRange,
     bootstrap_addresses,
     count_since,
@@ -42,6 +43,7 @@ __all__ = [
     "BROKER_TIMESTAMPS",
     "COMPACTED",
     "DEFAULT_RETENTION_MS",
+    "DrainProbe",
     "GroupMember",
     "Outgoing",
     "PartitionRange",

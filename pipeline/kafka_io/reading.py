@@ -1,4 +1,4 @@
-"""Reading topics without a consumer group: by offsets, by broker time, to the end; group lag."""
+"""Reading topics without a consumer group: by offsets, by broker time, to the end; group lag; drained or not."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import orjson
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
 from pipeline.config import Settings
-from pipeline.kafka_io.clients import consumer
+from pipeline.kafka_io.clients import admin, consumer
 
 # -- reading ----------------------------------------------------------------------------------------
 
@@ -147,3 +148,44 @@ def existing_topics(settings: Settings) -> set[str]:
 def bootstrap_addresses(settings: Settings) -> list[str]:
     """`host:port` of each bootstrap server."""
     return [a.strip() for a in settings.bootstrap_servers.split(",") if a.strip()]
+
+
+class DrainProbe:
+    """Whether consumer groups have committed everything in their input topics, judged from outside the groups.
+
+    Workers in other processes commit a batch only after its outputs are confirmed. So when every group's
+    committed offsets, read *first*, equal the end offsets read *after* them, nothing is left anywhere in the
+    chain: an output produced before the committed offsets were read is in the end offsets, and committed too.
+    """
+
+    def __init__(self, settings: Settings, groups: dict[str, Iterable[str]]) -> None:
+        self._groups = {group: list(topics) for group, topics in groups.items()}
+        self._admin = admin(settings)
+        self._c = consumer(settings, None)
+
+    def settled(self) -> bool:
+        """True when every group has committed the end of every partition of its topics; False when unsure."""
+        try:
+            committed = self._admin.list_group_offsets(dict.fromkeys(self._groups))  # one OffsetFetch (KIP-709)
+            tps = {
+                g: [TopicPartition(t, p) for t in topics for p in sorted(self._c.partitions_for_topic(t) or ())]
+                for g, topics in self._groups.items()
+            }
+            every = sorted({tp for group_tps in tps.values() for tp in group_tps})
+            if not every:
+                return True
+            end = self._c.end_offsets(every)
+            begin = self._c.beginning_offsets(every)
+        except KafkaError:
+            return False  # the broker is away: not known to be settled
+        for group, group_tps in tps.items():
+            for tp in group_tps:
+                done = committed.get(group, {}).get(tp)
+                position = done.offset if done is not None and done.offset >= 0 else begin[tp]
+                if position < end[tp]:
+                    return False
+        return True
+
+    def close(self) -> None:
+        self._c.close()
+        self._admin.close()

@@ -48,6 +48,19 @@ class GroupMember:
             return False  # the broker is away: not drained, the next poll will say more
         return all(self._c.position(tp) >= end[tp] for tp in assignment)
 
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Messages behind the end per owned partition, from what the last fetches said: no broker round-trip.
+        A partition whose end or position is not known yet is left out."""
+        behind = {}
+        try:
+            for tp in self._c.assignment():
+                end, position = self._c.highwater(tp), self._c.position(tp, timeout_ms=0)
+                if end is not None and position is not None:
+                    behind[(tp.topic, tp.partition)] = max(end - position, 0)
+        except KafkaError:
+            pass  # a rebalance under way: the next poll's lag says it
+        return behind
+
     def close(self) -> None:
         """Leave the group without committing (offsets were committed batch by batch)."""
         self._c.close(autocommit=False)

@@ -187,6 +187,11 @@ class DedupStage:
 
     # -- state ---------------------------------------------------------------------------------
 
+    @property
+    def window_size(self) -> int:
+        """Articles in the window now (the metrics' dedup window size)."""
+        return len(self.store)
+
     def state_updates(self) -> list[tuple[str, dict | None]]:
         """State records (key, value; None = tombstone) to produce with this batch's outputs; drained."""
         updates, self._updates = list(self._updates.items()), {}

@@ -174,6 +174,11 @@ class TranslateStage:
         self._lock = threading.Lock()
         self.log = log or structlog.get_logger("newsflow.translate")
 
+    @property
+    def breaker_open(self) -> bool:
+        """Whether provider calls are being skipped now (the metrics' translation breaker)."""
+        return self.breaker.is_open()
+
     # -- the batch ----------------------------------------------------------------------------
 
     def process(self, batch: Sequence[Article]) -> list[Result]:

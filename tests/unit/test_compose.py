@@ -24,6 +24,7 @@ IMAGES = {  # service -> image repository (the tag comes from .env)
     "kibana": "docker.elastic.co/kibana/kibana",
     "postgres": "postgres",
     "libretranslate": "libretranslate/libretranslate",
+    "prometheus": "prom/prometheus",
     "setup": "newsflow",
     **{w: "newsflow" for w in WORKERS},
     **{
@@ -47,6 +48,7 @@ HEALTH_CHECKED = {
     "airflow-dag-processor",
     "airflow-triggerer",
     "libretranslate",
+    "prometheus",
 }
 ONE_SHOT = {"setup", "kibana-password", "airflow-init"}
 # Settings the lead engineer adds with `newsflow kibana import`; everything else must be a Settings field today.
@@ -172,6 +174,25 @@ def test_airflow_mounts_the_dags(config: dict) -> None:
 
     for name in ("airflow-scheduler", "airflow-dag-processor", "airflow-apiserver"):
         assert (str(ROOT / "dags"), "/opt/airflow/dags") in mounts(config["services"][name]["volumes"]), name
+
+
+def test_prometheus_scrapes_every_worker_on_its_metrics_port(config: dict) -> None:
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    (job,) = [j for j in scrape["scrape_configs"] if j["job_name"] == "newsflow-workers"]
+    (discovery,) = job["dns_sd_configs"]
+    assert set(discovery["names"]) == WORKERS, "every worker service (and only those) is scraped"
+    services = config["services"]
+    for worker in WORKERS:
+        assert services[worker]["environment"]["NEWSFLOW_METRICS_PORT"] == str(discovery["port"]), worker
+    assert "NEWSFLOW_METRICS_PORT" not in services["setup"]["environment"], "one-shot commands serve no metrics"
+    prometheus = services["prometheus"]
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in prometheus["volumes"] if isinstance(v, str)} | {
+        v["target"]: v["source"] for v in prometheus["volumes"] if isinstance(v, dict)
+    }
+    assert volumes["/etc/prometheus"] == str(ROOT / "deploy" / "prometheus")
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    assert scrape["rule_files"] == ["alerts.yml"] and (ROOT / "deploy" / "prometheus" / "alerts.yml").is_file()
+    assert prometheus["image"].split(":")[1].startswith("v2."), "the rules are tested with Debian's promtool 2.x"
 
 
 def test_libretranslate_is_optional(config: dict) -> None:

@@ -1,0 +1,292 @@
+"""`newsflow run` on every core: each stage worker in its own OS process, several for the expensive stages.
+
+The parent forks one process per worker (`--workers enrich=2` or NEWSFLOW_RUN_WORKERS), before it opens any
+connection, so every registered stage (extensions too) exists in the children. Each child is the same
+`StageWorker` that `newsflow worker` runs: a member of its stage's consumer group, so N enrich processes share
+the partitions of their input topic. The parent only
+- gathers the children's progress (for the bars) and final counters (for the table), through a queue;
+- decides when the chain is drained, from Kafka: every group's committed offsets equal the end offsets
+  (`kafka_io.DrainProbe`), which no single child can know about the others;
+- stops them all — on drain, on SIGINT/SIGTERM, at the timeout, or when one exits with an error — with SIGTERM,
+  as an operator stops `newsflow worker`: each child finishes its batch, commits, leaves its group and reports.
+  (No shared multiprocessing.Event: setting one blocks for ever when a child waiting on it has died.)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+import structlog
+
+from pipeline import kafka_io, metrics
+from pipeline.config import Settings
+from pipeline.contracts import Contracts
+from pipeline.errors import FatalError
+from pipeline.registry import StageConfigError, build_stage, spec
+from pipeline.runner import StageWorker, StopRequested, install_signal_handlers
+
+log = structlog.get_logger("newsflow.supervisor")
+
+EXIT_FATAL = 3  # a child that gave up (held too long, breaker open): the same code as `newsflow worker`
+EXIT_CONFIG = 2
+DRAIN_CHECK_S = 0.5  # how often the parent asks Kafka whether the chain is drained
+STOP_GRACE_S = 60.0
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}  # a child still running this long after the stop event is terminated
+
+
+class WorkersSpecError(ValueError):
+    """`--workers` / NEWSFLOW_RUN_WORKERS names an unknown stage or a count that is not a positive number."""
+
+
+def parse_workers(spec: str, stages: Iterable[str], partitions: int) -> dict[str, int]:
+    """Worker processes per stage from `enrich=2,translate=2` (`auto`: one per core, at most one per partition);
+    stages not named run one process."""
+    known = list(stages)
+    plan = dict.fromkeys(known, 1)
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        name, sep, count = item.partition("=")
+        name, count = name.strip(), count.strip().lower()
+        if not sep or name not in plan:
+            raise WorkersSpecError(f"workers {item!r}: expected <stage>=<count> with a stage among {', '.join(known)}")
+        if count == "auto":
+            plan[name] = max(1, min(os.cpu_count() or 1, partitions))
+        elif count.isdigit() and int(count) >= 1:
+            plan[name] = int(count)
+        else:
+            raise WorkersSpecError(f"workers {item!r}: the count must be a whole number ≥ 1 or 'auto'")
+        if plan[name] > partitions:
+            log.warning(
+                "more workers than partitions: the extra ones stay idle",
+                stage=name,
+                workers=plan[name],
+                partitions=partitions,
+            )
+    return plan
+
+
+@dataclass
+class StageTotals:
+    """One stage's counters summed over its processes."""
+
+    processes: int = 0
+    consumed: int = 0
+    produced: int = 0
+    dlq: int = 0
+    retries: int = 0
+    held_s: float = 0.0
+
+    def add(self, counters: dict) -> None:
+        self.consumed += counters["consumed"]
+        self.produced += counters["produced"]
+        self.dlq += counters["dlq"]
+        self.retries += counters["retries"]
+        self.held_s = max(self.held_s, counters["held_s"])
+
+
+@dataclass
+class Outcome:
+    """How a multi-process run ended."""
+
+    drained: bool = False  # False: stopped at the timeout (or by a failure)
+    stopped_by_signal: bool = False
+    totals: dict[str, StageTotals] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)  # "<stage>#<n>: <message>" of children that failed
+    fatal: bool = False  # a child gave up with the fatal exit code
+
+
+def run_processes(
+    settings: Settings,
+    plan: dict[str, int],
+    stop: threading.Event,
+    *,
+    follow: bool = False,
+    timeout_s: float | None = None,
+    on_start: Callable[[], None] | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> Outcome:
+    """Run `plan` (stage -> processes) until drained (or, with `follow`, until stopped); see the module doc.
+
+    `stop` is set by the caller's signal handlers; `on_start` runs after the children are forked (start a
+    progress display there: its thread must not exist at fork time); `on_progress(stage, n)` per batch."""
+    for name in plan:  # read-only models loaded once here are shared by every child, copy-on-write
+        preload = spec(name).preload
+        if preload is not None:
+            preload(settings)
+    context = multiprocessing.get_context("fork")
+    events = context.Queue()
+    children: dict[tuple[str, int], multiprocessing.process.BaseProcess] = {}
+    # Children are born with SIGTERM/SIGINT blocked and unblock them once their own handlers are in place: a
+    # stop that comes right after the fork is then delivered to the worker's handler, not to the parent's copy.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        for name, count in plan.items():
+            for ordinal in range(count):
+                port = (
+                    None
+                    if settings.metrics_port is None
+                    else settings.metrics_port and settings.metrics_port + len(children)
+                )
+                child = context.Process(
+                    target=_child,
+                    args=(name, ordinal, settings, events, os.getpid(), port),
+                    name=f"newsflow-{name}-{ordinal}",
+                    daemon=False,
+                )
+                child.start()
+                children[(name, ordinal)] = child
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    outcome = Outcome(totals={name: StageTotals(processes=count) for name, count in plan.items()})
+    reported: set[tuple[str, int]] = set()
+    if on_start:
+        on_start()
+    probe = None
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+    next_check = time.monotonic() + DRAIN_CHECK_S
+    try:
+        probe = kafka_io.DrainProbe(
+            settings,
+            {settings.group(name): [settings.topic(k) for k in spec(name).sources] for name in plan},
+        )
+        while True:
+            _collect(events, outcome, reported, on_progress, timeout_s=0.1)
+            if stop.is_set():
+                outcome.stopped_by_signal = True
+                break
+            ended = [key for key, child in children.items() if child.exitcode is not None]
+            if ended:  # a worker gave up, crashed or was stopped on its own: the chain is incomplete, stop it
+                _collect(events, outcome, reported, on_progress, timeout_s=1.0)
+                for key in ended:
+                    code = children[key].exitcode
+                    if key not in reported:
+                        outcome.failures.append(f"{key[0]}#{key[1]}: exited with code {code} without reporting")
+                        outcome.fatal = outcome.fatal or code == EXIT_FATAL
+                        reported.add(key)
+                    elif code == 0:
+                        outcome.failures.append(f"{key[0]}#{key[1]}: stopped on its own (signalled?)")
+                break
+            now = time.monotonic()
+            if not follow and now >= next_check:
+                if probe.settled():
+                    outcome.drained = True
+                    break
+                next_check = time.monotonic() + DRAIN_CHECK_S
+            if deadline and now > deadline:
+                break
+    finally:
+        _stop(children, events, outcome, reported, on_progress)
+        if probe is not None:
+            probe.close()
+    if outcome.stopped_by_signal and not outcome.failures:
+        outcome.drained = True  # a clean stop by the operator, as with one process
+    return outcome
+
+
+def _stop(children, events, outcome: Outcome, reported: set, on_progress) -> None:
+    """SIGTERM every child, wait for each to report and exit; kill the ones that outlive the grace period."""
+    for child in children.values():
+        if child.exitcode is None:
+            child.terminate()  # SIGTERM: the worker finishes its batch, commits and closes
+    deadline = time.monotonic() + STOP_GRACE_S
+    while any(child.exitcode is None for child in children.values()) and time.monotonic() < deadline:
+        _collect(events, outcome, reported, on_progress, timeout_s=0.2)
+    for key, child in children.items():
+        if child.exitcode is None:
+            log.error("worker did not stop in time: killed", stage=key[0], process=key[1], pid=child.pid)
+            child.kill()
+        child.join()
+    _collect(events, outcome, reported, on_progress, timeout_s=0.0)
+    for key, child in children.items():
+        if key not in reported and child.exitcode != 0:
+            outcome.failures.append(f"{key[0]}#{key[1]}: exited with code {child.exitcode}")
+            reported.add(key)
+
+
+def _collect(events, outcome: Outcome, reported: set, on_progress, timeout_s: float) -> None:
+    """Take every event waiting in the queue (waiting up to `timeout_s` for the first)."""
+    wait = timeout_s
+    while True:
+        try:
+            event = events.get(timeout=wait) if wait > 0 else events.get_nowait()
+        except queue.Empty:
+            return
+        wait = 0.0
+        kind, name, ordinal, *rest = event
+        if kind == "progress":
+            if on_progress:
+                on_progress(name, rest[0])
+        elif kind == "done":
+            counters, code, message = rest
+            if counters is not None:
+                outcome.totals[name].add(counters)
+            if code != 0:
+                outcome.failures.append(f"{name}#{ordinal}: {message}")
+                outcome.fatal = outcome.fatal or code == EXIT_FATAL
+            reported.add((name, ordinal))
+
+
+def _die_with_parent(parent: int, stop: threading.Event) -> None:
+    """Linux: the kernel sends this worker SIGTERM when the parent dies, so a killed `newsflow run` leaves no
+    orphan consuming (elsewhere: best effort, nothing happens)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request was in place
+        stop.set()
+
+
+def _child(name: str, ordinal: int, settings: Settings, events, parent: int, metrics_port: int | None) -> None:
+    """One worker process: the `newsflow worker` loop, reporting progress and its counters to the parent.
+    Its Prometheus metrics are on `metrics_port` (NEWSFLOW_METRICS_PORT + its place in the plan; 0: any)."""
+    stop = threading.Event()
+    install_signal_handlers(stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    _die_with_parent(parent, stop)
+    structlog.contextvars.bind_contextvars(process=ordinal)
+    worker = None
+    code, message = 0, ""
+    try:
+        if metrics_port is not None:
+            try:
+                port = metrics.serve(settings, metrics_port)
+            except OSError as exc:
+                raise StageConfigError(f"NEWSFLOW_METRICS_PORT: port {metrics_port}: {exc}") from exc
+            log.info("metrics served", stage=name, process=ordinal, port=port)
+        worker = StageWorker(build_stage(name, settings), settings, Contracts(), stop=stop)
+        while not stop.is_set():
+            n = worker.step()
+            if n:
+                events.put(("progress", name, ordinal, n))
+    except StopRequested:
+        pass
+    except StageConfigError as exc:
+        code, message = EXIT_CONFIG, str(exc)
+    except FatalError as exc:
+        code, message = EXIT_FATAL, str(exc)
+    except Exception as exc:  # a bug: reported to the parent, which stops the others
+        log.exception("worker crashed", stage=name)
+        code, message = 1, f"{type(exc).__name__}: {exc}"
+    finally:
+        counters = None
+        if worker is not None:
+            try:
+                worker.close()
+            finally:
+                counters = asdict(worker.counters)
+        events.put(("done", name, ordinal, counters, code, message))
+        events.close()
+        events.join_thread()
+    sys.exit(code)
