@@ -3,10 +3,13 @@ SIGTERM stops every process cleanly, and a worker that gives up stops the run wi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -18,7 +21,7 @@ from pipeline.localstack.processes import group_members
 from pipeline.operations.audit import compute_ledger
 from pipeline.sinks.elasticsearch import client
 from tests.conftest import wait_for
-from tests.integration.conftest import es_ids, produce_raw, settings_env
+from tests.integration.conftest import es_ids, produce_raw, read_json, settings_env
 from tests.integration.test_resilience import _articles
 
 pytestmark = pytest.mark.integration
@@ -36,10 +39,38 @@ def _members(settings, stage: str) -> int:
         admin.close()
 
 
+def _free_ports(n: int) -> int:
+    """The first of `n` consecutive free ports on loopback."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + n > 65535:
+            continue
+        try:
+            with contextlib.ExitStack() as held:
+                for port in range(base, base + n):
+                    s = held.enter_context(socket.socket())
+                    s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError(f"no {n} consecutive free ports")
+
+
+def _scrape(port: int) -> str:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            return response.read().decode()
+    except OSError:
+        return ""
+
+
 def test_run_drains_with_two_enrich_processes_and_stops_on_sigterm(settings, seeds_dir: Path) -> None:
     articles = _articles(seeds_dir, 40)
     produce_raw(settings, articles)
-    env = settings_env(settings.model_copy(update={"batch_size": 5, "run_workers": "enrich=2"}))
+    port = _free_ports(6)
+    env = settings_env(settings.model_copy(update={"batch_size": 5, "run_workers": "enrich=2", "metrics_port": port}))
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "run", "--follow"],
         env=env,
@@ -54,6 +85,17 @@ def test_run_drains_with_two_enrich_processes_and_stops_on_sigterm(settings, see
         workers = psutil.Process(proc.pid).children()
         assert len(workers) == 6, [w.cmdline() for w in workers]  # detect, translate, dedup, 2 x enrich, index
         wait_for(lambda: len(es_ids(settings)) == 40, 240, "every article indexed")
+        # Each process serves its own metrics, on the setting's port counted up in plan order.
+        stages = ["detect", "translate", "dedup", "enrich", "enrich", "index"]
+        for offset, stage in enumerate(stages):
+            assert f'stage="{stage}"' in wait_for(lambda o=offset: _scrape(port + o), 30, f"metrics of {stage}")
+        enriched = sum(
+            float(line.rsplit(" ", 1)[1])
+            for o in (3, 4)
+            for line in _scrape(port + o).splitlines()
+            if line.startswith("newsflow_messages_in_total{") and 'stage="enrich"' in line
+        )
+        assert enriched == len(read_json(settings, "unique"))  # the two enrich processes took every unique article
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
     finally:
