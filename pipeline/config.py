@@ -88,6 +88,15 @@ class Settings(BaseSettings):
     bulk_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="bounds of one bulk request")
     index_document_max_attempts: int = Field(6, ge=1, description="one document's 429/5xx: tries before the DLQ")
     index_document_backoff_s: float = Field(0.5, ge=0, description="first wait between one document's tries (doubles)")
+    index_refresh_when_caught_up: bool = Field(
+        True,
+        description="after a bulk smaller than NEWSFLOW_BATCH_SIZE (the index worker has caught up) refresh the "
+        "index, so a quiet stream's articles are searchable at once; under backlog the index's own "
+        "refresh_interval (1 s) applies",
+    )
+    index_refresh_min_interval_s: float = Field(
+        0.25, ge=0, description="at most one such refresh per this many seconds per index worker"
+    )
 
     # Input limits: beyond these an article is poison and goes to the DLQ.
     max_text_chars: int = Field(1_000_000, ge=1, description="longer texts are poison: DLQ")

@@ -168,6 +168,12 @@ class ElasticsearchSink:
         self.backoff = Backoff(settings.index_document_backoff_s, settings.retry_backoff_max_s)
         self._sleep = sleep
         self._rng = random.Random()
+        # The refresh policy adapts to the load: a batch smaller than a full poll means the worker has caught
+        # up, so one refresh makes the articles searchable now instead of at the next refresh_interval tick;
+        # under backlog (full batches) the periodic refresh alone keeps indexing throughput up.
+        self.refresh_below = settings.batch_size if settings.index_refresh_when_caught_up else 0
+        self.refresh_every_s = settings.index_refresh_min_interval_s
+        self._refreshed = 0.0
 
     def write(self, articles: Sequence[Article]) -> list[Refusal | None]:
         """Index the batch; per article None, or the Refusal that sends it to the DLQ."""
@@ -216,7 +222,20 @@ class ElasticsearchSink:
             pending = [i for i in retry if i not in outcome]
             if pending:
                 self._sleep(self.backoff.delay(max(attempts[i] for i in pending) - 1, self._rng))
+        if indexed_any and len(articles) < self.refresh_below:
+            self._refresh_now()
         return [outcome[i] for i in range(len(articles))]
+
+    def _refresh_now(self) -> None:
+        """Make what was just indexed searchable (at most every `refresh_every_s`); a failure only delays it."""
+        now = time.monotonic()
+        if now - self._refreshed < self.refresh_every_s:
+            return
+        self._refreshed = now
+        try:
+            self.es.indices.refresh(index=self.target)
+        except (ApiError, TransportError) as exc:  # the documents are stored: the periodic refresh shows them
+            log.debug("refresh after a small batch failed", error=repr(exc)[:200])
 
     def _bulk(self, articles: Sequence[Article]) -> list[tuple[int, str]]:
         """One bulk round: (status, error text) per article, in order; whole-request failures raise."""
