@@ -112,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", default=None, help="plan for the multi-process run (default: the setting)")
+    parser.add_argument("--partitions", type=int, default=None, help="partitions per topic (default: the setting)")
     args = parser.parse_args()
     logs.configure("WARNING")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -129,6 +130,7 @@ def main() -> None:
         translate_api_key="bench",
         translate_cache_path=workdir / "translations.sqlite",
         translate_requests_per_second=0,
+        **({"partitions": args.partitions} if args.partitions else {}),
     )
     plan = parse_workers(args.workers or base.run_workers, stage_names(), base.partitions)
     stack = LocalStack(base, say=lambda m: console.print(f"[dim]{m}[/dim]"))
@@ -192,6 +194,9 @@ def main() -> None:
         "unique_duplicates": list(next(iter(outcomes["processes"]))),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "plan": plan,
+        "partitions": base.partitions,
+        "batch_size": base.batch_size,
+        "batch_target_s": base.batch_target_s,
         "rounds": args.rounds,
         "what": "wall time of the whole job incl. building the stages, raw in Kafka -> drained and searchable",
         "in_process_s": [round(t, 2) for t in times["in_process"]],

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     group_prefix: str = Field("newsflow", description="consumer groups are <prefix>.<stage>")
     batch_size: int = Field(100, ge=1, description="messages per poll / processing batch")
     poll_timeout_ms: int = Field(500, ge=10, description="how long a poll waits for messages")
+    batch_target_s: float = Field(
+        2.0,
+        ge=0,
+        description="a worker asks for about this many seconds of work per poll (at its measured pace, at most "
+        "NEWSFLOW_BATCH_SIZE): a slow stage's batches stay short under a backlog; 0 = always NEWSFLOW_BATCH_SIZE",
+    )
     run_workers: str = Field(
         "enrich=auto",
         description="worker processes per stage for `newsflow run`, e.g. `enrich=2,detect=2` (`auto`: one per "

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 import structlog
 
 from pipeline import kafka_io
+from pipeline.batching import AdaptiveBatch
 from pipeline.config import Settings
 from pipeline.contracts import ContractError, Contracts
 from pipeline.decode import ENTRY_TOPIC, BadInput, decode
@@ -81,6 +82,7 @@ class StageWorker:
         self.consumer = GroupMember(settings, settings.group(stage.name), self.source_topics)
         self.metrics = WorkerMetrics(stage, stage.name, self.guard)
         self._recent: deque[bool] = deque(maxlen=settings.processing_breaker_window)
+        self._batch = AdaptiveBatch(settings.batch_size, settings.batch_target_s)
         self._attempts: Counter = Counter()
         self._checked = False
         # A stateful stage (dedup) keeps its state in a compacted topic: rebuilt here, tailed before
@@ -124,13 +126,14 @@ class StageWorker:
             items = self._state.poll()
             if items:
                 self.stateful.restore(items)
-        messages = self.guard.run(self.consumer.poll)
+        messages = self.guard.run(lambda: self.consumer.poll(self._batch.size))
         self.metrics.polled(self.consumer.lag())
         if not messages:
             return 0
         started = time.monotonic()
         self.guard.run(lambda: self._handle(messages))
         self.guard.run(self.consumer.commit)
+        self._batch.observe(len(messages), time.monotonic() - started)
         failure_share = sum(self._recent) / len(self._recent) if self._recent else 0.0
         self.metrics.batch_done((m.topic for m in messages), time.monotonic() - started, failure_share)
         self._attempts.clear()

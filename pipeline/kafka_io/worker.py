@@ -22,10 +22,12 @@ class GroupMember:
         self.settings = settings
         self._c = consumer(settings, group_id, topics)
 
-    def poll(self) -> list:
-        """The next batch (up to NEWSFLOW_BATCH_SIZE), possibly empty."""
+    def poll(self, max_records: int | None = None) -> list:
+        """The next batch (up to `max_records`, default NEWSFLOW_BATCH_SIZE), possibly empty."""
         try:
-            polled = self._c.poll(timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.batch_size)
+            polled = self._c.poll(
+                timeout_ms=self.settings.poll_timeout_ms, max_records=max_records or self.settings.batch_size
+            )
         except KafkaError as exc:
             raise failure(exc, "poll failed") from exc
         return [m for records in polled.values() for m in records]
