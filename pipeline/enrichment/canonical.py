@@ -12,7 +12,9 @@ from rapidfuzz.distance import OSA
 
 from pipeline.enrichment.entities import Mention, SurfaceIndex
 from pipeline.enrichment.institutions import InstitutionTable
+from pipeline.enrichment.names import is_junk, not_a_name, used_as_common_noun
 from pipeline.enrichment.normalise import entity_key, squash, strip_possessive
+from pipeline.enrichment.spans import merge_split_names, relabelled, split_place_prefixes, without_title
 from pipeline.records import Entity
 
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -58,6 +60,7 @@ class Cues:
     org_before: frozenset[str] = frozenset()  # words before a name that make it an organisation: "news outlet Bild"
     person_nouns: frozenset[str] = frozenset()  # words around a name that make it a person: "X, a spokesperson"
     not_in_names: frozenset[str] = frozenset()  # words that put a span in a sentence, not a name: "Are", "Says"
+    not_org_heads: frozenset[str] = frozenset()  # heads that make a span an event or a work: "Ukraine Crisis"
 
     @classmethod
     def from_data(cls, data: Mapping) -> Cues:
@@ -204,7 +207,7 @@ def resolve(
 ) -> list[Resolved]:
     """Canonical entity of every mention worth keeping; NER spans before `trusted_from` (the headline) only when known."""
     out: list[Resolved] = []
-    for m in _split_place_prefixes(_merge_split_names(mentions, table), table):
+    for m in split_place_prefixes(merge_split_names(mentions, table), table):
         surface = clean_surface(m.text)
         if not surface:
             continue
@@ -214,12 +217,12 @@ def resolve(
             continue
         if m.start < trusted_from or surface in table.ignore or entity_key(surface) in table.ignored:
             continue
-        m, surface = _without_title(m, surface, table.cues)
-        if _junk(surface, m.label, table.cues) or _common_noun(m, surface, table.cues):
+        m, surface = without_title(m, surface, table.cues)
+        if is_junk(surface, m.label, table.cues) or used_as_common_noun(m, surface, table.cues):
             continue
-        m = _relabelled(m, surface, table.cues)
+        m = relabelled(m, surface, table.cues)
         resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries)
-        if resolved is not None:
+        if resolved is not None and not not_a_name(resolved.name, resolved.label, table.cues):
             out.append(resolved)
     return _fold_surnames(out)
 
@@ -324,160 +327,6 @@ def _place_cue(m: Mention, cues: Cues) -> str | None:
     if prev_word in cues.locative_before:
         return "locative"
     return None
-
-
-# The most words a name of each kind has; longer spans are sentence fragments.
-_MAX_WORDS = {"PERSON": 5, "GPE": 6, "LOC": 6, "FAC": 8, "NORP": 4, "ORG": 10, "EVENT": 10}
-# A designation, not a name: "BMP-1", "F-16", "Su-25", "S-400", "M1A1"
-_DESIGNATION = re.compile(r"[A-Z][A-Za-z]{0,5}-?\d+[A-Za-z\d]*")
-
-
-def _junk(surface: str, label: str, cues: Cues | None = None) -> bool:
-    """Not a name: no capital, digits in a name or place, one character, a shouted page heading, a designation,
-    broken brackets, or a sentence fragment (a verb or function word inside, too many words)."""
-    if len(surface) < 2 or not surface[0].isupper() or not any(c.isalpha() for c in surface):
-        return True
-    if label in ("PERSON", "GPE", "LOC", "NORP") and any(c.isdigit() for c in surface):
-        return True
-    if _DESIGNATION.fullmatch(surface) or surface.count("(") != surface.count(")") or "/" in surface or "|" in surface:
-        return True
-    words = surface.split()
-    if len(words) > 1 and all(w.isupper() for w in words if any(c.isalpha() for c in w)):
-        return True
-    if len(words) > _MAX_WORDS.get(label, 10):
-        return True
-    if label in ("PERSON", "GPE", "LOC", "NORP") and any(w.endswith(("’", "'", "’s", "'s")) for w in words[:-1]):
-        return True  # "Fox News’ Anders Hagstrom": a possessive inside is two things
-    if cues is not None and any(w.lower() in cues.not_in_names for w in words[1:]):
-        return True  # "Ukrainian Armed Forces Are Also Trying"
-    if len(words) >= 3 and any(w.endswith("ing") and w[:1].isupper() and len(w) > 5 for w in words[1:]):
-        return True  # a title-cased headline run: "... Forces Trying To ..."
-    # "Zeilinsky and Den Administration"
-    return label == "PERSON" and any(w[:1].islower() and w not in _NAME_PARTICLES for w in words)
-
-
-# Words before a noun that a name never follows: "his Address to the nation", "an Agency statement"
-_NOT_BEFORE_NAMES = frozenset({"a", "an", "his", "her", "its", "their", "our", "my", "your", "every", "each"})
-
-
-def _common_noun(m: Mention, surface: str, cues: Cues) -> bool:
-    """One capitalised word NER took for an organisation that the words around use as a common noun: after a
-    determiner a name does not take ("his Address"), or as the first word of a person's title ("Defense
-    Secretary Lloyd Austin", "House Speaker Nancy Pelosi")."""
-    if m.label != "ORG" or " " in surface or surface.isupper():
-        return False
-    if m.before and m.before[-1] in _NOT_BEFORE_NAMES:
-        return True
-    return bool(m.after) and m.after[0][:1].isupper() and m.after[0].lower() in cues.title_words
-
-
-_NAME_PARTICLES = frozenset(
-    {
-        "von",
-        "van",
-        "der",
-        "den",
-        "de",
-        "da",
-        "di",
-        "du",
-        "dos",
-        "del",
-        "la",
-        "le",
-        "bin",
-        "al",
-        "ibn",
-        "y",
-        "zu",
-        "ter",
-        "ten",
-    }
-)
-
-
-def _without_title(m: Mention, surface: str, cues: Cues) -> tuple[Mention, str]:
-    """ "Senate Marshal Tomasz Grodzki" (one NER span) -> the person after the title."""
-    words = surface.split()
-    if len(words) < 3 or m.label not in ("ORG", "PERSON", "GPE", "NORP", ""):
-        return m, surface
-    at = max((i for i, w in enumerate(words[:-2]) if w.lower().rstrip(".") in cues.title_words), default=None)
-    if at is None:
-        return m, surface
-    rest = words[at + 1 :]
-    if not 2 <= len(rest) <= 3 or not all(
-        w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha() for w in rest
-    ):
-        return m, surface
-    tail = " ".join(rest)
-    cut = m.text.rfind(rest[0])
-    return Mention(m.text[cut:], "PERSON", m.start + cut, m.end, m.before, m.after, m.source), tail
-
-
-def _relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
-    """NER's label corrected by the words inside and around a span: an organisation's noun inside ("Conflict
-    Observatory"), a kind of organisation before ("news outlet Bild"), a person's role beside ("Natalia Humeniuk,
-    a spokesperson")."""
-    words = surface.split()
-    before = m.before[-1] if m.before else ""
-    after = [w.lower() for w in m.after[:4]]
-    role_after = after[:1] == [","] and (any(w in cues.person_nouns for w in after[1:3]))
-    if m.label == "PERSON" and (any(w.lower() in cues.org_nouns for w in words) or before in cues.org_before):
-        return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)
-    if (
-        m.label in ("ORG", "GPE", "NORP")
-        and 2 <= len(words) <= 3
-        and all(w[:1].isupper() and w[1:].islower() for w in words)
-        and not any(w.lower() in cues.org_nouns for w in words)
-        and (role_after or before in cues.person_nouns)
-    ):
-        return Mention(m.text, "PERSON", m.start, m.end, m.before, m.after, m.source)
-    return m
-
-
-def _split_place_prefixes(mentions: Sequence[Mention], table: AliasTable) -> list[Mention]:
-    """ "Belgorod Vyacheslav Gladkov" (one NER span) -> the place and the person."""
-    out: list[Mention] = []
-    for m in mentions:
-        words = m.text.split()
-        if m.source == "ner" and m.label in ("ORG", "PERSON") and len(words) >= 3 and table.lookup(m.text) is None:
-            head = table.keys.get(entity_key(words[0]))
-            rest = words[1:]
-            if head is not None and head.label in PLACE_LABELS and all(w[:1].isupper() for w in rest):
-                cut = m.text.index(rest[0], len(words[0]))
-                out.append(
-                    Mention(
-                        m.text[: len(words[0])],
-                        "GPE",
-                        m.start,
-                        m.start + len(words[0]),
-                        m.before,
-                        tuple(rest[:6]),
-                        m.source,
-                    )
-                )
-                out.append(
-                    Mention(
-                        m.text[cut:], "PERSON", m.start + cut, m.end, m.before + (words[0].lower(),), m.after, m.source
-                    )
-                )
-                continue
-        out.append(m)
-    return out
-
-
-def _merge_split_names(mentions: Sequence[Mention], table: AliasTable) -> list[Mention]:
-    """Two adjacent NER spans that together are a known name ("Ursula von der" + "Leyen") are one mention."""
-    out: list[Mention] = []
-    for m in mentions:
-        if out and 0 <= m.start - out[-1].end <= 1:
-            joined = out[-1].text + " " * (m.start - out[-1].end) + m.text
-            if entity_key(joined) in table.keys:
-                prev = out.pop()
-                out.append(Mention(joined, prev.label or m.label, prev.start, m.end, prev.before, m.after, prev.source))
-                continue
-        out.append(m)
-    return out
 
 
 def _fold_surnames(resolved: list[Resolved]) -> list[Resolved]:

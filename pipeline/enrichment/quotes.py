@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from pipeline.enrichment.canonical import Resolved
 from pipeline.enrichment.quotation_marks import (
@@ -16,44 +15,28 @@ from pipeline.enrichment.quotation_marks import (
     reduce_sentence,
     same_paragraph,
     sentence_around,
-    to_original,
+)
+from pipeline.enrichment.quote_parse import Attribution, parse_attributions
+from pipeline.enrichment.quote_rules import QuoteRules
+from pipeline.enrichment.referents import (
+    about_person,
+    described,
+    has_title,
+    last_person_before,
+    prefer_people,
+    pronoun_subject,
+    qualified,
+    sentence_starts,
+    subject_person,
+    titled,
 )
 from pipeline.records import Quote
 
+__all__ = ["QuotePlan", "QuoteRules", "find_quotes", "plan_quotes", "quoted_spans", "quotes_of"]
+
 _DASH_AFTER = re.compile(r"^\s*[,.]?\s*[–—-]\s*")
 _NOT_TITLE = re.compile(r"\b(?:on|in|at|to|by|with|from|for|after|before|during|that|which|while|and)\b", re.IGNORECASE)
-_STOP = frozenset({"the", "of", "and", "for", "a", "an", "in", "on"})
 _REOPENED = re.compile(r"\n\s*[“\"«„]")
-_SENTENCE_START = re.compile(r"[.!?…][”’\"')]*\s+(?=[“\"A-Z])|\n+")
-
-
-@dataclass(frozen=True)
-class QuoteRules:
-    """The cues of enrich_quotes.toml."""
-
-    min_words: int
-    speech_verbs: frozenset[str]
-    pronouns: frozenset[str]
-    person_nouns: re.Pattern[str]
-    abbreviations: frozenset[str]
-    person_words: frozenset[str] = frozenset()  # the last word of each person noun ("minister", "head")
-    document_nouns: frozenset[str] = frozenset()  # what a text is quoted from ("statement", "letter")
-
-    @classmethod
-    def from_data(cls, data: Mapping) -> QuoteRules:
-        """The quote cues, lower-cased."""
-        nouns = "|".join(
-            r"\s+".join(map(re.escape, n.split())) for n in sorted(data["person_nouns"], key=len, reverse=True)
-        )
-        return cls(
-            min_words=int(data.get("min_words", 4)),
-            speech_verbs=frozenset(w.lower() for w in data["speech_verbs"]),
-            pronouns=frozenset(w.lower() for w in data["pronouns"]),
-            person_nouns=re.compile(rf"\bthe\s+(?:[\w-]+\s+){{0,2}}(?:{nouns})\b", re.IGNORECASE),
-            abbreviations=frozenset(a.lower() for a in data.get("abbreviations", ())),
-            person_words=frozenset(n.split()[-1].lower() for n in data["person_nouns"]),
-            document_nouns=frozenset(w.lower() for w in data.get("document_nouns", ())),
-        )
 
 
 @dataclass(frozen=True)
@@ -99,8 +82,9 @@ def find_quotes(
     `parse` (spaCy's dependency parser over a list of texts) reads who speaks in each sentence that holds a quote:
     the subject of the speech verb ("X said", "said X", "X told ..."), or the object of "according to". It is given
     only those sentences, with each quotation's words replaced by a placeholder, so its cost stays bounded.
-    A pronoun or a title ("he said", "the minister added") is the last named speaker. Without a parse, or when
-    the parse finds no speech verb, the speaker is read from the words around the quote.
+    A pronoun ("he said") is the person the sentence or the one before is about, else the last person who spoke; a
+    title ("the minister added") is the person the article gives it. Without a parse, or when the parse finds no
+    speech verb, the speaker is read from the words around the quote, then from the sentence before it.
     """
     plan = plan_quotes(text, entities, rules)
     if plan is None:
@@ -108,35 +92,108 @@ def find_quotes(
     return quotes_of(plan, rules, parse(plan.to_parse) if parse is not None else None)
 
 
+@dataclass
+class _Reader:
+    """What attributing one text's quotes needs, and who spoke last (whom "he said" means by default)."""
+
+    text: str
+    spans: Sequence[Span]
+    outside: Sequence[Resolved]  # people and organisations named outside quotations
+    people: Sequence[Resolved]
+    rules: QuoteRules
+    last_person: str | None = None
+
+    def pronoun(self, at: int) -> str | None:
+        """Whom a pronoun at `at` means."""
+        rules = self.rules
+        return about_person(
+            self.text,
+            at,
+            self.outside,
+            self.spans,
+            self.last_person,
+            rules.pronouns,
+            rules.role_of,
+            self.speaking,
+            self.title,
+        )
+
+    def title(self, role: str, at: int) -> str | None:
+        """Whom a title at `at` means: the person given it; for an office, else the last person named or speaking;
+        for a description ("the official"), nobody when the text brought in somebody unnamed so ("a US official
+        said"), else the last person who spoke."""
+        named = [p for p in self.outside if p.label == "PERSON"]
+        found = titled(self.text, role, named, at)
+        if found is not None:
+            return found
+        qualifier, _, word = role.rpartition(" ")
+        if qualifier:
+            if qualifier in self.rules.office_qualifiers:
+                return None  # "the foreign minister" whom the article never names so: nobody named
+            # "the Ukrainian leader": the last person named who has no other such title ("Chechen leader X")
+            named = [p for p in named if not has_title(self.text, p, word) or has_title(self.text, p, role)]
+        if word in self.rules.descriptive_words:
+            unnamed = rf"\b(?:a|an|one|another)\s+(?:[\w-]+\s+){{0,3}}{re.escape(word)}\b"
+            if re.search(unnamed, self.text[:at], re.IGNORECASE):
+                return None
+        return last_person_before(named, at) or self.last_person
+
+    def verbs(self, begin: int, end: int) -> list[int]:
+        """Offsets of the speech verbs in [begin, end) outside quotations."""
+        return [
+            m.start()
+            for m in WORD.finditer(self.text, begin, end)
+            if m.group(0).lower() in self.rules.speech_verbs
+            and not any(s.start <= m.start() < s.end for s in self.spans)
+        ]
+
+    def near(self, begin: int, end: int, stops: Sequence[int], first: bool = False) -> list[Resolved]:
+        """Who is named next to a speech verb in [begin, end), nearest the end first (the first verb first with
+        `first`): right before it ("Blinken
+        also said", "the MFA emphasizes") or, when it stands inverted, right after it (", said Pavlov",
+        "according to Kuleba")."""
+        text = self.text
+        named = [e for e in self.outside if begin <= e.start < end]
+        out: list[Resolved] = []
+        for at in sorted(stops, reverse=not first):
+            word = WORD.match(text, at)
+            after = at + len(word.group(0)) if word else at
+            left = [e for e in named if e.end <= at and _next_to(text[e.end : at], _set_off(text, begin, e))][-1:]
+            if left:  # "Stoltenberg and Johnson said": the first of them
+                pair = [
+                    e
+                    for e in named
+                    if e.end <= left[0].start and re.fullmatch(r"\s*and\s*", text[e.end : left[0].start])
+                ]
+                out += pair[-1:] or left
+            inverted = text[begin:at].rstrip()[-1:] in (",", "”", '"', "’", "") or text[at:after].lower() == "according"
+            if inverted:
+                out += [e for e in named if e.start > at and _titles_only(text[after : e.start])][:1]
+        return out
+
+    def speaking(self, begin: int, end: int) -> str | None:
+        """The person a sentence names next to one of its speech verbs, or None."""
+        persons = [e for e in self.near(begin, end, self.verbs(begin, end), first=True) if e.label == "PERSON"]
+        return persons[0].name if persons else None
+
+
 def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) -> list[Quote]:
     """The quotes of a plan with their speakers, given the parses of `plan.to_parse` (in order) or None."""
-    text, spans, sentences, people, outside = plan.text, plan.spans, plan.sentences, plan.people, plan.outside
-    parsed = _parse_attributions(plan, outside, rules, docs) if docs is not None else {}
+    text, spans, sentences = plan.text, plan.spans, plan.sentences
+    parsed = parse_attributions(text, plan.unique, plan.reduced, plan.outside, rules, docs) if docs is not None else {}
+    reader = _Reader(text, spans, plan.outside, plan.people, rules)
+    persons = {e.name for e in plan.people} | {e.name for e in plan.outside if e.label == "PERSON"}
     speakers: list[str | None] = []
-    last: str | None = None  # the last named speaker: who "he said" means
     for i, (span, sentence) in enumerate(zip(spans, sentences, strict=True)):
         found = parsed.get(sentence)
-        if found is not None and found.kind == "named":
-            speaker = found.name
-        elif found is not None and found.kind == "pronoun":
-            # the person this or the previous sentence is about ("Pope Francis said ... “...,” he said"), else the
-            # last named speaker
-            about = _sentence_subject(text, found.at, outside, spans)
-            speaker = about or last or _last_person_before(people, span.start)
-        elif found is not None and found.kind == "title":
-            # the person the article gives that title ("Sen. Lindsey Graham" for "the senator"), else the last named
-            named = [p for p in outside if p.label == "PERSON"]
-            speaker = _titled(text, found.role, named, found.at) or _last_person_before(named, found.at) or last
-        elif found is not None and found.kind == "unnamed":
-            speaker = found.name  # "a senior official said": nobody named (an organisation when described)
-        else:
-            speaker = _speaker(text, span, *sentence, outside, people, rules)
-            if speaker is None and i and (only_quotes(text, span, spans) or same_paragraph(text, spans[i - 1], span)):
-                # a paragraph of quotation only, or a further quote in the paragraph, goes on with the last speaker
-                speaker = speakers[-1]
+        speaker = _attributed(found, reader) if found is not None else None
+        if found is None:
+            speaker = _speaker(reader, span, *sentence)
+            if speaker is None and _unattributed(reader, span, sentence):
+                speaker = _continued(reader, i, sentence, speakers)
         speakers.append(speaker)
-        if speaker is not None and (found is None or found.kind != "unnamed"):
-            last = speaker
+        if speaker in persons and (found is None or found.kind != "unnamed"):
+            reader.last_person = speaker
     # quotes of one sentence share a speaker found for any of them ("“...”, it is “...” because “...” Zelensky said")
     for i, speaker in enumerate(speakers):
         if speaker is None:
@@ -150,217 +207,19 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
     return list(out.values())
 
 
-@dataclass(frozen=True, slots=True)
-class Attribution:
-    """Who the parse says speaks in a sentence: a name, "back" (a pronoun or a title), or nobody named."""
-
-    kind: str  # named | pronoun | title | unnamed
-    name: str | None = None
-    at: int = 0  # where the subject stands in the text
-    role: str = ""  # the title's word ("minister" of "the Russian foreign minister")
-
-
-def _parse_attributions(
-    plan: QuotePlan, speakers: Sequence[Resolved], rules: QuoteRules, docs: Iterable
-) -> dict[tuple[int, int], Attribution]:
-    """The attribution of every sentence holding a quote, read from its parse (quotations as placeholders)."""
-    out: dict[tuple[int, int], Attribution] = {}
-    for sentence, (_short, offsets), doc in zip(plan.unique, plan.reduced, docs, strict=True):
-        found = _attribution(doc, offsets, plan.text, speakers, rules)
-        if found is not None:
-            out[sentence] = found
-    return out
+def _attributed(found: Attribution, reader: _Reader) -> str | None:
+    """The speaker an attribution read from the parse names."""
+    if found.kind == "pronoun":
+        return reader.pronoun(found.at)
+    if found.kind == "title":
+        return reader.title(found.role, found.at)
+    return found.name  # named, or "a senior official said": nobody named (an organisation when described)
 
 
-def _attribution(
-    doc, offsets: Sequence[tuple[int, int, int]], text: str, speakers: Sequence[Resolved], rules: QuoteRules
-) -> Attribution | None:
-    """The speaker of a parsed sentence: the subject of its speech verb nearest the quotation (verbs that govern
-    the quotation first), or None when no speech verb outside the quotation has one."""
-    quote_at = [t.i for t in doc if t.text == "Q" and 0 < t.i and doc[t.i - 1].text == "“"]
-    verbs = [t for t in doc if t.lower_ in rules.speech_verbs and to_original(offsets, t.idx) is not None]
-    if not verbs or not quote_at:
-        return None
-    quotes = {doc[q] for q in quote_at}
-
-    def order(v) -> tuple[int, int, int]:
-        governs = any(q in quotes for q in v.subtree)
-        # the speech verb highest in the parse speaks for the sentence ("the Kremlin responded by calling them
-        # “...”, spokesman Dmitry Peskov said"), then the nearest
-        return (0 if governs else 1), len(list(v.ancestors)), min(abs(v.i - q) for q in quote_at)
-
-    marks = {
-        doc[q + k]
-        for q in quote_at
-        for k in (-1, 0, 1, 2)
-        if 0 <= q + k < len(doc) and (k == 0 or doc[q + k].text in "“”,.!?")
-    }
-    for verb in sorted(verbs, key=order):
-        noun = _subject(verb, quotes)
-        if noun is None:
-            continue
-        # the subject's words, without a quotation the parse hung on it ("“Q,” Biggs said")
-        run = [t for t in noun.subtree if t not in marks]
-        left = right = noun
-        while left.i - 1 >= 0 and doc[left.i - 1] in run:
-            left = doc[left.i - 1]
-        while right.i + 1 < len(doc) and doc[right.i + 1] in run:
-            right = doc[right.i + 1]
-        start = to_original(offsets, left.idx)
-        end = to_original(offsets, right.idx + len(right.text) - 1)
-        if start is None or end is None:
-            continue
-        return _who(text[start : end + 1], noun, start, end, speakers, rules)
-    return None
-
-
-def _subject(verb, quotes) -> Any | None:
-    """Who does the verb: its subject ("X said", "said X"), the object of "according to", or for a verb without
-    a subject of its own ("..., adding", "and said") the subject of the verb it hangs on."""
-    if verb.lower_ == "according":
-        to = next((c for c in verb.children if c.lower_ == "to"), None)
-        return next((c for c in to.children if c.dep_ == "pobj"), None) if to is not None else None
-    agent = next((c for c in verb.children if c.dep_ == "agent"), None)
-    if agent is not None:  # "This was announced by the nuclear agency Enerhoatom"
-        noun = next((c for c in agent.children if c.dep_ == "pobj"), None)
-        if noun is not None:
-            return noun
-    for head in (verb, verb.head):
-        noun = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass") and c not in quotes), None)
-        if noun is not None and noun.lower_ in ("who", "which", "that") and head.dep_ == "relcl":
-            return head.head  # "Nikki Haley who tweeted": the person the clause is about
-        if noun is not None:
-            return noun
-        if head is verb:  # "“...”, reads the statement by Catherine Colonna": the document after the verb
-            document = next(
-                (c for c in verb.children if c.dep_ in ("dobj", "attr") and c not in quotes and c.lower_ in _DOCUMENTS),
-                None,
-            )
-            if document is not None:
-                return document
-        if head is verb and verb.dep_ not in ("conj", "xcomp", "advcl", "ccomp", "pcomp"):
-            return None
-    return None
-
-
-def _who(phrase: str, noun, start: int, end: int, speakers: Sequence[Resolved], rules: QuoteRules) -> Attribution:
-    """The attribution a subject makes: the person or organisation its head names ("Kuleba said", "the president,
-    Volodymyr Zelenskiy, said"), a pronoun or title that refers back ("he said", "the minister added"), a document
-    and its author ("the statement by Catherine Colonna"), or nobody named ("a senior official said")."""
-
-    def named_at(token) -> list[Resolved]:
-        return [e for e in speakers if _covers(e, token, noun, start)]
-
-    heads = [noun] + [c for c in noun.children if c.dep_ == "appos"]
-    for head in heads:
-        found = named_at(head)
-        if found:
-            return Attribution("named", (_prefer_people(found) or found[0]).name)
-    words = {w.lower() for w in WORD.findall(phrase)}
-    head_word = noun.lower_
-    if head_word in rules.pronouns:
-        return Attribution("pronoun", None, start)  # "he said"
-    if head_word in rules.person_words and not words & _UNNAMED:
-        return Attribution("title", None, start, head_word)  # "the minister added", "the head of the committee said"
-    if head_word in rules.document_nouns:  # "the statement by Catherine Colonna", "a post from the ministry"
-        author = [
-            e
-            for e in speakers
-            if start <= e.start <= end
-            and re.search(r"\b(?:by|of|from)\b", phrase[: max(0, e.start - start)]) is not None
-        ]
-        if author:
-            return Attribution("named", (_prefer_people(author) or author[0]).name)
-    if noun.text[:1].isupper():  # a surname NER did not mark: the person of the article with that surname
-        surname = [e for e in speakers if e.label == "PERSON" and e.name.split()[-1] == noun.text]
-        if surname:
-            return Attribution("named", surname[0].name)
-    return Attribution("unnamed", _described(head_word, speakers, start))
-
-
-def _titled(text: str, role: str, people: Sequence[Resolved], at: int) -> str | None:
-    """The person the text gives the title `role` right before or after the name ("Foreign Minister Sergei
-    Lavrov", "Sen. Lindsey Graham", "Lavrov, the foreign minister"): the last such person before `at`, else the
-    first after it."""
-    if not role:
-        return None
-    titled = [p for p in people if _has_title(text, p, role)]
-    before = [p for p in titled if p.end <= at]
-    chosen = before[-1] if before else next((p for p in titled if p.start > at), None)
-    return chosen.name if chosen is not None else None
-
-
-def _has_title(text: str, person: Resolved, role: str) -> bool:
-    """The words just before the name end with the title or its abbreviation ("Sen."), or the words just after
-    it are ", the ... <title>"."""
-    words = WORD.findall(text[max(0, person.start - 40) : person.start])
-    tail = text[max(0, person.start - 40) : person.start].rstrip()
-    if words and words[-1].lower() == role:
-        return True
-    if words and tail.endswith(".") and 3 <= len(words[-1]) < len(role) and role.startswith(words[-1].lower()):
-        return True  # "Sen." of senator, "Gen." of general
-    after = text[person.end : person.end + 60]
-    match = re.match(r"\s*,\s*(?:the|a|an|[\w’']+['’]s)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s*[,.]", after)
-    return match is not None and match.group(1).lower() == role
-
-
-def _covers(entity: Resolved, token, noun, start: int) -> bool:
-    """The entity's span holds the token (offsets of the reduced sentence mapped through the subject's start)."""
-    at = start + (token.idx - noun.left_edge.idx)
-    return entity.start <= at < entity.end
-
-
-_DOCUMENTS = frozenset(
-    {"statement", "letter", "resolution", "report", "document", "post", "message", "appeal", "decree"}
-)
-
-# "a senior official", "one diplomat", "sources": somebody the text does not name
-_UNNAMED = frozenset(
-    {
-        "a",
-        "an",
-        "one",
-        "some",
-        "several",
-        "two",
-        "three",
-        "many",
-        "other",
-        "another",
-        "officials",
-        "sources",
-        "source",
-        "anonymous",
-        "anonymity",
-        "unnamed",
-        "senior",
-    }
-)
-
-
-def _sentence_subject(text: str, at: int, entities: Sequence[Resolved], spans: Sequence[Span]) -> str | None:
-    """The first person named in the sentence before `at`, else in the sentence before that (sentence ends inside
-    quotations do not count)."""
-    starts = [0] + [
-        m.end() for m in _SENTENCE_START.finditer(text, 0, at) if not any(s.start <= m.start() < s.end for s in spans)
-    ]
-    for begin, end in ((starts[-1], at), (starts[-2] if len(starts) >= 2 else 0, starts[-1])):
-        named = [e for e in entities if e.label == "PERSON" and begin <= e.start < end]
-        if named:
-            return named[0].name
-    return None
-
-
-def _speaker(
-    text: str,
-    span: Span,
-    begin: int,
-    finish: int,
-    speakers: Sequence[Resolved],
-    people: Sequence[Resolved],
-    rules: QuoteRules,
-) -> str | None:
-    """The speaker: named after the quote ("...,” Kuleba said), before it ("Podolyak writes:"), or referred back to."""
+def _speaker(reader: _Reader, span: Span, begin: int, finish: int) -> str | None:
+    """The speaker read from the words around the quote: named after it ("...,” Kuleba said), before it ("Podolyak
+    writes:"), or referred back to ("..., he said")."""
+    text, speakers, rules = reader.text, reader.outside, reader.rules
     after = text[span.end : finish]
     dash = _DASH_AFTER.match(after)
     named_after = [e for e in speakers if span.end <= e.start < finish]
@@ -370,28 +229,181 @@ def _speaker(
     if verb_after is not None:
         verb_at = span.end + verb_after
         before_verb = [e for e in named_after if e.start < verb_at]
+        role = _title_of(after[:verb_after], rules)
+        if role is not None and not any(e.label == "PERSON" for e in before_verb):
+            # "the deputy head of the presidential administration said": a person with a title, not the body
+            return reader.title(role, span.end)
         right_after = [
             e
             for e in named_after
             if e.start >= verb_at and e.start - verb_at < 60 and not _NOT_TITLE.search(text[verb_at : e.start])
         ]  # "said Peskov"
-        chosen = _prefer_people(before_verb) or _prefer_people(right_after[:1])
+        chosen = prefer_people(before_verb) or prefer_people(right_after[:1])
         if chosen:
             return chosen.name
-        if _refers_back(after[:verb_after], rules):
-            return _last_person_before(people, span.start)
-        return _described(after[:verb_after], speakers, span.start)
+        back = _refers_back(after[:verb_after], span.end, reader)
+        return back if back is not None else described(after[:verb_after], speakers, span.start)
+    return _speaker_before(reader, span, begin) or _named_in_next_sentence(text, finish, speakers, rules)
+
+
+def _speaker_before(reader: _Reader, span: Span, begin: int) -> str | None:
+    """The speaker named before the quote in its sentence when a speech verb or a colon says that it speaks: the
+    person next to the verb ("Asked about Lavrov, Blinken said:", "said Pavlov", "according to Kuleba"), or the
+    person the sentence is about; a pronoun or a title there refers back. Without either, only a pronoun the
+    sentence is about ("Instead, he does not rule out a “...”")."""
+    text, rules = reader.text, reader.rules
     before = text[begin : span.start]
-    named_before = [e for e in speakers if begin <= e.start < span.start]
-    evidence = before.rstrip().endswith(":") or _first_verb(before, rules.speech_verbs) is not None
-    persons_before = [e for e in named_before if e.label == "PERSON"]
-    if persons_before:
-        return persons_before[0].name
-    if _refers_back(before, rules):
-        return _last_person_before(people, begin if begin < span.start else span.start)
-    if evidence and named_before:
-        return named_before[0].name
-    return _named_in_next_sentence(text, finish, speakers, rules)
+    stops = reader.verbs(begin, span.start)
+    colon = before.rstrip().endswith(":")
+    if colon:
+        stops.append(begin + len(before.rstrip()) - 1)
+    if not stops:
+        at = pronoun_subject(text, begin, span.start, rules.pronouns)
+        return reader.pronoun(at) if at is not None else None
+    named = [e for e in reader.outside if begin <= e.start < span.start]
+    role = _title_of(text[begin : stops[0]], rules)
+    if role is not None and not any(e.label == "PERSON" for e in named if e.start < stops[0]):
+        return reader.title(role, stops[0])  # "the head of the presidential administration said:"
+    near = reader.near(begin, span.start, stops)
+    persons = [e for e in near if e.label == "PERSON"]
+    if persons:
+        return persons[0].name
+    subject = subject_person(text, begin, span.start, reader.outside)
+    if subject is not None and subject.end <= max(stops):
+        return subject.name
+    back = _refers_back(text[begin : max(stops)], begin, reader)
+    if back is not None:
+        return back
+    if colon and any(e.label == "PERSON" for e in named):  # "Mr Williamson tried to draw a connection ...: “"
+        return next(e.name for e in named if e.label == "PERSON")
+    return near[0].name if near else None
+
+
+def _set_off(text: str, begin: int, entity: Resolved) -> bool:
+    """The name opens its sentence or stands after a comma ("The EU chief, Ursula von der Leyen, said")."""
+    return entity.start <= begin or text[begin : entity.start].rstrip()[-1:] in (",", "")
+
+
+def _next_to(gap: str, set_off: bool = False) -> bool:
+    """Only a few adverbial words stand between a name and the verb after it ("Blinken also said", "Kuleba on
+    Tuesday wrote"), or a comma after a name set off by commas ("The EU chief, Ursula von der Leyen, said"); not
+    a clause ("the letter to Biden, obtained by Fox News, says")."""
+    words = [w.lower() for w in WORD.findall(gap)]
+    if not words:
+        return not _OPENS.search(gap) and ("," not in gap or set_off)
+    return "," not in gap and len(words) <= 4 and not any(w in _LINKS for w in words) and not _OPENS.search(gap)
+
+
+def _titles_only(gap: str) -> bool:
+    """Only "to" or titles stand between a verb and the name after it ("according to Kuleba", "said presidential
+    spokesman Dmitry Peskov"), not a clause ("say they are “concerned” Biden")."""
+    words = [w.lower() for w in WORD.findall(gap)]
+    words = words[1:] if words[:1] == ["to"] else words
+    return len(words) <= 6 and not _OPENS.search(gap) and not any(w in _LINKS - {"of"} for w in words)
+
+
+# Words that link a clause: with one of them between a name and a verb the name is not who speaks.
+_LINKS = frozenset(
+    {"that", "who", "which", "to", "with", "by", "from", "about", "of", "and", "but", "they", "it", "is", "are",
+     "was", "were", "will", "would", "may", "might", "can", "could", "should", "he", "she", "we", "if", "as"}
+)  # fmt: skip
+_OPENS = re.compile('[“"«„‘]')
+
+
+def _unattributed(reader: _Reader, span: Span, sentence: tuple[int, int]) -> bool:
+    """The quote opens a sentence that says nothing of who speaks: no speech verb and no person outside the
+    quotation (a sentence that has one and still names nobody is a quote of nobody named: "“...” chanted the
+    crowd"; a fragment quoted inside a sentence is the writer's)."""
+    begin, finish = sentence
+    if reader.text[begin : span.start].strip():
+        return False
+    if reader.verbs(begin, finish):
+        return False
+    return not any(e.label == "PERSON" and begin <= e.start < span.start for e in reader.outside)
+
+
+def _continued(reader: _Reader, i: int, sentence: tuple[int, int], speakers: Sequence[str | None]) -> str | None:
+    """The speaker of a quote its sentence does not attribute: the previous quote's when it stands in the same
+    paragraph ("“...,” he said. “...”"), else who the sentence before speaks through or is about ("Vitrenko is
+    convinced Putin will try. “...”"), else the previous quote's for a paragraph of quotation only."""
+    text, spans = reader.text, reader.spans
+    span = spans[i]
+    if i and same_paragraph(text, spans[i - 1], span):
+        if speakers[-1] is not None or _one_sentence_on(reader, spans[i - 1], sentence[0]):
+            return speakers[-1]  # "“...,” he said of the remarks. “...”": whoever said the quote before
+    begin = sentence[0]
+    para_start = text.rfind("\n", 0, span.start) + 1
+    if begin <= para_start:
+        # the sentence opens its paragraph: the last sentence of the paragraph before, when it speaks
+        prev_end = len(text[:para_start].rstrip())
+        if prev_end > 0:
+            starts = sentence_starts(text, prev_end, spans)
+            found = _speaks_in(reader, starts[-1], prev_end, subject_alone=False)
+            if found is not None:
+                return found
+    else:
+        starts = sentence_starts(text, begin, spans)
+        prev_begin = max(starts[-2] if len(starts) >= 2 else 0, para_start)
+        found = _speaks_in(reader, prev_begin, begin, subject_alone=True)
+        if found is not None:
+            return found
+    if i and only_quotes(text, span, spans):
+        return speakers[-1]
+    return None
+
+
+def _one_sentence_on(reader: _Reader, previous: Span, begin: int) -> bool:
+    """The sentence at `begin` comes right after the one holding the `previous` quote."""
+    starts = sentence_starts(reader.text, begin, reader.spans)
+    return len(starts) < 2 or starts[-2] <= previous.start
+
+
+def _speaks_in(reader: _Reader, begin: int, end: int, *, subject_alone: bool) -> str | None:
+    """Who speaks in the sentence [begin, end): the person named at its speech verb, the person it is about when
+    it speaks ("Stoltenberg also confirmed that ..."), or whom its pronoun means; with `subject_alone`, also the
+    person it is about when it has no speech verb."""
+    text = reader.text
+    found = reader.speaking(begin, end)
+    if found is not None:
+        return found
+    stops = reader.verbs(begin, end)
+    colon = text[begin:end].rstrip().endswith(":")
+    subject = subject_person(text, begin, end, reader.outside)
+    if subject is not None and (colon or any(v > subject.start for v in stops) or subject_alone):
+        return subject.name
+    if stops or colon:
+        back = _refers_back(text[begin : max(stops) if stops else end], begin, reader)
+        if back is not None:
+            return back
+    return None
+
+
+def _title_of(phrase: str, rules: QuoteRules) -> str | None:
+    """The title of "the deputy head of the presidential administration", "the speaker of parliament": a person
+    named by an office of a body, not the body."""
+    for match in re.finditer(r"\b(?:the|a|an)\s+((?:[\w-]+\s+){0,3}?)([\w-]+)\s+of\b", phrase, re.IGNORECASE):
+        role = rules.role_of(match.group(2))
+        if role is not None:
+            words = match.group(1).split()
+            return qualified(role, words[-1] if words else None)
+    return None
+
+
+def _refers_back(phrase: str, at: int, reader: _Reader) -> str | None:
+    """Whom "he said" or "the Ukrainian leader ... says" in `phrase` (starting at `at`) means; None when it
+    refers to nobody."""
+    rules = reader.rules
+    for match in WORD.finditer(phrase):
+        if match.group(0).lower() in rules.pronouns:
+            return reader.pronoun(at + match.start())
+    title = rules.person_nouns.search(phrase)
+    if title is not None:
+        words = WORD.findall(title.group(0))
+        role = rules.role_of(words[-1])
+        if role is not None:
+            role = qualified(role, words[-2] if len(words) > 1 else None)
+            return reader.title(role, at + title.start())
+    return None
 
 
 def _named_in_next_sentence(text: str, finish: int, speakers: Sequence[Resolved], rules: QuoteRules) -> str | None:
@@ -403,7 +415,7 @@ def _named_in_next_sentence(text: str, finish: int, speakers: Sequence[Resolved]
     if len(WORD.findall(sentence)) > 8 or _first_verb(sentence, rules.speech_verbs) is None:
         return None
     named = [e for e in speakers if finish <= e.start < finish + len(sentence)]
-    chosen = _prefer_people(named)
+    chosen = prefer_people(named)
     return chosen.name if chosen else None
 
 
@@ -413,34 +425,6 @@ def _first_verb(text: str, verbs: frozenset[str]) -> int | None:
         if match.group(0).lower() in verbs:
             return match.start()
     return None
-
-
-def _refers_back(text: str, rules: QuoteRules) -> bool:
-    """ "he said", "The Ukrainian leader, ... says": the speaker was named earlier."""
-    words = {w.lower() for w in WORD.findall(text)}
-    return bool(words & rules.pronouns) or rules.person_nouns.search(text) is not None
-
-
-def _last_person_before(people: Sequence[Resolved], offset: int) -> str | None:
-    """The person named last before `offset`."""
-    earlier = [p for p in people if p.end <= offset]
-    return earlier[-1].name if earlier else None
-
-
-def _described(text: str, speakers: Sequence[Resolved], offset: int) -> str | None:
-    """ "the newspaper wrote": the organisation named last before the quote that the text calls that."""
-    words = {w.lower() for w in WORD.findall(text)}
-    for org in reversed([s for s in speakers if s.label == "ORG" and s.end <= offset]):
-        nouns = set(org.entry.nouns) if org.entry is not None else set()
-        nouns |= {w.lower() for w in org.name.split()} - _STOP
-        if words & nouns:
-            return org.name
-    return None
-
-
-def _prefer_people(entities: Sequence[Resolved]) -> Resolved | None:
-    """The first person among `entities`, else the first organisation."""
-    return next((e for e in entities if e.label == "PERSON"), None) or (entities[0] if entities else None)
 
 
 def _tidy(quote: str) -> str:

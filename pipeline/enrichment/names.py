@@ -1,0 +1,105 @@
+"""Is a span NER marked a name at all: sentence fragments, headline runs, designations, common nouns, and
+words that name a kind or an idea rather than an organisation ("Eastern European", "Ukraine Crisis")."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.enrichment.canonical import Cues
+    from pipeline.enrichment.entities import Mention
+
+# The most words a name of each kind has; longer spans are sentence fragments.
+_MAX_WORDS = {"PERSON": 5, "GPE": 6, "LOC": 6, "FAC": 8, "NORP": 4, "ORG": 10, "EVENT": 10}
+# A designation, not a name: "BMP-1", "F-16", "Su-25", "S-400", "M1A1"
+_DESIGNATION = re.compile(r"[A-Z][A-Za-z]{0,5}-?\d+[A-Za-z\d]*")
+
+
+def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
+    """Not a name: no capital, digits in a name or place, one character, a shouted page heading, a designation,
+    broken brackets, or a sentence fragment (a verb or function word inside, too many words)."""
+    if len(surface) < 2 or not surface[0].isupper() or not any(c.isalpha() for c in surface):
+        return True
+    if label in ("PERSON", "GPE", "LOC", "NORP") and any(c.isdigit() for c in surface):
+        return True
+    if _DESIGNATION.fullmatch(surface) or surface.count("(") != surface.count(")") or "/" in surface or "|" in surface:
+        return True
+    words = surface.split()
+    if len(words) > 1 and all(w.isupper() for w in words if any(c.isalpha() for c in w)):
+        return True
+    if len(words) > _MAX_WORDS.get(label, 10):
+        return True
+    if label in ("PERSON", "GPE", "LOC", "NORP") and any(w.endswith(("’", "'", "’s", "'s")) for w in words[:-1]):
+        return True  # "Fox News’ Anders Hagstrom": a possessive inside is two things
+    if cues is not None and any(w.lower() in cues.not_in_names for w in words[1:]):
+        return True  # "Ukrainian Armed Forces Are Also Trying"
+    if len(words) >= 3 and any(w.endswith("ing") and w[:1].isupper() and len(w) > 5 for w in words[1:]):
+        return True  # a title-cased headline run: "... Forces Trying To ..."
+    # "Zeilinsky and Den Administration"
+    return label == "PERSON" and any(w[:1].islower() and w not in NAME_PARTICLES for w in words)
+
+
+# Words before a noun that a name never follows: "his Address to the nation", "an Agency statement"
+_NOT_BEFORE_NAMES = frozenset({"a", "an", "his", "her", "its", "their", "our", "my", "your", "every", "each"})
+
+
+def used_as_common_noun(m: Mention, surface: str, cues: Cues) -> bool:
+    """One capitalised word NER took for an organisation or a person that the words around use as a common noun
+    or an adjective: after a determiner a name does not take ("his Address"), or as the first word of a person's
+    title ("Defense Secretary Lloyd Austin", "House Speaker Nancy Pelosi", "Slovak Prime Minister Robert Fico")."""
+    if m.label not in ("ORG", "PERSON") or " " in surface or surface.isupper():
+        return False
+    if m.label == "ORG" and m.before and m.before[-1] in _NOT_BEFORE_NAMES:
+        return True
+    # "Slovak Prime Minister Robert Fico", "Kremlin Spokesman Dmitry Peskov": the word qualifies a title
+    return bool(m.after) and m.after[0][:1].isupper() and m.after[0].lower() in cues.title_words
+
+
+NAME_PARTICLES = frozenset(
+    {
+        "von",
+        "van",
+        "der",
+        "den",
+        "de",
+        "da",
+        "di",
+        "du",
+        "dos",
+        "del",
+        "la",
+        "le",
+        "bin",
+        "al",
+        "ibn",
+        "y",
+        "zu",
+        "ter",
+        "ten",
+    }
+)
+
+
+# Words of a kind, a region or an origin ("Eastern European", "Greater Russian"): adjectives, not an organisation.
+_ADJECTIVE_ENDINGS = ("ean", "ian", "ese", "ish", "ern")
+_DIRECTION_WORDS = frozenset(
+    {"eastern", "western", "northern", "southern", "central", "greater", "pan", "north", "south"}
+)
+
+
+def not_a_name(surface: str, label: str, cues: Cues) -> bool:
+    """An organisation or person NER found that is not one: all adjectives of origin or region ("Eastern
+    European"), an idea ("Russophobia", "Nationalism"), or a headed phrase whose head names an event or a story
+    ("Ukraine Crisis", "The Philadelphia Story": `[cues] not_org_heads`)."""
+    if label not in ("ORG", "PERSON"):
+        return False
+    words = surface.split()
+    if all(w.lower() in _DIRECTION_WORDS or w.lower().endswith(_ADJECTIVE_ENDINGS) for w in words) and (
+        len(words) > 1 or label == "ORG"
+    ):
+        return len(words) > 1 or surface.lower().endswith(("ean", "ian", "ese", "ish"))
+    if len(words) == 1 and surface.lower().endswith(("ism", "phobia", "mania")):
+        return True
+    head = surface.split(" of ")[0].split()[-1].lower()
+    return label == "ORG" and len(words) > 1 and head in cues.not_org_heads

@@ -1,0 +1,81 @@
+"""The cues of enrich_quotes.toml: speech verbs (every form of each), pronouns, titles, documents, abbreviations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+_VOWELS = frozenset("aeiou")
+
+
+def verb_forms(lemma: str, irregular: Iterable[str] = ()) -> frozenset[str]:
+    """A verb's base, -s, -ed and -ing forms by the regular rules, with its irregular forms ("say" -> "said")."""
+    lemma = lemma.lower()
+    forms = {lemma, *(f.lower() for f in irregular)}
+    consonant_y = lemma.endswith("y") and len(lemma) > 1 and lemma[-2] not in _VOWELS
+    if lemma.endswith(("s", "sh", "ch", "x", "z", "o")):
+        forms.add(lemma + "es")
+    elif consonant_y:
+        forms.add(lemma[:-1] + "ies")
+    else:
+        forms.add(lemma + "s")
+    if lemma.endswith("e"):
+        forms.add(lemma + "d")
+    elif consonant_y:
+        forms.add(lemma[:-1] + "ied")
+    else:
+        forms.add(lemma + "ed")
+    if lemma.endswith("ie"):
+        forms.add(lemma[:-2] + "ying")
+    elif lemma.endswith("e") and not lemma.endswith("ee"):
+        forms.add(lemma[:-1] + "ing")
+    else:
+        forms.add(lemma + "ing")
+    return frozenset(forms)
+
+
+@dataclass(frozen=True)
+class QuoteRules:
+    """The cues of enrich_quotes.toml."""
+
+    min_words: int
+    speech_verbs: frozenset[str]  # every form of every speech verb ("say", "says", "said", "saying")
+    pronouns: frozenset[str]
+    person_nouns: re.Pattern[str]  # "the (Russian foreign) minister": a title that refers back
+    abbreviations: frozenset[str]
+    person_words: frozenset[str] = frozenset()  # the last word of each person noun ("minister", "head")
+    document_nouns: frozenset[str] = frozenset()  # what a text is quoted from ("statement", "letter")
+    descriptive_words: frozenset[str] = frozenset()  # titles that describe, not name ("official", "analyst")
+    office_qualifiers: frozenset[str] = frozenset()  # words that make a title one office ("foreign" minister)
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> QuoteRules:
+        """The quote cues, lower-cased; every speech verb in all its forms."""
+        irregular = {k.lower(): v for k, v in data.get("irregular_forms", {}).items()}
+        verbs: set[str] = set()
+        for lemma in data["speech_verbs"]:
+            verbs |= {lemma.lower()} if lemma.lower() == "according" else verb_forms(lemma, irregular.get(lemma, ()))
+        verbs -= {w.lower() for w in data.get("not_verbs", ())}
+        nouns = "|".join(
+            r"\s+".join(map(re.escape, n.split())) for n in sorted(data["person_nouns"], key=len, reverse=True)
+        )
+        return cls(
+            min_words=int(data.get("min_words", 4)),
+            speech_verbs=frozenset(verbs),
+            pronouns=frozenset(w.lower() for w in data["pronouns"]),
+            person_nouns=re.compile(rf"\bthe\s+(?:[\w-]+\s+){{0,2}}(?:{nouns})\b", re.IGNORECASE),
+            abbreviations=frozenset(a.lower() for a in data.get("abbreviations", ())),
+            person_words=frozenset(n.split()[-1].lower() for n in data["person_nouns"]),
+            document_nouns=frozenset(w.lower() for w in data.get("document_nouns", ())),
+            descriptive_words=frozenset(w.lower() for w in data.get("descriptive_nouns", ())),
+            office_qualifiers=frozenset(w.lower() for w in data.get("office_qualifiers", ())),
+        )
+
+    def role_of(self, word: str) -> str | None:
+        """The title a head word names, without "ex-"/"former" and plural ("ex-president" -> "president")."""
+        word = word.lower()
+        for prefix in ("ex-", "former-", "vice-"):
+            if word.startswith(prefix) and word[len(prefix) :] in self.person_words:
+                return word[len(prefix) :]
+        return word if word in self.person_words else None

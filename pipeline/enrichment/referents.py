@@ -1,0 +1,216 @@
+"""Whom a pronoun, a title or a description in an attribution means: the person a sentence is about (its subject),
+the person the article gives a title ("Foreign Minister Sergei Lavrov" for "the minister"), the organisation it
+calls by what it is ("the newspaper"), else the last person who spoke."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from pipeline.enrichment.canonical import Resolved
+from pipeline.enrichment.quotation_marks import WORD, Span
+
+_STOP = frozenset({"the", "of", "and", "for", "a", "an", "in", "on"})
+_SENTENCE_START = re.compile(r"[.!?…][”’\"')]*\s+(?=[“\"A-Z])|\n+")
+# Words that show a clause has begun before a name: the name is then an object, not who the sentence is about.
+_CLAUSE_WORDS = frozenset(
+    {
+        "said", "says", "told", "that", "who", "which", "whom", "whose", "was", "were", "is", "are", "has", "have",
+        "had", "will", "would", "could", "by", "to", "with", "from", "after", "before", "against", "about", "than",
+        "because", "when", "while", "on", "at", "for", "into", "over", "under", "between", "asked", "met", "called",
+        "like", "as", "if", "not", "also", "did", "does", "do",
+    }
+)  # fmt: skip
+# Words that may stand between a title and the name it goes with ("Chairman of the Joint Chiefs Gen. Mark Milley").
+_TITLE_GLUE = frozenset({"of", "the", "and", "for", "de", "on", "in"})
+_TOKEN = re.compile(r"[\w’'.-]+|,")
+
+
+# Words before a title that do not tell offices apart ("the former president", "the top diplomat").
+_PLAIN_QUALIFIERS = frozenset(
+    {"former", "then", "current", "late", "new", "outgoing", "incoming", "acting", "top", "senior", "veteran",
+     "longtime", "retired", "country's", "nation's", "state's"}
+)  # fmt: skip
+
+
+def qualified(role: str, before: str | None) -> str:
+    """A title with the lower-case word that tells it apart from others ("foreign minister", "deputy head"); the
+    title alone when that word is a name, an article or says nothing of the office ("Russian", "the", "former")."""
+    word = (before or "").lower()
+    if (
+        word.isalpha()
+        and word not in _PLAIN_QUALIFIERS
+        and word not in ("the", "a", "an", "his", "her", "its", "their")
+    ):
+        return f"{word} {role}"  # "foreign minister"; "ukrainian leader" (not the "Chechen leader" of the article)
+    return role
+
+
+def prefer_people(entities: Sequence[Resolved]) -> Resolved | None:
+    """The first person among `entities`, else the first organisation."""
+    return next((e for e in entities if e.label == "PERSON"), None) or (entities[0] if entities else None)
+
+
+def last_person_before(people: Sequence[Resolved], offset: int) -> str | None:
+    """The person named last before `offset`."""
+    earlier = [p for p in people if p.label == "PERSON" and p.end <= offset]
+    return earlier[-1].name if earlier else None
+
+
+def described(text: str, speakers: Sequence[Resolved], offset: int) -> str | None:
+    """ "the newspaper wrote": the organisation named last before the quote that the text calls that."""
+    words = {w.lower() for w in WORD.findall(text)}
+    for org in reversed([s for s in speakers if s.label == "ORG" and s.end <= offset]):
+        nouns = set(org.entry.nouns) if org.entry is not None else set()
+        nouns |= {w.lower() for w in org.name.split()} - _STOP
+        if words & nouns:
+            return org.name
+    return None
+
+
+def sentence_starts(text: str, upto: int, spans: Sequence[Span]) -> list[int]:
+    """Offsets where the sentences before `upto` start (0 first); sentence ends inside quotations do not count,
+    a quotation's own last full stop does ("... Ukraine.”\n\nOn Sunday")."""
+    return [0] + [
+        m.end()
+        for m in _SENTENCE_START.finditer(text, 0, upto)
+        if not any(s.start <= m.start() < s.end and m.end() < s.end for s in spans)
+    ]
+
+
+def subject_person(text: str, begin: int, end: int, entities: Sequence[Resolved]) -> Resolved | None:
+    """The person a sentence is about: the first person named before its verb ("On Tuesday, Foreign Minister Dmytro
+    Kuleba said"), not one named after it or in a possessive ("Putin's spokesman")."""
+    for e in entities:
+        if not begin <= e.start < end or e.label != "PERSON":
+            continue
+        if re.match(r"[’']s\b", text[e.end : e.end + 3]):
+            continue
+        before = text[begin : e.start]
+        opening = before.rsplit(",", 1)[-1] if len(WORD.findall(before.rsplit(",", 1)[0])) <= 25 else before
+        words = [w.lower() for w in WORD.findall(opening)]
+        return e if len(words) <= 6 and not any(w in _CLAUSE_WORDS for w in words) else None
+    return None
+
+
+def refers_on(text: str, begin: int, end: int, pronouns: frozenset[str]) -> bool:
+    """The sentence is about somebody named earlier: it opens with a pronoun ("He added ...") or attributes with
+    one (", he said, ...")."""
+    return pronoun_subject(text, begin, end, pronouns) is not None
+
+
+def pronoun_subject(text: str, begin: int, end: int, pronouns: frozenset[str]) -> int | None:
+    """Where the pronoun stands that a sentence is about: among its first words ("He added", "But she said",
+    "Instead, he does not") or attributing (", he said,"); None without one."""
+    for k, match in enumerate(WORD.finditer(text, begin, end)):
+        if k >= 3:
+            break
+        if match.group(0).lower() in pronouns:
+            return match.start()
+    found = re.compile(r",\s+(he|she)\s+\w+").search(text, begin, end)
+    return found.start(1) if found is not None else None
+
+
+def about_person(
+    text: str,
+    at: int,
+    entities: Sequence[Resolved],
+    spans: Sequence[Span],
+    last_speaker: str | None,
+    pronouns: frozenset[str],
+    role_of: Callable[[str], str | None] = lambda word: None,
+    speaker_in: Callable[[int, int], str | None] = lambda begin, end: None,
+    title: Callable[[str, int], str | None] = lambda role, at: None,
+) -> str | None:
+    """Whom "he said" at `at` means: who this sentence, or the sentence before, is about or names as speaking
+    ("Nancy Pelosi visited the border. “...,” she said", "..., said Grigory Pasko. “...,” he said"), going further
+    back over sentences that are about "he" too; else the last person who spoke; else the first person named in
+    those sentences; else the last person named."""
+    starts = sentence_starts(text, at, spans)
+    sentences = [(starts[-1], at)] + [
+        (starts[k - 1], starts[k]) for k in range(len(starts) - 1, max(0, len(starts) - 4), -1)
+    ]
+    for n, (begin, end) in enumerate(sentences):
+        found = speaker_in(begin, end)
+        if found is not None:
+            return found
+        subject = subject_person(text, begin, end, entities)
+        if subject is not None:
+            return subject.name
+        role = opening_title(text, begin, end, role_of)
+        if role is not None:  # "The Russian foreign minister responded ... “...,” he said": whoever has that title
+            return title(role, begin)
+        if n and not refers_on(text, begin, end, pronouns):
+            break  # a sentence about somebody or something else: the chain of "he" stops here
+    if last_speaker is not None:
+        return last_speaker
+    for begin, end in sentences[:2]:
+        named = [e for e in entities if e.label == "PERSON" and begin <= e.start < end]
+        if named:
+            return named[0].name
+    return last_person_before(entities, at)
+
+
+def opening_title(text: str, begin: int, end: int, role_of: Callable[[str], str | None]) -> str | None:
+    """The title a sentence opens with as its subject ("On Tuesday, the Russian foreign minister responded"), or
+    None."""
+    opening = text[begin:end]
+    head = opening.split(",", 1)[1] if "," in opening[:40] else opening
+    words = WORD.findall(head)[:6]
+    if not words or words[0].lower() not in ("the", "a", "an"):
+        return None
+    for i, word in enumerate(words[1:5], start=1):
+        role = role_of(word)
+        if role is not None:
+            return None if i + 1 < len(words) and words[i + 1].lower() == "of" else qualified(role, words[i - 1])
+        if word.lower() in _CLAUSE_WORDS:
+            return None
+    return None
+
+
+def titled(text: str, role: str, people: Sequence[Resolved], at: int) -> str | None:
+    """The person the text gives the title `role` ("Foreign Minister Sergei Lavrov", "Sen. Lindsey Graham",
+    "Lavrov, the foreign minister"): the last such person before `at`, else the first after it."""
+    if not role:
+        return None
+    titled_people = [p for p in people if p.label == "PERSON" and has_title(text, p, role)]
+    before = [p for p in titled_people if p.end <= at]
+    chosen = before[-1] if before else next((p for p in titled_people if p.start > at), None)
+    return chosen.name if chosen is not None else None
+
+
+def has_title(text: str, person: Resolved, role: str) -> bool:
+    """The title stands before the name ("Chairman of the Joint Chiefs Gen. Mark Milley", "foreign minister Dmytro
+    Kuleba", "Sen. Lindsey Graham") or after it (", the foreign minister", ", a defence analyst with ..."); a
+    qualified title ("foreign minister") needs its qualifier ("Defence Minister Sergei Shoigu" is not one)."""
+    qualifier, _, role = role.rpartition(" ")
+    tokens = _TOKEN.findall(text[max(0, person.start - 100) : person.start])
+    steps = 0
+    for i in range(len(tokens) - 1, -1, -1):
+        token = tokens[i]
+        word = token.rstrip(".").lower()
+        # the title is next to the name, or heads the words before it ("Head of the ... Administration", "Chairman
+        # Gen."); inside a name it is not one ("the Belarus President Administration")
+        heads = steps == 0 or tokens[i + 1] in _TITLE_GLUE or tokens[i + 1].endswith(".")
+        if heads and (word == role or word.endswith("-" + role)):
+            if not qualifier or i == 0:
+                return True
+            before = tokens[i - 1]
+            # "Foreign Minister" for "foreign minister"; not "Defence Minister" or "Chechen leader" (another
+            # qualifier), but "President Vladimir Putin" or "Putin's spokesman" (none) for "Russian president"
+            return before.lower() == qualifier or not (before.isalpha() and before.lower() not in _TITLE_GLUE)
+        if not qualifier and token.endswith(".") and 3 <= len(word) < len(role) and role.startswith(word):
+            return True  # "Sen." of senator, "Gen." of general
+        steps += 1
+        if token == "," and steps == 1:
+            steps = 0
+            continue  # "the US national security adviser, Jake Sullivan"
+        capitalised = token[:1].isupper() or token[:1].isdigit()
+        if steps > 10 or not (capitalised or word in _TITLE_GLUE):
+            break
+    after = text[person.end : person.end + 80]
+    match = re.match(r"\s*,\s*(?:the|a|an|[\w’']+['’]s)\s+((?:[\w-]+\s+){0,4}[\w-]+)", after)
+    if match is None:
+        return False
+    words = [w.lower() for w in match.group(1).split()]
+    return role in words and (not qualifier or qualifier in words[: words.index(role)])

@@ -1,0 +1,109 @@
+"""Mention spans NER cut wrongly, mended before they are resolved: a title inside a person's span, a label the
+words around contradict, a place glued before a person, a name split in two."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pipeline.enrichment.entities import Mention
+from pipeline.enrichment.normalise import entity_key
+
+if TYPE_CHECKING:
+    from pipeline.enrichment.canonical import AliasTable, Cues
+
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+
+
+def without_title(m: Mention, surface: str, cues: Cues) -> tuple[Mention, str]:
+    """ "Senate Marshal Tomasz Grodzki" (one NER span) -> the person after the title; "Attorney General Barr"
+    (a title and a surname) -> the surname, which the article's full name then takes in."""
+    words = surface.split()
+    if (
+        len(words) == 2
+        and m.label == "PERSON"
+        and words[0].lower().rstrip(".") in cues.title_words
+        and words[1][:1].isupper()
+        and words[1].replace("-", "").isalpha()
+    ):
+        cut = m.text.rfind(words[1])
+        return Mention(m.text[cut:], "PERSON", m.start + cut, m.end, m.before, m.after, m.source), words[1]
+    if len(words) < 3 or m.label not in ("ORG", "PERSON", "GPE", "NORP", ""):
+        return m, surface
+    at = max((i for i, w in enumerate(words[:-2]) if w.lower().rstrip(".") in cues.title_words), default=None)
+    if at is None:
+        return m, surface
+    rest = words[at + 1 :]
+    if not 2 <= len(rest) <= 3 or not all(
+        w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha() for w in rest
+    ):
+        return m, surface
+    tail = " ".join(rest)
+    cut = m.text.rfind(rest[0])
+    return Mention(m.text[cut:], "PERSON", m.start + cut, m.end, m.before, m.after, m.source), tail
+
+
+def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
+    """NER's label corrected by the words inside and around a span: an organisation's noun inside ("Conflict
+    Observatory"), a kind of organisation before ("news outlet Bild"), a person's role beside ("Natalia Humeniuk,
+    a spokesperson")."""
+    words = surface.split()
+    before = m.before[-1] if m.before else ""
+    after = [w.lower() for w in m.after[:4]]
+    role_after = after[:1] == [","] and (any(w in cues.person_nouns for w in after[1:3]))
+    if m.label == "PERSON" and (any(w.lower() in cues.org_nouns for w in words) or before in cues.org_before):
+        return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)
+    if (
+        m.label in ("ORG", "GPE", "NORP")
+        and 2 <= len(words) <= 3
+        and all(w[:1].isupper() and w[1:].islower() for w in words)
+        and not any(w.lower() in cues.org_nouns for w in words)
+        and (role_after or before in cues.person_nouns)
+    ):
+        return Mention(m.text, "PERSON", m.start, m.end, m.before, m.after, m.source)
+    return m
+
+
+def split_place_prefixes(mentions: Sequence[Mention], table: AliasTable) -> list[Mention]:
+    """ "Belgorod Vyacheslav Gladkov" (one NER span) -> the place and the person."""
+    out: list[Mention] = []
+    for m in mentions:
+        words = m.text.split()
+        if m.source == "ner" and m.label in ("ORG", "PERSON") and len(words) >= 3 and table.lookup(m.text) is None:
+            head = table.keys.get(entity_key(words[0]))
+            rest = words[1:]
+            if head is not None and head.label in _PLACE_LABELS and all(w[:1].isupper() for w in rest):
+                cut = m.text.index(rest[0], len(words[0]))
+                out.append(
+                    Mention(
+                        m.text[: len(words[0])],
+                        "GPE",
+                        m.start,
+                        m.start + len(words[0]),
+                        m.before,
+                        tuple(rest[:6]),
+                        m.source,
+                    )
+                )
+                out.append(
+                    Mention(
+                        m.text[cut:], "PERSON", m.start + cut, m.end, m.before + (words[0].lower(),), m.after, m.source
+                    )
+                )
+                continue
+        out.append(m)
+    return out
+
+
+def merge_split_names(mentions: Sequence[Mention], table: AliasTable) -> list[Mention]:
+    """Two adjacent NER spans that together are a known name ("Ursula von der" + "Leyen") are one mention."""
+    out: list[Mention] = []
+    for m in mentions:
+        if out and 0 <= m.start - out[-1].end <= 1:
+            joined = out[-1].text + " " * (m.start - out[-1].end) + m.text
+            if entity_key(joined) in table.keys:
+                prev = out.pop()
+                out.append(Mention(joined, prev.label or m.label, prev.start, m.end, prev.before, m.after, prev.source))
+                continue
+        out.append(m)
+    return out

@@ -1,0 +1,59 @@
+"""Is a span a name: adjectives of origin, ideas, events and works are not organisations; a word before a title
+is not a person; a title and a surname is the surname."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.enrichment.canonical import AliasTable, resolve
+from pipeline.enrichment.entities import Mention
+from pipeline.enrichment.names import not_a_name
+from pipeline.enrichment.tables import DATA_DIR, read_toml
+
+TABLE = AliasTable.from_data(read_toml(DATA_DIR / "enrich_entities.toml"))
+
+
+def _mention(text: str, before: str, after: str, label: str, start: int = 0) -> Mention:
+    return Mention(text, label, start, start + len(text), tuple(before.split()), tuple(after.split()), "ner")
+
+
+@pytest.mark.parametrize(
+    "surface, label",
+    [
+        ("Eastern European", "ORG"),
+        ("Northern Irish", "ORG"),
+        ("Russophobia", "ORG"),
+        ("Nationalism", "PERSON"),
+        ("Ukraine Crisis", "ORG"),
+        ("The Philadelphia Story", "ORG"),
+        ("Watergate Scandal", "ORG"),
+    ],
+)
+def test_adjectives_ideas_events_and_works_are_not_organisations(surface: str, label: str) -> None:
+    assert not_a_name(surface, label, TABLE.cues)
+
+
+@pytest.mark.parametrize(
+    "surface, label",
+    [("European Commission", "ORG"), ("Afghan Taliban", "ORG"), ("Crisis Group", "ORG"), ("Anna Novak", "PERSON")],
+)
+def test_organisations_and_people_stay(surface: str, label: str) -> None:
+    assert not not_a_name(surface, label, TABLE.cues)
+
+
+def test_a_word_before_a_title_is_not_a_person() -> None:
+    mentions = [
+        _mention("Slovak", "Former", "Prime Minister Robert Fico said", "PERSON", 0),
+        _mention("Robert Fico", "Slovak Prime Minister", "said", "PERSON", 30),
+    ]
+    names = [r.name for r in resolve(mentions, TABLE, lambda name: False)]
+    assert names == ["Robert Fico"]
+
+
+def test_a_title_and_a_surname_is_the_person_the_article_names_in_full() -> None:
+    mentions = [
+        _mention("William Barr", "Attorney General", "notified Congress", "PERSON", 0),
+        _mention("General Barr", "Attorney", "must provide the report", "PERSON", 80),
+    ]
+    names = {r.name for r in resolve(mentions, TABLE, lambda name: False)}
+    assert names == {"William Barr"}
