@@ -41,6 +41,7 @@ from benchmarks.bench_chain_real import CORPUS, corpus_articles, detect_librarie
 from pipeline import kafka_io, logs  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.contracts import Contracts  # noqa: E402
+from pipeline.enrichment.model import load_model  # noqa: E402
 from pipeline.kafka_io import Outgoing  # noqa: E402
 from pipeline.localstack.stack import LocalStack, private_settings  # noqa: E402
 from pipeline.operations.audit import compute_ledger  # noqa: E402
@@ -48,6 +49,7 @@ from pipeline.registry import build_stage  # noqa: E402
 from pipeline.registry import names as stage_names  # noqa: E402
 from pipeline.runner import StageWorker, run_workers  # noqa: E402
 from pipeline.sinks.elasticsearch import client  # noqa: E402
+from pipeline.stages.enrich import shared_tables  # noqa: E402
 from pipeline.supervisor import parse_workers, run_processes  # noqa: E402
 
 console = Console()
@@ -143,6 +145,10 @@ def main() -> None:
         for round_ in range(args.rounds):
             order = ["in_process", "processes"] if round_ % 2 == 0 else ["processes", "in_process"]
             for mode in order:
+                # Each mode loads the models and tables itself: in-process when it builds the stages,
+                # the multi-process parent before it forks. Nothing cached from the previous mode helps.
+                load_model.cache_clear()
+                shared_tables.cache_clear()
                 s = scoped(base).model_copy(
                     update={"translate_cache_path": workdir / f"translations-{mode}-{round_}.sqlite"}
                 )

@@ -36,12 +36,14 @@ def build_named(name: str, settings: Settings) -> Stage:
 
 
 def preload_named(name: str, settings: Settings) -> None:
-    """Load what the stage's forked processes can share: enrich's spaCy pipelines (cached by `load_model`)."""
+    """Load what the stage's forked processes can share: enrich's spaCy pipelines and tables (both cached)."""
     if name == "enrich":
         from pipeline.enrichment.model import load_model, load_parser
+        from pipeline.stages.enrich import DATA_DIR, shared_tables
 
         load_model(settings.enrich_model)
         load_parser(settings.enrich_model)
+        shared_tables(DATA_DIR, settings.enrich_min_city_population, settings.enrich_fuzzy_min_similarity)
 
 
 class _LagProbe:

@@ -9,6 +9,7 @@ sooner, and the partitions' work spreads over a stage's workers instead of endin
 from __future__ import annotations
 
 SMOOTHING = 0.3  # weight of the newest batch in the running time per message
+FIRST_BATCH_SHARE = 10  # the first poll asks for largest // 10
 
 
 class AdaptiveBatch:
@@ -21,9 +22,12 @@ class AdaptiveBatch:
 
     @property
     def size(self) -> int:
-        """At most `largest`; `target_s` worth of messages at the measured pace; `largest` until measured."""
-        if not self.target_s or not self.per_message_s:
+        """At most `largest`; `target_s` worth of messages at the measured pace; a tenth of `largest` until the
+        pace is measured, so that the next stages start on a backlog's first articles soon."""
+        if not self.target_s:
             return self.largest
+        if not self.per_message_s:
+            return max(1, self.largest // FIRST_BATCH_SHARE)
         return max(1, min(self.largest, int(self.target_s / self.per_message_s)))
 
     def observe(self, messages: int, seconds: float) -> None:

@@ -265,7 +265,9 @@ def _child(name: str, ordinal: int, settings: Settings, events, parent: int, met
             except OSError as exc:
                 raise StageConfigError(f"NEWSFLOW_METRICS_PORT: port {metrics_port}: {exc}") from exc
             log.info("metrics served", stage=name, process=ordinal, port=port)
+        began = time.monotonic()
         worker = StageWorker(build_stage(name, settings), settings, Contracts(), stop=stop)
+        log.info("worker ready", stage=name, process=ordinal, seconds=round(time.monotonic() - began, 2))
         while not stop.is_set():
             n = worker.step()
             if n:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from pipeline.config import Settings
@@ -316,6 +317,13 @@ class EnrichStage:
         return Place(name=name, country=country, location=GeoPoint(lat=found.lat, lon=found.lon))
 
 
+@lru_cache(maxsize=4)
+def shared_tables(data_dir: Path, min_city_population: int, fuzzy_min_similarity: float) -> EnrichmentTables:
+    """The enrichment tables, read once per process (~2 s): the stages only look things up in them, so every
+    enrich stage of a process (and, loaded before `newsflow run` forks, every enrich process) shares them."""
+    return load_tables(data_dir, min_city_population=min_city_population, fuzzy_min_similarity=fuzzy_min_similarity)
+
+
 def build_enrich_stage(settings: Settings, *, data_dir: Path = DATA_DIR) -> EnrichStage:
     """The enrich stage from the settings (`NEWSFLOW_ENRICH_*`): its model by configured name (NER only) and
     data tables loaded once. `NEWSFLOW_ENRICH_REPEATED_LINE_MIN_ARTICLES=0` turns off learning repeated lines
@@ -330,7 +338,7 @@ def build_enrich_stage(settings: Settings, *, data_dir: Path = DATA_DIR) -> Enri
     config = EnrichConfig(
         batch_size=batch_size, english_codes=("en", "und") if treat_und_as_english else ("en",), max_chars=max_chars
     )
-    tables = load_tables(data_dir, min_city_population=min_city_population, fuzzy_min_similarity=fuzzy_min_similarity)
+    tables = shared_tables(data_dir, min_city_population, fuzzy_min_similarity)
     repeated = (
         RepeatedLines(RepeatRules(min_articles=repeated_line_min_articles)) if repeated_line_min_articles else None
     )

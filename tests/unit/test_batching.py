@@ -5,8 +5,8 @@ from __future__ import annotations
 from pipeline.batching import AdaptiveBatch
 
 
-def test_full_batches_until_the_pace_is_known() -> None:
-    assert AdaptiveBatch(100, 2.0).size == 100
+def test_a_small_first_batch_until_the_pace_is_known() -> None:
+    assert (AdaptiveBatch(100, 2.0).size, AdaptiveBatch(5, 2.0).size) == (10, 1)
 
 
 def test_a_slow_stage_asks_for_about_target_seconds_of_work() -> None:
