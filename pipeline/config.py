@@ -61,7 +61,12 @@ class Settings(BaseSettings):
     # Kafka
     bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     topic_prefix: str = Field("", description="prefix of every topic name (e.g. staging.)")
-    partitions: int = Field(3, ge=1, description="partitions of topics init creates: the ceiling on workers per stage")
+    partitions: int = Field(
+        6,
+        ge=1,
+        description="partitions of topics init creates: the ceiling on workers per stage (6 splits evenly over 1, 2 "
+        "or 3 workers; existing topics keep theirs)",
+    )
     replication_factor: int = Field(1, ge=1, description="replication of created topics (3 on a real cluster)")
     group_prefix: str = Field("newsflow", description="consumer groups are <prefix>.<stage>")
     batch_size: int = Field(100, ge=1, description="messages per poll / processing batch")

@@ -95,7 +95,7 @@ def test_an_empty_variable_counts_as_unset(monkeypatch, tmp_path, capsys) -> Non
 
     s = Settings()
 
-    assert (s.partitions, s.log_level, s.translate_provider, s.translate_base_url) == (3, "INFO", "google", None)
+    assert (s.partitions, s.log_level, s.translate_provider, s.translate_base_url) == (6, "INFO", "google", None)
     assert (s.enrich_min_city_population, s.detector_languages) == (5000, "en,it,de,fr,es,ru,uk,pl,tr,ar")
     dump = tmp_path / "one.jsonl"
     dump.write_text('{"url": "https://example.org/a", "text": "Kyiv."}\n')
