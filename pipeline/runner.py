@@ -107,14 +107,33 @@ class StageWorker:
     # -- one cycle ---------------------------------------------------------------------------
 
     def _restore_state(self, stateful: StatefulStage, key: str) -> StateTail:
-        """Replay the whole state topic into the stage; returns the tail positioned at its end."""
+        """Load the stage's snapshot when it has one that fits the topic and replay the state records after its
+        offsets, else replay the whole state topic; returns the tail positioned at its end."""
         topic = self.settings.topic(key)
-        tail = StateTail(self.settings, topic)
+        began = time.monotonic()
+        # A stage whose state can be snapshotted (dedup) offers a `checkpoint` (pipeline.kafka_io.worker.Checkpoint);
+        # the tail writes snapshots between batches, and at close unless the worker stopped on a failure.
+        tail = StateTail(
+            self.settings,
+            topic,
+            getattr(stateful, "checkpoint", None),
+            clean=lambda: not self.guard.failed and self.guard.trouble is None,
+        )
         restored = 0
         for items in tail.restore():
             stateful.restore(items)
             restored += len(items)
-        self.log.info("state restored", topic=topic, records=restored)
+        if tail.fallback is not None:
+            self.log.warning(
+                "state snapshot not used: replayed the whole state topic", topic=topic, reason=tail.fallback
+            )
+        self.log.info(
+            "state restored",
+            topic=topic,
+            records=restored,
+            snapshot=tail.snapshot,
+            seconds=round(time.monotonic() - began, 2),
+        )
         return tail
 
     def step(self) -> int:

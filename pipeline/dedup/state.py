@@ -1,23 +1,39 @@
-"""The dedup state: one signature per article of the window, searchable by id, content hash, MinHash LSH and
-sampled shingles.
+"""The dedup state: one compact member per article of the window, searchable by id, content hash, MinHash LSH
+and sampled shingles.
 
-Persistence is a compacted topic (key = article_id, value = `Signature.to_state_record()`, tombstone on
-eviction): the runner produces the records the stage hands it and replays the topic into `rebuild` or
-`apply` at start. Nothing here touches Kafka; every method is deterministic given the records applied.
+Only the incoming article has its whole fingerprint (`Signature`); what the window keeps of each article
+(`Member`) is what the decision needs in compact form: the decision itself, the MinHash values (LSH keys are
+derived from them), the hashes below the sample limit (containment candidates), the lead's shingle hashes, and a
+containment sketch of the shingle set (pipeline/dedup/sketch.py). Members live in numpy columns (one row per
+article, a byte heap for the variable parts) and the indexes are sorted postings arrays (postings.py): ~2.5 KB
+per article where the old store of shingle sets in dicts took 19 KB, and a snapshot of the whole window is a
+few arrays (snapshot.py).
+
+Persistence is a compacted topic (key = article_id, value = `Member.to_state_record()`, tombstone on eviction):
+the runner produces the records the stage hands it and replays the topic (after the snapshot's offsets when
+there is one) into `apply`. Nothing here touches Kafka; every method is deterministic given the records applied.
 """
 
 from __future__ import annotations
 
 import base64
-import heapq
-from collections.abc import Iterable, Iterator
+import ctypes
+import ctypes.util
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHashLSH
 
-from pipeline.dedup.fingerprint import Fingerprinter, contains, distinct
+from pipeline.dedup.fingerprint import _POLY, Fingerprint, Fingerprinter, _fmix64, contains, distinct
+from pipeline.dedup.postings import ROW, Postings
+from pipeline.dedup.sketch import UNIVERSE, Sketch
+
+# Every record carries the hashes below this limit (1 in 32 shingles) for the containment candidates; a store
+# indexes those under its own `sample_one_in` limit (the same ones or fewer).
+RECORD_SAMPLE_ONE_IN = 32
+METHODS = (None, "exact", "near")
 
 
 @lru_cache(maxsize=8)
@@ -27,15 +43,26 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
+def band_keys(minhash: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """uint32 LSH keys, one per band, of MinHash rows (n x num_perm): equal bands give equal keys, as datasketch's
+    buckets; the band number is folded in, so one sorted array holds every band."""
+    values = minhash[:, : bands * rows].reshape(minhash.shape[0], bands, rows).astype(np.uint64)
+    folded = np.broadcast_to(np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15), values.shape[:2])
+    for j in range(rows):
+        folded = folded * _POLY + values[:, :, j]
+    return (_fmix64(folded) >> np.uint64(32)).astype(np.uint32)
+
+
 class IncompatibleState(ValueError):
-    """A state record was made with another shingling: its signatures cannot be compared with ours."""
+    """A state record cannot be compared with ours: made with another shingling, or (a compact record, which keeps
+    no shingles to re-sign) with another MinHash scheme."""
 
 
 _NONE = np.empty(0, dtype=np.uint32)
 
 
 def _pack(values: np.ndarray) -> str:
-    """Little-endian uint32, base64: ~2.7 KB for 500 shingles where a JSON list takes ~5.5 KB."""
+    """Little-endian uint32, base64: half the bytes of a JSON list of the numbers."""
     return base64.b64encode(values.astype("<u4").tobytes()).decode("ascii")
 
 
@@ -44,9 +71,21 @@ def _unpack(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<u4").astype(np.uint32)
 
 
+def id_number(article_id: str) -> int:
+    """An article id (16 lower-case hex digits, the schema's form) as the uint64 the columns keep."""
+    number = int(article_id, 16)
+    if len(article_id) != 16 or f"{number:016x}" != article_id:
+        raise ValueError(f"article id {article_id!r} is not 16 lower-case hex digits")
+    return number
+
+
+def _decision(s: Signature | Member) -> tuple:
+    return (s.revision, s.content_hash, s.cluster_id, s.is_duplicate, s.duplicate_of, s.similarity, s.method)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Signature:
-    """What the window remembers of one article: its fingerprint and the decision it was given."""
+    """An article just decided: its whole fingerprint and its decision (stored as a compact `Member`)."""
 
     article_id: str
     content_hash: str
@@ -68,29 +107,185 @@ class Signature:
     lead: np.ndarray | None = None  # the shingles starting the lead; None in records written before leads
     lead_size: int = 0  # positions outside quotations in the lead window
 
-    def same_decision(self, other: Signature) -> bool:
+    def same_decision(self, other: Signature | Member) -> bool:
         """True when both carry the same content, revision and decision (an echo of our own record)."""
-        return (
-            self.revision,
-            self.content_hash,
-            self.cluster_id,
-            self.is_duplicate,
-            self.duplicate_of,
-            self.similarity,
-            self.method,
-        ) == (
-            other.revision,
-            other.content_hash,
-            other.cluster_id,
-            other.is_duplicate,
-            other.duplicate_of,
-            other.similarity,
-            other.method,
+        return _decision(self) == _decision(other)
+
+    def compact(self) -> Member:
+        """What the window keeps of this article."""
+        shingles = self.shingles
+        lead_quoted = None
+        if self.lead is not None:
+            lead_quoted = contains(self.quoted, self.lead) if self.quoted.size else np.zeros(self.lead.size, bool)
+        return Member(
+            article_id=self.article_id,
+            content_hash=self.content_hash,
+            cluster_id=self.cluster_id,
+            is_duplicate=self.is_duplicate,
+            duplicate_of=self.duplicate_of,
+            similarity=self.similarity,
+            method=self.method,
+            matched_id=self.matched_id,
+            published=self.published,
+            ingested=self.ingested,
+            revision=self.revision,
+            word_count=self.word_count,
+            minhash=self.minhash,
+            sketch=Sketch.of(shingles, self.quoted),
+            samples=shingles[: int(np.searchsorted(shingles, UNIVERSE // RECORD_SAMPLE_ONE_IN))],
+            lead=self.lead,
+            lead_quoted=lead_quoted,
+            lead_size=self.lead_size,
+            shingling=self.shingling,
+            minhash_scheme=self.minhash_scheme,
         )
 
     def to_state_record(self) -> dict:
+        """The JSON-ready value of this article's record on the state topic (its compact form)."""
+        return self.compact().to_state_record()
+
+    @classmethod
+    def from_state_record(cls, record: dict, fingerprinter: Fingerprinter) -> Signature:
+        """A signature from a record written before sketches (the whole shingle set); MinHash values of another
+        scheme are recomputed from the shingles."""
+        _check_shingling(record, fingerprinter)
+        shingles = _unpack(record["shingles"])
+        quoted = _unpack(record["quoted_shingles"]) if record.get("quoted_shingles") else _NONE
+        lead = _unpack(record["lead"]) if "lead" in record else None
+        if quoted.size or (lead is not None and lead.size):
+            shingles = distinct(np.concatenate([shingles, quoted, _NONE if lead is None else lead]))
+        if record["minhash_scheme"] == fingerprinter.minhash_scheme:
+            minhash = _minhash(record["minhash"])
+        else:  # another seed, num_perm or datasketch scheme: re-sign rather than mix incompatible values
+            minhash = fingerprinter.signature(shingles)
+        return cls(
+            **_decision_fields(record),
+            word_count=int(record["word_count"]),
+            shingles=shingles,
+            minhash=minhash,
+            shingling=fingerprinter.shingling,
+            minhash_scheme=fingerprinter.minhash_scheme,
+            quoted=quoted,
+            lead=lead,
+            lead_size=int(record.get("lead_size", 0)),
+        )
+
+
+def _check_shingling(record: dict, fingerprinter: Fingerprinter) -> None:
+    if record["shingling"] != fingerprinter.shingling:
+        raise IncompatibleState(
+            f"state record {record['article_id']} was made with shingling {record['shingling']!r}, this "
+            f"stage uses {fingerprinter.shingling!r}: keep the setting or empty the dedup state topic"
+        )
+
+
+def _minhash(value: str | list[int]) -> np.ndarray:
+    """MinHash values as records carry them: base64 uint32 (older records: a list of numbers)."""
+    return _unpack(value) if isinstance(value, str) else np.asarray(value, dtype=np.uint32)
+
+
+def _decision_fields(record: dict) -> dict:
+    return dict(
+        article_id=record["article_id"],
+        content_hash=record["content_hash"],
+        cluster_id=record["cluster_id"],
+        is_duplicate=record["is_duplicate"],
+        duplicate_of=record["duplicate_of"],
+        similarity=record["similarity"],
+        method=record["method"],
+        matched_id=record.get("matched_id"),
+        published=float(record["timestamp"]),
+        ingested=float(record["ingested"]),
+        revision=int(record["revision"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """How an incoming article compares with one member (the quotations both carry set aside)."""
+
+    score: float  # max(Jaccard, containment) of the shingle sets
+    article_lead: float  # share of the article's lead window that the member has
+    member_lead: float | None  # share of the member's lead window that the article has (None: member has no lead)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Member:
+    """What the window remembers of one article: its decision and the compact fingerprint the next decisions need."""
+
+    article_id: str
+    content_hash: str
+    cluster_id: str
+    is_duplicate: bool
+    duplicate_of: str | None
+    similarity: float | None
+    method: str | None
+    matched_id: str | None
+    published: float
+    ingested: float
+    revision: int
+    word_count: int
+    minhash: np.ndarray  # uint32[num_perm]
+    sketch: Sketch  # the shingle set (its count is the set's size)
+    samples: np.ndarray  # the shingle hashes below 2**32 / RECORD_SAMPLE_ONE_IN, sorted
+    lead: np.ndarray | None  # the shingles starting the lead (sorted distinct); None for records written before leads
+    lead_quoted: np.ndarray | None  # per lead shingle: it occurs only in quotations
+    lead_size: int
+    shingling: str
+    minhash_scheme: str
+
+    @property
+    def shingle_count(self) -> int:
+        """Distinct shingles of the text."""
+        return self.sketch.count
+
+    def same_decision(self, other: Signature | Member) -> bool:
+        """True when both carry the same content, revision and decision (an echo of our own record)."""
+        return _decision(self) == _decision(other)
+
+    def evidence(self, fingerprint: Fingerprint, min_containment_shingles: int = 20) -> Evidence:
+        """The article's fingerprint against this member: `evidence_similarity` and `lead_share` both ways, computed
+        on the member's sketch (the exact values unless a false hit occurs; scaled when the sketch is a sample)."""
+        shingles, quoted = fingerprint.shingles, fingerprint.quoted
+        tested, hit, quoted_here = self.sketch.probe(shingles)
+        in_quoted = contains(quoted, shingles) if quoted.size else np.zeros(shingles.size, dtype=bool)
+        aside = quoted_here & in_quoted  # quoted-only in both: set aside
+        if self.sketch.sampled:
+            scale = self.sketch.count / self.sketch.size
+            shared_all, set_aside = float(hit.sum()) * scale, float(aside.sum()) * scale
+        else:
+            shared_all, set_aside = int(hit.sum()), int(aside.sum())
+        shared = shared_all - set_aside
+        score = 0.0
+        if shared > 0:
+            score = shared / (shingles.size + self.sketch.count - shared - 2 * set_aside)
+            smaller = min(shingles.size, self.sketch.count) - set_aside
+            if smaller >= min_containment_shingles:
+                score = max(score, shared / smaller)
+        article_lead = 0.0
+        lead = fingerprint.lead
+        if lead.size and fingerprint.lead_size:
+            at = np.searchsorted(shingles, lead)  # the lead's shingles are among the text's
+            found = int((hit[at] & ~aside[at]).sum())
+            estimate: float = found
+            if self.sketch.sampled:  # lead shingles outside the sampled subspace: as many found as in it
+                known = int(tested[at].sum())
+                estimate = found + (lead.size - known) * found / known if known else 0.0
+            article_lead = estimate / fingerprint.lead_size
+        member_lead = None
+        if self.lead is not None:
+            member_lead = 0.0
+            if self.lead.size and self.lead_size:
+                present = contains(shingles, self.lead)
+                if quoted.size and self.lead_quoted is not None:
+                    present &= ~(self.lead_quoted & contains(quoted, self.lead))
+                member_lead = int(present.sum()) / self.lead_size
+        return Evidence(score, article_lead, member_lead)
+
+    def to_state_record(self) -> dict:
         """The JSON-ready value of this article's record on the state topic."""
-        return {
+        sketch = self.sketch
+        record = {
             "article_id": self.article_id,
             "content_hash": self.content_hash,
             "cluster_id": self.cluster_id,
@@ -103,67 +298,139 @@ class Signature:
             "ingested": self.ingested,
             "revision": self.revision,
             "word_count": self.word_count,
-            "shingle_count": int(self.shingles.size),
+            "shingle_count": sketch.count,
             "shingling": self.shingling,
-            # The shingle set in parts, so that the record is hardly larger than the set alone: `lead` the
-            # shingles starting the lead, `quoted_shingles` the ones that occur only in quotations, `shingles`
-            # the others; the article's set is their union.
-            "shingles": _pack(self._rest()),
             "minhash_scheme": self.minhash_scheme,
-            "minhash": self.minhash.tolist(),
-            **({} if not self.quoted.size else {"quoted_shingles": _pack(self.quoted)}),
-            **({} if self.lead is None else {"lead": _pack(self.lead), "lead_size": self.lead_size}),
+            "minhash": _pack(self.minhash),
+            "sketch": {
+                "bits": sketch.bits,
+                "size": sketch.size,
+                "limit": sketch.limit,
+                "data": base64.b64encode(sketch.data).decode("ascii"),
+            },
+            "samples": _pack(self.samples),
         }
-
-    def _rest(self) -> np.ndarray:
-        """The shingles that are neither quoted nor in the lead (what the record's `shingles` holds)."""
-        told = [part for part in (self.quoted, self.lead) if part is not None and part.size]
-        if not told:
-            return self.shingles
-        return self.shingles[~contains(distinct(np.concatenate(told)), self.shingles)]
+        if self.lead is not None:
+            record["lead"] = _pack(self.lead)
+            record["lead_size"] = self.lead_size
+            if self.lead_quoted is not None and self.lead_quoted.any():
+                record["lead_quoted"] = np.flatnonzero(self.lead_quoted).tolist()
+        return record
 
     @classmethod
-    def from_state_record(cls, record: dict, fingerprinter: Fingerprinter) -> Signature:
-        """A signature from a state record; MinHash values of another scheme are recomputed from the shingles."""
-        if record["shingling"] != fingerprinter.shingling:
+    def from_state_record(cls, record: dict, fingerprinter: Fingerprinter) -> Member:
+        """A member from a state record; a record written before sketches (the whole shingle set) is compacted."""
+        _check_shingling(record, fingerprinter)
+        if "sketch" not in record:
+            return Signature.from_state_record(record, fingerprinter).compact()
+        if record["minhash_scheme"] != fingerprinter.minhash_scheme:
             raise IncompatibleState(
-                f"state record {record['article_id']} was made with shingling {record['shingling']!r}, this "
-                f"stage uses {fingerprinter.shingling!r}: keep the setting or empty the dedup state topic"
+                f"state record {record['article_id']} was signed with {record['minhash_scheme']!r}, this stage "
+                f"uses {fingerprinter.minhash_scheme!r}, and compact records keep no shingles to re-sign: keep "
+                f"NEWSFLOW_DEDUP_NUM_PERM or empty the dedup state topic"
             )
-        shingles = _unpack(record["shingles"])
-        quoted = _unpack(record["quoted_shingles"]) if record.get("quoted_shingles") else _NONE
+        sketch = record["sketch"]
         lead = _unpack(record["lead"]) if "lead" in record else None
-        if quoted.size or (lead is not None and lead.size):
-            shingles = distinct(np.concatenate([shingles, quoted, _NONE if lead is None else lead]))
-        if record["minhash_scheme"] == fingerprinter.minhash_scheme:
-            minhash = np.asarray(record["minhash"], dtype=np.uint32)
-        else:  # another seed, num_perm or datasketch scheme: re-sign rather than mix incompatible values
-            minhash = fingerprinter.signature(shingles)
+        lead_quoted = None
+        if lead is not None:
+            lead_quoted = np.zeros(lead.size, dtype=bool)
+            lead_quoted[record.get("lead_quoted", [])] = True
         return cls(
-            article_id=record["article_id"],
-            content_hash=record["content_hash"],
-            cluster_id=record["cluster_id"],
-            is_duplicate=record["is_duplicate"],
-            duplicate_of=record["duplicate_of"],
-            similarity=record["similarity"],
-            method=record["method"],
-            matched_id=record.get("matched_id"),
-            published=float(record["timestamp"]),
-            ingested=float(record["ingested"]),
-            revision=int(record["revision"]),
+            **_decision_fields(record),
             word_count=int(record["word_count"]),
-            shingles=shingles,
-            minhash=minhash,
+            minhash=_minhash(record["minhash"]),
+            sketch=Sketch(
+                int(record["shingle_count"]),
+                int(sketch["size"]),
+                int(sketch["limit"]),
+                int(sketch["bits"]),
+                base64.b64decode(sketch["data"]),
+            ),
+            samples=_unpack(record["samples"]),
+            lead=lead,
+            lead_quoted=lead_quoted,
+            lead_size=int(record.get("lead_size", 0)),
             shingling=fingerprinter.shingling,
             minhash_scheme=fingerprinter.minhash_scheme,
-            quoted=quoted,
-            lead=lead,
-            lead_size=int(record.get("lead_size", 0)),
         )
 
 
+# -- the store ---------------------------------------------------------------------------------------------
+
+# Per-row flags.
+_DUPLICATE, _HAS_DUPLICATE_OF, _HAS_MATCHED, _HAS_SIMILARITY, _HAS_LEAD = 1, 2, 4, 8, 16
+_METHOD_SHIFT = 5
+_GROWTH = 1.125  # capacity grows by an eighth: little unused room (a copy of the store per 12 % growth)
+# Removed rows are reclaimed (rows renumbered, the heap rewritten in place) once they are this share of all rows.
+_DEAD_SHARE = 1 / 8
+_CHUNK = 8_192  # rows moved at a time when compacting (bounds the temporary copies)
+
+
+def _fixed_columns(num_perm: int) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+    """Name -> (dtype, trailing shape) of the per-row columns."""
+    return {
+        "ids": (np.dtype(np.uint64), ()),
+        "cluster": (np.dtype(np.uint64), ()),
+        "duplicate_of": (np.dtype(np.uint64), ()),
+        "matched": (np.dtype(np.uint64), ()),
+        "flags": (np.dtype(np.uint8), ()),
+        "similarity": (np.dtype(np.float64), ()),
+        "published": (np.dtype(np.float64), ()),
+        "ingested": (np.dtype(np.float64), ()),
+        "revision": (np.dtype(np.uint32), ()),
+        "word_count": (np.dtype(np.uint32), ()),
+        "shingle_count": (np.dtype(np.uint32), ()),
+        "lead_size": (np.dtype(np.uint16), ()),
+        "content": (np.dtype(np.uint64), (4,)),  # sha256, 4 little-endian words
+        "minhash": (np.dtype(np.uint32), (num_perm,)),
+        "sketch_size": (np.dtype(np.uint32), ()),
+        "sketch_limit": (np.dtype(np.uint64), ()),
+        "sketch_bits": (np.dtype(np.uint8), ()),
+        "n_samples": (np.dtype(np.uint16), ()),
+        "n_lead": (np.dtype(np.uint16), ()),
+        "heap_start": (np.dtype(np.int64), ()),
+        "heap_len": (np.dtype(np.uint32), ()),
+        "alive": (np.dtype(bool), ()),
+    }
+
+
+def _libc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, when this is glibc."""
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _libc_trim()
+
+
+def _release_freed_memory() -> None:
+    """Hand the arrays a growth or a compaction just freed back to the system. glibc keeps freed blocks below its
+    mmap threshold in its heap, and the threshold rises (up to 32 MB) as big arrays are freed: without this a
+    worker's RSS carries up to a whole old copy of the store (measured: 3.5 KB per article where the arrays are
+    2.5 KB)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _content_words(content_hash: str) -> np.ndarray:
+    return np.frombuffer(bytes.fromhex(content_hash), dtype="<u8").astype(np.uint64)
+
+
+def _content_keys(words: np.ndarray) -> np.ndarray:
+    """The postings key of content hashes (rows of 4 words): all 32 bytes folded, so that hashes that share a
+    prefix (as synthetic ones do) do not share a key."""
+    return _fmix64(words[:, 0] ^ words[:, 1] ^ words[:, 2] ^ words[:, 3])
+
+
+def _padded(size: int) -> int:
+    return (size + 3) & ~3
+
+
 class DedupStore:
-    """Signatures of the window in memory, rebuilt from state records; no I/O of its own."""
+    """The window's members in numpy columns, with postings for ids, content hashes, LSH bands and samples."""
 
     def __init__(
         self,
@@ -175,107 +442,398 @@ class DedupStore:
     ) -> None:
         self.fingerprinter = fingerprinter
         self.lsh_threshold = lsh_threshold
+        self.bands, self.rows_per_band = lsh_bands(lsh_threshold, fingerprinter.num_perm)
         # Containment candidates: every shingle hash below this limit (1 in `sample_one_in`, a fixed-threshold
         # sample, the same shingles in every text) is indexed. A wire story inside a page 5-10x its length has
         # Jaccard 0.1-0.2, where LSH banding finds it only 50-90 % of the time; it shares all its samples.
-        self.sample_limit = (1 << 32) // sample_one_in if sample_one_in else 0
+        self.sample_limit = UNIVERSE // sample_one_in if sample_one_in else 0
         self.max_postings = max_postings  # a sample shared by more articles than this is a stock phrase: not asked
+        self._columns = _fixed_columns(fingerprinter.num_perm)
         self._clear()
 
     def _clear(self) -> None:
-        num_perm = self.fingerprinter.num_perm
-        self._lsh = MinHashLSH(num_perm=num_perm, params=lsh_bands(self.lsh_threshold, num_perm))
-        self._entries: dict[str, Signature] = {}
-        self._by_hash: dict[str, list[str]] = {}
-        self._by_sample: dict[int, list[str]] = {}
-        self._ages: list[tuple[float, str, int]] = []  # heap of (ingested, article_id, revision); stale items skipped
+        self._allocate(0)
+        alive = self._alive_mask
+        self._by_id = Postings(np.uint64, alive)
+        self._by_content = Postings(np.uint64, alive)
+        self._by_band = Postings(np.uint32, alive)
+        self._by_sample = Postings(np.uint32, alive)
         self.newest = 0.0  # newest ingested time seen: stream time, so a replay evicts exactly as the first run
+        self._oldest = float("inf")  # a lower bound of the oldest live member's ingested time
+
+    def _allocate(self, capacity: int) -> None:
+        self._n = 0  # rows used (live and removed)
+        self._live = 0
+        self._col = {name: np.zeros((capacity, *shape), dtype=dtype) for name, (dtype, shape) in self._columns.items()}
+        self._heap = np.zeros(0, dtype=np.uint8)
+        self._heap_used = 0
+
+    def _alive_mask(self) -> np.ndarray:
+        return self._col["alive"]
+
+    def _postings(self) -> dict[str, Postings]:
+        return {"id": self._by_id, "content": self._by_content, "band": self._by_band, "sample": self._by_sample}
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self._live
 
-    def lookup(self, article_id: str) -> Signature | None:
-        """The signature stored for an article, if it is in the window."""
-        return self._entries.get(article_id)
+    # -- rows ---------------------------------------------------------------------------------------------
 
-    def add(self, signature: Signature) -> None:
-        """Store a signature, replacing the article's previous one."""
-        self.remove(signature.article_id)
-        self._entries[signature.article_id] = signature
-        self._by_hash.setdefault(signature.content_hash, []).append(signature.article_id)
-        if signature.shingles.size:  # an empty text's all-max MinHash would collide with every other empty text
-            minhash = self.fingerprinter.minhash(signature.minhash)
-            self._lsh.insert(signature.article_id, minhash, check_duplication=False)
-        for sample in self._samples(signature.shingles):
-            self._by_sample.setdefault(sample, []).append(signature.article_id)
-        heapq.heappush(self._ages, (signature.ingested, signature.article_id, signature.revision))
-        self.newest = max(self.newest, signature.ingested)
+    def _grow(self, rows: int, heap_bytes: int) -> None:
+        """Room for `rows` more rows and `heap_bytes` more heap."""
+        capacity, grew = self._col["ids"].shape[0], False
+        if self._n + rows > capacity:
+            new = max(self._n + rows, int(capacity * _GROWTH) + 64)
+            for name, array in self._col.items():
+                grown = np.zeros((new, *array.shape[1:]), dtype=array.dtype)
+                grown[: self._n] = array[: self._n]
+                self._col[name] = grown
+            grew = True
+        if self._heap_used + heap_bytes > self._heap.size:
+            grown = np.zeros(max(self._heap_used + heap_bytes, int(self._heap.size * _GROWTH) + 4096), np.uint8)
+            grown[: self._heap_used] = self._heap[: self._heap_used]
+            self._heap = grown
+            grew = True
+        if grew and self._n > 4096:
+            _release_freed_memory()
 
-    def remove(self, article_id: str) -> Signature | None:
+    def _row_of(self, article_id: str) -> int | None:
+        _, rows = self._by_id.find(np.array([id_number(article_id)], dtype=np.uint64))
+        live = rows[self._col["alive"][rows]]
+        return int(live[0]) if live.size else None
+
+    def _member(self, row: int) -> Member:
+        """The member stored in one row."""
+        c = self._col
+        flags = int(c["flags"][row])
+        start, n_samples, n_lead = int(c["heap_start"][row]), int(c["n_samples"][row]), int(c["n_lead"][row])
+        heap = self._heap
+        samples = heap[start : start + 4 * n_samples].view(np.uint32).copy()
+        at = start + 4 * n_samples
+        lead = lead_quoted = None
+        if flags & _HAS_LEAD:
+            lead = heap[at : at + 4 * n_lead].view(np.uint32).copy()
+            at += 4 * n_lead
+            lead_quoted = np.unpackbits(heap[at : at + (n_lead + 7) // 8], count=n_lead, bitorder="little").astype(bool)
+            at += (n_lead + 7) // 8
+        size, bits = int(c["sketch_size"][row]), int(c["sketch_bits"][row])
+        sketch_len = (size * (bits + 1) + 7) // 8 + (2 * size + 7) // 8
+        sketch = Sketch(
+            int(c["shingle_count"][row]), size, int(c["sketch_limit"][row]), bits, heap[at : at + sketch_len].tobytes()
+        )
+        fp = self.fingerprinter
+        return Member(
+            article_id=f"{int(c['ids'][row]):016x}",
+            content_hash=c["content"][row].astype("<u8").tobytes().hex(),
+            cluster_id=f"{int(c['cluster'][row]):016x}",
+            is_duplicate=bool(flags & _DUPLICATE),
+            duplicate_of=f"{int(c['duplicate_of'][row]):016x}" if flags & _HAS_DUPLICATE_OF else None,
+            similarity=float(c["similarity"][row]) if flags & _HAS_SIMILARITY else None,
+            method=METHODS[flags >> _METHOD_SHIFT],
+            matched_id=f"{int(c['matched'][row]):016x}" if flags & _HAS_MATCHED else None,
+            published=float(c["published"][row]),
+            ingested=float(c["ingested"][row]),
+            revision=int(c["revision"][row]),
+            word_count=int(c["word_count"][row]),
+            minhash=c["minhash"][row].copy(),
+            sketch=sketch,
+            samples=samples,
+            lead=lead,
+            lead_quoted=lead_quoted,
+            lead_size=int(c["lead_size"][row]),
+            shingling=fp.shingling,
+            minhash_scheme=fp.minhash_scheme,
+        )
+
+    def _put(self, member: Member, *, index: bool = True) -> int:
+        """Append a member as a new row; returns the row. Its id is posted; the other postings too unless `index`
+        is False (the caller posts a batch of rows with `_index`)."""
+        lead = member.lead if member.lead is not None else _NONE
+        lead_bits = b""
+        if member.lead is not None:
+            quoted = member.lead_quoted if member.lead_quoted is not None else np.zeros(lead.size, dtype=bool)
+            lead_bits = np.packbits(quoted, bitorder="little").tobytes()
+        parts = [member.samples.astype("<u4").tobytes(), lead.astype("<u4").tobytes(), lead_bits, member.sketch.data]
+        length = sum(len(p) for p in parts)
+        self._grow(1, _padded(length))
+        row, start = self._n, self._heap_used
+        self._heap[start : start + length] = np.frombuffer(b"".join(parts), dtype=np.uint8)
+        self._heap_used += _padded(length)
+        flags = (
+            (_DUPLICATE if member.is_duplicate else 0)
+            | (_HAS_DUPLICATE_OF if member.duplicate_of is not None else 0)
+            | (_HAS_MATCHED if member.matched_id is not None else 0)
+            | (_HAS_SIMILARITY if member.similarity is not None else 0)
+            | (_HAS_LEAD if member.lead is not None else 0)
+            | (METHODS.index(member.method) << _METHOD_SHIFT)
+        )
+        c = self._col
+        key = id_number(member.article_id)
+        c["ids"][row] = key
+        c["cluster"][row] = id_number(member.cluster_id)
+        c["duplicate_of"][row] = id_number(member.duplicate_of) if member.duplicate_of is not None else 0
+        c["matched"][row] = id_number(member.matched_id) if member.matched_id is not None else 0
+        c["flags"][row] = flags
+        c["similarity"][row] = member.similarity if member.similarity is not None else 0.0
+        c["published"][row] = member.published
+        c["ingested"][row] = member.ingested
+        c["revision"][row] = member.revision
+        c["word_count"][row] = member.word_count
+        c["shingle_count"][row] = member.sketch.count
+        c["lead_size"][row] = member.lead_size
+        c["content"][row] = _content_words(member.content_hash)
+        c["minhash"][row] = member.minhash
+        c["sketch_size"][row] = member.sketch.size
+        c["sketch_limit"][row] = member.sketch.limit
+        c["sketch_bits"][row] = member.sketch.bits
+        c["n_samples"][row] = member.samples.size
+        c["n_lead"][row] = lead.size
+        c["heap_start"][row] = start
+        c["heap_len"][row] = length
+        c["alive"][row] = True
+        self._n += 1
+        self._live += 1
+        self._by_id.add(np.array([key], dtype=np.uint64), row)
+        if index:
+            self._by_content.add(_content_keys(c["content"][row : row + 1]), row)
+            if member.sketch.count:  # an empty text's all-max MinHash would collide with every other empty text
+                self._by_band.add(band_keys(member.minhash[None, :], self.bands, self.rows_per_band)[0], row)
+            if self.sample_limit:
+                self._by_sample.add(member.samples[: int(np.searchsorted(member.samples, self.sample_limit))], row)
+        return row
+
+    def _index(self, rows: np.ndarray) -> None:
+        """Post rows under their content hash, LSH bands and samples, all at once."""
+        rows = rows[self._col["alive"][rows]]
+        for name in ("content", "band", "sample"):
+            keys, posted = self._postings_from_columns(name, rows)
+            self._postings()[name].add_many(keys, posted)
+
+    # -- the store's interface ----------------------------------------------------------------------------
+
+    def lookup(self, article_id: str) -> Member | None:
+        """The member stored for an article, if it is in the window."""
+        row = self._row_of(article_id)
+        return None if row is None else self._member(row)
+
+    def add(self, signature: Signature | Member) -> Member:
+        """Store an article (compacted when it comes with its whole fingerprint), replacing its previous one."""
+        member = signature.compact() if isinstance(signature, Signature) else signature
+        self.remove(member.article_id)
+        self._put(member)
+        self.newest = max(self.newest, member.ingested)
+        self._oldest = min(self._oldest, member.ingested)
+        return member
+
+    def remove(self, article_id: str) -> Member | None:
         """Forget an article; returns what was stored."""
-        signature = self._entries.pop(article_id, None)
-        if signature is None:
+        row = self._row_of(article_id)
+        if row is None:
             return None
-        same_text = self._by_hash[signature.content_hash]
-        same_text.remove(article_id)
-        if not same_text:
-            del self._by_hash[signature.content_hash]
-        if signature.shingles.size:
-            self._lsh.remove(article_id)
-        for sample in self._samples(signature.shingles):
-            sharing = self._by_sample[sample]
-            sharing.remove(article_id)
-            if not sharing:
-                del self._by_sample[sample]
-        return signature
+        member = self._member(row)
+        self._kill(row)
+        self._maybe_compact()
+        return member
 
-    def _samples(self, shingles: np.ndarray) -> list[int]:
-        """The shingle hashes under the sample limit (a prefix: shingles are sorted)."""
-        return shingles[: int(np.searchsorted(shingles, self.sample_limit))].tolist()
+    def _kill(self, row: int) -> None:
+        self._col["alive"][row] = False
+        self._live -= 1
 
-    def with_content(self, content_hash: str) -> list[Signature]:
+    def with_content(self, content_hash: str) -> list[Member]:
         """Articles whose normalised text has this hash."""
-        return [self._entries[a] for a in self._by_hash.get(content_hash, ())]
+        words = _content_words(content_hash)
+        _, rows = self._by_content.find(_content_keys(words[None, :]))
+        rows = rows[self._col["alive"][rows]]
+        rows = rows[(self._col["content"][rows] == words).all(axis=1)]
+        return [self._member(int(r)) for r in np.sort(rows)]
 
-    def candidates(self, minhash: np.ndarray, shingles: np.ndarray) -> list[Signature]:
+    def candidates(self, minhash: np.ndarray, shingles: np.ndarray) -> list[Member]:
         """Articles in an LSH bucket with this MinHash or sharing a sampled shingle (to be confirmed by the caller)."""
-        found = set(self._lsh.query(self.fingerprinter.minhash(minhash))) if shingles.size else set()
-        for sample in self._samples(shingles):
-            sharing = self._by_sample.get(sample, ())
-            if len(sharing) <= self.max_postings:
-                found.update(sharing)
-        return [self._entries[a] for a in sorted(found)]
+        alive = self._col["alive"]
+        found = [np.empty(0, dtype=ROW)]
+        if shingles.size:
+            _, rows = self._by_band.find(band_keys(minhash[None, :], self.bands, self.rows_per_band)[0])
+            found.append(rows[alive[rows]])
+        if self.sample_limit:
+            samples = shingles[: int(np.searchsorted(shingles, self.sample_limit))]
+            which, rows = self._by_sample.find(samples)
+            live = alive[rows]
+            which, rows = which[live], rows[live]
+            sharing = np.bincount(which, minlength=samples.size)
+            found.append(rows[sharing[which] <= self.max_postings])
+        rows = np.unique(np.concatenate(found))
+        order = np.argsort(self._col["ids"][rows], kind="stable")
+        return [self._member(int(r)) for r in rows[order]]
 
     def evict(self, horizon: float) -> list[str]:
-        """Forget every article ingested before `horizon` (epoch seconds); returns their ids."""
-        evicted = []
-        while self._ages and self._ages[0][0] < horizon:
-            ingested, article_id, revision = heapq.heappop(self._ages)
-            current = self._entries.get(article_id)
-            if current is not None and current.revision == revision and current.ingested == ingested:
-                self.remove(article_id)
-                evicted.append(article_id)
+        """Forget every article ingested before `horizon` (epoch seconds); returns their ids, oldest first."""
+        if horizon <= self._oldest:
+            return []
+        c, n = self._col, self._n
+        ingested = c["ingested"][:n]
+        rows = np.flatnonzero(c["alive"][:n] & (ingested < horizon))
+        rows = rows[np.lexsort((c["ids"][rows], ingested[rows]))]
+        evicted = [f"{i:016x}" for i in c["ids"][rows].tolist()]
+        for row in rows.tolist():
+            self._kill(row)
+        live = c["alive"][:n]
+        self._oldest = float(ingested[live].min()) if live.any() else float("inf")
+        self._maybe_compact()
         return evicted
 
     def records(self) -> Iterator[dict]:
-        """A snapshot of the state as records (what a compacted topic holds after compaction)."""
-        for signature in list(self._entries.values()):
-            yield signature.to_state_record()
+        """The state as records (what a compacted topic holds after compaction)."""
+        for row in np.flatnonzero(self._col["alive"][: self._n]).tolist():
+            yield self._member(row).to_state_record()
 
     def apply(self, article_id: str, record: dict | None) -> None:
         """Apply one state record (None deletes); an older revision than the stored one is ignored."""
-        if record is None:
-            self.remove(article_id)
-            return
-        signature = Signature.from_state_record(record, self.fingerprinter)
-        current = self._entries.get(article_id)
-        if current is not None and (current.revision > signature.revision or current.same_decision(signature)):
-            return  # our own record read back, or a stale one: what we hold is as new or newer
-        self.add(signature)
+        self.apply_many([(article_id, record)])
+
+    def apply_many(self, items: Iterable[tuple[str, dict | None]]) -> int:
+        """Apply state records in order, as `apply` one by one would; returns how many were read. The rows' content,
+        LSH and sample postings are added together at the end (nothing here queries them meanwhile)."""
+        added: list[int] = []
+        read = 0
+        for article_id, record in items:
+            read += 1
+            row = self._row_of(article_id)
+            if record is None:
+                if row is not None:
+                    self._kill(row)
+                continue
+            member = Member.from_state_record(record, self.fingerprinter)
+            if row is not None:
+                if self._col["revision"][row] > member.revision or self._member(row).same_decision(member):
+                    continue  # our own record read back, or a stale one: what we hold is as new or newer
+                self._kill(row)
+            added.append(self._put(member, index=False))
+            self.newest = max(self.newest, member.ingested)
+            self._oldest = min(self._oldest, member.ingested)
+        if added:
+            self._index(np.array(added, dtype=np.int64))
+        self._maybe_compact()
+        return read
 
     def rebuild(self, records: Iterable[dict | tuple[str, dict | None]]) -> None:
         """Replace the state with the given records (values, or (key, value) pairs with tombstones)."""
         self._clear()
+        batch: list[tuple[str, dict | None]] = []
         for item in records:
-            key, value = item if isinstance(item, tuple) else (item["article_id"], item)
-            self.apply(key, value)
+            batch.append(item if isinstance(item, tuple) else (item["article_id"], item))
+            if len(batch) == 1_000:
+                self.apply_many(batch)
+                batch = []
+        self.apply_many(batch)
+
+    # -- compaction, arrays -------------------------------------------------------------------------------
+
+    def _maybe_compact(self) -> None:
+        dead = self._n - self._live
+        if dead >= 1024 and dead >= self._n * _DEAD_SHARE:
+            self.compact()
+
+    def compact(self) -> None:
+        """Drop removed rows: columns and heap moved down in place, chunk by chunk; postings renumbered."""
+        n, c = self._n, self._col
+        keep = np.flatnonzero(c["alive"][:n])
+        if keep.size == n:
+            for postings in self._postings().values():
+                postings.run()
+            return
+        new_rows = np.full(n, -1, dtype=np.int64)
+        new_rows[keep] = np.arange(keep.size)
+        for postings in self._postings().values():  # first: they read the alive mask of the old rows
+            postings.remap(new_rows)
+        heap, written = self._heap, 0
+        for first in range(0, keep.size, _CHUNK):
+            rows = keep[first : first + _CHUNK]
+            # The heap is appended in row order, so kept rows' bytes only move down: a chunk's bytes are read
+            # (copied) before anything at or above where they go is written.
+            padded = (c["heap_len"][rows].astype(np.int64) + 3) & ~3
+            offsets = np.cumsum(padded) - padded
+            moved = heap[np.repeat(c["heap_start"][rows] - offsets, padded) + np.arange(int(padded.sum()))]
+            heap[written : written + moved.size] = moved
+            c["heap_start"][rows] = written + offsets
+            written += moved.size
+            for array in c.values():
+                array[first : first + rows.size] = array[rows]
+        for array in c.values():
+            array[keep.size : n] = 0
+        self._heap_used = written
+        self._n = keep.size
+        _release_freed_memory()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The whole state as arrays (compacted first): what a snapshot stores."""
+        self.compact()
+        n = self._n
+        out = {f"col.{name}": array[:n] for name, array in self._col.items() if name != "alive"}
+        out["heap"] = self._heap[: self._heap_used]
+        for name, postings in self._postings().items():
+            keys, rows = postings.run()
+            out[f"postings.{name}.keys"], out[f"postings.{name}.rows"] = keys, rows
+        out["clock"] = np.array([self.newest], dtype=np.float64)
+        return out
+
+    def load_arrays(
+        self, arrays: dict[str, np.ndarray], *, postings: Iterable[str] = ("id", "content", "band", "sample")
+    ) -> None:
+        """Replace the state by `arrays()` of another store; the postings not named are rebuilt from the columns."""
+        self._clear()
+        n = int(arrays["col.ids"].shape[0])
+        for name, (dtype, shape) in self._columns.items():
+            if name == "alive":
+                self._col[name] = np.ones(n, dtype=bool)
+                continue
+            array = arrays[f"col.{name}"]
+            if array.dtype != dtype or array.shape != (n, *shape):
+                raise ValueError(f"snapshot column {name} is {array.dtype}{array.shape}, expected {dtype}{(n, *shape)}")
+            self._col[name] = array
+        self._heap = arrays["heap"]
+        self._heap_used = int(self._heap.size)
+        self._n = self._live = n
+        named = set(postings)
+        for name, index in self._postings().items():
+            if name in named:
+                index.load(arrays[f"postings.{name}.keys"], arrays[f"postings.{name}.rows"])
+            else:
+                index.load(*self._postings_from_columns(name), sort=True)
+        self.newest = float(arrays["clock"][0])
+        self._oldest = float(self._col["ingested"].min()) if n else float("inf")
+
+    def _postings_from_columns(self, name: str, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, rows) of one index for these rows (default: all), computed from the columns (unsorted)."""
+        c = self._col
+        rows = np.arange(self._n, dtype=ROW) if rows is None else rows.astype(ROW)
+        if name == "id":
+            return c["ids"][rows], rows
+        if name == "content":
+            return _content_keys(c["content"][rows]), rows
+        if name == "band":
+            banded = rows[c["shingle_count"][rows] > 0]
+            keys = [
+                band_keys(c["minhash"][banded[i : i + _CHUNK]], self.bands, self.rows_per_band).ravel()
+                for i in range(0, banded.size, _CHUNK)
+            ]
+            return (
+                np.concatenate(keys) if keys else np.empty(0, dtype=np.uint32),
+                np.repeat(banded, self.bands).astype(ROW),
+            )
+        if not self.sample_limit:
+            return np.empty(0, dtype=np.uint32), np.empty(0, dtype=ROW)
+        # samples: the heap's sample part of each row, under this store's limit
+        counts = c["n_samples"][rows].astype(np.int64)
+        first = np.repeat(c["heap_start"][rows] // 4 - (np.cumsum(counts) - counts), counts)
+        words = self._heap[: self._heap_used].view("<u4")[first + np.arange(int(counts.sum()))].astype(np.uint32)
+        owners = np.repeat(rows, counts)
+        wanted = words < self.sample_limit
+        return words[wanted], owners[wanted]
+
+    def nbytes(self) -> int:
+        """Bytes held by the columns, the heap and the postings arrays (capacity included)."""
+        return (
+            sum(a.nbytes for a in self._col.values())
+            + self._heap.nbytes
+            + sum(p.nbytes() for p in self._postings().values())
+        )

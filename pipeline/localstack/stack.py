@@ -382,6 +382,7 @@ def private_settings(directory: Path, **overrides) -> Settings:
             "es_transport_port": transport,
             "bootstrap_servers": f"127.0.0.1:{kafka}",
             "es_url": f"http://127.0.0.1:{es}",
+            "dedup_snapshot_dir": directory / "dedup-snapshots",  # throwaway topics leave nothing in the user's cache
             **overrides,
         }
     )

@@ -7,9 +7,11 @@ differ after a restart and the decisions must not):
 2. Texts under `min_words` words are stubs (a "Video" teaser, a headline): unique, never merged.
 3. Exact: another article of the window has the same content hash -> its cluster, method "exact".
 4. Near: candidates from MinHash LSH and from sampled shingles (for copies embedded in longer pages),
-   each confirmed on the exact shingle sets, with the shingles both texts carry only inside quotations or
-   embedded posts set aside (two stories quoting one statement are not copies), by max(Jaccard, containment)
-   >= `threshold` (containment only when the smaller text has `min_containment_shingles` shingles), and by a
+   each confirmed on the article's whole shingle set against the member's containment sketch (the exact counts
+   unless a 1-in-2048 false hit occurs: pipeline/dedup/sketch.py), with the shingles both texts carry only
+   inside quotations or embedded posts set aside (two stories quoting one statement are not copies), by
+   max(Jaccard, containment) >= `threshold` (containment only when the smaller text has
+   `min_containment_shingles` shingles), and by a
    shared lead: of one of the two texts, at least `min_lead_share` of the lead window (its first `lead_words`
    words after any title lines, quotations not counted) are shingles the other text has. A copy keeps the lead
    of its original under a new headline, a new first sentence, a footer or commentary; two stories of one outlet
@@ -30,21 +32,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from pipeline.config import Settings
-from pipeline.dedup.fingerprint import (
-    Fingerprint,
-    Fingerprinter,
-    evidence_similarity,
-    lead_share,
-    load_boilerplate,
-    load_embeds,
-    set_aside,
-)
-from pipeline.dedup.state import DedupStore, Signature
+from pipeline.dedup.fingerprint import Fingerprint, Fingerprinter, load_boilerplate, load_embeds
+from pipeline.dedup.snapshot import Snapshots
+from pipeline.dedup.state import DedupStore, Evidence, Member, Signature
 from pipeline.records import Article, Dedup
 from pipeline.stages.base import Emit, Result
 
@@ -69,11 +63,19 @@ class DedupStage:
     sources = ("translated",)
     state_topic = "dedup-state"  # topic key of the compacted state topic the runner replays and writes
 
-    def __init__(self, store: DedupStore, rules: DecisionRules = DecisionRules()) -> None:
+    def __init__(
+        self, store: DedupStore, rules: DecisionRules = DecisionRules(), *, snapshots: Path | None = None, **policy: Any
+    ) -> None:
+        """`snapshots`: the directory of the store's snapshots (None: none); `policy`: `Snapshots`' keywords."""
         self.store = store
         self.rules = rules
         self.fingerprinter: Fingerprinter = store.fingerprinter
         self._updates: dict[str, dict | None] = {}
+        # What the runner's state tail calls to load the store from a snapshot and to write one
+        # (pipeline.kafka_io.worker.Checkpoint); never while this stage holds decisions not yet handed over.
+        self.checkpoint: Snapshots | None = (
+            None if snapshots is None else Snapshots(store, snapshots, pending=lambda: bool(self._updates), **policy)
+        )
 
     def process(self, batch: Sequence[Article]) -> list[Result]:
         """One routed article per input, in order; then the window is moved on."""
@@ -82,7 +84,7 @@ class DedupStage:
             self._updates[article_id] = None
         return results
 
-    def decide(self, article: Article) -> Signature:
+    def decide(self, article: Article) -> Member:
         """The stored decision for one article (made now unless this is a re-delivery)."""
         fingerprint = self.fingerprinter.of(article.text_en or article.text)
         known = self.store.lookup(article.article_id)
@@ -92,9 +94,9 @@ class DedupStage:
         if known is not None:
             self.store.remove(article.article_id)
         signature = self._signature(article, fingerprint, revision=0 if known is None else known.revision + 1)
-        self.store.add(signature)
-        self._updates[signature.article_id] = signature.to_state_record()
-        return signature
+        member = self.store.add(signature)  # compacted once: the record is the stored member's
+        self._updates[signature.article_id] = member.to_state_record()
+        return member
 
     def _signature(self, article: Article, fingerprint: Fingerprint, revision: int) -> Signature:
         """The new signature of an article with its decision."""
@@ -141,39 +143,36 @@ class DedupStage:
             **decision,
         )
 
-    def _exact(self, fingerprint: Fingerprint, horizon: float) -> tuple[Signature, float, str] | None:
+    def _exact(self, fingerprint: Fingerprint, horizon: float) -> tuple[Member, float, str] | None:
         """The earliest article of the window with the same normalised text."""
         same = [s for s in self.store.with_content(fingerprint.content_hash) if s.ingested >= horizon]
         return (min(same, key=_age_order), 1.0, "exact") if same else None
 
-    def _near(self, fingerprint: Fingerprint, horizon: float) -> tuple[Signature, float, str] | None:
-        """The most similar candidate that passes the threshold, quotations both carry set aside, and shares a lead."""
+    def _near(self, fingerprint: Fingerprint, horizon: float) -> tuple[Member, float, str] | None:
+        """The most similar candidate that passes the threshold, quotations both carry set aside, and shares a lead.
+
+        Members are compact (pipeline/dedup/state.py): the article's whole shingle set is probed against each
+        candidate's sketch, which gives the exact counts unless a false hit (1 in 2048 probes) occurs."""
         confirmed = []
         for candidate in self.store.candidates(fingerprint.minhash, fingerprint.shingles):
             if candidate.word_count < self.rules.min_words or candidate.ingested < horizon:
                 continue
-            aside = set_aside(fingerprint.quoted, candidate.quoted)
-            score = evidence_similarity(
-                fingerprint.shingles, candidate.shingles, aside, self.rules.min_containment_shingles
-            )
-            if score >= self.rules.threshold and self._shares_lead(fingerprint, candidate, aside):
-                confirmed.append((-score, *_age_order(candidate), candidate))
+            evidence = candidate.evidence(fingerprint, self.rules.min_containment_shingles)
+            if evidence.score >= self.rules.threshold and self._shares_lead(evidence):
+                confirmed.append((-evidence.score, *_age_order(candidate), candidate))
         if not confirmed:
             return None
         best = min(confirmed, key=lambda c: c[:3])
         return best[3], -best[0], "near"
 
-    def _shares_lead(self, fingerprint: Fingerprint, candidate: Signature, aside: np.ndarray) -> bool:
-        """True when the lead of either text is in the other (a record without a lead: the article's lead)."""
+    def _shares_lead(self, evidence: Evidence) -> bool:
+        """True when the lead of either text is in the other (a member without a lead: the article's lead)."""
         needed = self.rules.min_lead_share
-        if lead_share(fingerprint.lead, fingerprint.lead_size, candidate.shingles, aside) >= needed:
+        if evidence.article_lead >= needed:
             return True
-        return (
-            candidate.lead is not None
-            and lead_share(candidate.lead, candidate.lead_size, fingerprint.shingles, aside) >= needed
-        )
+        return evidence.member_lead is not None and evidence.member_lead >= needed
 
-    def _route(self, article: Article, signature: Signature) -> Emit:
+    def _route(self, article: Article, signature: Member) -> Emit:
         """The article with its `dedup` decision, to `duplicates` or `unique`."""
         dedup = Dedup(
             content_hash=signature.content_hash,
@@ -195,19 +194,22 @@ class DedupStage:
     def state_updates(self) -> list[tuple[str, dict | None]]:
         """State records (key, value; None = tombstone) to produce with this batch's outputs; drained."""
         updates, self._updates = list(self._updates.items()), {}
+        if self.checkpoint is not None:
+            self.checkpoint.count(len(updates))
         return updates
 
     def restore(self, items: Iterable[tuple[str, dict | None]]) -> None:
         """Apply state records, oldest first: the topic at start, then what this and other workers wrote."""
-        for article_id, record in items:
-            self.store.apply(article_id, record)
+        applied = self.store.apply_many(items)
+        if self.checkpoint is not None:
+            self.checkpoint.count(applied)
 
     def rebuild(self, records: Iterable[dict | tuple[str, dict | None]]) -> None:
         """Replace the whole state with these records (a replay of the compacted topic)."""
         self.store.rebuild(records)
 
 
-def _age_order(signature: Signature) -> tuple[float, str]:
+def _age_order(signature: Member) -> tuple[float, str]:
     """Earliest published first; the id breaks ties so the choice never depends on set order."""
     return signature.published, signature.article_id
 
@@ -229,7 +231,8 @@ def build_dedup_stage(
     embeds_file: str = "dedup_embeds.txt",
     state: Iterable[dict | tuple[str, dict | None]] = (),
 ) -> DedupStage:
-    """A dedup stage from the settings (`NEWSFLOW_DEDUP_*`), optionally rebuilt from state records.
+    """A dedup stage from the settings (`NEWSFLOW_DEDUP_*`), optionally rebuilt from state records; with
+    `NEWSFLOW_DEDUP_SNAPSHOT` its store is snapshotted to `NEWSFLOW_DEDUP_SNAPSHOT_DIR` (default <cache dir>/dedup).
 
     The keywords are the algorithm's internals (sampling, posting caps, seeds, data files), not settings.
     """
@@ -260,6 +263,11 @@ def build_dedup_stage(
             min_containment_shingles=min_containment_shingles,
             min_lead_share=min_lead_share,
         ),
+        snapshots=(settings.dedup_snapshot_dir or settings.cache_dir / "dedup") if settings.dedup_snapshot else None,
+        kafka=settings.bootstrap_servers,
+        every_records=settings.dedup_snapshot_every_records,
+        every_s=settings.dedup_snapshot_every_s,
+        stale_after_s=window_days * DAY,
     )
     stage.rebuild(state)
     return stage

@@ -20,8 +20,11 @@ from hypothesis import strategies as st
 from pipeline.contracts import Contracts
 from pipeline.dedup.fingerprint import (
     NO_BOILERPLATE,
+    Fingerprint,
     Fingerprinter,
+    contains,
     content_hash,
+    distinct,
     load_boilerplate,
     load_embeds,
     normalise,
@@ -31,7 +34,7 @@ from pipeline.dedup.fingerprint import (
     similarity,
     story_words,
 )
-from pipeline.dedup.state import DedupStore, IncompatibleState, Signature
+from pipeline.dedup.state import DedupStore, IncompatibleState, Member
 from pipeline.records import Article
 from pipeline.stages.base import Emit
 from pipeline.stages.deduplicate import DedupStage
@@ -293,18 +296,59 @@ def test_state_records_match_the_state_topic_schema_and_round_trip() -> None:
     contracts = Contracts()
     for key, record in stage.state_updates():
         contracts.validate("dedup-state", record)
-        signature = Signature.from_state_record(orjson.loads(orjson.dumps(record)), stage.fingerprinter)
-        assert signature.to_state_record() == record and key == record["article_id"]
-        assert np.array_equal(signature.shingles, stage.store.lookup(key).shingles)
+        member = Member.from_state_record(orjson.loads(orjson.dumps(record)), stage.fingerprinter)
+        assert member.to_state_record() == record and key == record["article_id"]
+        stored = stage.store.lookup(key)
+        assert member.sketch == stored.sketch and np.array_equal(member.minhash, stored.minhash)
 
 
-def test_records_of_another_minhash_scheme_are_re_signed() -> None:
+def full_record(record: dict, fingerprint: Fingerprint) -> dict:
+    """The record as the stage wrote it before issue 14 (the whole shingle set, in parts; MinHash as numbers)."""
+    compact_only = ("sketch", "samples", "lead_quoted", "lead", "lead_size")
+    old = {k: v for k, v in record.items() if k not in compact_only}
+    told = distinct(np.concatenate([fingerprint.quoted, fingerprint.lead]))
+    rest = fingerprint.shingles[~contains(told, fingerprint.shingles)]
+
+    def pack(values: np.ndarray) -> str:
+        return base64.b64encode(values.astype("<u4").tobytes()).decode("ascii")
+
+    old.update(minhash=fingerprint.minhash.tolist(), shingles=pack(rest), lead=pack(fingerprint.lead))
+    old["lead_size"] = fingerprint.lead_size
+    if fingerprint.quoted.size:
+        old["quoted_shingles"] = pack(fingerprint.quoted)
+    return old
+
+
+def test_records_of_the_full_form_are_compacted_on_read_as_they_would_be_written_now() -> None:
+    stream = _stream()
+    stage = build_dedup_stage()
+    stage.process(stream)
+    now = dict(stage.state_updates())
+    fingerprints = {a.article_id: stage.fingerprinter.of(a.text_en or a.text) for a in stream}
+    before = [full_record(record, fingerprints[key]) for key, record in now.items()]
+    contracts = Contracts()
+    for record in before:
+        contracts.validate("dedup-state", record)
+    restarted = build_dedup_stage(state=[orjson.loads(orjson.dumps(r)) for r in before])
+    assert {r["article_id"]: r for r in restarted.store.records()} == now
+
+
+def test_full_records_of_another_minhash_scheme_are_re_signed() -> None:
     old = build_dedup_stage(seed=7)
     old.process([article("001", 1)])
-    new = build_dedup_stage(state=list(old.store.records()))
-    assert not np.array_equal(new.store.lookup(f"{1:016x}").minhash, old.store.lookup(f"{1:016x}").minhash)
+    [(key, record)] = old.state_updates()
+    before = full_record(record, old.fingerprinter.of(_read("seeds/001_8e5d438f0169c215.txt")))
+    new = build_dedup_stage(state=[before])
+    assert not np.array_equal(new.store.lookup(key).minhash, old.store.lookup(key).minhash)
     [copy] = new.process([article("001_trimmed", 2)])
-    assert copy.article.dedup.cluster_id == f"{1:016x}"
+    assert copy.article.dedup.cluster_id == key
+
+
+def test_compact_records_of_another_minhash_scheme_are_refused() -> None:
+    old = build_dedup_stage(seed=7)
+    old.process([article("001", 1)])
+    with pytest.raises(IncompatibleState, match="seed7.*keep NEWSFLOW_DEDUP_NUM_PERM or empty the dedup state topic"):
+        build_dedup_stage(state=list(old.store.records()))
 
 
 def test_records_of_another_shingling_are_refused() -> None:
@@ -428,32 +472,36 @@ def test_redelivered_copy_is_recognised_as_itself_also_after_a_restart() -> None
     assert [r.topic for r in later] == ["unique", "unique", "duplicates"]
 
 
-def test_state_record_holds_the_shingle_set_in_parts_no_larger_than_the_set() -> None:
+def test_state_record_keeps_what_the_decision_needs_in_less_than_the_full_form() -> None:
     stage = build_dedup_stage()
     stage.process([article("", 1, text=hard("quote_story_b"))])
     [(key, record)] = stage.state_updates()
-    signature = stage.store.lookup(key)
-    assert signature.quoted.size and signature.lead is not None and record["lead_size"] == 32
-
-    def hashes(field: str) -> np.ndarray:
-        return np.frombuffer(base64.b64decode(record.get(field, "")), dtype="<u4")
-
-    parts = [hashes("shingles"), hashes("quoted_shingles"), hashes("lead")]
-    assert np.array_equal(np.unique(np.concatenate(parts)), signature.shingles)
-    overlap = np.intersect1d(signature.quoted, signature.lead).size  # a quoted shingle starting the lead is in both
-    assert sum(p.size for p in parts) == signature.shingles.size + overlap
+    fingerprint = stage.fingerprinter.of(hard("quote_story_b"))
+    member = stage.store.lookup(key)
+    assert fingerprint.quoted.size and member.lead is not None and record["lead_size"] == 32
+    tested, hit, quoted = member.sketch.probe(fingerprint.shingles)
+    assert tested.all() and hit.all() and np.array_equal(quoted, contains(fingerprint.quoted, fingerprint.shingles))
+    assert np.array_equal(member.lead, fingerprint.lead)
+    assert np.array_equal(member.lead_quoted, contains(fingerprint.quoted, fingerprint.lead))
+    assert np.array_equal(member.samples, fingerprint.shingles[fingerprint.shingles < 2**32 // 32])
+    assert record["shingle_count"] == fingerprint.shingles.size == member.sketch.count
+    # A short text (140 words): the MinHash and the decision are most of it; 0.59 of the full form at 840 words.
+    assert len(orjson.dumps(record)) < 0.8 * len(orjson.dumps(full_record(record, fingerprint)))
 
 
 def test_records_written_before_leads_and_quotations_are_read_and_still_match() -> None:
     stage = build_dedup_stage()
     stage.process([article("", 1, text=hard("wire_original"))])
     [(key, record)] = stage.state_updates()
-    old = {k: v for k, v in record.items() if k not in ("quoted_shingles", "lead", "lead_size")}
-    full = stage.store.lookup(key).shingles
+    old = {k: v for k, v in full_record(record, stage.fingerprinter.of(hard("wire_original"))).items()}
+    for part in ("quoted_shingles", "lead", "lead_size"):
+        old.pop(part, None)
+    full = stage.fingerprinter.of(hard("wire_original")).shingles
     old["shingles"] = base64.b64encode(full.astype("<u4").tobytes()).decode("ascii")  # the whole set, as before
     Contracts().validate("dedup-state", old)
     restarted = build_dedup_stage(state=[old])
-    assert restarted.store.lookup(key).lead is None and np.array_equal(restarted.store.lookup(key).shingles, full)
+    member = restarted.store.lookup(key)
+    assert member.lead is None and member.sketch.count == full.size and member.sketch.probe(full)[1].all()
     [copy] = restarted.process([article("", 2, text=hard("wire_copy_headline_footer"))])
     assert copy.article.dedup.duplicate_of == key  # judged on the new article's lead
 
