@@ -118,24 +118,25 @@ def run_processes(
 
     `stop` is set by the caller's signal handlers; `on_start` runs after the children are forked (start a
     progress display there: its thread must not exist at fork time); `on_progress(stage, n)` per batch."""
-    for name in plan:  # read-only models loaded once here are shared by every child, copy-on-write
-        preload = spec(name).preload
-        if preload is not None:
-            preload(settings)
     context = multiprocessing.get_context("fork")
     events = context.Queue()
     children: dict[tuple[str, int], multiprocessing.process.BaseProcess] = {}
+    slots = [(name, ordinal) for name, count in plan.items() for ordinal in range(count)]  # metrics ports, in order
+    shared = {name for name in plan if spec(name).preload is not None}
     # Children are born with SIGTERM/SIGINT blocked and unblock them once their own handlers are in place: a
     # stop that comes right after the fork is then delivered to the worker's handler, not to the parent's copy.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
-        for name, count in plan.items():
-            for ordinal in range(count):
-                port = (
-                    None
-                    if settings.metrics_port is None
-                    else settings.metrics_port and settings.metrics_port + len(children)
-                )
+        # The stages with nothing to share start at once; meanwhile this process loads the read-only models the
+        # others share copy-on-write (enrich's spaCy pipelines and tables), then forks those.
+        for first in (True, False):
+            if not first:
+                for name in shared:
+                    spec(name).preload(settings)  # type: ignore[misc]
+            for slot, (name, ordinal) in enumerate(slots):
+                if (name in shared) == first:
+                    continue
+                port = None if settings.metrics_port is None else settings.metrics_port and settings.metrics_port + slot
                 child = context.Process(
                     target=_child,
                     args=(name, ordinal, settings, events, os.getpid(), port),
@@ -144,6 +145,11 @@ def run_processes(
                 )
                 child.start()
                 children[(name, ordinal)] = child
+    except BaseException:  # a model that cannot be loaded: the workers already started must not run on alone
+        for child in children.values():
+            child.terminate()
+            child.join()
+        raise
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     outcome = Outcome(totals={name: StageTotals(processes=count) for name, count in plan.items()})
