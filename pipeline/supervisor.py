@@ -146,9 +146,9 @@ def run_processes(
                 child.start()
                 children[(name, ordinal)] = child
     except BaseException:  # a model that cannot be loaded: the workers already started must not run on alone
-        for child in children.values():
-            child.terminate()
-            child.join()
+        for started in children.values():
+            started.terminate()
+            started.join()
         raise
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
