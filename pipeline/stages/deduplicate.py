@@ -15,7 +15,9 @@ differ after a restart and the decisions must not):
    shared lead: of one of the two texts, at least `min_lead_share` of the lead window (its first `lead_words`
    words after any title lines, quotations not counted) are shingles the other text has. A copy keeps the lead
    of its original under a new headline, a new first sentence, a footer or commentary; two stories of one outlet
-   that share background paragraphs, or one quotation, share no lead. The most similar wins (ties: earliest
+   that share background paragraphs, or one quotation, share no lead. Without a shared lead, two texts whose
+   Jaccard alone reaches `same_text_jaccard` are still one text (a repost whose lead was rewritten: too little is
+   left of either beside the shared part to be a story of its own). The most similar wins (ties: earliest
    published, then smallest id) -> its cluster, method "near".
 5. Otherwise unique: the article founds its own cluster (`cluster_id` = its id).
 
@@ -43,6 +45,7 @@ from pipeline.records import Article, Dedup
 from pipeline.stages.base import Emit, Result
 
 DAY = 86_400.0
+_NEVER = 1 << 62  # a minimum no shingle set reaches: `Member.evidence` then scores Jaccard alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,10 @@ class DecisionRules:
     min_words: int = 8
     min_containment_shingles: int = 20
     min_lead_share: float = 0.25
+    # Jaccard (quotations both carry set aside) at which two texts are one text even without a shared lead: what
+    # is left of each beside the shared part is too little to be a story of its own (a repost whose lead was
+    # rewritten). Background or a quotation shared by two stories leaves each its own story, far below this.
+    same_text_jaccard: float = 0.8
 
 
 class DedupStage:
@@ -158,7 +165,9 @@ class DedupStage:
             if candidate.word_count < self.rules.min_words or candidate.ingested < horizon:
                 continue
             evidence = candidate.evidence(fingerprint, self.rules.min_containment_shingles)
-            if evidence.score >= self.rules.threshold and self._shares_lead(evidence):
+            if evidence.score >= self.rules.threshold and (
+                self._shares_lead(evidence) or self._same_text(candidate, fingerprint)
+            ):
                 confirmed.append((-evidence.score, *_age_order(candidate), candidate))
         if not confirmed:
             return None
@@ -171,6 +180,12 @@ class DedupStage:
         if evidence.article_lead >= needed:
             return True
         return evidence.member_lead is not None and evidence.member_lead >= needed
+
+    def _same_text(self, candidate: Member, fingerprint: Fingerprint) -> bool:
+        """True when the two texts are mostly one text: Jaccard alone (containment never counts here) reaches
+        `same_text_jaccard`."""
+        jaccard = candidate.evidence(fingerprint, min_containment_shingles=_NEVER).score
+        return jaccard >= self.rules.same_text_jaccard
 
     def _route(self, article: Article, signature: Member) -> Emit:
         """The article with its `dedup` decision, to `duplicates` or `unique`."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -25,6 +26,8 @@ from pipeline.dedup.fingerprint import (
     contains,
     content_hash,
     distinct,
+    jaccard,
+    lead_share,
     load_boilerplate,
     load_embeds,
     normalise,
@@ -606,3 +609,77 @@ def test_read_story_has_the_words_of_story_words(parts: list[str]) -> None:
     story = read_story(text, BOILERPLATE, load_embeds())
     assert story.words == story_words(text, BOILERPLATE)
     assert story.quoted.shape == (len(story.words),) and 0 <= story.lead_start <= len(story.words)
+
+
+# -- one text under a rewritten lead (issue 12: "the part of the text that is not shared background") ----------------
+
+_BODY_SENTENCES = (
+    "Section {n} of the harbour plan sets aside {b} berths for fishing boats and {f} for the island ferries.",
+    "Engineers counted {b} cracked piles under pier {n} during the survey that ended in week {f}.",
+    "The council will vote on budget line {n}, worth {b} thousand, before the recess in month {f}.",
+    "Residents of street {n} asked for {f} more buses and a crossing near school number {b}.",
+)
+
+
+def _body(paragraphs: int = 10) -> str:
+    """A long story body in short paragraphs of distinct, numbered sentences (hand-written templates)."""
+    out = []
+    for p in range(paragraphs):
+        out.append(
+            " ".join(
+                s.format(n=p * 4 + i + 1, b=(p * 4 + i) * 7 + 3, f=(p * 4 + i) % 9 + 2)
+                for i, s in enumerate(_BODY_SENTENCES)
+            )
+        )
+    return "\n\n".join(out)
+
+
+ORIGINAL_LEAD = (
+    "The port authority has approved a ten-year plan to rebuild the old harbour, its chair told reporters on "
+    "Tuesday after a vote that ended months of argument among the fishing families."
+)
+REWRITTEN = (
+    "Readers of this site will know the harbour story well.\n\n"
+    "After months of quarrels, the families who fish from the old quay finally have an answer from the men who run "
+    "the port, and it is a decade of building work."
+)
+
+
+def test_a_repost_whose_lead_was_rewritten_is_merged_as_one_text() -> None:
+    original = f"{ORIGINAL_LEAD}\n\n{_body()}"
+    repost = f"{REWRITTEN}\n\n{_body()}"
+    fp = fingerprinter()
+    a, b = fp.of(original), fp.of(repost)
+    assert lead_share(a.lead, a.lead_size, b.shingles, a.quoted[:0]) < 0.25  # neither lead is in the other text
+    assert lead_share(b.lead, b.lead_size, a.shingles, b.quoted[:0]) < 0.25
+    assert jaccard(a.shingles, b.shingles) >= 0.8  # but all the rest is one text
+    for first, second in ((original, repost), (repost, original)):
+        result = second_decision(first, second)
+        assert result.article.dedup is not None
+        assert (result.topic, result.article.dedup.method) == ("duplicates", "near")
+        stage = build_dedup_stage()
+        stage.rules = replace(stage.rules, same_text_jaccard=1.01)  # without the rule the lead rule keeps them apart
+        stage.process([article("", 1, text=first)])
+        [apart] = stage.process([article("", 2, text=second)])
+        assert isinstance(apart, Emit) and apart.topic == "unique"
+
+
+def test_a_shared_block_is_not_one_text_however_large_a_share_of_the_shorter_story() -> None:
+    # Two briefs of one outlet, each with its own lead and a few lines of its own, and the same long block: the
+    # block is most of the shorter text (containment passes), yet each keeps a story of its own (Jaccard < 0.8).
+    block = _body(3)
+    first = (
+        "The ferry company cancelled the evening crossings on Friday because of the storm warning for the coast.\n\n"
+        "Passengers with tickets can travel on Saturday morning or ask for their money back at the port office.\n\n"
+        f"{block}"
+    )
+    second = (
+        "A new fish market opened on the east quay on Monday with forty stalls run by local families.\n\n"
+        "The market will open every day except Sunday, and the first week's rents were waived by the council.\n\n"
+        f"{block}"
+    )
+    fp = fingerprinter()
+    a, b = fp.of(first), fp.of(second)
+    assert similarity(a.shingles, b.shingles) >= 0.5 and jaccard(a.shingles, b.shingles) < 0.8
+    assert second_decision(first, second).topic == "unique"
+    assert second_decision(second, first).topic == "unique"
