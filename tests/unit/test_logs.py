@@ -20,3 +20,12 @@ def test_a_repeated_line_passes_a_few_times_a_period_then_says_how_many_were_dro
     now[0] = 61.0
     first = _record()
     assert limit.filter(first) and first.suppressed == 97
+
+
+def test_repeats_that_differ_only_in_numbers_or_object_addresses_share_one_template() -> None:
+    limit = RateLimit(burst=2, period_s=60, clock=lambda: 0.0)
+    lines = [
+        f"Task <kafka.net.selector.Task object at 0x7f{i:010x}> ran for 0.{i % 900 + 100}s (>0.100s threshold)"
+        for i in range(50)
+    ]
+    assert [limit.filter(_record(line)) for line in lines].count(True) == 2
