@@ -79,7 +79,11 @@ class StageWorker:
         self.publisher = Publisher(settings)
         self.status = WorkerStatus(stage.name, settings, self.publisher)
         self.guard = Guard(stage.name, settings, self.stop, self.status, self.log, on_retry=self._count_retry)
-        self.consumer = GroupMember(settings, settings.group(stage.name), self.source_topics)
+        try:
+            self.consumer = GroupMember(settings, settings.group(stage.name), self.source_topics)
+        except BaseException:  # Kafka away as the worker starts: the caller may try again, leak nothing
+            self.publisher.close(timeout_s=0)
+            raise
         self.metrics = WorkerMetrics(stage, stage.name, self.guard)
         self._recent: deque[bool] = deque(maxlen=settings.processing_breaker_window)
         self._batch = AdaptiveBatch(settings.batch_size, settings.batch_target_s)

@@ -14,9 +14,11 @@ the partitions of their input topic. The parent only
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import queue
+import random
 import signal
 import sys
 import threading
@@ -29,8 +31,9 @@ import structlog
 from pipeline import kafka_io, metrics
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
-from pipeline.errors import FatalError
+from pipeline.errors import FatalError, TransientError
 from pipeline.registry import StageConfigError, build_stage, spec
+from pipeline.retry import Backoff, wait_unless
 from pipeline.runner import StageWorker, StopRequested, install_signal_handlers
 
 log = structlog.get_logger("newsflow.supervisor")
@@ -156,14 +159,13 @@ def run_processes(
     reported: set[tuple[str, int]] = set()
     if on_start:
         on_start()
-    probe = None
+    probe: kafka_io.DrainProbe | None = None
     deadline = time.monotonic() + timeout_s if timeout_s else None
     next_check = time.monotonic() + DRAIN_CHECK_S
     try:
-        probe = kafka_io.DrainProbe(
-            settings,
-            {settings.group(name): [settings.topic(k) for k in spec(name).sources] for name in plan},
-        )
+        groups: dict[str, Iterable[str]] = {
+            settings.group(name): [settings.topic(k) for k in spec(name).sources] for name in plan
+        }
         while True:
             _collect(events, outcome, reported, on_progress, timeout_s=0.1)
             if stop.is_set():
@@ -183,7 +185,12 @@ def run_processes(
                 break
             now = time.monotonic()
             if not follow and now >= next_check:
-                if probe.settled():
+                if probe is None:
+                    try:
+                        probe = kafka_io.DrainProbe(settings, groups)
+                    except kafka_io.UNREACHABLE:  # the broker is away: the workers wait for it, and so does this
+                        probe = None
+                if probe is not None and probe.settled():
                     outcome.drained = True
                     break
                 next_check = time.monotonic() + DRAIN_CHECK_S
@@ -254,6 +261,32 @@ def _die_with_parent(parent: int, stop: threading.Event) -> None:
         stop.set()
 
 
+def _start_worker(name: str, settings: Settings, stop: threading.Event) -> StageWorker | None:
+    """The stage's worker; while Kafka cannot be reached (a broker restarting just as this process starts) it
+    waits with backoff and tries again, and gives up like a held worker after NEWSFLOW_FATAL_AFTER_S. None when
+    stopped meanwhile."""
+    stage = build_stage(name, settings)  # once: the models
+    backoff, rng, began = (
+        Backoff(settings.retry_backoff_initial_s, settings.retry_backoff_max_s),
+        random.Random(),
+        time.monotonic(),
+    )
+    for attempt in itertools.count():
+        try:
+            return StageWorker(stage, settings, Contracts(), stop=stop)
+        except (TransientError, *kafka_io.UNREACHABLE) as exc:
+            waited = time.monotonic() - began
+            if waited > settings.fatal_after_s:
+                raise FatalError(f"stage {name}: Kafka unreachable for {waited:.0f} s at start: {exc}") from exc
+            if attempt == 0:
+                log.warning(
+                    "Kafka unreachable as the worker starts, retrying with backoff", stage=name, error=str(exc)[:200]
+                )
+            if wait_unless(stop, backoff.delay(attempt, rng), back=kafka_io.bootstrap_addresses(settings)):
+                return None
+    return None
+
+
 def _child(name: str, ordinal: int, settings: Settings, events, parent: int, metrics_port: int | None) -> None:
     """One worker process: the `newsflow worker` loop, reporting progress and its counters to the parent.
     Its Prometheus metrics are on `metrics_port` (NEWSFLOW_METRICS_PORT + its place in the plan; 0: any)."""
@@ -272,7 +305,9 @@ def _child(name: str, ordinal: int, settings: Settings, events, parent: int, met
                 raise StageConfigError(f"NEWSFLOW_METRICS_PORT: port {metrics_port}: {exc}") from exc
             log.info("metrics served", stage=name, process=ordinal, port=port)
         began = time.monotonic()
-        worker = StageWorker(build_stage(name, settings), settings, Contracts(), stop=stop)
+        worker = _start_worker(name, settings, stop)
+        if worker is None:  # stopped while Kafka was away
+            raise StopRequested("stopped before the worker could reach Kafka")
         log.info("worker ready", stage=name, process=ordinal, seconds=round(time.monotonic() - began, 2))
         while not stop.is_set():
             n = worker.step()

@@ -18,6 +18,7 @@ from kafka.errors import KafkaError
 
 from pipeline import kafka_io
 from pipeline.localstack.processes import group_members
+from pipeline.localstack.stack import LocalStack
 from pipeline.operations.audit import compute_ledger
 from pipeline.sinks.elasticsearch import client
 from tests.conftest import wait_for
@@ -148,3 +149,38 @@ def test_a_worker_that_gives_up_stops_the_run_with_its_exit_code(settings, seeds
     assert kafka_io.group_lag(settings, settings.group("detect"), [settings.topic("raw")]) == 0
     ledger = compute_ledger(broken, client(settings), settle_s=0)
     assert not ledger.balanced and ledger.raw == 5
+
+
+def test_a_run_started_while_the_broker_is_down_waits_for_it(
+    settings, stack_settings, seeds_dir: Path, tmp_path
+) -> None:
+    articles = _articles(seeds_dir, 10)
+    produce_raw(settings, articles)
+    stack = LocalStack(stack_settings)
+    stack.down(("kafka",))
+    log_path = tmp_path / "run.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "run", "--timeout", "300"],
+            env=settings_env(settings),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+    try:
+        # Every worker waits for the broker instead of crashing, and so does the parent's drained check.
+        wait_for(
+            lambda: log_path.read_text().count("Kafka unreachable as the worker starts") >= 6,
+            120,
+            "every worker to say it waits for Kafka",
+        )
+        assert proc.poll() is None
+        stack.up(("kafka",))
+        proc.wait(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        stack.up(("kafka",))  # idempotent: the next tests need it
+    assert proc.returncode == 0, log_path.read_text()[-3000:]
+    assert sorted(es_ids(settings)) == sorted(a.article_id for a in articles)
