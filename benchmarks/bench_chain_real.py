@@ -107,6 +107,21 @@ def spacy_alone(texts: list[str], settings: Settings) -> float:
     return time.perf_counter() - t0
 
 
+def corpus_bench_settings(workdir: Path, translate_url: str, **overrides) -> Settings:
+    """A private stack in `workdir`, translation by the loopback LibreTranslate-protocol server at `translate_url`
+    with no rate limit: the settings every corpus benchmark runs the real stages with."""
+    return private_settings(
+        workdir,
+        log_level="WARNING",
+        translate_provider="libre",
+        translate_base_url=translate_url,
+        translate_api_key="bench",
+        translate_cache_path=workdir / "translations.sqlite",
+        translate_requests_per_second=0,
+        **overrides,
+    )
+
+
 def main() -> None:
     logs.configure("WARNING")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -114,15 +129,7 @@ def main() -> None:
         sys.exit(f"corpus not found at {CORPUS}")
     workdir = Path(tempfile.mkdtemp(prefix="newsflow-bench-real-"))
     server = LibreTranslateServer().start()
-    base = private_settings(
-        workdir,
-        log_level="WARNING",
-        translate_provider="libre",
-        translate_base_url=server.url,
-        translate_api_key="bench",
-        translate_cache_path=workdir / "translations.sqlite",
-        translate_requests_per_second=0,
-    )
+    base = corpus_bench_settings(workdir, server.url)
     stack = LocalStack(base, say=lambda m: console.print(f"[dim]{m}[/dim]"))
     try:
         stack.up()

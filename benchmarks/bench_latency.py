@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_chain import scoped  # noqa: E402
-from benchmarks.bench_chain_real import CORPUS, corpus_articles  # noqa: E402
+from benchmarks.bench_chain_real import CORPUS, corpus_articles, corpus_bench_settings  # noqa: E402
 from pipeline import kafka_io, logs  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.localstack.stack import LocalStack, private_settings  # noqa: E402
+from pipeline.localstack.stack import LocalStack  # noqa: E402
 from pipeline.sinks.elasticsearch import client  # noqa: E402
 from pipeline.sources.files import build_article  # noqa: E402
 
@@ -229,15 +229,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="newsflow-bench-latency-"))
     server = LibreTranslateServer().start()
-    base = private_settings(
-        workdir,
-        log_level="WARNING",
-        translate_provider="libre",
-        translate_base_url=server.url,
-        translate_api_key="bench",
-        translate_cache_path=workdir / "translations.sqlite",
-        translate_requests_per_second=0,
-    )
+    base = corpus_bench_settings(workdir, server.url)
     stack = LocalStack(base, say=lambda m: console.print(f"[dim]{m}[/dim]"))
     results: dict[str, dict] = {}
     try:

@@ -37,13 +37,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_chain import bulk_alone, kafka_hop, scoped  # noqa: E402
-from benchmarks.bench_chain_real import CORPUS, corpus_articles, detect_libraries, minhash_lsh, spacy_alone  # noqa: E402
+from benchmarks.bench_chain_real import (  # noqa: E402
+    CORPUS,
+    corpus_articles,
+    corpus_bench_settings,
+    detect_libraries,
+    minhash_lsh,
+    spacy_alone,
+)
 from pipeline import kafka_io, logs  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.contracts import Contracts  # noqa: E402
 from pipeline.enrichment.model import load_model  # noqa: E402
 from pipeline.kafka_io import Outgoing  # noqa: E402
-from pipeline.localstack.stack import LocalStack, private_settings  # noqa: E402
+from pipeline.localstack.stack import LocalStack  # noqa: E402
 from pipeline.operations.audit import compute_ledger  # noqa: E402
 from pipeline.registry import build_stage  # noqa: E402
 from pipeline.registry import names as stage_names  # noqa: E402
@@ -124,16 +131,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="newsflow-bench-processes-"))
     server = LibreTranslateServer().start()
-    base = private_settings(
-        workdir,
-        log_level="WARNING",
-        translate_provider="libre",
-        translate_base_url=server.url,
-        translate_api_key="bench",
-        translate_cache_path=workdir / "translations.sqlite",
-        translate_requests_per_second=0,
-        **({"partitions": args.partitions} if args.partitions else {}),
-    )
+    base = corpus_bench_settings(workdir, server.url, **({"partitions": args.partitions} if args.partitions else {}))
     plan = parse_workers(args.workers or base.run_workers, stage_names(), base.partitions)
     stack = LocalStack(base, say=lambda m: console.print(f"[dim]{m}[/dim]"))
     times: dict[str, list[float]] = {"in_process": [], "processes": []}
