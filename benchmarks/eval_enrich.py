@@ -459,9 +459,14 @@ def main() -> None:
     corpus = read_corpus()
     if args.command == "encode":
         work = json.loads(Path(args.workfile).read_text(encoding="utf-8"))
+        encoded = encode(work, corpus)
+        # the work file's articles replace their own entries; every other labelled article stays
+        kept = json.loads(GOLDEN.read_text(encoding="utf-8")) if GOLDEN.exists() else []
+        new_ids = {e["id"] for e in encoded}
+        merged = [e for e in kept if e["id"] not in new_ids] + encoded
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_text(json.dumps(encode(work, corpus), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"{len(work)} articles written to {GOLDEN.relative_to(ROOT)}")
+        GOLDEN.write_text(json.dumps(merged, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"{len(encoded)} articles written to {GOLDEN.relative_to(ROOT)} ({len(merged)} in all)")
         return
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     enriched, timing = enrich_all(stream(corpus))
@@ -470,8 +475,9 @@ def main() -> None:
     result["golden"] = {
         "articles": len(golden),
         "outlets": sorted({g["outlet"] for g in golden}),
-        "dev": sum(g["split"] == "dev" for g in golden),
-        "heldout": sum(g["split"] == "heldout" for g in golden),
+        "splits": {
+            split: sum(g["split"] == split for g in golden) for split in dict.fromkeys(g["split"] for g in golden)
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
