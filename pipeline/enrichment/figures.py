@@ -107,12 +107,15 @@ class FigureRules:
             max_noun_words=int(data.get("max_noun_words", 3)),
         )
 
-    def figures_in_doc(self, doc, text: str, found: list[Figure]) -> list[Figure]:
+    def figures_in_doc(
+        self, doc, text: str, found: list[Figure], taken: Sequence[tuple[int, int]] | None = None
+    ) -> list[Figure]:
         """Numeric claims NER marks (CARDINAL, MONEY, PERCENT, QUANTITY) with whatever they count, beyond the
         table's counted nouns: "six battalions", "92 votes", "$161.1 billion", "46%", "1,450km", "between 10 and 12
         tanks", "up to 10,000 soldiers". Dates, years, ages and durations are left out (NER's DATE and TIME, and
-        counted nouns of time)."""
-        taken = [(m.start(), m.end()) for m in self.pattern.finditer(text)]
+        counted nouns of time). `taken`: the spans of the table's claims when the caller has them (`claims`)."""
+        if taken is None:
+            taken = [(m.start(), m.end()) for m in self.pattern.finditer(text)]
         seen = {(f.value, f.unit) for f in found}
         out: list[Figure] = []
         ents = [e for e in doc.ents if e.label_ in ("CARDINAL", "MONEY", "PERCENT", "QUANTITY")]
@@ -201,10 +204,14 @@ class FigureRules:
             return 0, None
         return words[k].idx + len(words[k].text), _singular(noun, self.irregular)
 
-    def figures_of(self, text: str) -> list[Figure]:
+    def claims(self, text: str) -> list[re.Match[str]]:
+        """The table's claims in `text` (a number and a counted noun), as matches: read once, used twice."""
+        return list(self.pattern.finditer(text))
+
+    def figures_of(self, text: str, claims: Sequence[re.Match[str]] | None = None) -> list[Figure]:
         """Every numeric claim with a counted noun, once per (value, unit, text)."""
         out: dict[tuple, Figure] = {}
-        for match in self.pattern.finditer(text):
+        for match in self.claims(text) if claims is None else claims:
             value = parse_number(match.group("number"), match.group("scale") or match.group("suffix"))
             if value is None or (_YEAR.fullmatch(match.group("number")) and not match.group("currency")):
                 continue

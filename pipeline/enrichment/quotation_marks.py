@@ -118,15 +118,18 @@ def sentence_around(text: str, span: Span, spans: Sequence[Span], abbreviations:
     para_end = text.find("\n", span.end)
     para_end = len(text) if para_end < 0 else para_end
     begin = para_start
-    for j in range(para_start, span.start):
-        if _boundary(text, j, spans, abbreviations):
-            begin = j + 1
+    for stop in _END_MARK.finditer(text, para_start, span.start):  # only end punctuation can end a sentence
+        if _boundary(text, stop.start(), spans, abbreviations):
+            begin = stop.start() + 1
     finish = para_end
-    for j in range(max(span.text_end - 1, span.start), para_end):
-        if _boundary(text, j, spans, abbreviations):
-            finish = j + 1
+    for stop in _END_MARK.finditer(text, max(span.text_end - 1, span.start), para_end):
+        if _boundary(text, stop.start(), spans, abbreviations):
+            finish = stop.start() + 1
             break
     return begin, finish
+
+
+_END_MARK = re.compile(r"[.!?]")
 
 
 def _boundary(text: str, j: int, spans: Sequence[Span], abbreviations: frozenset[str]) -> bool:

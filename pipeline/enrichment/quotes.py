@@ -51,11 +51,12 @@ class QuotePlan:
     outside: tuple[Resolved, ...]  # people and organisations named outside any quotation
     unique: tuple[tuple[int, int], ...]  # the sentences holding a quote, each once
     reduced: tuple[tuple[str, list[tuple[int, int, int]]], ...]  # per unique sentence: the text to parse, offsets
+    parse_at: tuple[int, ...] = ()  # the unique sentences the parser reads (not the plain "“...,” X said.")
 
     @property
     def to_parse(self) -> list[str]:
-        """The texts the parser reads, one per sentence holding a quote."""
-        return [r[0] for r in self.reduced]
+        """The texts the parser reads: the sentences holding a quote whose attribution is not plain."""
+        return [self.reduced[i][0] for i in self.parse_at]
 
 
 def plan_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> QuotePlan | None:
@@ -71,7 +72,37 @@ def plan_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> Q
     sentences = [sentence_around(text, span, spans, rules.abbreviations) for span in spans]
     unique = list(dict.fromkeys(sentences))
     reduced = [reduce_sentence(text, begin, finish, spans) for begin, finish in unique]
-    return QuotePlan(text, tuple(spans), tuple(sentences), tuple(people), tuple(outside), tuple(unique), tuple(reduced))
+    parse_at = tuple(i for i, sentence in enumerate(unique) if not _plain(text, sentence, spans, outside, rules))
+    return QuotePlan(
+        text, tuple(spans), tuple(sentences), tuple(people), tuple(outside), tuple(unique), tuple(reduced), parse_at
+    )
+
+
+def _plain(
+    text: str, sentence: tuple[int, int], spans: Sequence[Span], named: Sequence[Resolved], rules: QuoteRules
+) -> bool:
+    """The sentence attributes its quotation in the plainest way ("“...,” Kuleba said.", "“...,” said Dmitry Peskov.",
+    "“...,” he added."): outside the quotation only one speech verb and one name or pronoun, at most one other
+    word. The words around the quote read it as surely as a parse would, so the parser is not run on it."""
+    begin, finish = sentence
+    inside = [s for s in spans if begin <= s.start < finish]
+    names = [e for e in named if begin <= e.start < finish and not any(s.start <= e.start < s.end for s in inside)]
+    if len(names) > 1:
+        return False
+    at = begin
+    words: list[str] = []
+    for piece_end, next_at in [*((s.start, s.end) for s in inside), (finish, finish)]:
+        words += [
+            m.group(0).lower()
+            for m in WORD.finditer(text, at, max(at, piece_end))
+            if not any(e.start <= m.start() < e.end for e in names)
+        ]
+        at = max(at, next_at)
+    verbs = [w for w in words if w in rules.speech_verbs and w != "according"]
+    pronouns = [w for w in words if w in rules.pronouns]
+    if len(verbs) != 1 or len(names) + len(pronouns) != 1:
+        return False
+    return len(words) - 1 - len(pronouns) <= 1
 
 
 def find_quotes(
@@ -180,7 +211,18 @@ class _Reader:
 def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) -> list[Quote]:
     """The quotes of a plan with their speakers, given the parses of `plan.to_parse` (in order) or None."""
     text, spans, sentences = plan.text, plan.spans, plan.sentences
-    parsed = parse_attributions(text, plan.unique, plan.reduced, plan.outside, rules, docs) if docs is not None else {}
+    parsed = (
+        parse_attributions(
+            text,
+            [plan.unique[i] for i in plan.parse_at],
+            [plan.reduced[i] for i in plan.parse_at],
+            plan.outside,
+            rules,
+            docs,
+        )
+        if docs is not None
+        else {}
+    )
     reader = _Reader(text, spans, plan.outside, plan.people, rules)
     persons = {e.name for e in plan.people} | {e.name for e in plan.outside if e.label == "PERSON"}
     speakers: list[str | None] = []

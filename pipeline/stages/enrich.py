@@ -263,8 +263,10 @@ class EnrichStage:
 
     def _figures(self, text: str, doc) -> list:
         """The table's counted claims, then every other number NER marks with what it counts."""
-        found = self.tables.figures.figures_of(text)
-        return found + self.tables.figures.figures_in_doc(doc, text, found)
+        rules = self.tables.figures
+        claims = rules.claims(text)
+        found = rules.figures_of(text, claims)
+        return found + rules.figures_in_doc(doc, text, found, [(m.start(), m.end()) for m in claims])
 
     def _parse_plans(self, plans: Sequence[QuotePlan | None]) -> list[list | None]:
         """Per plan, the dependency parses of its sentences that hold a quotation, all plans in one `pipe` (None

@@ -196,10 +196,26 @@ def test_the_parser_reads_sentences_with_a_quotation_only(parse) -> None:
 
     text = (
         "Graham met the delegation in the morning. It was a long day.\n\n“We will not give in to pressure,” "
-        "Graham said.\n\nThe talks resume next week."
+        "Graham said after the meeting with the delegation.\n\nThe talks resume next week."
     )
-    parsed_speakers(text, counting)
-    assert seen == ["“Q,” Graham said."]  # the quotation's own words are not parsed either
+    assert parsed_speakers(text, counting) == ["Lindsey Graham"]
+    # the quotation's own words are not parsed either
+    assert seen == ["“Q,” Graham said after the meeting with the delegation."]
+
+
+def test_a_plain_attribution_is_read_without_the_parser(parse) -> None:
+    seen: list[str] = []
+
+    def counting(texts):
+        seen.extend(texts)
+        return parse(texts)
+
+    text = (
+        "Graham met the delegation.\n\n“We will not give in to pressure,” Graham said.\n\n"
+        "“The talks resume next week,” he added.\n\n“It was a long day,” said Anna Novak."
+    )
+    assert parsed_speakers(text, counting) == ["Lindsey Graham", "Lindsey Graham", "Anna Novak"]
+    assert seen == []  # "“…,” X said.", "“…,” he added.", "“…,” said X.": the words around the quote are enough
 
 
 def test_a_title_is_the_person_the_article_gives_that_title(parse) -> None:
