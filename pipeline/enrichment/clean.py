@@ -35,6 +35,9 @@ class BoilerplateRules:
     caps_line_min_words: int = 3
     caps_line_min_letters: int = 10
     caps_line_upper_share: float = 0.85
+    caps_line_max_words: int = 30  # a longer ALL-CAPS line is the writer shouting, not a headline
+    caps_line_max_sentences: int = 1  # ... and so is one of more sentences and more than a short headline's words
+    caps_headline_words: int = 12
 
     @classmethod
     def from_data(cls, data: Mapping, agencies: Iterable[str] = ()) -> BoilerplateRules:
@@ -59,6 +62,9 @@ class BoilerplateRules:
             caps_line_min_words=int(data.get("caps_line_min_words", 3)),
             caps_line_min_letters=int(data.get("caps_line_min_letters", 10)),
             caps_line_upper_share=float(data.get("caps_line_upper_share", 0.85)),
+            caps_line_max_words=int(data.get("caps_line_max_words", 30)),
+            caps_line_max_sentences=int(data.get("caps_line_max_sentences", 1)),
+            caps_headline_words=int(data.get("caps_headline_words", 12)),
         )
 
 
@@ -113,7 +119,16 @@ def _is_caps_line(line: str, rules: BoilerplateRules) -> bool:
         return False
     if sum(c.isupper() for c in letters) < rules.caps_line_upper_share * len(letters):
         return False
+    words = len(line.split())
+    if words > rules.caps_line_max_words or (
+        words > rules.caps_headline_words and len(_CAPS_SENTENCE_END.findall(line)) >= rules.caps_line_max_sentences
+    ):
+        return False  # "NOTICE THAT NOT ONE … NUCLEAR WAR. HOW CAN THIS BE?": prose in capitals
     return not any(p.search(line) for p in rules.datelines)
+
+
+# a sentence ending inside a line, another sentence after it ("… WAR. HOW CAN")
+_CAPS_SENTENCE_END = re.compile(r"(?:(?<=\w{3})\.|[!?])[”’\"')]*\s+(?=[“\"‘']?[A-Z])")
 
 
 def _drop_above_dateline(lines: list[str], rules: BoilerplateRules) -> list[str]:

@@ -88,8 +88,17 @@ def test_seed_furniture_goes(text: str, expected: str) -> None:
         # interstitial headlines of other stories, wire initials, credit lines
         "GENERALS WARN OF A LONG SUMMER OF FIGHTING ALONG THE SOUTHERN FRONT",
         "MINISTER SAYS 'NO DEAL' WITHOUT GUARANTEES: REPORT",
+        "U.S. TROOPS ARRIVE IN POLAND AS TALKS STALL",
         "ol",
         "Jan Kowalski/Courier, Eastern Films, Studio Nord, 1979",
+        # forms, polls and share prompts
+        "Name * This field is for validation purposes and should be left unchanged. Completing this survey gives you "
+        "the Courier's updates. You may opt out at any time.",
+        "Which mayor deserves a second term? Which mayor deserves a second term?",
+        "Which mayor deserves a second term? * Anna Novak Piotr Lis Jan Kowalski",
+        "Also on courier.example.net Mayors meet to discuss the winter budget",
+        "Think your followers would be interested? Share this story!",
+        "Enjoyed this article? Pass it on.",
     ],
 )
 def test_furniture_of_many_outlets_goes(furniture: str) -> None:
@@ -109,6 +118,15 @@ def test_furniture_of_many_outlets_goes(furniture: str) -> None:
             "Firefighters at work in Odesa on Sunday.",
         ),
         ("Rescuers dig through rubble (AP Photo/Dan Bolt)", "Rescuers dig through rubble"),
+        (
+            "The council met again. A History of the Port... Anna Novak, Ed... Best Price: $12.40 Buy New $15.00 "
+            "(as of 09:10 EDT - Details)",
+            "The council met again.",
+        ),
+        (
+            "Nobody asked why. Winter Roads: ... Dr. Jan Kowalski Best Price: $8.00 Buy New $8.51 (as of 02:00 EDT - Details)",
+            "Nobody asked why.",
+        ),
     ],
 )
 def test_glued_credits_and_kickers_are_cut_off(text: str, expected: str) -> None:
@@ -136,6 +154,9 @@ def test_headlines_and_teasers_above_the_dateline_go_but_a_pull_quote_stays() ->
         "Photos taken by residents showed the damage.",
         "NATO SUMMIT",
         "He said the views expressed by the minister were his own.",
+        # capitals that are prose, not another story's headline
+        "NOTICE THAT NOT ONE PAPER THANKED THE MAYOR FOR OPENING THE BRIDGE. HOW CAN THIS BE? WHAT IS THE EXPLANATION?",
+        "“Will the bridge open?” the mayor asked. “Not this year.”",
     ],
 )
 def test_story_lines_near_the_new_rules_stay(text: str) -> None:
