@@ -160,6 +160,8 @@ class AliasTable:
         for suffix in self.glued_suffixes:
             if key.endswith(suffix) and len(key) - len(suffix) >= 4 and key[: -len(suffix)] in self.keys:
                 return self.keys[key[: -len(suffix)]]
+        if any(len(w) >= 2 and w.isupper() for w in surface.split()):
+            return None  # an acronym is never a typo of another ("ABC News" is not "NBC News")
         return self._fuzzy(key)
 
     def _fuzzy(self, key: str) -> Canonical | None:
@@ -178,7 +180,7 @@ class AliasTable:
 
 def clean_surface(text: str) -> str:
     """A mention as it should be listed: one line, no possessive, no surrounding punctuation, no leading article."""
-    first_line = text.split("\n", 1)[0]
+    first_line = text.split("\n", 1)[0].replace("[", "").replace("]", "")  # "[Hina] Alvi": an editor's brackets
     bare = _TRAILING.sub("", _LEADING.sub("", squash(first_line)))
     bare = strip_possessive(bare)
     return re.sub(r"^(?:the|The)\s+", "", bare)
@@ -204,13 +206,18 @@ def resolve(
     preferred: Collection[str] = (),
     trusted_from: int = 0,
     place_countries: Callable[[str], set[str]] | None = None,
+    common_words: Collection[str] = (),
 ) -> list[Resolved]:
-    """Canonical entity of every mention worth keeping; NER spans before `trusted_from` (the headline) only when known."""
+    """Canonical entity of every mention worth keeping; NER spans before `trusted_from` (the headline) only when known.
+
+    `common_words`: the words the text writes in lower case; one of them capitalised is a common noun opening a
+    sentence ("Fireworks exploded"), not a name, unless the table knows it."""
     out: list[Resolved] = []
+    unsure: set[int] = set()
     for m in split_place_prefixes(merge_split_names(mentions, table), table):
         surface = clean_surface(m.text)
-        if not surface:
-            continue
+        if not surface or surface.islower():
+            continue  # "un-safeness": a name has a capital, whatever NER and the alias table say
         entry = table.lookup(surface)
         if entry is not None:
             out.append(_known(m, surface, entry, table))
@@ -220,11 +227,17 @@ def resolve(
         m, surface = without_title(m, surface, table.cues)
         if is_junk(surface, m.label, table.cues) or used_as_common_noun(m, surface, table.cues):
             continue
+        if " " not in surface and surface.lower() in common_words:
+            continue
         m = relabelled(m, surface, table.cues)
         resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries)
         if resolved is not None and not not_a_name(resolved.name, resolved.label, table.cues):
+            if resolved.label == "GPE" and _place_cue(m, table.cues) is None and not is_known_place(surface):
+                unsure.add(len(out))
             out.append(resolved)
-    return _fold_surnames(out)
+    # a "place" no gazetteer knows and no word around calls one ("Fireworks", "Treasury") is not listed, unless it
+    # is a person's surname of the article ("Nuland")
+    return [r for i, r in enumerate(_fold_surnames(out)) if i not in unsure or r.label != "GPE"]
 
 
 def _known(m: Mention, surface: str, entry: Canonical, table: AliasTable) -> Resolved:
@@ -248,6 +261,8 @@ def _unknown(
     label = m.label
     cue = _place_cue(m, cues)
     known = is_known_place(surface)
+    if label == "NORP" and m.after and m.after[0][:1].islower():
+        cue = None  # "the Indonesian capital", "the Australian city": an adjective before its noun, not the place
     if label in ("", "PERSON", "ORG", "NORP") and (cue == "noun" or (cue == "locative" and known)):
         label = "GPE"
     elif label in ("ORG", "NORP") and cue == "locative" and " " not in surface and not surface.isupper():
@@ -331,15 +346,24 @@ def _place_cue(m: Mention, cues: Cues) -> str | None:
 
 def _fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
     """A lone surname ("Kuleba", "Gladkov") is the full-named person of the same article with that surname,
-    whatever NER took it for ("Nuland" as a place)."""
+    whatever NER took it for ("Nuland" as a place); so is a lone first name that one full-named person of the
+    article has ("Hillary", "Imran")."""
     full: dict[str, Resolved] = {}
+    first: dict[str, list[Resolved]] = {}
     for r in resolved:
         if r.label == "PERSON" and " " in r.name:
             full.setdefault(r.name.split()[-1], r)
+            given = first.setdefault(r.name.split()[0], [])
+            if all(p.name != r.name for p in given):
+                given.append(r)
     out = []
     for r in resolved:
+        person = None
         if r.entry is None and " " not in r.name and r.name in full:
             person = full[r.name]
+        elif r.entry is None and " " not in r.name and len(first.get(r.name, ())) == 1:
+            person = first[r.name][0]
+        if person is not None:
             r = Resolved(person.name, "PERSON", r.surface, r.start, r.end, person.entry, False)
         out.append(r)
     return out

@@ -28,6 +28,8 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
     words = surface.split()
     if len(words) > 1 and all(w.isupper() for w in words if any(c.isalpha() for c in w)):
         return True
+    if len(surface) == 2 and surface.isupper():
+        return True  # two capitals no table knows: a state or party tag ("Pelosi (CA)"), a page code, not a name
     if len(words) > _MAX_WORDS.get(label, 10):
         return True
     if label in ("PERSON", "GPE", "LOC", "NORP") and any(w.endswith(("’", "'", "’s", "'s")) for w in words[:-1]):

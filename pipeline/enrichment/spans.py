@@ -21,7 +21,9 @@ def without_title(m: Mention, surface: str, cues: Cues) -> tuple[Mention, str]:
     words = surface.split()
     if (
         len(words) == 2
-        and m.label == "PERSON"
+        and (
+            m.label == "PERSON" or words[0].lower().rstrip(".") in HONORIFICS
+        )  # "Ms Sandu" is a person, whatever NER said
         and words[0].lower().rstrip(".") in cues.title_words
         and words[1][:1].isupper()
         and words[1].replace("-", "").isalpha()
@@ -43,6 +45,10 @@ def without_title(m: Mention, surface: str, cues: Cues) -> tuple[Mention, str]:
     return Mention(m.text[cut:], "PERSON", m.start + cut, m.end, m.before, m.after, m.source), tail
 
 
+# Words before a surname that make it a person's
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "mx", "sir", "dame", "madame", "monsieur", "herr", "frau"})
+
+
 def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     """NER's label corrected by the words inside and around a span: an organisation's noun inside ("Conflict
     Observatory"), a kind of organisation before ("news outlet Bild"), a person's role beside ("Natalia Humeniuk,
@@ -51,6 +57,8 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     before = m.before[-1] if m.before else ""
     after = [w.lower() for w in m.after[:4]]
     role_after = after[:1] == [","] and (any(w in cues.person_nouns for w in after[1:3]))
+    if before == "," and len(m.before) >= 2 and m.before[-2] in cues.person_nouns:
+        before = m.before[-2]  # "German newspaper editor, Udo Ulfkotte, ..."
     if m.label == "PERSON" and (any(w.lower() in cues.org_nouns for w in words) or before in cues.org_before):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)
     if (

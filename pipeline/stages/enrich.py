@@ -36,6 +36,8 @@ from pipeline.stages.detect import split_paragraphs
 _GLUED_AFTER_QUOTE = re.compile(r"(?<=[\w.,!?;:…])([”’\"])(?=[A-Z])")
 # An opening mark glued to the end of the previous sentence ("BelTA has learned.“The major topic").
 _GLUED_BEFORE_QUOTE = re.compile(r"(?<=[.!?;:,])([“«])(?=\w)")
+# a word written in lower case ("fireworks"): capitalised elsewhere it opens a sentence, it names nothing
+_LOWER_WORD = re.compile(r"(?<![\w’'-])[a-z]{2,}(?![\w’'-])")
 STATE_TOPIC = "enrich-state"  # topic key of the compacted topic of lines each source repeats
 
 # Why an article got no entities, topics, quotes or figures: `enrichment.status` on the record.
@@ -241,6 +243,7 @@ class EnrichStage:
             preferred,
             trusted_from=prep.title_end,
             place_countries=tables.gazetteer.countries_of,
+            common_words=frozenset(_LOWER_WORD.findall(prep.analysed)),
         )
         resolved = with_institutions(
             resolved,

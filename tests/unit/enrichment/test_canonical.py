@@ -239,3 +239,29 @@ def test_a_bare_government_word_is_the_body_the_article_names_with_its_country()
     # without the body named with its country nothing tells whose it is: the word stays as it was
     alone = resolve([_mention("Senate", "the", "voted", "ORG", 4)], TABLE, lambda name: False)
     assert [r.name for r in with_institutions(alone, [], TABLE, institutions)] == ["Senate"]
+
+
+def test_what_the_article_itself_shows_is_not_a_name() -> None:
+    mentions = [
+        _mention("Hillary Clinton", "", "said", "PERSON", 0),
+        _mention("Hillary", "", "lost", "PERSON", 40),  # a first name one person of the article has
+        _mention("Maia Sandu", "", "said", "PERSON", 60),
+        _mention("Ms Sandu", "", "said", "ORG", 80),  # an honorific makes a person, whatever NER said
+        _mention("CA", "nancy pelosi (", ")", "ORG", 100),  # a state tag, not an organisation
+        _mention("Fireworks", "", "exploded overhead", "PERSON", 120),  # the text writes "fireworks" too
+        _mention("Treasury", "", "said", "GPE", 140),  # a "place" nobody knows and nothing calls one
+        _mention("Indonesian", "in the", "capital Jakarta", "NORP", 160),  # an adjective before its noun
+        _mention("un", "the", "- safeness", "ORG", 180),  # no capital: no name, whatever the table holds
+        _mention("Udo Ulfkotte", "german newspaper editor ,", ", and", "ORG", 200),  # a role before a comma
+    ]
+    resolved = resolve(mentions, TABLE, lambda name: False, common_words=frozenset({"fireworks", "exploded"}))
+    entities = {e.name: e for e in aggregate(resolved)}
+    assert entities["Hillary Clinton"].count == 2 and entities["Maia Sandu"].count == 2
+    assert entities["Udo Ulfkotte"].label == "PERSON"
+    assert not {"CA", "Fireworks", "Treasury", "United Nations", "Hillary", "Ms Sandu"} & set(entities)
+    assert not any(r.is_place for r in resolved if r.name == "Indonesian")
+
+
+def test_an_acronym_is_never_a_typo_of_another() -> None:
+    assert TABLE.lookup("NBC News").name == "NBC"
+    assert TABLE.lookup("ABC News") is None or TABLE.lookup("ABC News").name != "NBC"
