@@ -45,6 +45,7 @@ from pipeline.sources.files import build_article  # noqa: E402
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles.jsonl"
 GOLDEN = ROOT / "benchmarks" / "golden" / "enrich_golden.json"
 OUT = ROOT / "benchmarks" / "results" / "enrich_eval.json"
+LISTED_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC"})  # what persons, organizations and places list
 KINDS = ("persons", "places", "organizations", "quote_speakers", "figures", "boilerplate", "junk")
 ENTITY_FIELDS = {"persons": "persons", "places": "places_names", "organizations": "organizations"}
 BATCH = 50
@@ -395,6 +396,8 @@ def score_junk(article: Article, entry: dict) -> tuple[tuple, list, list]:
     """Labelled junk surfaces not listed as a person, place or organisation."""
     listed = {junk_key(n): n for field in ENTITY_FIELDS.values() for n in getattr(article, field) or []}
     for entity in article.entities or []:
+        if entity.label not in LISTED_LABELS:
+            continue  # an event or an award ("Oscar" as Academy Awards) is not listed as a person, place or organisation
         for m in entity.mentions:
             listed.setdefault(junk_key(m), entity.name)
     hits = [listed[k] for k in entry["junk"] if k in listed]

@@ -61,6 +61,9 @@ class Cues:
     person_nouns: frozenset[str] = frozenset()  # words around a name that make it a person: "X, a spokesperson"
     not_in_names: frozenset[str] = frozenset()  # words that put a span in a sentence, not a name: "Are", "Says"
     not_org_heads: frozenset[str] = frozenset()  # heads that make a span an event or a work: "Ukraine Crisis"
+    relation_before: frozenset[str] = frozenset()  # "sanctions on Moscow", "support for Kyiv": the government
+    target_nouns: frozenset[str] = frozenset()  # "strikes on Kyiv", "the road to Kyiv": the place, after all
+    object_verbs: frozenset[str] = frozenset()  # "blamed Kyiv", "urged Moscow": the government
 
     @classmethod
     def from_data(cls, data: Mapping) -> Cues:
@@ -174,8 +177,13 @@ class AliasTable:
             best = process.extractOne(
                 key, self._choices, scorer=OSA.normalized_similarity, score_cutoff=self.fuzzy_min_similarity
             )
+            if best and key.startswith(best[0]) and key[len(best[0]) :] in _ADJECTIVE_TAILS:
+                best = None  # "eastern european" is an adjective of Eastern Europe, not a typo of it
             self._fuzzy_cache[key] = self.keys[best[0]] if best else None
         return self._fuzzy_cache[key]
+
+
+_ADJECTIVE_TAILS = frozenset({"n", "an", "ian", "ean", "ns", "ans", "ians", "eans", "ese", "ish"})
 
 
 def clean_surface(text: str) -> str:
@@ -237,7 +245,7 @@ def resolve(
             out.append(resolved)
     # a "place" no gazetteer knows and no word around calls one ("Fireworks", "Treasury") is not listed, unless it
     # is a person's surname of the article ("Nuland")
-    return [r for i, r in enumerate(_fold_surnames(out)) if i not in unsure or r.label != "GPE"]
+    return _fold_acronyms([r for i, r in enumerate(_fold_surnames(out)) if i not in unsure or r.label != "GPE"])
 
 
 def _known(m: Mention, surface: str, entry: Canonical, table: AliasTable) -> Resolved:
@@ -290,6 +298,13 @@ def _government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
         return "government"
     if prev == "from" and len(before) >= 2 and before[-2] in cues.from_nouns:
         return "government"
+    if prev_word in cues.relation_before:
+        at = len(before) - (2 if prev == "the" else 1)
+        noun = before[at - 1] if at >= 1 else ""
+        if noun not in cues.target_nouns:
+            return "government"  # "sanctions on Moscow", "talks with Kyiv", "between Kyiv and Warsaw"
+    if prev in cues.object_verbs:
+        return "government"  # "blamed Kyiv", "urged Moscow to"
     if prev_word == "of":
         of_at = len(before) - (2 if prev == "the" else 1)
         if of_at >= 1 and before[of_at - 1] in cues.nouns_after:
@@ -369,6 +384,27 @@ def _fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
     return out
 
 
+def _fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
+    """An acronym no table knows ("AAA", "ISW") is the organisation of the same article whose words, or its last
+    words, it abbreviates ("Columbia Asian American Alliance", "Institute for the Study of War")."""
+    spelled: dict[str, Resolved] = {}
+    for r in resolved:
+        if r.label == "ORG" and " " in r.name:
+            words = [w for w in re.split(r"[\s-]+", r.name) if w and w.lower() not in _SMALL_WORDS]
+            for k in range(len(words) - 1):
+                spelled.setdefault("".join(w[0] for w in words[k:]).upper(), r)
+    out = []
+    for r in resolved:
+        if r.entry is None and r.label in ("ORG", "") and r.name.isupper() and r.name.isalpha() and r.name in spelled:
+            org = spelled[r.name]
+            r = Resolved(org.name, "ORG", r.surface, r.start, r.end, org.entry, False)
+        out.append(r)
+    return out
+
+
+_SMALL_WORDS = frozenset({"of", "the", "and", "for", "on", "in", "at", "to", "&"})
+
+
 def with_institutions(
     resolved: Sequence[Resolved],
     found: Sequence,
@@ -381,6 +417,13 @@ def with_institutions(
     with that body ("Poland's Senate", "U.S. Senate")."""
     if institutions is not None:
         resolved = [_qualified(r, resolved, found, institutions, table) for r in resolved]
+    # a bare word for a kind of body that stayed bare ("the Agency", "The Alliance must") refers back to a body the
+    # text names otherwise: it is no name of its own
+    resolved = [
+        r
+        for r in resolved
+        if not (r.entry is None and r.label == "ORG" and " " not in r.name and r.name.lower() in table.cues.org_nouns)
+    ]
     if not found:
         return list(resolved)
     spans = [(f.start, f.end) for f in found]

@@ -68,7 +68,8 @@ class InstitutionTable:
             row["name"]: (row.get("format", default), tuple(row.get("forms", ())), tuple(row.get("noun_only", ())))
             for row in data["institution"]
         }
-        countries = {code: tuple(words) for code, words in data["countries"].items() if words}
+        # "the Armed Forces of the Republic of Belarus": a country's formal name is the country
+        countries = {code: (*words, f"Republic of {words[0]}") for code, words in data["countries"].items() if words}
         for code, names in data.get("overrides", {}).items():
             unknown = set(names) - set(institutions)
             if code not in countries or unknown:

@@ -50,6 +50,9 @@ def used_as_common_noun(m: Mention, surface: str, cues: Cues) -> bool:
     """One capitalised word NER took for an organisation or a person that the words around use as a common noun
     or an adjective: after a determiner a name does not take ("his Address"), or as the first word of a person's
     title ("Defense Secretary Lloyd Austin", "House Speaker Nancy Pelosi", "Slovak Prime Minister Robert Fico")."""
+    if m.label == "ORG" and " " in surface and m.after and m.after[0][:1].isupper():
+        # "National Security Adviser", "Senate Majority Leader": the words qualify a title
+        return m.after[0].lower() in cues.title_words and not any(w.lower() in cues.org_nouns for w in surface.split())
     if m.label not in ("ORG", "PERSON") or " " in surface or surface.isupper():
         return False
     if m.label == "ORG" and m.before and m.before[-1] in _NOT_BEFORE_NAMES:
@@ -101,7 +104,9 @@ def not_a_name(surface: str, label: str, cues: Cues) -> bool:
         len(words) > 1 or label == "ORG"
     ):
         return len(words) > 1 or surface.lower().endswith(("ean", "ian", "ese", "ish"))
-    if len(words) == 1 and surface.lower().endswith(("ism", "phobia", "mania")):
-        return True
+    if len(words) == 1 and surface.lower().endswith(("ism", "phobia", "mania", "gate")):
+        return True  # an idea or a scandal ("Russophobia", "Russiagate"), not an organisation
+    if label == "ORG" and words[-1].lower() in cues.title_words and not any(w.lower() in cues.org_nouns for w in words):
+        return True  # "Special Counsel", "Attorney General": a title, not a body
     head = surface.split(" of ")[0].split()[-1].lower()
     return label == "ORG" and len(words) > 1 and head in cues.not_org_heads

@@ -3,6 +3,7 @@ words around contradict, a place glued before a person, a name split in two."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -19,12 +20,25 @@ def without_title(m: Mention, surface: str, cues: Cues) -> tuple[Mention, str]:
     """ "Senate Marshal Tomasz Grodzki" (one NER span) -> the person after the title; "Attorney General Barr"
     (a title and a surname) -> the surname, which the article's full name then takes in."""
     words = surface.split()
+    if m.label == "PERSON" and len(words) >= 2 and words[0].lower() in _NOT_NAME_OPENERS:
+        # "Neither Patel nor ...": the sentence's word before the name
+        cut = m.text.find(words[1])
+        m, surface, words = _cut(m, cut, len(m.text)), " ".join(words[1:]), words[1:]
+    if (
+        m.label == "PERSON"
+        and len(words) >= 2
+        and words[-1].isupper()
+        and len(words[-1]) >= 2
+        and not _ROMAN.fullmatch(words[-1])
+    ):
+        # "Obama CIA director": an organisation's acronym after the name
+        m, surface, words = _cut(m, 0, m.text.rfind(words[-1]) - 1), " ".join(words[:-1]), words[:-1]
+    title = words[0].lower().rstrip(".") if words else ""
+    title = title[:-1] if title.endswith("s") and title[:-1] in cues.title_words else title  # "Senators Hatch"
     if (
         len(words) == 2
-        and (
-            m.label == "PERSON" or words[0].lower().rstrip(".") in HONORIFICS
-        )  # "Ms Sandu" is a person, whatever NER said
-        and words[0].lower().rstrip(".") in cues.title_words
+        and (m.label == "PERSON" or title in HONORIFICS)  # "Ms Sandu" is a person, whatever NER said
+        and title in cues.title_words
         and words[1][:1].isupper()
         and words[1].replace("-", "").isalpha()
     ):
@@ -45,6 +59,18 @@ def without_title(m: Mention, surface: str, cues: Cues) -> tuple[Mention, str]:
     return Mention(m.text[cut:], "PERSON", m.start + cut, m.end, m.before, m.after, m.source), tail
 
 
+def _cut(m: Mention, start: int, end: int) -> Mention:
+    """The mention reduced to its text's [start, end)."""
+    text = m.text[start:end].rstrip()
+    return Mention(text, m.label, m.start + start, m.start + start + len(text), m.before, m.after, m.source)
+
+
+# Words that open a sentence, not a name ("Neither Patel nor ...")
+_NOT_NAME_OPENERS = frozenset(
+    {"neither", "nor", "either", "both", "and", "but", "if", "when", "while", "as", "so", "yet"}
+)
+_ROMAN = re.compile(r"[IVX]+|JR|SR")
+
 # Words before a surname that make it a person's
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "mx", "sir", "dame", "madame", "monsieur", "herr", "frau"})
 
@@ -61,6 +87,15 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
         before = m.before[-2]  # "German newspaper editor, Udo Ulfkotte, ..."
     if m.label == "PERSON" and (any(w.lower() in cues.org_nouns for w in words) or before in cues.org_before):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)
+    if (
+        m.label in ("PERSON", "ORG")
+        and len(words) >= 2
+        and words[-1].lower() in cues.place_nouns
+        and not any(w.lower() in cues.org_nouns for w in words)
+    ):
+        return Mention(
+            m.text, "LOC", m.start, m.end, m.before, m.after, m.source
+        )  # "Victoria Harbour", "Kherson Oblast"
     if (
         m.label in ("ORG", "GPE", "NORP")
         and 2 <= len(words) <= 3
@@ -107,11 +142,18 @@ def merge_split_names(mentions: Sequence[Mention], table: AliasTable) -> list[Me
     """Two adjacent NER spans that together are a known name ("Ursula von der" + "Leyen") are one mention."""
     out: list[Mention] = []
     for m in mentions:
+        joined = None
         if out and 0 <= m.start - out[-1].end <= 1:
             joined = out[-1].text + " " * (m.start - out[-1].end) + m.text
-            if entity_key(joined) in table.keys:
-                prev = out.pop()
-                out.append(Mention(joined, prev.label or m.label, prev.start, m.end, prev.before, m.after, prev.source))
-                continue
+        elif out and m.before and m.before[-1] in _CONNECTORS and m.start - out[-1].end == len(m.before[-1]) + 2:
+            # "Organization for Security and Co-operation" + "in" + "Europe": NER stopped at a small word
+            joined = f"{out[-1].text} {m.before[-1]} {m.text}"
+        if joined is not None and entity_key(joined) in table.keys:
+            prev = out.pop()
+            out.append(Mention(joined, prev.label or m.label, prev.start, m.end, prev.before, m.after, prev.source))
+            continue
         out.append(m)
     return out
+
+
+_CONNECTORS = frozenset({"in", "of", "for", "and", "on", "de", "du", "des"})
