@@ -32,7 +32,7 @@ from pipeline import kafka_io, metrics
 from pipeline.config import Settings
 from pipeline.contracts import Contracts
 from pipeline.errors import FatalError, TransientError
-from pipeline.registry import StageConfigError, build_stage, spec
+from pipeline.registry import StageConfigError, build_stage, freeze_loaded, spec
 from pipeline.retry import Backoff, wait_unless
 from pipeline.runner import StageWorker, StopRequested, install_signal_handlers
 
@@ -136,6 +136,7 @@ def run_processes(
             if not first:
                 for name in shared:
                     spec(name).preload(settings)  # type: ignore[misc]
+                freeze_loaded()
             for slot, (name, ordinal) in enumerate(slots):
                 if (name in shared) == first:
                     continue
@@ -266,6 +267,7 @@ def _start_worker(name: str, settings: Settings, stop: threading.Event) -> Stage
     waits with backoff and tries again, and gives up like a held worker after NEWSFLOW_FATAL_AFTER_S. None when
     stopped meanwhile."""
     stage = build_stage(name, settings)  # once: the models
+    freeze_loaded()
     backoff, rng, began = (
         Backoff(settings.retry_backoff_initial_s, settings.retry_backoff_max_s),
         random.Random(),

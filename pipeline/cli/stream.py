@@ -74,11 +74,13 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 def _workers(names: Sequence[str], settings: Settings, stop: threading.Event):
     from pipeline.contracts import Contracts
-    from pipeline.registry import build_stage
+    from pipeline.registry import build_stage, freeze_loaded
     from pipeline.runner import StageWorker
 
     contracts = Contracts()
-    return [StageWorker(build_stage(n, settings), settings, contracts, stop=stop) for n in names]
+    stages = [build_stage(n, settings) for n in names]
+    freeze_loaded()
+    return [StageWorker(stage, settings, contracts, stop=stop) for stage in stages]
 
 
 def cmd_run(args, settings: Settings) -> int:

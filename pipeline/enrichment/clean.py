@@ -38,6 +38,7 @@ class BoilerplateRules:
     caps_line_max_words: int = 30  # a longer ALL-CAPS line is the writer shouting, not a headline
     caps_line_max_sentences: int = 1  # ... and so is one of more sentences and more than a short headline's words
     caps_headline_words: int = 12
+    fragment_needs: tuple[str, ...] = ()  # per fragment: a word its line must hold for it to be tried ("" = any)
 
     @classmethod
     def from_data(cls, data: Mapping, agencies: Iterable[str] = ()) -> BoilerplateRules:
@@ -49,7 +50,8 @@ class BoilerplateRules:
         )
         return cls(
             lines=re.compile("|".join(f"(?:{p})" for p in data["lines"]), re.IGNORECASE),
-            fragments=tuple(re.compile(p, re.IGNORECASE) for p in data["fragments"]),
+            fragments=tuple(re.compile(_pattern(f), re.IGNORECASE) for f in data["fragments"]),
+            fragment_needs=tuple("" if isinstance(f, str) else f.get("needs", "").lower() for f in data["fragments"]),
             link_lines=re.compile("|".join(f"(?:{p})" for p in data["link_lines"]), re.IGNORECASE),
             signoff=signoff,
             datelines=tuple(re.compile(p, re.IGNORECASE) for p in data.get("datelines", ())),
@@ -66,6 +68,11 @@ class BoilerplateRules:
             caps_line_max_sentences=int(data.get("caps_line_max_sentences", 1)),
             caps_headline_words=int(data.get("caps_headline_words", 12)),
         )
+
+
+def _pattern(fragment: str | Mapping) -> str:
+    """A fragment rule's pattern: the string, or a table's `pattern` (with `needs`, a word it cannot match without)."""
+    return fragment if isinstance(fragment, str) else fragment["pattern"]
 
 
 def clean_text(
@@ -94,8 +101,10 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
         return None
     if _is_caps_line(stripped, rules):
         return None
-    for fragment in rules.fragments:
-        stripped = fragment.sub("", stripped).strip()
+    lower = stripped.lower()
+    for fragment, needs in zip(rules.fragments, rules.fragment_needs or [""] * len(rules.fragments), strict=True):
+        if needs in lower:  # a word the fragment cannot match without: most lines skip it at once
+            stripped = fragment.sub("", stripped).strip()
     if rules.signoff is not None:
         stripped = rules.signoff.sub("", stripped).strip()
     if not stripped or not any(c.isalnum() for c in stripped):

@@ -46,3 +46,17 @@ def test_the_command_refuses_a_bad_plan_before_touching_kafka(capsys) -> None:
     assert code == 2
     err = capsys.readouterr().err
     assert "enrichh=2" in err and "detect, translate, dedup, enrich, index" in err
+
+
+def test_what_a_worker_has_loaded_leaves_the_collectors_scans() -> None:
+    import gc
+
+    from pipeline.registry import freeze_loaded
+
+    tables = [{"alias": [i]} for i in range(1000)]  # long-lived containers, as a stage's tables are
+    try:
+        freeze_loaded()
+        assert gc.get_freeze_count() >= len(tables)
+        assert all(not gc.is_finalized(t) for t in tables[:1])
+    finally:
+        gc.unfreeze()
