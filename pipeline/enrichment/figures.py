@@ -77,6 +77,8 @@ class FigureRules:
         default_factory=dict
     )  # plural -> singular for counted nouns ("people" -> "person")
     max_noun_words: int = 3
+    people_before: re.Pattern[str] | None = None  # "killing at least one", "a country of 10 million": people
+    people_after: re.Pattern[str] | None = None  # "six others", "25 of them", "Three were pulled out": people
 
     @classmethod
     def from_data(cls, data: Mapping) -> FigureRules:
@@ -105,6 +107,8 @@ class FigureRules:
             measures=measures,
             irregular=dict(data.get("irregular_plurals", {})),
             max_noun_words=int(data.get("max_noun_words", 3)),
+            people_before=_ending_with(data.get("people", {}).get("before", ())),
+            people_after=_starting_with(data.get("people", {}).get("after", ())),
         )
 
     def figures_in_doc(
@@ -123,6 +127,7 @@ class FigureRules:
             start, end = ent.start_char, ent.end_char
             if (
                 any(a < end and start < b for a, b in taken)
+                or "/" in (text[end : end + 1], text[max(0, start - 1) : start], ent.text)  # "24/7", "9/11"
                 or _in_a_name(text, start)
                 or _definite(text, start, ent.text)
             ):
@@ -166,8 +171,18 @@ class FigureRules:
         # a count: the noun it counts follows the number ("six battalions", "one special forces detachment")
         noun_end, noun = self._counted(doc, after, value)
         if noun is None:
-            return None
+            if not self._people(text, lead, end, value):
+                return None
+            return Figure(value=value, unit="person", text=" ".join(text[lead:end].split()))
         return Figure(value=value, unit=noun, text=" ".join(text[lead:noun_end].split()))
+
+    def _people(self, text: str, start: int, end: int, value: float) -> bool:
+        """A count with no noun that counts people all the same: after a verb done to people or "a country of"
+        ("killing at least one", "a country of 10 million"), or before words that refer to them ("six others",
+        "25 of them", "Three were pulled out alive"; not "one of them", which picks one out and claims nothing)."""
+        before = self.people_before is not None and self.people_before.search(text, max(0, start - 40), start)
+        after = value != 1 and self.people_after is not None and self.people_after.match(text, end)
+        return bool(before or after)
 
     def _measure(self, words: str) -> str | None:
         """The unit of a quantity's words ("km", "square kilometres", "million tonnes" -> "ton")."""
@@ -256,6 +271,18 @@ _NAMED_NUMBER = re.compile(
     r"[A-Z][\w'’-]*\s+(?:\d+\s*(?:,|and|or|&|/)\s*)?$"
 )
 _DEFINITE = re.compile(r"\b(?:the|these|those|both|its|their|his|her|our|your|my)\s+$", re.IGNORECASE)
+
+
+def _ending_with(phrases) -> re.Pattern[str] | None:
+    """A pattern of the phrases (any case) right before a position."""
+    alternatives = "|".join(_words(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})\s+$", re.IGNORECASE) if alternatives else None
+
+
+def _starting_with(phrases) -> re.Pattern[str] | None:
+    """A pattern of the phrases (any case) right after a position."""
+    alternatives = "|".join(_words(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"\s+(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None
 
 
 def _in_a_name(text: str, start: int) -> bool:

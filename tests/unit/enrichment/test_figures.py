@@ -121,6 +121,10 @@ def doc_figures(sentence: str, nlp) -> set[tuple[str, float, str]]:
         ("The regulator counted 45 personnel in the office.", ("45 personnel", 45, "personnel")),
         ("Investigators found more than 440 bodies in the forest.", ("more than 440 bodies", 440, "body")),
         ("Washington will send 8,500 U.S. troops to the region.", ("8,500 U.S. troops", 8500, "soldier")),
+        # counts of people without the noun: after a verb done to people, before words that refer to them
+        ("The blast destroyed a block, killing at least one and wounding six others.", ("six", 6, "person")),
+        ("Murders were rare in the Nordic state, a country of 10 million.", ("10 million", 10e6, "person")),
+        ("Investigators named 30 suspects, and 25 of them are foreigners.", ("25", 25, "person")),
     ],
 )
 def test_numbers_with_what_they_count(sentence: str, figure: tuple, nlp) -> None:
@@ -139,3 +143,11 @@ def test_numbers_with_what_they_count(sentence: str, figure: tuple, nlp) -> None
 )
 def test_dates_ages_names_and_references_are_no_claims(sentence: str, nlp) -> None:
     assert doc_figures(sentence, nlp) == set()
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["The hotline runs 24/7 for anyone who needs it.", "One of them said the talks would go on."],
+)
+def test_ratios_and_picked_out_ones_are_no_figures(sentence: str, nlp) -> None:
+    assert not doc_figures(sentence, nlp)
