@@ -174,6 +174,8 @@ def _who(
     role = rules.role_of(head_word)
     if head_word in rules.pronouns:
         return Attribution("pronoun", None, start)  # "he said"
+    if head_word in rules.organisation_pronouns:
+        return Attribution("it", None, start)  # "it said": an organisation
     if role is not None and not words & _UNNAMED:
         before = [c.text for c in noun.children if c.dep_ in ("amod", "compound") and c.i < noun.i]
         role = qualified(role, before[-1] if before else None)
@@ -187,6 +189,8 @@ def _who(
         ]
         if author:
             return Attribution("named", (prefer_people(author) or author[0]).name)
+        if phrase.lower().startswith("the "):  # "the letter said": the letter the text brought in before
+            return Attribution("document", None, start, head_word)
     if noun.text[:1].isupper():  # a surname NER did not mark: the person of the article with that surname
         surname = [e for e in speakers if e.label == "PERSON" and e.name.split()[-1] == noun.text]
         if surname:

@@ -48,6 +48,7 @@ class QuoteRules:
     document_nouns: frozenset[str] = frozenset()  # what a text is quoted from ("statement", "letter")
     descriptive_words: frozenset[str] = frozenset()  # titles that describe, not name ("official", "analyst")
     office_qualifiers: frozenset[str] = frozenset()  # words that make a title one office ("foreign" minister)
+    organisation_pronouns: frozenset[str] = frozenset()  # "it said": the organisation named last
 
     @classmethod
     def from_data(cls, data: Mapping) -> QuoteRules:
@@ -70,6 +71,7 @@ class QuoteRules:
             document_nouns=frozenset(w.lower() for w in data.get("document_nouns", ())),
             descriptive_words=frozenset(w.lower() for w in data.get("descriptive_nouns", ())),
             office_qualifiers=frozenset(w.lower() for w in data.get("office_qualifiers", ())),
+            organisation_pronouns=frozenset(w.lower() for w in data.get("organisation_pronouns", ())),
         )
 
     def role_of(self, word: str) -> str | None:

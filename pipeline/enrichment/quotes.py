@@ -52,6 +52,7 @@ class QuotePlan:
     unique: tuple[tuple[int, int], ...]  # the sentences holding a quote, each once
     reduced: tuple[tuple[str, list[tuple[int, int, int]]], ...]  # per unique sentence: the text to parse, offsets
     parse_at: tuple[int, ...] = ()  # the unique sentences the parser reads (not the plain "“...,” X said.")
+    actors: tuple[Resolved, ...] = ()  # organisations and places named outside quotations: whom "it said" means
 
     @property
     def to_parse(self) -> list[str]:
@@ -73,8 +74,19 @@ def plan_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> Q
     unique = list(dict.fromkeys(sentences))
     reduced = [reduce_sentence(text, begin, finish, spans) for begin, finish in unique]
     parse_at = tuple(i for i, sentence in enumerate(unique) if not _plain(text, sentence, spans, outside, rules))
+    actors = tuple(
+        e for e in entities if (e.label == "ORG" or e.is_place) and not any(a <= e.start < b for a, b in inside)
+    )
     return QuotePlan(
-        text, tuple(spans), tuple(sentences), tuple(people), tuple(outside), tuple(unique), tuple(reduced), parse_at
+        text,
+        tuple(spans),
+        tuple(sentences),
+        tuple(people),
+        tuple(outside),
+        tuple(unique),
+        tuple(reduced),
+        parse_at,
+        actors,
     )
 
 
@@ -133,6 +145,26 @@ class _Reader:
     people: Sequence[Resolved]
     rules: QuoteRules
     last_person: str | None = None
+    actors: Sequence[Resolved] = ()  # organisations and places named outside quotations
+
+    def author(self, document: str, at: int) -> str | None:
+        """Who wrote "the letter" at `at`: the person named in the sentence that brought the letter in ("In a letter
+        to the committees, Barr described ..."), else nobody named."""
+        mentions = [m.start() for m in re.finditer(rf"\b{re.escape(document)}s?\b", self.text[:at], re.IGNORECASE)]
+        if not mentions:
+            return None
+        starts = sentence_starts(self.text, mentions[0], self.spans)
+        begin = starts[-1] if starts else 0
+        end = self.text.find(". ", mentions[0])
+        end = len(self.text) if end < 0 else end
+        people = [e for e in self.outside if begin <= e.start < end and e.label == "PERSON"]
+        return people[0].name if people else None
+
+    def organisation(self, at: int) -> str | None:
+        """Whom "it" at `at` means: the organisation named last before it, unless a place was named since as an
+        actor ("Russia said", not "the institute in Washington")."""
+        before = [e for e in self.actors if e.end <= at and (e.label == "ORG" or not _located(self.text, e.start))]
+        return before[-1].name if before and before[-1].label == "ORG" else None
 
     def pronoun(self, at: int) -> str | None:
         """Whom a pronoun at `at` means."""
@@ -208,6 +240,17 @@ class _Reader:
         return persons[0].name if persons else None
 
 
+def _located(text: str, start: int) -> bool:
+    """A place named as where something is ("in Washington", "from Kyiv"), not as who acts."""
+    words = [w.lower() for w in WORD.findall(text[max(0, start - 30) : start]) if w.lower() != "the"][-2:]
+    return any(w in _LOCATIVE for w in words)  # "in southern Ukraine", "via the Nord Stream"
+
+
+_LOCATIVE = frozenset(
+    {"in", "at", "from", "near", "of", "to", "across", "outside", "inside", "via", "through", "along", "into", "over"}
+)
+
+
 def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) -> list[Quote]:
     """The quotes of a plan with their speakers, given the parses of `plan.to_parse` (in order) or None."""
     text, spans, sentences = plan.text, plan.spans, plan.sentences
@@ -223,7 +266,7 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
         if docs is not None
         else {}
     )
-    reader = _Reader(text, spans, plan.outside, plan.people, rules)
+    reader = _Reader(text, spans, plan.outside, plan.people, rules, actors=plan.actors)
     persons = {e.name for e in plan.people} | {e.name for e in plan.outside if e.label == "PERSON"}
     speakers: list[str | None] = []
     for i, (span, sentence) in enumerate(zip(spans, sentences, strict=True)):
@@ -253,6 +296,10 @@ def _attributed(found: Attribution, reader: _Reader) -> str | None:
     """The speaker an attribution read from the parse names."""
     if found.kind == "pronoun":
         return reader.pronoun(found.at)
+    if found.kind == "it":
+        return reader.organisation(found.at)
+    if found.kind == "document":
+        return reader.author(found.role, found.at)
     if found.kind == "title":
         return reader.title(found.role, found.at)
     return found.name  # named, or "a senior official said": nobody named (an organisation when described)
@@ -438,6 +485,13 @@ def _refers_back(phrase: str, at: int, reader: _Reader) -> str | None:
     for match in WORD.finditer(phrase):
         if match.group(0).lower() in rules.pronouns:
             return reader.pronoun(at + match.start())
+        if match.group(0).lower() in rules.organisation_pronouns:
+            verb = WORD.match(reader.text, at + match.end() + 1)  # "it said", not "It gets worse though:"
+            if verb is not None and verb.group(0).lower() in rules.speech_verbs:
+                return reader.organisation(at + match.start())
+    document = re.search(r"\bthe\s+([\w-]+)\s*$", phrase, re.IGNORECASE)
+    if document is not None and document.group(1).lower() in rules.document_nouns:
+        return reader.author(document.group(1).lower(), at + document.start())  # "the letter said"
     title = rules.person_nouns.search(phrase)
     if title is not None:
         words = WORD.findall(title.group(0))
@@ -449,14 +503,21 @@ def _refers_back(phrase: str, at: int, reader: _Reader) -> str | None:
 
 
 def _named_in_next_sentence(text: str, finish: int, speakers: Sequence[Resolved], rules: QuoteRules) -> str | None:
-    """“We will win.” Zelensky said. -- a short sentence right after the quote that names who said it."""
+    """“We will win.” Zelensky said. -- the sentence right after the quote names who said it: a short one, or one
+    that opens with the name and the speech verb (“Why is that relevant?” Bacon said of the court date.)."""
     end = text.find("\n", finish)
     end = len(text) if end < 0 else end
     stop = min((i for i in (text.find(". ", finish), text.find(".\n", finish)) if i >= 0), default=end)
     sentence = text[finish : min(stop, end) + 1]
-    if len(WORD.findall(sentence)) > 8 or _first_verb(sentence, rules.speech_verbs) is None:
+    verb = _first_verb(sentence, rules.speech_verbs)
+    if verb is None:
         return None
     named = [e for e in speakers if finish <= e.start < finish + len(sentence)]
+    if len(WORD.findall(sentence)) > 8:
+        # a longer sentence only when it opens with the name and the verb ("Bacon said of ...", "said Bacon, ...")
+        if len(WORD.findall(sentence[:verb])) > 3:
+            return None
+        named = [e for e in named if len(WORD.findall(text[finish : e.start])) <= 3]
     chosen = prefer_people(named)
     return chosen.name if chosen else None
 

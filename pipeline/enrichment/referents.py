@@ -179,6 +179,16 @@ def titled(text: str, role: str, people: Sequence[Resolved], at: int) -> str | N
     return chosen.name if chosen is not None else None
 
 
+def _qualified_after(tokens: Sequence[str], qualifier: str) -> bool:
+    """The title's long form carries the qualifier after "of"/"for": "Minister of Foreign Affairs" (foreign),
+    "Minister for the Interior" (interior), "Minister of Economic Development" (economy: the same stem)."""
+    if not tokens or tokens[0].lower() not in ("of", "for"):
+        return False
+    rest = tokens[2:] if len(tokens) > 2 and tokens[1].lower() == "the" else tokens[1:]
+    stem = qualifier[: max(4, len(qualifier) - 2)]
+    return bool(rest) and rest[0][:1].isupper() and rest[0].lower().startswith(stem)
+
+
 def has_title(text: str, person: Resolved, role: str) -> bool:
     """The title stands before the name ("Chairman of the Joint Chiefs Gen. Mark Milley", "foreign minister Dmytro
     Kuleba", "Sen. Lindsey Graham") or after it (", the foreign minister", ", a defence analyst with ..."); a
@@ -195,6 +205,8 @@ def has_title(text: str, person: Resolved, role: str) -> bool:
         if heads and (word == role or word.endswith("-" + role)):
             if not qualifier or i == 0:
                 return True
+            if _qualified_after(tokens[i + 1 :], qualifier):
+                return True  # "Minister of Foreign Affairs of Belarus Vladimir Makei" for "foreign minister"
             before = tokens[i - 1]
             # "Foreign Minister" for "foreign minister"; not "Defence Minister" or "Chechen leader" (another
             # qualifier), but "President Vladimir Putin" or "Putin's spokesman" (none) for "Russian president"

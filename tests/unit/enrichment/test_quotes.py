@@ -326,3 +326,44 @@ def test_a_quote_its_own_sentence_gives_to_nobody_named_is_not_carried(parse) ->
         "“Down with the government, down with the lies!” chanted the crowd outside the parliament."
     )
     assert parsed_speakers(text, parse) == [None]
+
+
+PARSED_PEOPLE.update({"Policy Institute": "ORG", "Kyiv Energy": "ORG"})
+
+
+@pytest.mark.parametrize(
+    "text, speakers",
+    [
+        # "it said": the organisation named last
+        (
+            "The Policy Institute published its assessment on Monday.\n\n“The offensive has stalled in the south,” it said.",
+            ["Policy Institute"],
+        ),
+        (
+            "Kyiv Energy cut deliveries on Monday.\n\nIt says in a statement that the “technical condition of the engine” "
+            "is the reason.",
+            ["Kyiv Energy"],
+        ),
+        # "It" that is no speaker
+        ("The Policy Institute wrote on Monday.\n\nIt gets worse though: “The plan must change now.”", [None]),
+        # the long form of a title: "Minister of Foreign Affairs of ..." is the foreign minister
+        (
+            "Minister of Foreign Affairs of Belarus Sergei Volkov spoke in New York.\n\n"
+            "“We are pessimistic about the talks,” the foreign minister said.",
+            ["Sergei Volkov"],
+        ),
+        # the sentence after the quote opens with the name and the verb, however long it is
+        (
+            "Anna Novak spoke in court.\n\n“Why is that even relevant?” Novak said of the court date on Tuesday morning.",
+            ["Anna Novak"],
+        ),
+        # "the letter said": who wrote the letter the text brought in
+        (
+            "In a letter to the committee, Graham described the plan.\n\n“I am reviewing the report now,” the letter said.",
+            ["Lindsey Graham"],
+        ),
+    ],
+)
+def test_speakers_referred_to_by_it_a_title_a_document_or_the_next_sentence(parse, text: str, speakers: list) -> None:
+    assert parsed_speakers(text, parse) == speakers
+    assert parsed_speakers(text) == speakers  # the words around the quote agree without the parser
