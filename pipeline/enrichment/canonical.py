@@ -13,7 +13,7 @@ from rapidfuzz.distance import OSA
 from pipeline.enrichment.entities import Mention, SurfaceIndex
 from pipeline.enrichment.institutions import InstitutionTable
 from pipeline.enrichment.names import is_junk, not_a_name, used_as_common_noun
-from pipeline.enrichment.normalise import entity_key, squash, strip_possessive
+from pipeline.enrichment.normalise import entity_key, fold, squash, strip_possessive
 from pipeline.enrichment.spans import merge_split_names, relabelled, split_place_prefixes, without_title
 from pipeline.records import Entity
 
@@ -222,30 +222,91 @@ def resolve(
     sentence ("Fireworks exploded"), not a name, unless the table knows it."""
     out: list[Resolved] = []
     unsure: set[int] = set()
+    titles: set[str] = set()
     for m in split_place_prefixes(merge_split_names(mentions, table), table):
         surface = clean_surface(m.text)
         if not surface or surface.islower():
             continue  # "un-safeness": a name has a capital, whatever NER and the alias table say
-        entry = table.lookup(surface)
+        entry = table.lookup(surface) or _country_qualified(surface, table)
         if entry is not None:
             out.append(_known(m, surface, entry, table))
             continue
         if m.start < trusted_from or surface in table.ignore or entity_key(surface) in table.ignored:
             continue
         m, surface = without_title(m, surface, table.cues)
+        owner, mark, owned = surface.partition("’s " if "’s " in surface else "'s ")
+        if m.label == "ORG" and mark and (place := table.lookup(owned)) is not None and place.label in PLACE_LABELS:
+            continue  # "Mueller’s Russia", "Erdogan's Turkey": a place seen through someone, no organisation
+        if m.label == "ORG":  # "the Senate’s Judiciary Committee" is the Senate Judiciary Committee
+            surface = _INNER_POSSESSIVE.sub(
+                lambda x: " " if table.lookup(x.group(1)) is not None else x.group(0), surface
+            )
         if is_junk(surface, m.label, table.cues) or used_as_common_noun(m, surface, table.cues):
             continue
         if " " not in surface and surface.lower() in common_words:
             continue
+        if len(surface) == 2 and surface.isupper() and m.before and m.before[-1] in ("(", "-", "–", ","):
+            continue  # two capitals set off after a name: a state, party or class tag ("Pelosi (CA)", "Warren, CC")
         m = relabelled(m, surface, table.cues)
         resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries)
-        if resolved is not None and not not_a_name(resolved.name, resolved.label, table.cues):
+        if resolved is not None and not_a_name(resolved.name, resolved.label, table.cues):
+            titles.add(_initials(resolved.name))  # "SPEC" after "Special Presidential Envoy for Climate"
+        elif resolved is not None:
             if resolved.label == "GPE" and _place_cue(m, table.cues) is None and not is_known_place(surface):
                 unsure.add(len(out))
             out.append(resolved)
     # a "place" no gazetteer knows and no word around calls one ("Fireworks", "Treasury") is not listed, unless it
     # is a person's surname of the article ("Nuland")
-    return _fold_acronyms([r for i, r in enumerate(_fold_surnames(out)) if i not in unsure or r.label != "GPE"])
+    kept = _fold_acronyms([r for i, r in enumerate(_fold_surnames(out)) if i not in unsure or r.label != "GPE"])
+    # an acronym of a phrase that is no name is no name either
+    return [r for r in kept if not (r.entry is None and r.name.isupper() and r.name in titles)]
+
+
+def _country_qualified(surface: str, table: AliasTable) -> Canonical | None:
+    """ "US Democratic Party", "Russian Gazprom": a known organisation behind its country's name or adjective."""
+    first, _, rest = surface.partition(" ")
+    if not rest or " " not in rest and len(rest) < 4:
+        return None
+    country = table.keys.get(entity_key(first))
+    if country is None or country.label not in ("GPE", "NORP"):
+        return None
+    entry = table.keys.get(entity_key(rest))
+    return entry if entry is not None and entry.label == "ORG" else None
+
+
+def coordinated_people(resolved: Sequence[Resolved], text: str, cues: Cues) -> list[Resolved]:
+    """An organisation no table knows whose words are a name's (two or three capitalised words, no organisation's
+    noun) listed with people is a person too: "backed by Ilan Shor and Vladimir Plahotniuc", "France's Laurent
+    Fabius, Germany's Frank-Walter Steinmeier and Poland's Radoslaw Sikorski"."""
+    out = list(resolved)
+    actors = [i for i, r in enumerate(out) if r.label in ("PERSON", "ORG")]
+    for _ in range(2):  # a list of several: each member next to one already a person
+        for k, i in enumerate(actors):
+            r = out[i]
+            if not _name_like(r, cues):
+                continue
+            neighbours = [out[j] for j in actors[max(0, k - 1) : k] + actors[k + 1 : k + 2]]
+            for n in neighbours:
+                gap = text[r.end : n.start] if n.start >= r.end else text[n.end : r.start]
+                if n.label == "PERSON" and _LIST_GAP.fullmatch(gap):
+                    out[i] = Resolved(r.name, "PERSON", r.surface, r.start, r.end, None, False)
+                    break
+    return out
+
+
+_LIST_GAP = re.compile(r"\s*(?:,|,?\s+and|&)\s+(?:(?-i:[A-Z])[\w-]+['’]s\s+)?", re.IGNORECASE)
+
+
+def _name_like(r: Resolved, cues: Cues) -> bool:
+    """An organisation NER guessed that reads like a person's name."""
+    words = r.name.split()
+    return (
+        r.label == "ORG"
+        and r.entry is None
+        and 2 <= len(words) <= 3
+        and all(w[:1].isupper() and w[1:2].islower() for w in words)
+        and not any(w.lower() in cues.org_nouns for w in words)
+    )
 
 
 def _known(m: Mention, surface: str, entry: Canonical, table: AliasTable) -> Resolved:
@@ -311,6 +372,8 @@ def _government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
             return "government"  # "the soldiers of the Kremlin"
     after = list(m.after)
     if after and after[0] in _POSSESSIVE_TOKENS:
+        if len(after) >= 2 and after[1].lower() in cues.place_nouns:
+            return "place"  # "Berlin's landmark", "Kyiv's streets"
         return "government"  # "Moscow's main ally"
     if len(after) >= 2 and after[0] in ("-", "–") and after[1].lower() in cues.hyphen_after:
         return "government"  # "Kremlin-backed"
@@ -390,19 +453,37 @@ def _fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
     spelled: dict[str, Resolved] = {}
     for r in resolved:
         if r.label == "ORG" and " " in r.name:
-            words = [w for w in re.split(r"[\s-]+", r.name) if w and w.lower() not in _SMALL_WORDS]
+            words = _significant(r.name)
             for k in range(len(words) - 1):
                 spelled.setdefault("".join(w[0] for w in words[k:]).upper(), r)
+    # "Department of Justice" after "the U.S. Department of Justice": the short form of an organisation named
+    longer = [(f" {entity_key(k)}", r) for r in resolved if r.label == "ORG" for k in {r.surface, r.name}]
     out = []
     for r in resolved:
         if r.entry is None and r.label in ("ORG", "") and r.name.isupper() and r.name.isalpha() and r.name in spelled:
             org = spelled[r.name]
             r = Resolved(org.name, "ORG", r.surface, r.start, r.end, org.entry, False)
+        elif r.entry is None and r.label == "ORG" and " " in r.name:
+            key = f" {entity_key(r.name)}"
+            named = next((o for k, o in longer if k.endswith(key) and k != key), None)
+            if named is not None:
+                r = Resolved(named.name, "ORG", r.surface, r.start, r.end, named.entry, False)
         out.append(r)
     return out
 
 
+_INNER_POSSESSIVE = re.compile(r"(?<![\w-])((?-i:[A-Z])[\w-]+)['’]s\s+(?=[A-Z])")
 _SMALL_WORDS = frozenset({"of", "the", "and", "for", "on", "in", "at", "to", "&"})
+
+
+def _significant(name: str) -> list[str]:
+    """The words of a name an acronym spells ("Institute for the Study of War" -> Institute Study War)."""
+    return [w for w in re.split(r"[\s-]+", name) if w and w.lower() not in _SMALL_WORDS]
+
+
+def _initials(name: str) -> str:
+    """The acronym of a name's words."""
+    return "".join(w[0] for w in _significant(name)).upper()
 
 
 def with_institutions(
@@ -464,10 +545,16 @@ def _qualified(
 
 
 def aggregate(resolved: Sequence[Resolved]) -> list[Entity]:
-    """One entity per canonical name: its most frequent label, its surface forms in order, its count; most mentioned first."""
+    """One entity per canonical name: its most frequent label, its surface forms in order, its count; most mentioned
+    first. Names no table knows that differ only by a plural "s" or an accent ("Champs Elysee", "Champs Elysees")
+    are one entity, under the spelling seen first."""
     groups: dict[str, list[Resolved]] = {}
+    spelling: dict[str, str] = {}
     for r in resolved:
-        groups.setdefault(r.name, []).append(r)
+        name = r.name
+        if r.entry is None:
+            name = spelling.setdefault(fold(name).rstrip("s"), name)
+        groups.setdefault(name, []).append(r)
     entities = []
     for name, rs in groups.items():
         label = Counter(r.label for r in rs).most_common(1)[0][0]

@@ -4,7 +4,7 @@ one canonical name per body and country, made from a table of institutions and a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 
@@ -119,6 +119,23 @@ class InstitutionTable:
                 )
                 taken.append((m.start(), m.end()))
         return sorted(found, key=lambda f: f.start)
+
+    def administrations(self, text: str, surnames: Collection[str], code: str = "US") -> list[InstitutionMention]:
+        """ "The Biden administration" is the government of the United States: news English says "administration"
+        for the US executive named by its president (other countries' are "the X government", which NER and
+        the table read). `surnames`: the last names of the article's people."""
+        if "Government" not in self.institutions or code not in self.countries:
+            return []
+        name = self.canonical("Government", code)
+        return [
+            InstitutionMention(name, m.group(0), m.start(), m.end(), "Government", code)
+            for m in _ADMINISTRATION.finditer(text)
+            if m.group("name") in surnames
+        ]
+
+
+# "the Biden administration", "Obama administration officials": a president's name before "administration"
+_ADMINISTRATION = re.compile(r"(?<![\w-])(?P<name>[A-Z][\w’'-]+)(?:['’]s)?\s+administration(?!\w)")
 
 
 def _words(phrase: str) -> str:

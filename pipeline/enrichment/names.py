@@ -28,8 +28,6 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
     words = surface.split()
     if len(words) > 1 and all(w.isupper() for w in words if any(c.isalpha() for c in w)):
         return True
-    if len(surface) == 2 and surface.isupper():
-        return True  # two capitals no table knows: a state or party tag ("Pelosi (CA)"), a page code, not a name
     if len(words) > _MAX_WORDS.get(label, 10):
         return True
     if label in ("PERSON", "GPE", "LOC", "NORP") and any(w.endswith(("’", "'", "’s", "'s")) for w in words[:-1]):
@@ -106,7 +104,14 @@ def not_a_name(surface: str, label: str, cues: Cues) -> bool:
         return len(words) > 1 or surface.lower().endswith(("ean", "ian", "ese", "ish"))
     if len(words) == 1 and surface.lower().endswith(("ism", "phobia", "mania", "gate")):
         return True  # an idea or a scandal ("Russophobia", "Russiagate"), not an organisation
-    if label == "ORG" and words[-1].lower() in cues.title_words and not any(w.lower() in cues.org_nouns for w in words):
-        return True  # "Special Counsel", "Attorney General": a title, not a body
+    if (
+        label == "ORG"
+        and any(w.lower() in cues.title_words for w in (words[-1], *words[1:-1]))
+        and not any(w.lower() in cues.org_nouns for w in words)
+        and words[0].lower() not in cues.title_words
+    ) or (
+        label == "ORG" and words[-1].lower() in cues.title_words and not any(w.lower() in cues.org_nouns for w in words)
+    ):
+        return True  # "Special Counsel", "Special Presidential Envoy for Climate": a title, not a body
     head = surface.split(" of ")[0].split()[-1].lower()
     return label == "ORG" and len(words) > 1 and head in cues.not_org_heads

@@ -143,6 +143,28 @@ def merge_split_names(mentions: Sequence[Mention], table: AliasTable) -> list[Me
     out: list[Mention] = []
     for m in mentions:
         joined = None
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and m.start - prev.end == 1
+            and prev.after[:1] in ((":",), ("/",), ("&",))
+            and prev.text.isupper()
+            and m.text.isupper()
+        ):
+            # "UA:PBC", "AT&T": one name NER cut at its sign
+            out.pop()
+            out.append(
+                Mention(
+                    f"{prev.text}{prev.after[0]}{m.text}",
+                    prev.label or m.label,
+                    prev.start,
+                    m.end,
+                    prev.before,
+                    m.after,
+                    prev.source,
+                )
+            )
+            continue
         if out and 0 <= m.start - out[-1].end <= 1:
             joined = out[-1].text + " " * (m.start - out[-1].end) + m.text
         elif out and m.before and m.before[-1] in _CONNECTORS and m.start - out[-1].end == len(m.before[-1]) + 2:

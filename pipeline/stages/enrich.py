@@ -15,6 +15,7 @@ from pipeline.enrichment.canonical import (
     PLACE_LABELS,
     Resolved,
     aggregate,
+    coordinated_people,
     preferred_countries,
     resolve,
     with_institutions,
@@ -246,12 +247,15 @@ class EnrichStage:
             place_countries=tables.gazetteer.countries_of,
             common_words=frozenset(_LOWER_WORD.findall(prep.analysed)),
         )
+        surnames = {r.name.split()[-1] for r in resolved if r.label == "PERSON"}
+        bodies = tables.institutions.find(prep.analysed) + tables.institutions.administrations(prep.analysed, surnames)
         resolved = with_institutions(
             resolved,
-            tables.institutions.find(prep.analysed),
+            sorted(bodies, key=lambda f: f.start),
             aliases,
             tables.institutions,
         )
+        resolved = coordinated_people(resolved, prep.analysed, aliases.cues)
         resolved += self._dateline_places(dateline, resolved, prep)
         entities = aggregate(resolved)
         fields.update(

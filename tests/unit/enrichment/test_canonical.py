@@ -250,6 +250,7 @@ def test_what_the_article_itself_shows_is_not_a_name() -> None:
         _mention("Maia Sandu", "", "said", "PERSON", 60),
         _mention("Ms Sandu", "", "said", "ORG", 80),  # an honorific makes a person, whatever NER said
         _mention("CA", "nancy pelosi (", ")", "ORG", 100),  # a state tag, not an organisation
+        _mention("BP", "from international peers", ", Shell", "ORG", 110),  # but two capitals can be a company
         _mention("Fireworks", "", "exploded overhead", "PERSON", 120),  # the text writes "fireworks" too
         _mention("Treasury", "", "said", "GPE", 140),  # a "place" nobody knows and nothing calls one
         _mention("Indonesian", "in the", "capital Jakarta", "NORP", 160),  # an adjective before its noun
@@ -261,6 +262,7 @@ def test_what_the_article_itself_shows_is_not_a_name() -> None:
     assert entities["Hillary Clinton"].count == 2 and entities["Maia Sandu"].count == 2
     assert entities["Udo Ulfkotte"].label == "PERSON"
     assert not {"CA", "Fireworks", "Treasury", "United Nations", "Hillary", "Ms Sandu"} & set(entities)
+    assert entities["BP"].label == "ORG"
     assert not any(r.is_place for r in resolved if r.name == "Indonesian")
 
 
@@ -299,3 +301,56 @@ def test_an_adjective_is_not_a_typo_of_its_place_and_a_split_name_is_joined_over
         Mention("Europe", "LOC", 46, 52, ("co-operation", "in"), ("(",)),
     ]
     assert [r.name for r in resolve(mentions, TABLE, lambda name: False)] == ["OSCE"]
+
+
+def test_people_listed_with_people_and_short_forms_of_named_organisations() -> None:
+    from pipeline.enrichment.canonical import coordinated_people
+
+    text = "talks with France's Laurent Fabius, Germany's Frank-Walter Steinmeier and Poland's Radoslaw Sikorski."
+    mentions = [
+        _mention("Laurent Fabius", "france 's", ", Germany", "ORG", text.index("Laurent")),
+        _mention("Frank-Walter Steinmeier", "germany 's", "and Poland", "ORG", text.index("Frank")),
+        _mention("Radoslaw Sikorski", "poland 's", ".", "PERSON", text.index("Radoslaw")),
+    ]
+    people = coordinated_people(resolve(mentions, TABLE, lambda name: False), text, TABLE.cues)
+    assert [r.label for r in people] == ["PERSON", "PERSON", "PERSON"]  # a list of people, whatever NER said
+
+    mentions = [
+        _mention("U.S. Department of Commerce", "the", "said", "ORG", 0),
+        _mention("Department of Commerce", "the", "added", "ORG", 60),  # its short form
+        _mention("Mueller’s Russia", "", "investigation", "ORG", 90),  # a place seen through someone
+        _mention("Champs Elysee", "on the", "in", "ORG", 120),
+        _mention("Champs Elysees", "on the", ",", "ORG", 150),  # the same name misspelt
+    ]
+    entities = {e.name: e for e in aggregate(resolve(mentions, TABLE, lambda name: False))}
+    assert entities["U.S. Department of Commerce"].count == 2 and "Department of Commerce" not in entities
+    assert "Mueller’s Russia" not in entities and entities["Champs Elysee"].count == 2
+
+
+def test_a_known_organisation_behind_its_country_and_a_capital_s_landmark() -> None:
+    assert "Democratic Party (United States)" in _names_of("US Democratic Party")
+    assert "OSCE" in _names_of("Russian OSCE")
+    place = resolve([_mention("Berlin", "in front of", "'s landmark the", "GPE", 0)], TABLE, lambda n: False)
+    assert place[0].is_place  # "Berlin's landmark": the city, not its government
+    actor = resolve([_mention("Moscow", "", "'s main ally", "GPE", 0)], TABLE, lambda n: False)
+    assert actor[0].name == "Government of Russia"
+
+
+def _names_of(surface: str) -> list[str]:
+    return [r.name for r in resolve([_mention(surface, "the", "said", "ORG", 0)], TABLE, lambda name: False)]
+
+
+def test_a_presidents_administration_is_the_us_government_and_a_code_cut_at_its_colon_is_one_name() -> None:
+    from pipeline.enrichment.institutions import InstitutionTable
+    from pipeline.enrichment.spans import merge_split_names
+
+    institutions = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.toml"))
+    text = "The Biden administration sent troops. Obama administration officials objected. The hospital administration"
+    found = institutions.administrations(text, {"Biden", "Obama"})
+    assert [f.name for f in found] == ["Government of the United States"] * 2
+    assert not institutions.administrations("The Trump administration", {"Biden"})  # nobody of the article
+
+    merged = merge_split_names(
+        [Mention("UA", "ORG", 0, 2, (), (":", "PBC")), Mention("PBC", "ORG", 3, 6, ("ua", ":"), ())], TABLE
+    )
+    assert [m.text for m in merged] == ["UA:PBC"]
