@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 # People, organisations, places (GPE/LOC/FAC), groups (NORP) and events; numbers and dates are read elsewhere.
@@ -43,11 +43,13 @@ def mentions_from_doc(
     ner_from: int = 0,
     text: str | None = None,
     name_titles: Collection[str] = (),
+    spans: Sequence | None = None,
 ) -> list[Mention]:
     """NER mentions of the kept labels, then alias-table surfaces and cue-marked capitalised words outside them.
 
     NER spans starting before `ner_from` (a Title-Case headline: "Putin Declines Negotiations") are not used:
-    there only the alias table names entities. `text` is the string the doc was made from, when the caller has it.
+    there only the alias table names entities. `text` is the string the doc was made from, when the caller has it;
+    `spans` the doc's `ents` when the caller has read them (each read of `doc.ents` builds every span anew).
     """
     # token attributes in one array call: iterating a Doc builds a Python Token object per token
     columns = doc.to_array(["IDX", "LENGTH", "SPACY"]).tolist() if len(doc) else []
@@ -72,7 +74,7 @@ def mentions_from_doc(
             source,
         )
 
-    ents = [(e.start, e.end, e.label_, e.start_char) for e in doc.ents]
+    ents = [(e.start, e.end, e.label_, e.start_char) for e in (doc.ents if spans is None else spans)]
     # a person's surname NER labels otherwise elsewhere ("DeSantis" as PRODUCT) is the person
     surnames = {texts[end - 1] for start, end, label, _ in ents if label == "PERSON" and end - start >= 2}
     for start, end, label, start_char in ents:

@@ -112,7 +112,12 @@ class FigureRules:
         )
 
     def figures_in_doc(
-        self, doc, text: str, found: list[Figure], taken: Sequence[tuple[int, int]] | None = None
+        self,
+        doc,
+        text: str,
+        found: list[Figure],
+        taken: Sequence[tuple[int, int]] | None = None,
+        spans: Sequence | None = None,
     ) -> list[Figure]:
         """Numeric claims NER marks (CARDINAL, MONEY, PERCENT, QUANTITY) with whatever they count, beyond the
         table's counted nouns: "six battalions", "92 votes", "$161.1 billion", "46%", "1,450km", "between 10 and 12
@@ -122,7 +127,11 @@ class FigureRules:
             taken = [(m.start(), m.end()) for m in self.pattern.finditer(text)]
         seen = {(f.value, f.unit) for f in found}
         out: list[Figure] = []
-        ents = [e for e in doc.ents if e.label_ in ("CARDINAL", "MONEY", "PERCENT", "QUANTITY")]
+        ents = [
+            e
+            for e in (doc.ents if spans is None else spans)
+            if e.label_ in ("CARDINAL", "MONEY", "PERCENT", "QUANTITY")
+        ]
         for ent in ents:
             start, end = ent.start_char, ent.end_char
             if (

@@ -228,6 +228,7 @@ class EnrichStage:
         if doc is None:
             return fields, None
         aliases = tables.aliases
+        spans = doc.ents  # read once: each read builds every span anew
         mentions = mentions_from_doc(
             doc,
             aliases.surfaces,
@@ -236,6 +237,7 @@ class EnrichStage:
             prep.title_end,
             prep.analysed,
             aliases.cues.name_titles,
+            spans,
         )
         preferred = preferred_countries(mentions, aliases, self.config.min_country_share)
         resolved = resolve(
@@ -265,16 +267,16 @@ class EnrichStage:
             places_names=[e.name for e in entities if e.label in PLACE_LABELS],
             places=[self._place(e.name, preferred) for e in entities if e.label in PLACE_LABELS],
             topics=tables.taxonomy.topics_of(prep.analysed),
-            figures=self._figures(prep.analysed, doc),
+            figures=self._figures(prep.analysed, doc, spans),
         )
         return fields, plan_quotes(prep.analysed, resolved, tables.quotes)
 
-    def _figures(self, text: str, doc) -> list:
+    def _figures(self, text: str, doc, spans) -> list:
         """The table's counted claims, then every other number NER marks with what it counts."""
         rules = self.tables.figures
         claims = rules.claims(text)
         found = rules.figures_of(text, claims)
-        return found + rules.figures_in_doc(doc, text, found, [(m.start(), m.end()) for m in claims])
+        return found + rules.figures_in_doc(doc, text, found, [(m.start(), m.end()) for m in claims], spans)
 
     def _parse_plans(self, plans: Sequence[QuotePlan | None]) -> list[list | None]:
         """Per plan, the dependency parses of its sentences that hold a quotation, all plans in one `pipe` (None
