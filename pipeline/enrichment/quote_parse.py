@@ -176,6 +176,8 @@ def _who(
         return Attribution("pronoun", None, start)  # "he said"
     if head_word in rules.organisation_pronouns:
         return Attribution("it", None, start)  # "it said": an organisation
+    if re.search(r"\b\d{1,3}\s*-\s*year\s*-\s*old$", phrase.strip(), re.IGNORECASE):
+        return Attribution("aged", None, start)  # "the 24-year-old said": the person brought in last
     if role is not None and not words & _UNNAMED:
         before = [c.text for c in noun.children if c.dep_ in ("amod", "compound") and c.i < noun.i]
         role = qualified(role, before[-1] if before else None)

@@ -37,6 +37,7 @@ __all__ = ["QuotePlan", "QuoteRules", "find_quotes", "plan_quotes", "quoted_span
 _DASH_AFTER = re.compile(r"^\s*[,.]?\s*[–—-]\s*")
 _NOT_TITLE = re.compile(r"\b(?:on|in|at|to|by|with|from|for|after|before|during|that|which|while|and)\b", re.IGNORECASE)
 _REOPENED = re.compile(r"\n\s*[“\"«„]")
+_AGED = re.compile(r"\bthe\s+\d{1,3}-year-old\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,8 @@ def _attributed(found: Attribution, reader: _Reader) -> str | None:
         return reader.organisation(found.at)
     if found.kind == "document":
         return reader.author(found.role, found.at)
+    if found.kind == "aged":
+        return last_person_before([e for e in reader.outside if e.label == "PERSON"], found.at)
     if found.kind == "title":
         return reader.title(found.role, found.at)
     return found.name  # named, or "a senior official said": nobody named (an organisation when described)
@@ -489,6 +492,8 @@ def _refers_back(phrase: str, at: int, reader: _Reader) -> str | None:
             verb = WORD.match(reader.text, at + match.end() + 1)  # "it said", not "It gets worse though:"
             if verb is not None and verb.group(0).lower() in rules.speech_verbs:
                 return reader.organisation(at + match.start())
+    if _AGED.search(phrase):  # "the 24-year-old said": the person the text brought in last
+        return last_person_before([e for e in reader.outside if e.label == "PERSON"], at)
     document = re.search(r"\bthe\s+([\w-]+)\s*$", phrase, re.IGNORECASE)
     if document is not None and document.group(1).lower() in rules.document_nouns:
         return reader.author(document.group(1).lower(), at + document.start())  # "the letter said"

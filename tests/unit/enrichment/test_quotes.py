@@ -367,3 +367,9 @@ PARSED_PEOPLE.update({"Policy Institute": "ORG", "Kyiv Energy": "ORG"})
 def test_speakers_referred_to_by_it_a_title_a_document_or_the_next_sentence(parse, text: str, speakers: list) -> None:
     assert parsed_speakers(text, parse) == speakers
     assert parsed_speakers(text) == speakers  # the words around the quote agree without the parser
+
+
+def test_the_age_a_text_gives_someone_refers_back_to_them(parse) -> None:
+    text = "Anna Novak came with her family.\n\n“This area was dangerous for years,” the 24-year-old said on Friday."
+    assert parsed_speakers(text, parse) == ["Anna Novak"]
+    assert parsed_speakers(text) == ["Anna Novak"]
