@@ -73,8 +73,17 @@ def _attribution(
 ) -> Attribution | None:
     """The speaker of a parsed sentence: the subject of its speech verb nearest the quotation (verbs that govern
     the quotation first), or None when no speech verb outside the quotation has one."""
-    quote_at = [t.i for t in doc if t.text == "Q" and 0 < t.i and doc[t.i - 1].text == "“"]
-    verbs = [t for t in doc if t.lower_ in rules.speech_verbs and to_original(offsets, t.idx) is not None]
+    # "“Q.”": spaCy may keep the full stop on the placeholder, as on an initial
+    quote_at = [t.i for t in doc if t.text in ("Q", "Q.") and 0 < t.i and doc[t.i - 1].text == "“"]
+    verbs = [
+        t
+        for t in doc
+        if t.lower_ in rules.speech_verbs
+        and to_original(offsets, t.idx) is not None
+        # "As was earlier reported by the Kyiv Post, the minister said “…”": the report the story cites, not the
+        # quote's speaker
+        and not any(c.dep_ == "mark" and c.lower_ == "as" for c in t.children)
+    ]
     if not verbs or not quote_at:
         return None
     quotes = {doc[q] for q in quote_at}

@@ -37,6 +37,7 @@ __all__ = ["QuotePlan", "QuoteRules", "find_quotes", "plan_quotes", "quoted_span
 _DASH_AFTER = re.compile(r"^\s*[,.]?\s*[–—-]\s*")
 _NOT_TITLE = re.compile(r"\b(?:on|in|at|to|by|with|from|for|after|before|during|that|which|while|and)\b", re.IGNORECASE)
 _REOPENED = re.compile(r"\n\s*[“\"«„]")
+_OWNS = re.compile(r"['’]s?\b")
 _AGED = re.compile(r"\bthe\s+\d{1,3}-year-old\b", re.IGNORECASE)
 
 
@@ -217,7 +218,8 @@ class _Reader:
         also said", "the MFA emphasizes") or, when it stands inverted, right after it (", said Pavlov",
         "according to Kuleba")."""
         text = self.text
-        named = [e for e in self.outside if begin <= e.start < end]
+        # a name with a possessive owns something, it does not speak ("said Mueller’s findings", "Warner’s remarks")
+        named = [e for e in self.outside if begin <= e.start < end and not _OWNS.match(text, e.end)]
         out: list[Resolved] = []
         for at in sorted(stops, reverse=not first):
             word = WORD.match(text, at)

@@ -189,16 +189,31 @@ def _qualified_after(tokens: Sequence[str], qualifier: str) -> bool:
     return bool(rest) and rest[0][:1].isupper() and rest[0].lower().startswith(stem)
 
 
+# Spellings of one title
+_SPELLINGS = {"advisor": "adviser", "advisors": "advisers"}
+
+
+def _owner(token: str) -> str:
+    """A token without its possessive, lower-cased ("Kremlin's" -> "kremlin")."""
+    low = token.lower()
+    for mark in ("'s", "’s"):
+        if low.endswith(mark):
+            return low[: -len(mark)]
+    return low
+
+
 def has_title(text: str, person: Resolved, role: str) -> bool:
     """The title stands before the name ("Chairman of the Joint Chiefs Gen. Mark Milley", "foreign minister Dmytro
     Kuleba", "Sen. Lindsey Graham") or after it (", the foreign minister", ", a defence analyst with ..."); a
     qualified title ("foreign minister") needs its qualifier ("Defence Minister Sergei Shoigu" is not one)."""
     qualifier, _, role = role.rpartition(" ")
+    role = _SPELLINGS.get(role, role)
     tokens = _TOKEN.findall(text[max(0, person.start - 100) : person.start])
     steps = 0
     for i in range(len(tokens) - 1, -1, -1):
         token = tokens[i]
         word = token.rstrip(".").lower()
+        word = _SPELLINGS.get(word, word)
         # the title is next to the name, or heads the words before it ("Head of the ... Administration", "Chairman
         # Gen."); inside a name it is not one ("the Belarus President Administration")
         heads = steps == 0 or tokens[i + 1] in _TITLE_GLUE or tokens[i + 1].endswith(".")
@@ -207,6 +222,8 @@ def has_title(text: str, person: Resolved, role: str) -> bool:
                 return True
             if _qualified_after(tokens[i + 1 :], qualifier):
                 return True  # "Minister of Foreign Affairs of Belarus Vladimir Makei" for "foreign minister"
+            if any(_owner(t) == qualifier for t in tokens[max(0, i - 4) : i]):
+                return True  # "the Kremlin's top foreign policy advisor Yury Ushakov" for "Kremlin adviser"
             before = tokens[i - 1]
             # "Foreign Minister" for "foreign minister"; not "Defence Minister" or "Chechen leader" (another
             # qualifier), but "President Vladimir Putin" or "Putin's spokesman" (none) for "Russian president"

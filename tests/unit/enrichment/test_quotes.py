@@ -357,6 +357,24 @@ PARSED_PEOPLE.update({"Policy Institute": "ORG", "Kyiv Energy": "ORG"})
             "Anna Novak spoke in court.\n\n“Why is that even relevant?” Novak said of the court date on Tuesday morning.",
             ["Anna Novak"],
         ),
+        # a name with a possessive owns something, it does not speak
+        (
+            "Kaja Kallas and Mark Rutte echoed Graham’s remarks, stating: “It is imperative to release the report.”",
+            ["Kaja Kallas"],
+        ),
+        # a report the story cites is not the quote's speaker; the quote ends with a full stop inside its marks
+        (
+            "As was earlier reported by the Daily Courier, Anna Novak recently said that “the border is closed to "
+            "every truck.”",
+            ["Anna Novak"],
+        ),
+        # "advisor" is "adviser"; the qualifier a few words before, with its possessive
+        (
+            "Speaking after the talks, the Kremlin's top foreign policy advisor Sergei Volkov told reporters the "
+            "news.\n\nThe talks were long, which the Kremlin adviser described as “calm, balanced and "
+            "business-like.”",
+            ["Sergei Volkov"],
+        ),
         # "the letter said": who wrote the letter the text brought in
         (
             "In a letter to the committee, Graham described the plan.\n\n“I am reviewing the report now,” the letter said.",
