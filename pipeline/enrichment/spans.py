@@ -89,6 +89,8 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
         before = m.before[-2]  # "German newspaper editor, Udo Ulfkotte, ..."
     if m.label == "PERSON" and (any(w.lower() in cues.org_nouns for w in words) or before in cues.org_before):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)
+    if m.label in ("GPE", "NORP", "LOC", "") and before in cues.org_before:
+        return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "news agency TT"
     if (
         m.label in ("PERSON", "ORG")
         and len(words) >= 2

@@ -196,6 +196,7 @@ def test_a_title_inside_a_span_leaves_the_person() -> None:
         ("Conflict Observatory", "PERSON", ("the", "us", "government-backed"), ("said",), "ORG"),
         ("Bild", "PERSON", ("german", "news", "outlet"), ("on",), "ORG"),
         ("Natalia Horak", "ORG", ("explosions", "."), (",", "a", "spokesperson", "for"), "PERSON"),
+        ("NT", "GPE", ("told", "news", "agency"), (".",), "ORG"),  # a kind of organisation before a "place"
     ],
 )
 def test_labels_corrected_by_the_words_around(text: str, label: str, before: tuple, after: tuple, want: str) -> None:
