@@ -56,7 +56,16 @@ def used_as_common_noun(m: Mention, surface: str, cues: Cues) -> bool:
     if m.label == "ORG" and m.before and m.before[-1] in _NOT_BEFORE_NAMES:
         return True
     # "Slovak Prime Minister Robert Fico", "Kremlin Spokesman Dmitry Peskov": the word qualifies a title
-    return bool(m.after) and m.after[0][:1].isupper() and m.after[0].lower() in cues.title_words
+    if m.after and m.after[0][:1].isupper() and m.after[0].lower() in cues.title_words:
+        return True
+    # "House Democratic leader Nancy Pelosi": an organisation's word two words before a title and its holder
+    return (
+        m.label == "ORG"
+        and len(m.after) >= 3
+        and m.after[0][:1].isupper()
+        and m.after[1].lower() in cues.title_words
+        and m.after[2][:1].isupper()
+    )
 
 
 NAME_PARTICLES = frozenset(

@@ -286,6 +286,7 @@ def test_spans_mended_by_what_they_hold() -> None:
         _mention("Agency", "the", "said", "ORG", 160),  # a body referred back to
         _mention("Special Counsel", "the", "’s report", "ORG", 180),  # a title
         _mention("National Security", "", "Adviser Jake", "ORG", 200),  # words of a title
+        _mention("House", "", "Democratic leader Nancy", "ORG", 210),  # a body's word two before a title
         _mention("Russiagate", "the entire", "hoax", "ORG", 220),  # a scandal
     ]
     resolved = resolve(mentions, TABLE, lambda name: False)
@@ -294,7 +295,7 @@ def test_spans_mended_by_what_they_hold() -> None:
     assert "Obama" not in entities and "Obama CIA" not in entities  # words of a title before its holder
     assert next(r for r in resolved if r.name == "Victoria Harbour").is_place
     assert entities["Institute for the Study of War"].count == 2
-    assert not {"Special Counsel", "National Security", "Russiagate", "ISW"} & set(entities)
+    assert not {"Special Counsel", "National Security", "Russiagate", "ISW", "House"} & set(entities)
     assert "Agency" not in {r.name for r in with_institutions(resolved, [], TABLE)}
 
 
