@@ -28,6 +28,8 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
     words = surface.split()
     if len(words) > 1 and all(w.isupper() for w in words if any(c.isalpha() for c in w)):
         return True
+    if any(_GLUED_CAPITAL.fullmatch(w) for w in words):
+        return True  # a capital glued on by the scrape: "Congress.”SSen. Chuck Grassley", "Rio de JFireworks"
     if len(words) > _MAX_WORDS.get(label, 10):
         return True
     if label in ("PERSON", "GPE", "LOC", "NORP") and any(w.endswith(("’", "'", "’s", "'s")) for w in words[:-1]):
@@ -39,6 +41,9 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
     # "Zeilinsky and Den Administration"
     return label == "PERSON" and any(w[:1].islower() and w not in NAME_PARTICLES for w in words)
 
+
+# Two capitals, then lower case: a letter of the text before glued to a word ("SSen", "JFireworks")
+_GLUED_CAPITAL = re.compile(r"[A-Z]{2}[a-z]{2,}")
 
 # Words before a noun that a name never follows: "his Address to the nation", "an Agency statement"
 _NOT_BEFORE_NAMES = frozenset({"a", "an", "his", "her", "its", "their", "our", "my", "your", "every", "each"})

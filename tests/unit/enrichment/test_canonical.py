@@ -178,6 +178,8 @@ def test_normalisers_are_total_and_idempotent(text: str) -> None:
         ("Fox News’ Anders Hagstrom", "PERSON"),  # two things
         ("Zeilinsky and Den Administration", "PERSON"),
         ("The Head Of The Regional Military Administration Of The Kharkiv Region Said", "ORG"),  # too long
+        ("SSen", "PERSON"),  # a capital glued on by the scrape ("Congress.”SSen. Chuck Grassley")
+        ("Rio de JFireworks", "GPE"),
     ],
 )
 def test_fragments_are_not_names(surface: str, label: str) -> None:
