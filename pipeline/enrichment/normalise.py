@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-"})
@@ -35,6 +36,7 @@ def strip_article(text: str) -> str:
     return _LEADING_THE.sub("", text)
 
 
+@lru_cache(maxsize=1 << 16)  # the same surfaces recur in every article; bounded, a worker runs for months
 def entity_key(text: str) -> str:
     """The alias-table key of a surface form: no article, no possessive, no final full stop ("U.S." = "U.S"), folded."""
     return fold(strip_article(strip_possessive(squash(text)))).rstrip(".")
