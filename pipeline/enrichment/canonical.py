@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from pipeline.enrichment.capitals import government_use, place_cue
 from pipeline.enrichment.entities import Mention, SurfaceIndex
+from pipeline.enrichment.folding import fold_acronyms, fold_surnames, initials
 from pipeline.enrichment.institutions import InstitutionTable
 from pipeline.enrichment.names import is_junk, not_a_name, used_as_common_noun
 from pipeline.enrichment.normalise import entity_key, fold, squash, strip_possessive
@@ -20,7 +22,6 @@ from pipeline.records import Entity
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _TRAILING = re.compile(r"[\s,.;:!?\"'“”‘’()\[\]–—&-]+$")
 _LEADING = re.compile(r"^[\s,.;:!?\"'“”‘’()\[\]–—-]+")
-_POSSESSIVE_TOKENS = frozenset({"'s", "’s", "'", "’", "‘s"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,14 +251,14 @@ def resolve(
         m = relabelled(m, surface, table.cues)
         resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries)
         if resolved is not None and not_a_name(resolved.name, resolved.label, table.cues):
-            titles.add(_initials(resolved.name))  # "SPEC" after "Special Presidential Envoy for Climate"
+            titles.add(initials(resolved.name))  # "SPEC" after "Special Presidential Envoy for Climate"
         elif resolved is not None:
-            if resolved.label == "GPE" and _place_cue(m, table.cues) is None and not is_known_place(surface):
+            if resolved.label == "GPE" and place_cue(m, table.cues) is None and not is_known_place(surface):
                 unsure.add(len(out))
             out.append(resolved)
     # a "place" no gazetteer knows and no word around calls one ("Fireworks", "Treasury") is not listed, unless it
     # is a person's surname of the article ("Nuland")
-    kept = _fold_acronyms([r for i, r in enumerate(_fold_surnames(out)) if i not in unsure or r.label != "GPE"])
+    kept = fold_acronyms([r for i, r in enumerate(fold_surnames(out)) if i not in unsure or r.label != "GPE"])
     # an acronym of a phrase that is no name is no name either
     return [r for r in kept if not (r.entry is None and r.name.isupper() and r.name in titles)]
 
@@ -274,45 +275,10 @@ def _country_qualified(surface: str, table: AliasTable) -> Canonical | None:
     return entry if entry is not None and entry.label == "ORG" else None
 
 
-def coordinated_people(resolved: Sequence[Resolved], text: str, cues: Cues) -> list[Resolved]:
-    """An organisation no table knows whose words are a name's (two or three capitalised words, no organisation's
-    noun) listed with people is a person too: "backed by Ilan Shor and Vladimir Plahotniuc", "France's Laurent
-    Fabius, Germany's Frank-Walter Steinmeier and Poland's Radoslaw Sikorski"."""
-    out = list(resolved)
-    actors = [i for i, r in enumerate(out) if r.label in ("PERSON", "ORG")]
-    for _ in range(2):  # a list of several: each member next to one already a person
-        for k, i in enumerate(actors):
-            r = out[i]
-            if not _name_like(r, cues):
-                continue
-            neighbours = [out[j] for j in actors[max(0, k - 1) : k] + actors[k + 1 : k + 2]]
-            for n in neighbours:
-                gap = text[r.end : n.start] if n.start >= r.end else text[n.end : r.start]
-                if n.label == "PERSON" and _LIST_GAP.fullmatch(gap):
-                    out[i] = Resolved(r.name, "PERSON", r.surface, r.start, r.end, None, False)
-                    break
-    return out
-
-
-_LIST_GAP = re.compile(r"\s*(?:,|,?\s+and|&)\s+(?:(?-i:[A-Z])[\w-]+['’]s\s+)?", re.IGNORECASE)
-
-
-def _name_like(r: Resolved, cues: Cues) -> bool:
-    """An organisation NER guessed that reads like a person's name."""
-    words = r.name.split()
-    return (
-        r.label == "ORG"
-        and r.entry is None
-        and 2 <= len(words) <= 3
-        and all(w[:1].isupper() and w[1:2].islower() for w in words)
-        and not any(w.lower() in cues.org_nouns for w in words)
-    )
-
-
 def _known(m: Mention, surface: str, entry: Canonical, table: AliasTable) -> Resolved:
     """An alias-table entity; a capital used as an actor becomes its government."""
     if entry.government and entry.label in PLACE_LABELS:
-        if m.source != "dateline" and _government_use(m, entry, table) == "government":
+        if m.source != "dateline" and government_use(m, entry, table) == "government":
             government = table.by_name.get(entry.government)
             return Resolved(entry.government, "ORG", surface, m.start, m.end, government, False)
     return Resolved(entry.name, entry.label, surface, m.start, m.end, entry, entry.label in PLACE_LABELS)
@@ -328,7 +294,7 @@ def _unknown(
 ) -> Resolved | None:
     """An entity NER found that the table does not know: its label corrected by place cues and the gazetteer."""
     label = m.label
-    cue = _place_cue(m, cues)
+    cue = place_cue(m, cues)
     known = is_known_place(surface)
     if label == "NORP" and m.after and m.after[0][:1].islower():
         cue = None  # "the Indonesian capital", "the Australian city": an adjective before its noun, not the place
@@ -345,145 +311,7 @@ def _unknown(
     return Resolved(surface, label, surface, m.start, m.end, None, label in PLACE_LABELS)
 
 
-def _government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
-    """ "government" when the words around a capital make it an actor ("Moscow rejected"), else "place"."""
-    cues = table.cues
-    before = list(m.before)
-    prev = before[-1] if before else ""
-    prev_word = before[-2] if prev == "the" and len(before) >= 2 else prev
-    if prev_word in cues.locative_before:
-        return "place"
-    if prev in cues.agent_before:
-        return "government"
-    if prev == "to" and any(w in cues.transfer_verbs for w in before[-9:-1]):
-        return "government"
-    if prev == "from" and len(before) >= 2 and before[-2] in cues.from_nouns:
-        return "government"
-    if prev_word in cues.relation_before:
-        at = len(before) - (2 if prev == "the" else 1)
-        noun = before[at - 1] if at >= 1 else ""
-        if noun not in cues.target_nouns:
-            return "government"  # "sanctions on Moscow", "talks with Kyiv", "between Kyiv and Warsaw"
-    if prev in cues.object_verbs:
-        return "government"  # "blamed Kyiv", "urged Moscow to"
-    if prev_word == "of":
-        of_at = len(before) - (2 if prev == "the" else 1)
-        if of_at >= 1 and before[of_at - 1] in cues.nouns_after:
-            return "government"  # "the soldiers of the Kremlin"
-    after = list(m.after)
-    if after and after[0] in _POSSESSIVE_TOKENS:
-        if len(after) >= 2 and after[1].lower() in cues.place_nouns:
-            return "place"  # "Berlin's landmark", "Kyiv's streets"
-        return "government"  # "Moscow's main ally"
-    if len(after) >= 2 and after[0] in ("-", "–") and after[1].lower() in cues.hyphen_after:
-        return "government"  # "Kremlin-backed"
-    words = [w.lower() for w in after]
-    i = _skip(words, 0, cues)
-    if i < len(words) and words[i] in ("and", "or"):
-        # "Moscow and Kiev are blaming each other", "Kiev and the West have accused": the verb after the pair
-        j = next((k for k in range(i + 1, min(i + 5, len(words))) if words[k] in cues.verbs_after), None)
-        if j is not None:
-            i = j
-    if i < len(words):
-        word = words[i]
-        if word in cues.be_forms:
-            k = _skip(words, i + 1, cues)
-            participle = k < len(words) and (words[k].endswith("ed") or words[k] in cues.participles)
-            return "place" if participle else "government"  # "Kyiv was shelled" / "Kiev is advancing"
-        if word in cues.verbs_after or word in cues.nouns_after:
-            return "government"
-        if word in cues.place_nouns:
-            return "place"
-    return entry.default
-
-
-def _skip(words: Sequence[str], i: int, cues: Cues) -> int:
-    """Index of the first word from i on that is not a comma or an adverb ("Kiev, meanwhile, has")."""
-    while i < len(words) and words[i] in cues.skip_after:
-        i += 1
-    return i
-
-
-def _place_cue(m: Mention, cues: Cues) -> str | None:
-    """ "noun" when a place noun follows ("the Petrovka area", "Hoptivka, a border crossing"), "locative" after "in"."""
-    after = [w.lower() for w in m.after]
-    if after and after[0] in cues.place_nouns:
-        return "noun"
-    if after[:1] == [","] and len(after) >= 3 and after[1] in ("a", "an", "the"):
-        if after[2] in cues.place_nouns or (len(after) >= 4 and after[3] in cues.place_nouns):
-            return "noun"
-    before = list(m.before)
-    prev = before[-1] if before else ""
-    if prev == "of" and len(before) >= 2 and before[-2] in cues.place_nouns:
-        return "noun"  # "the village of Novaya Tavolzhanka"
-    prev_word = before[-2] if prev == "the" and len(before) >= 2 else prev
-    if prev_word in cues.locative_before:
-        return "locative"
-    return None
-
-
-def _fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
-    """A lone surname ("Kuleba", "Gladkov") is the full-named person of the same article with that surname,
-    whatever NER took it for ("Nuland" as a place); so is a lone first name that one full-named person of the
-    article has ("Hillary", "Imran")."""
-    full: dict[str, Resolved] = {}
-    first: dict[str, list[Resolved]] = {}
-    for r in resolved:
-        if r.label == "PERSON" and " " in r.name:
-            full.setdefault(r.name.split()[-1], r)
-            given = first.setdefault(r.name.split()[0], [])
-            if all(p.name != r.name for p in given):
-                given.append(r)
-    out = []
-    for r in resolved:
-        person = None
-        if r.entry is None and " " not in r.name and r.name in full:
-            person = full[r.name]
-        elif r.entry is None and " " not in r.name and len(first.get(r.name, ())) == 1:
-            person = first[r.name][0]
-        if person is not None:
-            r = Resolved(person.name, "PERSON", r.surface, r.start, r.end, person.entry, False)
-        out.append(r)
-    return out
-
-
-def _fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
-    """An acronym no table knows ("AAA", "ISW") is the organisation of the same article whose words, or its last
-    words, it abbreviates ("Columbia Asian American Alliance", "Institute for the Study of War")."""
-    spelled: dict[str, Resolved] = {}
-    for r in resolved:
-        if r.label == "ORG" and " " in r.name:
-            words = _significant(r.name)
-            for k in range(len(words) - 1):
-                spelled.setdefault("".join(w[0] for w in words[k:]).upper(), r)
-    # "Department of Justice" after "the U.S. Department of Justice": the short form of an organisation named
-    longer = [(f" {entity_key(k)}", r) for r in resolved if r.label == "ORG" for k in {r.surface, r.name}]
-    out = []
-    for r in resolved:
-        if r.entry is None and r.label in ("ORG", "") and r.name.isupper() and r.name.isalpha() and r.name in spelled:
-            org = spelled[r.name]
-            r = Resolved(org.name, "ORG", r.surface, r.start, r.end, org.entry, False)
-        elif r.entry is None and r.label == "ORG" and " " in r.name:
-            key = f" {entity_key(r.name)}"
-            named = next((o for k, o in longer if k.endswith(key) and k != key), None)
-            if named is not None:
-                r = Resolved(named.name, "ORG", r.surface, r.start, r.end, named.entry, False)
-        out.append(r)
-    return out
-
-
 _INNER_POSSESSIVE = re.compile(r"(?<![\w-])((?-i:[A-Z])[\w-]+)['’]s\s+(?=[A-Z])")
-_SMALL_WORDS = frozenset({"of", "the", "and", "for", "on", "in", "at", "to", "&"})
-
-
-def _significant(name: str) -> list[str]:
-    """The words of a name an acronym spells ("Institute for the Study of War" -> Institute Study War)."""
-    return [w for w in re.split(r"[\s-]+", name) if w and w.lower() not in _SMALL_WORDS]
-
-
-def _initials(name: str) -> str:
-    """The acronym of a name's words."""
-    return "".join(w[0] for w in _significant(name)).upper()
 
 
 def with_institutions(

@@ -15,7 +15,6 @@ from pipeline.enrichment.canonical import (
     PLACE_LABELS,
     Resolved,
     aggregate,
-    coordinated_people,
     preferred_countries,
     resolve,
     with_institutions,
@@ -23,6 +22,7 @@ from pipeline.enrichment.canonical import (
 from pipeline.enrichment.clean import clean_text
 from pipeline.enrichment.dateline import find_dateline
 from pipeline.enrichment.entities import mentions_from_doc
+from pipeline.enrichment.folding import coordinated_people
 from pipeline.enrichment.geo import GeoName
 from pipeline.enrichment.model import load_model, load_parser, model_label
 from pipeline.enrichment.quotes import QuotePlan, plan_quotes, quotes_of

@@ -311,7 +311,7 @@ def test_an_adjective_is_not_a_typo_of_its_place_and_a_split_name_is_joined_over
 
 
 def test_people_listed_with_people_and_short_forms_of_named_organisations() -> None:
-    from pipeline.enrichment.canonical import coordinated_people
+    from pipeline.enrichment.folding import coordinated_people
 
     text = "talks with France's Laurent Fabius, Germany's Frank-Walter Steinmeier and Poland's Radoslaw Sikorski."
     mentions = [

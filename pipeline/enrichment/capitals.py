@@ -1,0 +1,90 @@
+"""Is a capital the place or its government? Read from the words around the mention ("Moscow rejected", "sanctions
+on Moscow", "in Kyiv", "Berlin's landmark"), with the cues of `[cues]` in enrich_entities.toml."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.enrichment.canonical import AliasTable, Canonical, Cues
+    from pipeline.enrichment.entities import Mention
+
+_POSSESSIVE_TOKENS = frozenset({"'s", "’s", "'", "’", "‘s"})
+
+
+def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
+    """ "government" when the words around a capital make it an actor ("Moscow rejected"), else "place"."""
+    cues = table.cues
+    before = list(m.before)
+    prev = before[-1] if before else ""
+    prev_word = before[-2] if prev == "the" and len(before) >= 2 else prev
+    if prev_word in cues.locative_before:
+        return "place"
+    if prev in cues.agent_before:
+        return "government"
+    if prev == "to" and any(w in cues.transfer_verbs for w in before[-9:-1]):
+        return "government"
+    if prev == "from" and len(before) >= 2 and before[-2] in cues.from_nouns:
+        return "government"
+    if prev_word in cues.relation_before:
+        at = len(before) - (2 if prev == "the" else 1)
+        noun = before[at - 1] if at >= 1 else ""
+        if noun not in cues.target_nouns:
+            return "government"  # "sanctions on Moscow", "talks with Kyiv", "between Kyiv and Warsaw"
+    if prev in cues.object_verbs:
+        return "government"  # "blamed Kyiv", "urged Moscow to"
+    if prev_word == "of":
+        of_at = len(before) - (2 if prev == "the" else 1)
+        if of_at >= 1 and before[of_at - 1] in cues.nouns_after:
+            return "government"  # "the soldiers of the Kremlin"
+    after = list(m.after)
+    if after and after[0] in _POSSESSIVE_TOKENS:
+        if len(after) >= 2 and after[1].lower() in cues.place_nouns:
+            return "place"  # "Berlin's landmark", "Kyiv's streets"
+        return "government"  # "Moscow's main ally"
+    if len(after) >= 2 and after[0] in ("-", "–") and after[1].lower() in cues.hyphen_after:
+        return "government"  # "Kremlin-backed"
+    words = [w.lower() for w in after]
+    i = _skip(words, 0, cues)
+    if i < len(words) and words[i] in ("and", "or"):
+        # "Moscow and Kiev are blaming each other", "Kiev and the West have accused": the verb after the pair
+        j = next((k for k in range(i + 1, min(i + 5, len(words))) if words[k] in cues.verbs_after), None)
+        if j is not None:
+            i = j
+    if i < len(words):
+        word = words[i]
+        if word in cues.be_forms:
+            k = _skip(words, i + 1, cues)
+            participle = k < len(words) and (words[k].endswith("ed") or words[k] in cues.participles)
+            return "place" if participle else "government"  # "Kyiv was shelled" / "Kiev is advancing"
+        if word in cues.verbs_after or word in cues.nouns_after:
+            return "government"
+        if word in cues.place_nouns:
+            return "place"
+    return entry.default
+
+
+def _skip(words: Sequence[str], i: int, cues: Cues) -> int:
+    """Index of the first word from i on that is not a comma or an adverb ("Kiev, meanwhile, has")."""
+    while i < len(words) and words[i] in cues.skip_after:
+        i += 1
+    return i
+
+
+def place_cue(m: Mention, cues: Cues) -> str | None:
+    """ "noun" when a place noun follows ("the Petrovka area", "Hoptivka, a border crossing"), "locative" after "in"."""
+    after = [w.lower() for w in m.after]
+    if after and after[0] in cues.place_nouns:
+        return "noun"
+    if after[:1] == [","] and len(after) >= 3 and after[1] in ("a", "an", "the"):
+        if after[2] in cues.place_nouns or (len(after) >= 4 and after[3] in cues.place_nouns):
+            return "noun"
+    before = list(m.before)
+    prev = before[-1] if before else ""
+    if prev == "of" and len(before) >= 2 and before[-2] in cues.place_nouns:
+        return "noun"  # "the village of Novaya Tavolzhanka"
+    prev_word = before[-2] if prev == "the" and len(before) >= 2 else prev
+    if prev_word in cues.locative_before:
+        return "locative"
+    return None
