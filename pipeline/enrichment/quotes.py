@@ -17,18 +17,16 @@ from pipeline.enrichment.quotation_marks import (
     sentence_around,
 )
 from pipeline.enrichment.quote_parse import Attribution, parse_attributions
+from pipeline.enrichment.quote_reader import Reader
 from pipeline.enrichment.quote_rules import QuoteRules
 from pipeline.enrichment.referents import (
-    about_person,
     described,
-    has_title,
     last_person_before,
     prefer_people,
     pronoun_subject,
     qualified,
     sentence_starts,
     subject_person,
-    titled,
 )
 from pipeline.records import Quote
 
@@ -37,7 +35,6 @@ __all__ = ["QuotePlan", "QuoteRules", "find_quotes", "plan_quotes", "quoted_span
 _DASH_AFTER = re.compile(r"^\s*[,.]?\s*[–—-]\s*")
 _NOT_TITLE = re.compile(r"\b(?:on|in|at|to|by|with|from|for|after|before|during|that|which|while|and)\b", re.IGNORECASE)
 _REOPENED = re.compile(r"\n\s*[“\"«„]")
-_OWNS = re.compile(r"['’]s?\b")
 _AGED = re.compile(r"\bthe\s+\d{1,3}-year-old\b", re.IGNORECASE)
 
 
@@ -137,123 +134,6 @@ def find_quotes(
     return quotes_of(plan, rules, parse(plan.to_parse) if parse is not None else None)
 
 
-@dataclass
-class _Reader:
-    """What attributing one text's quotes needs, and who spoke last (whom "he said" means by default)."""
-
-    text: str
-    spans: Sequence[Span]
-    outside: Sequence[Resolved]  # people and organisations named outside quotations
-    people: Sequence[Resolved]
-    rules: QuoteRules
-    last_person: str | None = None
-    actors: Sequence[Resolved] = ()  # organisations and places named outside quotations
-
-    def author(self, document: str, at: int) -> str | None:
-        """Who wrote "the letter" at `at`: the person named in the sentence that brought the letter in ("In a letter
-        to the committees, Barr described ..."), else nobody named."""
-        mentions = [m.start() for m in re.finditer(rf"\b{re.escape(document)}s?\b", self.text[:at], re.IGNORECASE)]
-        if not mentions:
-            return None
-        starts = sentence_starts(self.text, mentions[0], self.spans)
-        begin = starts[-1] if starts else 0
-        end = self.text.find(". ", mentions[0])
-        end = len(self.text) if end < 0 else end
-        people = [e for e in self.outside if begin <= e.start < end and e.label == "PERSON"]
-        return people[0].name if people else None
-
-    def organisation(self, at: int) -> str | None:
-        """Whom "it" at `at` means: the organisation named last before it, unless a place was named since as an
-        actor ("Russia said", not "the institute in Washington")."""
-        before = [e for e in self.actors if e.end <= at and (e.label == "ORG" or not _located(self.text, e.start))]
-        return before[-1].name if before and before[-1].label == "ORG" else None
-
-    def pronoun(self, at: int) -> str | None:
-        """Whom a pronoun at `at` means."""
-        rules = self.rules
-        return about_person(
-            self.text,
-            at,
-            self.outside,
-            self.spans,
-            self.last_person,
-            rules.pronouns,
-            rules.role_of,
-            self.speaking,
-            self.title,
-        )
-
-    def title(self, role: str, at: int) -> str | None:
-        """Whom a title at `at` means: the person given it; for an office, else the last person named or speaking;
-        for a description ("the official"), nobody when the text brought in somebody unnamed so ("a US official
-        said"), else the last person who spoke."""
-        named = [p for p in self.outside if p.label == "PERSON"]
-        found = titled(self.text, role, named, at)
-        if found is not None:
-            return found
-        qualifier, _, word = role.rpartition(" ")
-        if qualifier:
-            if qualifier in self.rules.office_qualifiers:
-                return None  # "the foreign minister" whom the article never names so: nobody named
-            # "the Ukrainian leader": the last person named who has no other such title ("Chechen leader X")
-            named = [p for p in named if not has_title(self.text, p, word) or has_title(self.text, p, role)]
-        if word in self.rules.descriptive_words:
-            unnamed = rf"\b(?:a|an|one|another)\s+(?:[\w-]+\s+){{0,3}}{re.escape(word)}\b"
-            if re.search(unnamed, self.text[:at], re.IGNORECASE):
-                return None
-        return last_person_before(named, at) or self.last_person
-
-    def verbs(self, begin: int, end: int) -> list[int]:
-        """Offsets of the speech verbs in [begin, end) outside quotations."""
-        return [
-            m.start()
-            for m in WORD.finditer(self.text, begin, end)
-            if m.group(0).lower() in self.rules.speech_verbs
-            and not any(s.start <= m.start() < s.end for s in self.spans)
-        ]
-
-    def near(self, begin: int, end: int, stops: Sequence[int], first: bool = False) -> list[Resolved]:
-        """Who is named next to a speech verb in [begin, end), nearest the end first (the first verb first with
-        `first`): right before it ("Blinken
-        also said", "the MFA emphasizes") or, when it stands inverted, right after it (", said Pavlov",
-        "according to Kuleba")."""
-        text = self.text
-        # a name with a possessive owns something, it does not speak ("said Mueller’s findings", "Warner’s remarks")
-        named = [e for e in self.outside if begin <= e.start < end and not _OWNS.match(text, e.end)]
-        out: list[Resolved] = []
-        for at in sorted(stops, reverse=not first):
-            word = WORD.match(text, at)
-            after = at + len(word.group(0)) if word else at
-            left = [e for e in named if e.end <= at and _next_to(text[e.end : at], _set_off(text, begin, e))][-1:]
-            if left:  # "Stoltenberg and Johnson said": the first of them
-                pair = [
-                    e
-                    for e in named
-                    if e.end <= left[0].start and re.fullmatch(r"\s*and\s*", text[e.end : left[0].start])
-                ]
-                out += pair[-1:] or left
-            inverted = text[begin:at].rstrip()[-1:] in (",", "”", '"', "’", "") or text[at:after].lower() == "according"
-            if inverted:
-                out += [e for e in named if e.start > at and _titles_only(text[after : e.start])][:1]
-        return out
-
-    def speaking(self, begin: int, end: int) -> str | None:
-        """The person a sentence names next to one of its speech verbs, or None."""
-        persons = [e for e in self.near(begin, end, self.verbs(begin, end), first=True) if e.label == "PERSON"]
-        return persons[0].name if persons else None
-
-
-def _located(text: str, start: int) -> bool:
-    """A place named as where something is ("in Washington", "from Kyiv"), not as who acts."""
-    words = [w.lower() for w in WORD.findall(text[max(0, start - 30) : start]) if w.lower() != "the"][-2:]
-    return any(w in _LOCATIVE for w in words)  # "in southern Ukraine", "via the Nord Stream"
-
-
-_LOCATIVE = frozenset(
-    {"in", "at", "from", "near", "of", "to", "across", "outside", "inside", "via", "through", "along", "into", "over"}
-)
-
-
 def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) -> list[Quote]:
     """The quotes of a plan with their speakers, given the parses of `plan.to_parse` (in order) or None."""
     text, spans, sentences = plan.text, plan.spans, plan.sentences
@@ -269,7 +149,7 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
         if docs is not None
         else {}
     )
-    reader = _Reader(text, spans, plan.outside, plan.people, rules, actors=plan.actors)
+    reader = Reader(text, spans, plan.outside, plan.people, rules, actors=plan.actors)
     persons = {e.name for e in plan.people} | {e.name for e in plan.outside if e.label == "PERSON"}
     speakers: list[str | None] = []
     for i, (span, sentence) in enumerate(zip(spans, sentences, strict=True)):
@@ -295,7 +175,7 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
     return list(out.values())
 
 
-def _attributed(found: Attribution, reader: _Reader) -> str | None:
+def _attributed(found: Attribution, reader: Reader) -> str | None:
     """The speaker an attribution read from the parse names."""
     if found.kind == "pronoun":
         return reader.pronoun(found.at)
@@ -310,7 +190,7 @@ def _attributed(found: Attribution, reader: _Reader) -> str | None:
     return found.name  # named, or "a senior official said": nobody named (an organisation when described)
 
 
-def _speaker(reader: _Reader, span: Span, begin: int, finish: int) -> str | None:
+def _speaker(reader: Reader, span: Span, begin: int, finish: int) -> str | None:
     """The speaker read from the words around the quote: named after it ("...,” Kuleba said), before it ("Podolyak
     writes:"), or referred back to ("..., he said")."""
     text, speakers, rules = reader.text, reader.outside, reader.rules
@@ -340,7 +220,7 @@ def _speaker(reader: _Reader, span: Span, begin: int, finish: int) -> str | None
     return _speaker_before(reader, span, begin) or _named_in_next_sentence(text, finish, speakers, rules)
 
 
-def _speaker_before(reader: _Reader, span: Span, begin: int) -> str | None:
+def _speaker_before(reader: Reader, span: Span, begin: int) -> str | None:
     """The speaker named before the quote in its sentence when a speech verb or a colon says that it speaks: the
     person next to the verb ("Asked about Lavrov, Blinken said:", "said Pavlov", "according to Kuleba"), or the
     person the sentence is about; a pronoun or a title there refers back. Without either, only a pronoun the
@@ -373,38 +253,7 @@ def _speaker_before(reader: _Reader, span: Span, begin: int) -> str | None:
     return near[0].name if near else None
 
 
-def _set_off(text: str, begin: int, entity: Resolved) -> bool:
-    """The name opens its sentence or stands after a comma ("The EU chief, Ursula von der Leyen, said")."""
-    return entity.start <= begin or text[begin : entity.start].rstrip()[-1:] in (",", "")
-
-
-def _next_to(gap: str, set_off: bool = False) -> bool:
-    """Only a few adverbial words stand between a name and the verb after it ("Blinken also said", "Kuleba on
-    Tuesday wrote"), or a comma after a name set off by commas ("The EU chief, Ursula von der Leyen, said"); not
-    a clause ("the letter to Biden, obtained by Fox News, says")."""
-    words = [w.lower() for w in WORD.findall(gap)]
-    if not words:
-        return not _OPENS.search(gap) and ("," not in gap or set_off)
-    return "," not in gap and len(words) <= 4 and not any(w in _LINKS for w in words) and not _OPENS.search(gap)
-
-
-def _titles_only(gap: str) -> bool:
-    """Only "to" or titles stand between a verb and the name after it ("according to Kuleba", "said presidential
-    spokesman Dmitry Peskov"), not a clause ("say they are “concerned” Biden")."""
-    words = [w.lower() for w in WORD.findall(gap)]
-    words = words[1:] if words[:1] == ["to"] else words
-    return len(words) <= 6 and not _OPENS.search(gap) and not any(w in _LINKS - {"of"} for w in words)
-
-
-# Words that link a clause: with one of them between a name and a verb the name is not who speaks.
-_LINKS = frozenset(
-    {"that", "who", "which", "to", "with", "by", "from", "about", "of", "and", "but", "they", "it", "is", "are",
-     "was", "were", "will", "would", "may", "might", "can", "could", "should", "he", "she", "we", "if", "as"}
-)  # fmt: skip
-_OPENS = re.compile('[“"«„‘]')
-
-
-def _unattributed(reader: _Reader, span: Span, sentence: tuple[int, int]) -> bool:
+def _unattributed(reader: Reader, span: Span, sentence: tuple[int, int]) -> bool:
     """The quote opens a sentence that says nothing of who speaks: no speech verb and no person outside the
     quotation (a sentence that has one and still names nobody is a quote of nobody named: "“...” chanted the
     crowd"; a fragment quoted inside a sentence is the writer's)."""
@@ -416,7 +265,7 @@ def _unattributed(reader: _Reader, span: Span, sentence: tuple[int, int]) -> boo
     return not any(e.label == "PERSON" and begin <= e.start < span.start for e in reader.outside)
 
 
-def _continued(reader: _Reader, i: int, sentence: tuple[int, int], speakers: Sequence[str | None]) -> str | None:
+def _continued(reader: Reader, i: int, sentence: tuple[int, int], speakers: Sequence[str | None]) -> str | None:
     """The speaker of a quote its sentence does not attribute: the previous quote's when it stands in the same
     paragraph ("“...,” he said. “...”"), else who the sentence before speaks through or is about ("Vitrenko is
     convinced Putin will try. “...”"), else the previous quote's for a paragraph of quotation only."""
@@ -446,13 +295,13 @@ def _continued(reader: _Reader, i: int, sentence: tuple[int, int], speakers: Seq
     return None
 
 
-def _one_sentence_on(reader: _Reader, previous: Span, begin: int) -> bool:
+def _one_sentence_on(reader: Reader, previous: Span, begin: int) -> bool:
     """The sentence at `begin` comes right after the one holding the `previous` quote."""
     starts = sentence_starts(reader.text, begin, reader.spans)
     return len(starts) < 2 or starts[-2] <= previous.start
 
 
-def _speaks_in(reader: _Reader, begin: int, end: int, *, subject_alone: bool) -> str | None:
+def _speaks_in(reader: Reader, begin: int, end: int, *, subject_alone: bool) -> str | None:
     """Who speaks in the sentence [begin, end): the person named at its speech verb, the person it is about when
     it speaks ("Stoltenberg also confirmed that ..."), or whom its pronoun means; with `subject_alone`, also the
     person it is about when it has no speech verb."""
@@ -483,7 +332,7 @@ def _title_of(phrase: str, rules: QuoteRules) -> str | None:
     return None
 
 
-def _refers_back(phrase: str, at: int, reader: _Reader) -> str | None:
+def _refers_back(phrase: str, at: int, reader: Reader) -> str | None:
     """Whom "he said" or "the Ukrainian leader ... says" in `phrase` (starting at `at`) means; None when it
     refers to nobody."""
     rules = reader.rules

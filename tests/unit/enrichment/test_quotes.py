@@ -187,13 +187,19 @@ def test_a_title_refers_back_but_an_unnamed_official_is_nobody(parse) -> None:
     assert parsed_speakers(text, parse) == ["Kaja Kallas", None]
 
 
-def test_the_parser_reads_sentences_with_a_quotation_only(parse) -> None:
-    seen: list[str] = []
+def recording(parse, seen: list[str]):
+    """The parser, noting every text it is given in `seen`."""
 
-    def counting(texts):
+    def parse_and_note(texts):
         seen.extend(texts)
         return parse(texts)
 
+    return parse_and_note
+
+
+def test_the_parser_reads_sentences_with_a_quotation_only(parse) -> None:
+    seen: list[str] = []
+    counting = recording(parse, seen)
     text = (
         "Graham met the delegation in the morning. It was a long day.\n\n“We will not give in to pressure,” "
         "Graham said after the meeting with the delegation.\n\nThe talks resume next week."
@@ -205,11 +211,7 @@ def test_the_parser_reads_sentences_with_a_quotation_only(parse) -> None:
 
 def test_a_plain_attribution_is_read_without_the_parser(parse) -> None:
     seen: list[str] = []
-
-    def counting(texts):
-        seen.extend(texts)
-        return parse(texts)
-
+    counting = recording(parse, seen)
     text = (
         "Graham met the delegation.\n\n“We will not give in to pressure,” Graham said.\n\n"
         "“The talks resume next week,” he added.\n\n“It was a long day,” said Anna Novak."

@@ -1,0 +1,169 @@
+"""Reading who speaks from the words around a quote, without a parse: the speech verbs of a stretch of text, who is
+named next to them, and whom "he", "it", "the minister", "the letter" or "the 24-year-old" refers to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipeline.enrichment.canonical import Resolved
+from pipeline.enrichment.quotation_marks import WORD, Span
+from pipeline.enrichment.quote_rules import QuoteRules
+from pipeline.enrichment.referents import (
+    about_person,
+    has_title,
+    last_person_before,
+    sentence_starts,
+    titled,
+)
+
+_OWNS = re.compile(r"['’]s?\b")
+
+
+@dataclass
+class Reader:
+    """What attributing one text's quotes needs, and who spoke last (whom "he said" means by default)."""
+
+    text: str
+    spans: Sequence[Span]
+    outside: Sequence[Resolved]  # people and organisations named outside quotations
+    people: Sequence[Resolved]
+    rules: QuoteRules
+    last_person: str | None = None
+    actors: Sequence[Resolved] = ()  # organisations and places named outside quotations
+
+    def author(self, document: str, at: int) -> str | None:
+        """Who wrote "the letter" at `at`: the person named in the sentence that brought the letter in ("In a letter
+        to the committees, Barr described ..."), else nobody named."""
+        mentions = [m.start() for m in re.finditer(rf"\b{re.escape(document)}s?\b", self.text[:at], re.IGNORECASE)]
+        if not mentions:
+            return None
+        starts = sentence_starts(self.text, mentions[0], self.spans)
+        begin = starts[-1] if starts else 0
+        end = self.text.find(". ", mentions[0])
+        end = len(self.text) if end < 0 else end
+        people = [e for e in self.outside if begin <= e.start < end and e.label == "PERSON"]
+        return people[0].name if people else None
+
+    def organisation(self, at: int) -> str | None:
+        """Whom "it" at `at` means: the organisation named last before it, unless a place was named since as an
+        actor ("Russia said", not "the institute in Washington")."""
+        before = [e for e in self.actors if e.end <= at and (e.label == "ORG" or not _located(self.text, e.start))]
+        return before[-1].name if before and before[-1].label == "ORG" else None
+
+    def pronoun(self, at: int) -> str | None:
+        """Whom a pronoun at `at` means."""
+        rules = self.rules
+        return about_person(
+            self.text,
+            at,
+            self.outside,
+            self.spans,
+            self.last_person,
+            rules.pronouns,
+            rules.role_of,
+            self.speaking,
+            self.title,
+        )
+
+    def title(self, role: str, at: int) -> str | None:
+        """Whom a title at `at` means: the person given it; for an office, else the last person named or speaking;
+        for a description ("the official"), nobody when the text brought in somebody unnamed so ("a US official
+        said"), else the last person who spoke."""
+        named = [p for p in self.outside if p.label == "PERSON"]
+        found = titled(self.text, role, named, at)
+        if found is not None:
+            return found
+        qualifier, _, word = role.rpartition(" ")
+        if qualifier:
+            if qualifier in self.rules.office_qualifiers:
+                return None  # "the foreign minister" whom the article never names so: nobody named
+            # "the Ukrainian leader": the last person named who has no other such title ("Chechen leader X")
+            named = [p for p in named if not has_title(self.text, p, word) or has_title(self.text, p, role)]
+        if word in self.rules.descriptive_words:
+            unnamed = rf"\b(?:a|an|one|another)\s+(?:[\w-]+\s+){{0,3}}{re.escape(word)}\b"
+            if re.search(unnamed, self.text[:at], re.IGNORECASE):
+                return None
+        return last_person_before(named, at) or self.last_person
+
+    def verbs(self, begin: int, end: int) -> list[int]:
+        """Offsets of the speech verbs in [begin, end) outside quotations."""
+        return [
+            m.start()
+            for m in WORD.finditer(self.text, begin, end)
+            if m.group(0).lower() in self.rules.speech_verbs
+            and not any(s.start <= m.start() < s.end for s in self.spans)
+        ]
+
+    def near(self, begin: int, end: int, stops: Sequence[int], first: bool = False) -> list[Resolved]:
+        """Who is named next to a speech verb in [begin, end), nearest the end first (the first verb first with
+        `first`): right before it ("Blinken
+        also said", "the MFA emphasizes") or, when it stands inverted, right after it (", said Pavlov",
+        "according to Kuleba")."""
+        text = self.text
+        # a name with a possessive owns something, it does not speak ("said Mueller’s findings", "Warner’s remarks")
+        named = [e for e in self.outside if begin <= e.start < end and not _OWNS.match(text, e.end)]
+        out: list[Resolved] = []
+        for at in sorted(stops, reverse=not first):
+            word = WORD.match(text, at)
+            after = at + len(word.group(0)) if word else at
+            left = [e for e in named if e.end <= at and _next_to(text[e.end : at], _set_off(text, begin, e))][-1:]
+            if left:  # "Stoltenberg and Johnson said": the first of them
+                pair = [
+                    e
+                    for e in named
+                    if e.end <= left[0].start and re.fullmatch(r"\s*and\s*", text[e.end : left[0].start])
+                ]
+                out += pair[-1:] or left
+            inverted = text[begin:at].rstrip()[-1:] in (",", "”", '"', "’", "") or text[at:after].lower() == "according"
+            if inverted:
+                out += [e for e in named if e.start > at and _titles_only(text[after : e.start])][:1]
+        return out
+
+    def speaking(self, begin: int, end: int) -> str | None:
+        """The person a sentence names next to one of its speech verbs, or None."""
+        persons = [e for e in self.near(begin, end, self.verbs(begin, end), first=True) if e.label == "PERSON"]
+        return persons[0].name if persons else None
+
+
+def _located(text: str, start: int) -> bool:
+    """A place named as where something is ("in Washington", "from Kyiv"), not as who acts."""
+    words = [w.lower() for w in WORD.findall(text[max(0, start - 30) : start]) if w.lower() != "the"][-2:]
+    return any(w in _LOCATIVE for w in words)  # "in southern Ukraine", "via the Nord Stream"
+
+
+_LOCATIVE = frozenset(
+    {"in", "at", "from", "near", "of", "to", "across", "outside", "inside", "via", "through", "along", "into", "over"}
+)
+
+
+def _set_off(text: str, begin: int, entity: Resolved) -> bool:
+    """The name opens its sentence or stands after a comma ("The EU chief, Ursula von der Leyen, said")."""
+    return entity.start <= begin or text[begin : entity.start].rstrip()[-1:] in (",", "")
+
+
+def _next_to(gap: str, set_off: bool = False) -> bool:
+    """Only a few adverbial words stand between a name and the verb after it ("Blinken also said", "Kuleba on
+    Tuesday wrote"), or a comma after a name set off by commas ("The EU chief, Ursula von der Leyen, said"); not
+    a clause ("the letter to Biden, obtained by Fox News, says")."""
+    words = [w.lower() for w in WORD.findall(gap)]
+    if not words:
+        return not _OPENS.search(gap) and ("," not in gap or set_off)
+    return "," not in gap and len(words) <= 4 and not any(w in _LINKS for w in words) and not _OPENS.search(gap)
+
+
+def _titles_only(gap: str) -> bool:
+    """Only "to" or titles stand between a verb and the name after it ("according to Kuleba", "said presidential
+    spokesman Dmitry Peskov"), not a clause ("say they are “concerned” Biden")."""
+    words = [w.lower() for w in WORD.findall(gap)]
+    words = words[1:] if words[:1] == ["to"] else words
+    return len(words) <= 6 and not _OPENS.search(gap) and not any(w in _LINKS - {"of"} for w in words)
+
+
+# Words that link a clause: with one of them between a name and a verb the name is not who speaks.
+_LINKS = frozenset(
+    {"that", "who", "which", "to", "with", "by", "from", "about", "of", "and", "but", "they", "it", "is", "are",
+     "was", "were", "will", "would", "may", "might", "can", "could", "should", "he", "she", "we", "if", "as"}
+)  # fmt: skip
+_OPENS = re.compile('[“"«„‘]')
