@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.config import Settings  # noqa: E402
 from pipeline.dedup.fingerprint import contains, distinct  # noqa: E402
+from pipeline.dedup.members import Signature  # noqa: E402
 from pipeline.dedup.snapshot import read_snapshot, write_snapshot  # noqa: E402
-from pipeline.dedup.state import Signature  # noqa: E402
 from pipeline.logs import configure  # noqa: E402
 from pipeline.stages.deduplicate import build_dedup_stage  # noqa: E402
 

@@ -39,8 +39,9 @@ from typing import Any
 
 from pipeline.config import Settings
 from pipeline.dedup.fingerprint import Fingerprint, Fingerprinter, load_boilerplate, load_embeds
+from pipeline.dedup.members import Evidence, Member, Signature
 from pipeline.dedup.snapshot import Snapshots
-from pipeline.dedup.state import DedupStore, Evidence, Member, Signature
+from pipeline.dedup.state import DedupStore
 from pipeline.records import Article, Dedup
 from pipeline.stages.base import Emit, Result
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.dedup.fingerprint import Fingerprinter, distinct
+from pipeline.dedup.members import Signature
 from pipeline.dedup.sketch import UNIVERSE
-from pipeline.dedup.state import Signature
 
 
 def random_set(size: int, seed: int) -> np.ndarray:

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from pipeline.dedup.fingerprint import distinct
+from pipeline.dedup.members import id_number
 from pipeline.dedup.postings import SMALL, Postings, merge_sorted
-from pipeline.dedup.state import DedupStore, band_keys, id_number, lsh_bands
+from pipeline.dedup.state import DedupStore, band_keys, lsh_bands
 from tests.stage_settings import dedup_stage
 from tests.unit.dedup.synthetic import random_set, signature
 

@@ -37,7 +37,8 @@ from pipeline.dedup.fingerprint import (
     similarity,
     story_words,
 )
-from pipeline.dedup.state import DedupStore, IncompatibleState, Member
+from pipeline.dedup.members import IncompatibleState, Member
+from pipeline.dedup.state import DedupStore
 from pipeline.records import Article
 from pipeline.stages.base import Emit
 from pipeline.stages.deduplicate import DedupStage
