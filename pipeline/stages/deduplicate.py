@@ -159,7 +159,7 @@ class DedupStage:
     def _near(self, fingerprint: Fingerprint, horizon: float) -> tuple[Member, float, str] | None:
         """The most similar candidate that passes the threshold, quotations both carry set aside, and shares a lead.
 
-        Members are compact (pipeline/dedup/state.py): the article's whole shingle set is probed against each
+        Members are compact (pipeline/dedup/members.py): the article's whole shingle set is probed against each
         candidate's sketch, which gives the exact counts unless a false hit (1 in 2048 probes) occurs."""
         confirmed = []
         for candidate in self.store.candidates(fingerprint.minhash, fingerprint.shingles):
