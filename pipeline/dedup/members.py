@@ -175,6 +175,7 @@ class Evidence:
     score: float  # max(Jaccard, containment) of the shingle sets
     article_lead: float  # share of the article's lead window that the member has
     member_lead: float | None  # share of the member's lead window that the article has (None: member has no lead)
+    shared: float = 0.0  # shingles both texts carry, the set-aside ones not counted
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -248,7 +249,7 @@ class Member:
                 if quoted.size and self.lead_quoted is not None:
                     present &= ~(self.lead_quoted & contains(quoted, self.lead))
                 member_lead = int(present.sum()) / self.lead_size
-        return Evidence(score, article_lead, member_lead)
+        return Evidence(score, article_lead, member_lead, shared)
 
     def to_state_record(self) -> dict:
         """The JSON-ready value of this article's record on the state topic."""

@@ -17,7 +17,10 @@ differ after a restart and the decisions must not):
    of its original under a new headline, a new first sentence, a footer or commentary; two stories of one outlet
    that share background paragraphs, or one quotation, share no lead. Without a shared lead, two texts whose
    Jaccard alone reaches `same_text_jaccard` are still one text (a repost whose lead was rewritten: too little is
-   left of either beside the shared part to be a story of its own). The most similar wins (ties: earliest
+   left of either beside the shared part to be a story of its own), and so are two texts that share a passage of
+   `document_shingles` shingles or more making up most of both (Jaccard `document_jaccard`): a document carried
+   in full under each outlet's own framing (a joint statement, a report), far longer than a background block or
+   a quotation. The most similar wins (ties: earliest
    published, then smallest id) -> its cluster, method "near".
 5. Otherwise unique: the article founds its own cluster (`cluster_id` = its id).
 
@@ -62,6 +65,11 @@ class DecisionRules:
     # is left of each beside the shared part is too little to be a story of its own (a repost whose lead was
     # rewritten). Background or a quotation shared by two stories leaves each its own story, far below this.
     same_text_jaccard: float = 0.8
+    # A shared passage this long (shingles outside set-aside quotations, about as many words) is a document carried
+    # in full, not background or a quotation: two texts made mostly of it (Jaccard `document_jaccard`) are one text
+    # under each outlet's framing. Background blocks and statements quoted in two stories run to a few paragraphs.
+    document_shingles: int = 400
+    document_jaccard: float = 0.5
 
 
 class DedupStage:
@@ -184,9 +192,11 @@ class DedupStage:
 
     def _same_text(self, candidate: Member, fingerprint: Fingerprint) -> bool:
         """True when the two texts are mostly one text: Jaccard alone (containment never counts here) reaches
-        `same_text_jaccard`."""
-        jaccard = candidate.evidence(fingerprint, min_containment_shingles=_NEVER).score
-        return jaccard >= self.rules.same_text_jaccard
+        `same_text_jaccard`, or `document_jaccard` when the shared passage is a whole document's length."""
+        evidence = candidate.evidence(fingerprint, min_containment_shingles=_NEVER)
+        if evidence.score >= self.rules.same_text_jaccard:
+            return True
+        return evidence.shared >= self.rules.document_shingles and evidence.score >= self.rules.document_jaccard
 
     def _route(self, article: Article, signature: Member) -> Emit:
         """The article with its `dedup` decision, to `duplicates` or `unique`."""

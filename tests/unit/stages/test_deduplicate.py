@@ -659,7 +659,8 @@ def test_a_repost_whose_lead_was_rewritten_is_merged_as_one_text() -> None:
         assert result.article.dedup is not None
         assert (result.topic, result.article.dedup.method) == ("duplicates", "near")
         stage = build_dedup_stage()
-        stage.rules = replace(stage.rules, same_text_jaccard=1.01)  # without the rule the lead rule keeps them apart
+        # without the one-text rules the lead rule keeps them apart
+        stage.rules = replace(stage.rules, same_text_jaccard=1.01, document_shingles=10**6)
         stage.process([article("", 1, text=first)])
         [apart] = stage.process([article("", 2, text=second)])
         assert isinstance(apart, Emit) and apart.topic == "unique"
@@ -684,3 +685,38 @@ def test_a_shared_block_is_not_one_text_however_large_a_share_of_the_shorter_sto
     assert similarity(a.shingles, b.shingles) >= 0.5 and jaccard(a.shingles, b.shingles) < 0.8
     assert second_decision(first, second).topic == "unique"
     assert second_decision(second, first).topic == "unique"
+
+
+def test_a_document_carried_in_full_under_two_framings_is_one_text() -> None:
+    # One outlet quotes and paraphrases a joint statement, another prints it under its own intro: the statement is
+    # far longer than any background block or quotation and most of both texts, so they are one text without a
+    # shared lead. The same framings around a block of background length stay apart (the test above).
+    document = _body(9)
+    first = (
+        "Forty harbour towns have signed a joint statement on the future of coastal shipping, the league said.\n\n"
+        "The statement was published on the league's website after a two-day meeting in the old customs house.\n\n"
+        "Delegates from the northern ports had pressed for stronger language on dredging, officials said, but the "
+        "final wording was agreed by all of them late on Thursday evening.\n\n"
+        f"{document}\n\nThe league will meet again in the spring, when the new chair takes office."
+    )
+    second = (
+        "Here is the full text of the declaration adopted by the member towns at the close of their conference.\n\n"
+        "It was read out by the mayor of the host town and approved without a vote.\n\n"
+        "Our correspondent, who followed both days of talks, says the text is the longest the league has agreed "
+        "since it was founded after the war by a handful of fishing villages.\n\n"
+        f"{document}\n\nPhoto: the league's press office"
+    )
+    fp = fingerprinter()
+    a, b = fp.of(first), fp.of(second)
+    assert lead_share(a.lead, a.lead_size, b.shingles, a.quoted[:0]) < 0.25  # no shared lead
+    assert lead_share(b.lead, b.lead_size, a.shingles, b.quoted[:0]) < 0.25
+    assert 0.5 <= jaccard(a.shingles, b.shingles) < 0.8  # not one text by the rewritten-lead rule
+    for one, other in ((first, second), (second, first)):
+        result = second_decision(one, other)
+        assert result.article.dedup is not None
+        assert (result.topic, result.article.dedup.method) == ("duplicates", "near")
+        stage = build_dedup_stage()
+        stage.rules = replace(stage.rules, document_shingles=10**6)  # without the rule the lead rule keeps them apart
+        stage.process([article("", 1, text=one)])
+        [apart] = stage.process([article("", 2, text=other)])
+        assert isinstance(apart, Emit) and apart.topic == "unique"
