@@ -268,12 +268,23 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
     found = {}
     for q in article.quotes or []:
         found.setdefault(quote_key(q.text), q.speaker)
+    # a speaker label names an entity: any spelling the labels accept for that entity is the speaker too
+    spellings = {}
+    for kind in ("persons", "organizations"):
+        for group in entry[kind] + entry["optional"][kind]:
+            folded = {fold(n) for n in group}
+            for name in folded:
+                spellings.setdefault(name, set()).update(folded)
+
+    def accepted(names: list) -> set[str]:
+        return {f for n in names if n for f in spellings.get(fold(n), {fold(n)})}
+
     required = [q for q in entry["quotes"] if None not in q["speakers"]]
     misses = []
     recalled = 0
     for q in required:
         said = found.get(q["key"], "<quote not found>")
-        if said is not None and said != "<quote not found>" and fold(said) in {fold(s) for s in q["speakers"]}:
+        if said is not None and said != "<quote not found>" and fold(said) in accepted(q["speakers"]):
             recalled += 1
         else:
             misses.append(f"line {q['line']}: {said!r}, want {q['speakers'][0]!r}")
@@ -285,7 +296,7 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
             continue
         predicted += 1
         label = labelled.get(quote_key(q.text))
-        if label is not None and fold(q.speaker) in {fold(s) for s in label["speakers"] if s}:
+        if label is not None and fold(q.speaker) in accepted(label["speakers"]):
             correct += 1
         else:
             wrong.append(
