@@ -46,7 +46,11 @@ def only_quotes(text: str, span: Span, spans: Sequence[Span]) -> bool:
 
 
 def quoted_spans(text: str) -> list[Span]:
-    """Quoted spans, paragraph by paragraph; a quote running over paragraphs (each reopened, closed once) is one span."""
+    """Quoted spans, paragraph by paragraph; a quote running over paragraphs (each reopened, closed once) is one span.
+
+    Two breaks a scrape makes are mended for the marks that show their direction (“…” and «…»): a paragraph break
+    inside a quotation (opened in one paragraph, closed in the next, which does not reopen it), and a lost opening
+    mark (a paragraph that closes a quote it never opened: the quote is the paragraph up to its closing mark)."""
     spans: list[Span] = []
     n = len(text)
     match = _OPENER.search(text)
@@ -67,6 +71,8 @@ def quoted_spans(text: str) -> list[Span]:
                     break
                 end = _paragraph_end(text, after)
                 after = _next_paragraph(text, end)
+            if close is None and opener in _DIRECTED and after is not None:
+                close = _continued(text, after, opener)  # a scrape broke the paragraph inside the quote
             if close is None:  # never closed: the quote runs to the end of its last paragraph
                 spans.append(Span(i, end, i + 1, end))
         if close is not None:
@@ -74,12 +80,69 @@ def quoted_spans(text: str) -> list[Span]:
             end = close + 1
         # an unclosed single mark is an apostrophe or a stray: "'90s"
         match = _OPENER.search(text, end) if end < n else None
-    return spans
+    return sorted(spans + _unopened(text, spans), key=lambda s: s.start)
+
+
+_DIRECTED = "“«"  # opening marks that cannot be read as closing ones
+_DIRECTED_CLOSE = {"“": "”", "«": "»"}
+
+
+def _continued(text: str, after: int, opener: str) -> int | None:
+    """The closing mark that ends a quote opened in an earlier paragraph, when the paragraphs from `after` on do not
+    reopen it: in the first of them, or in a later one when those between hold no quotation mark (a scrape broke a
+    quoted passage into lines; at most `_BROKEN_LINES` of them)."""
+    closer = _DIRECTED_CLOSE[opener]
+    for _ in range(_BROKEN_LINES):
+        end = _paragraph_end(text, after)
+        j = text.find(closer, after, end)
+        if j >= 0:
+            return None if opener in text[after:j] else j
+        if any(c in text[after:end] for c in _DOUBLE_OPEN + _DOUBLE_CLOSE):
+            return None
+        nxt = _next_paragraph(text, end)
+        if nxt is None:
+            return None
+        after = nxt
+    return None
+
+
+_BROKEN_LINES = 3
+
+
+def _unopened(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Quotes whose opening mark a scrape lost: a paragraph whose first mark is a closing ” or » after the end of a
+    clause (",” said Jao") and outside every span is quoted from its start; a straight mark so placed only when an
+    attribution follows it (",\" said Chernea", ",\" the minister added")."""
+    out: list[Span] = []
+    for close in _LOST_OPENING.finditer(text):
+        j = close.start() + 1
+        para_start = text.rfind("\n", 0, j) + 1
+        if any(s.start <= j < s.end or para_start <= s.start < j for s in spans):
+            continue
+        if any(c in text[para_start:j] for c in _OPENERS if c != "'" and c != "’"):
+            continue
+        if text[j] == '"' and not _ATTRIBUTION_AFTER.match(text, j + 1):
+            continue
+        start = para_start
+        while start < j and text[start].isspace():
+            start += 1
+        out.append(Span(start, j + 1, start, j))
+    return out
+
+
+# A closing mark right after the end of a clause, then a space: where a quote ends
+_LOST_OPENING = re.compile(r"[,.!?…][”»\"](?=\s)")
+# After a straight closing mark: "said X", "X said", "the minister added" (up to four words before the verb)
+_ATTRIBUTION_AFTER = re.compile(
+    r"\s+(?:(?:said|says|added|adds|stressed|noted|told|wrote|explained|emphasized|emphasised)\b"
+    r"|(?:[\w’'.-]+\s+){1,4}(?:said|says|added|adds|stressed|noted|told|wrote|explained|emphasized|emphasised)\b)"
+)
 
 
 def _opens(text: str, i: int) -> bool:
     """A quotation mark at i opens a quote: after a space or punctuation, before a non-space."""
     before_ok = i == 0 or text[i - 1] in _BEFORE_OPENER or text[i - 1] == "\n"
+    before_ok = before_ok or (text[i] in _DIRECTED and text[i - 1] in "”»")  # two paragraphs glued: ".”“Next"
     return before_ok and i + 1 < len(text) and not text[i + 1].isspace()
 
 
@@ -140,6 +203,8 @@ def _boundary(text: str, j: int, spans: Sequence[Span], abbreviations: frozenset
     k = j + 1
     while k < len(text) and text[k] in "”’\"')":
         k += 1
+    if k > j + 1 and k < len(text) and text[k] in _DIRECTED:
+        return True  # two paragraphs glued at their marks: ".”“Next"
     if k >= len(text) or not text[k].isspace():
         return False
     while k < len(text) and text[k].isspace():

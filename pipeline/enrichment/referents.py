@@ -19,6 +19,8 @@ _CLAUSE_WORDS = frozenset(
         "had", "will", "would", "could", "by", "to", "with", "from", "after", "before", "against", "about", "than",
         "because", "when", "while", "on", "at", "for", "into", "over", "under", "between", "asked", "met", "called",
         "like", "as", "if", "not", "also", "did", "does", "do",
+        # a pronoun before the name is the subject already ("He reminded Putin that ..."): the name is an object
+        "he", "she", "they", "we", "i", "it",
     }
 )  # fmt: skip
 # Words that may stand between a title and the name it goes with ("Chairman of the Joint Chiefs Gen. Mark Milley").

@@ -393,3 +393,53 @@ def test_the_age_a_text_gives_someone_refers_back_to_them(parse) -> None:
     text = "Anna Novak came with her family.\n\n“This area was dangerous for years,” the 24-year-old said on Friday."
     assert parsed_speakers(text, parse) == ["Anna Novak"]
     assert parsed_speakers(text) == ["Anna Novak"]
+
+
+# -- quotations a scrape broke (issue 12: publishers the rules were never tuned on) ---------------------------------
+
+
+def test_a_quotation_a_scrape_broke_into_lines_is_one_quote() -> None:
+    text = (
+        "Ramzan Kadyrov told the crowd: “We will rebuild every school in the region.\n"
+        "A great moment for all of us.\n"
+        "Nobody will be left behind.”\n\n"
+        "The crowd cheered."
+    )
+    [(speaker, quote)] = speakers(text)
+    assert speaker == "Ramzan Kadyrov"
+    assert quote.startswith("We will rebuild") and quote.endswith("Nobody will be left behind.")
+
+
+def test_a_line_that_reopens_nothing_but_holds_another_quotation_is_not_joined() -> None:
+    text = "Putin said: “We will rebuild every school in the region.\nHe called it “a duty of the state” on Monday."
+    quotes = [q for _, q in speakers(text)]
+    assert "a duty of the state" in quotes  # the second line's own quotation stays its own
+
+
+def test_a_quotation_whose_opening_mark_the_scrape_lost_is_found() -> None:
+    curly = "Anna said the talks were hard.\n\nWe cannot accept these terms while the shelling goes on,” said Zelensky."
+    straight = (
+        'Anna said the talks were hard.\n\nWe cannot accept these terms while the shelling goes on," said Zelensky.'
+    )
+    for text in (curly, straight):
+        assert speakers(text) == [("Volodymyr Zelenskyy", "We cannot accept these terms while the shelling goes on")]
+    # a straight mark without an attribution after it is no quotation's end
+    assert speakers('He measured the board at 12,5" wide and cut it twice.\n\nIt fit.') == []
+
+
+def test_two_paragraphs_glued_at_their_quotation_marks_are_two_quotes() -> None:
+    text = (
+        "Zelensky said in a statement “that the war will end soon.”“The front is holding everywhere today,” Putin said."
+    )
+    assert speakers(text) == [
+        ("Volodymyr Zelenskyy", "that the war will end soon."),
+        ("Vladimir Putin", "The front is holding everywhere today"),
+    ]
+
+
+def test_a_pronoun_subject_makes_the_name_after_it_an_object(parse) -> None:
+    text = (
+        "During the brief service, Anna Novak compared Mark Rutte to a medieval prince.\n\n"
+        "She reminded Mark Rutte that a head of state sometimes “has to take fateful and formidable decisions”."
+    )
+    assert parsed_speakers(text, parse) == ["Anna Novak"]
