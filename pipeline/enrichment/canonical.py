@@ -225,6 +225,9 @@ def resolve(
     unsure: set[int] = set()
     titles: set[str] = set()
     for m in split_place_prefixes(merge_split_names(mentions, table), table):
+        if m.label == "ORG" and m.after[:1] in (("’s",), ("'s",)) and (cut := _owner_cut(m.text, table)):
+            # "notify Congress of Mueller’s findings": the word after "of" owns something, it is no part of the name
+            m = Mention(m.text[:cut], m.label, m.start, m.start + cut, m.before, m.after, m.source)
         surface = clean_surface(m.text)
         if not surface or surface.islower():
             continue  # "un-safeness": a name has a capital, whatever NER and the alias table say
@@ -261,6 +264,15 @@ def resolve(
     kept = fold_acronyms([r for i, r in enumerate(fold_surnames(out)) if i not in unsure or r.label != "GPE"])
     # an acronym of a phrase that is no name is no name either
     return [r for r in kept if not (r.entry is None and r.name.isupper() and r.name in titles)]
+
+
+def _owner_cut(text: str, table: AliasTable) -> int:
+    """Where "<known name> of <one word>" ends its known name, when the whole is no name the table knows ("Congress
+    of Mueller" before "’s findings"; not "Bank of England" before "’s governor"); else 0."""
+    head, of, tail = text.partition(" of ")
+    if not of or " " in tail.strip() or table.lookup(text) is not None or table.lookup(head) is None:
+        return 0
+    return len(head)
 
 
 def _country_qualified(surface: str, table: AliasTable) -> Canonical | None:

@@ -52,8 +52,9 @@ def _name_like(r: Resolved, cues: Cues) -> bool:
 
 def fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
     """A lone surname ("Kuleba", "Gladkov") is the full-named person of the same article with that surname,
-    whatever NER took it for ("Nuland" as a place); so is a lone first name that one full-named person of the
-    article has ("Hillary", "Imran")."""
+    whatever NER took it for ("Nuland" as a place), or spelled one letter apart by the article itself ("Chernea"
+    for Remus Cernea, "Zelenskyy" for Volodymyr Zelensky: one such person only); so is a lone first name that one
+    full-named person of the article has ("Hillary", "Imran")."""
     full: dict[str, Resolved] = {}
     first: dict[str, list[Resolved]] = {}
     for r in resolved:
@@ -69,10 +70,23 @@ def fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
             person = full[r.name]
         elif r.entry is None and " " not in r.name and len(first.get(r.name, ())) == 1:
             person = first[r.name][0]
+        elif r.entry is None and r.label == "PERSON" and " " not in r.name and len(r.name) >= 5:
+            near = {p.name: p for k, p in full.items() if k[:1] == r.name[:1] and _one_edit(k, r.name)}
+            person = next(iter(near.values())) if len(near) == 1 else None
         if person is not None:
             r = replace(r, name=person.name, label="PERSON", entry=person.entry, is_place=False)
         out.append(r)
     return out
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """The two words differ by one letter changed, added or left out."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:

@@ -361,3 +361,31 @@ def test_a_presidents_administration_is_the_us_government_and_a_code_cut_at_its_
         [Mention("UA", "ORG", 0, 2, (), (":", "PBC")), Mention("PBC", "ORG", 3, 6, ("ua", ":"), ())], TABLE
     )
     assert [m.text for m in merged] == ["UA:PBC"]
+
+
+def test_a_surname_the_article_spells_one_letter_apart_is_its_person_when_only_one_fits() -> None:
+    mentions = [
+        _mention("Remus Cernea", "", "said", "PERSON", 0),
+        _mention("Chernea", "said", ".", "PERSON", 50),  # the same article spells him with an h
+        _mention("Anna Novak", "", "said", "PERSON", 80),
+        _mention("Novák", "", "said", "PERSON", 120),  # one letter apart, but accented: folded by the table anyway
+        _mention("Kovak", "", "said", "PERSON", 160),  # another first letter: another person
+    ]
+    names = [r.name for r in resolve(mentions, TABLE, lambda _: False)]
+    assert names.count("Remus Cernea") == 2
+    assert "Kovak" in names
+    twins = [
+        _mention("Ivan Petrenko", "", "said", "PERSON", 0),
+        _mention("Ivan Petrenka", "", "said", "PERSON", 30),
+        _mention("Petrenki", "", "said", "PERSON", 60),  # one letter from both: nobody's
+    ]
+    assert "Petrenki" in [r.name for r in resolve(twins, TABLE, lambda _: False)]
+
+
+def test_an_organisation_span_running_into_an_owner_is_cut_before_of() -> None:
+    # "notify Congress of Mueller’s findings": NER's span "Congress of Mueller" ends before a possessive
+    [resolved] = resolve([_mention("Congress of Mueller", "notify", "’s findings", "ORG", 0)], TABLE, lambda _: False)
+    assert resolved.name == "United States Congress"
+    for name in ("Bank of England", "Institute for the Study of War"):  # a name of its own before its possessive
+        [kept] = resolve([_mention(name, "the", "’s governor", "ORG", 0)], TABLE, lambda _: False)
+        assert kept.name == name
