@@ -32,13 +32,17 @@ class InstitutionTable:
         default_format: str,
         the: frozenset[str],
         not_bare: frozenset[str] = frozenset(),
+        districts: Mapping | None = None,
     ) -> None:
         self.institutions = dict(institutions)  # name -> (format, forms, noun-only forms)
         self.countries = dict(countries)  # code -> (name, other names...)
         self.overrides = {code: dict(names) for code, names in overrides.items()}
         self.default_format = default_format
         self.the = the
-        self.not_bare = not_bare  # institutions a bare form does not tie to the article's country ("Embassy")
+        self.not_bare = not_bare
+        self._districts = _district_patterns(
+            districts or {}
+        )  # institutions a bare form does not tie to the article's country ("Embassy")
         self._form = {
             f.lower(): name for name, (_, forms, nouns) in self.institutions.items() for f in (*forms, *nouns)
         }
@@ -78,7 +82,13 @@ class InstitutionTable:
                 )
         not_bare = frozenset(row["name"] for row in data["institution"] if not row.get("bare", True))
         return cls(
-            institutions, countries, data.get("overrides", {}), default, frozenset(data.get("the", ())), not_bare
+            institutions,
+            countries,
+            data.get("overrides", {}),
+            default,
+            frozenset(data.get("the", ())),
+            not_bare,
+            data.get("federal_districts"),
         )
 
     def bare(self, surface: str) -> str | None:
@@ -133,6 +143,39 @@ class InstitutionTable:
             if m.group("name") in surnames
         ]
 
+    def prosecutors(self, text: str) -> list[InstitutionMention]:
+        """US federal prosecutors by district: "the U.S. Attorney’s Office in the District of Columbia", "the
+        Eastern District of Virginia charged" (not "the District Court for the Southern District of New York")."""
+        if self._districts is None:
+            return []
+        fmt, office, acting = self._districts
+        found: list[InstitutionMention] = []
+        for pattern in (office, acting):
+            for m in pattern.finditer(text):
+                if pattern is acting and _COURT_BEFORE.search(text, max(0, m.start() - 24), m.start()):
+                    continue
+                if any(f.start < m.end() and m.start() < f.end for f in found):
+                    continue
+                district = " ".join(m.group("district").split())
+                found.append(InstitutionMention(fmt.format(district=district), m.group(0), m.start(), m.end()))
+        return sorted(found, key=lambda f: f.start)
+
+
+def _district_patterns(data: Mapping) -> tuple[str, re.Pattern[str], re.Pattern[str]] | None:
+    """The format and the two patterns of federal prosecutors: by their office, by a district acting."""
+    if not data:
+        return None
+    states = "|".join(_words(s) for s in sorted(data["states"], key=len, reverse=True))
+    direction = r"(?:Southern|Northern|Eastern|Western|Middle|Central)\s+"
+    office = re.compile(
+        rf"(?:(?:U\.\s?S\.|US|United\s+States|[Ff]ederal)\s+)?Attorney(?:['’]s\s+[Oo]ffice|s)?\s+(?:for|in)\s+"
+        rf"the\s+(?P<district>(?:{direction})?District\s+of\s+(?:{states}))(?![\w-])"
+    )
+    acting = re.compile(rf"(?<![\w-])(?P<district>{direction}District\s+of\s+(?:{states}))(?![\w-])")
+    return data["format"], office, acting
+
+
+_COURT_BEFORE = re.compile(r"[Cc]ourt\s+(?:for|of)\s+the\s+$")
 
 # "the Biden administration", "Obama administration officials": a president's name before "administration"
 _ADMINISTRATION = re.compile(r"(?<![\w-])(?P<name>[A-Z][\w’'-]+)(?:['’]s)?\s+administration(?!\w)")

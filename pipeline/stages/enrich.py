@@ -250,7 +250,12 @@ class EnrichStage:
             common_words=frozenset(_LOWER_WORD.findall(prep.analysed)),
         )
         surnames = {r.name.split()[-1] for r in resolved if r.label == "PERSON"}
-        bodies = tables.institutions.find(prep.analysed) + tables.institutions.administrations(prep.analysed, surnames)
+        institutions = tables.institutions
+        bodies = (
+            institutions.find(prep.analysed)
+            + institutions.administrations(prep.analysed, surnames)
+            + institutions.prosecutors(prep.analysed)
+        )
         resolved = with_institutions(
             resolved,
             sorted(bodies, key=lambda f: f.start),

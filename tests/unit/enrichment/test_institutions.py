@@ -49,3 +49,35 @@ def test_spans_point_at_the_words() -> None:
     text = "Officials at the Estonian foreign ministry and the Latvian Defence Ministry agreed."
     found = TABLE.find(text)
     assert [text[m.start : m.end] for m in found] == ["Estonian foreign ministry", "Latvian Defence Ministry"]
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        (
+            "The U.S. Attorney’s Office for the Southern District of New York is probing the committee.",
+            ["United States Attorney for the Southern District of New York"],
+        ),
+        (
+            "the U.S. Attorney’s Office in the District of Columbia",
+            ["United States Attorney for the District of Columbia"],
+        ),
+        (
+            "In December, the Eastern District of Virginia charged two men.",
+            ["United States Attorney for the Eastern District of Virginia"],
+        ),
+        (
+            "federal prosecutors and the US Attorneys for the District of South Dakota",
+            ["United States Attorney for the District of South Dakota"],
+        ),
+        # a court, a bare district without its prosecutor, a district of another country: no prosecutor
+        ("the U.S. District Court for the Southern District of New York ruled", []),
+        ("He moved to the District of Columbia in May.", []),
+        ("the Southern District of Kyiv", []),
+    ],
+)
+def test_federal_prosecutors_by_district(text: str, names: list[str]) -> None:
+    found = TABLE.prosecutors(text)
+    assert [f.name for f in found] == names
+    for f in found:
+        assert text[f.start : f.end] == f.surface
