@@ -106,7 +106,10 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
         if needs in lower:  # a word the fragment cannot match without: most lines skip it at once
             stripped = fragment.sub("", stripped).strip()
     if rules.signoff is not None:
-        stripped = rules.signoff.sub("", stripped).strip()
+        signed = rules.signoff.sub("", stripped).strip()
+        if signed != stripped and rules.lines.fullmatch(stripped):
+            return None  # a caption whose credit is an agency's name ("A painting. 1938. Sputnik Sputnik")
+        stripped = signed
     if not stripped or not any(c.isalnum() for c in stripped):
         return None
     if rules.lines.fullmatch(stripped):

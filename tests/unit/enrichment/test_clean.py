@@ -91,6 +91,14 @@ def test_seed_furniture_goes(text: str, expected: str) -> None:
         "U.S. TROOPS ARRIVE IN POLAND AS TALKS STALL",
         "ol",
         "Jan Kowalski/Courier, Eastern Films, Studio Nord, 1979",
+        # photo captions ending with their credit
+        "Children on the harbour steps 1961-1964. Jan Novak/ City Archive/ MDF",
+        "Apples for sale at the market. Ivan Petrov/Courier Ivan Petrov/Courier",
+        "A painting of the old port. City Museum. 1938. Courier Courier",
+        # calls to action glued to the line before
+        "Telegram channel Subscribe to our weekly email newsletter",
+        "weekly email newsletter Enable push notifications on our website",
+        "website Install a VPN service on your computer and/or phone to have access to our website",
         # forms, polls and share prompts
         "Name * This field is for validation purposes and should be left unchanged. Completing this survey gives you "
         "the Courier's updates. You may opt out at any time.",
@@ -157,6 +165,10 @@ def test_headlines_and_teasers_above_the_dateline_go_but_a_pull_quote_stays() ->
         # capitals that are prose, not another story's headline
         "NOTICE THAT NOT ONE PAPER THANKED THE MAYOR FOR OPENING THE BRIDGE. HOW CAN THIS BE? WHAT IS THE EXPLANATION?",
         "“Will the bridge open?” the mayor asked. “Not this year.”",
+        # a slash or a repeated word inside a story sentence
+        "Trade between the two countries fell by half in 2022/2023, officials said.",
+        "The port handled grain and grain products for Egypt/Sudan.",
+        "Ships sailed again and again past the harbour wall.",
     ],
 )
 def test_story_lines_near_the_new_rules_stay(text: str) -> None:
