@@ -65,6 +65,9 @@ class Cues:
     relation_before: frozenset[str] = frozenset()  # "sanctions on Moscow", "support for Kyiv": the government
     target_nouns: frozenset[str] = frozenset()  # "strikes on Kyiv", "the road to Kyiv": the place, after all
     object_verbs: frozenset[str] = frozenset()  # "blamed Kyiv", "urged Moscow": the government
+    chambers: frozenset[str] = (
+        frozenset()
+    )  # bodies whose committees take their name: "the Senate’s Judiciary Committee"
 
     @classmethod
     def from_data(cls, data: Mapping) -> Cues:
@@ -243,7 +246,8 @@ def resolve(
             continue  # "Mueller’s Russia", "Erdogan's Turkey": a place seen through someone, no organisation
         if m.label == "ORG":  # "the Senate’s Judiciary Committee" is the Senate Judiciary Committee
             surface = _INNER_POSSESSIVE.sub(
-                lambda x: " " if table.lookup(x.group(1)) is not None else x.group(0), surface
+                lambda x: f"{x.group(1)} " if _body_owner(x.group(1), table) else x.group(0),
+                surface,
             )
         if is_junk(surface, m.label, table.cues) or used_as_common_noun(m, surface, table.cues):
             continue
@@ -251,6 +255,8 @@ def resolve(
             continue
         if len(surface) == 2 and surface.isupper() and m.before and m.before[-1] in ("(", "-", "–", ","):
             continue  # two capitals set off after a name: a state, party or class tag ("Pelosi (CA)", "Warren, CC")
+        if m.label == "ORG" and surface.isupper() and m.after[:1] and _MODEL_NUMBER.fullmatch(m.after[0]):
+            continue  # a maker's model, not the maker acting ("a UAZ 469 vehicle", "an Mi 8 helicopter")
         m = relabelled(m, surface, table.cues)
         resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries)
         if resolved is not None and not_a_name(resolved.name, resolved.label, table.cues):
@@ -264,6 +270,15 @@ def resolve(
     kept = fold_acronyms([r for i, r in enumerate(fold_surnames(out)) if i not in unsure or r.label != "GPE"])
     # an acronym of a phrase that is no name is no name either
     return [r for r in kept if not (r.entry is None and r.name.isupper() and r.name in titles)]
+
+
+def _body_owner(word: str, table: AliasTable) -> bool:
+    """A word whose possessive inside an organisation's name is part of the name: a chamber ("the Senate’s Judiciary
+    Committee") or a known body or country ("NATO’s Military Committee"), not a person ("Trump’s Justice Department")."""
+    if word.lower() in table.cues.chambers:
+        return True
+    entry = table.lookup(word)
+    return entry is not None and entry.label != "PERSON"
 
 
 def _owner_cut(text: str, table: AliasTable) -> int:
@@ -323,6 +338,8 @@ def _unknown(
     return Resolved(surface, label, surface, m.start, m.end, None, label in PLACE_LABELS)
 
 
+# a model number after a maker's name: digits, not a year ("469", "8", "35S")
+_MODEL_NUMBER = re.compile(r"(?!(?:19|20)\d\d\b)\d{1,4}[A-Z]?")
 _INNER_POSSESSIVE = re.compile(r"(?<![\w-])((?-i:[A-Z])[\w-]+)['’]s\s+(?=[A-Z])")
 
 

@@ -180,12 +180,29 @@ def _drop_repeated_headline(lines: list[str], titles: Sequence[str | None], labe
         return lines
     hits = [i for i, line in enumerate(lines) if line and fold(line) in keys]
     if not hits:
-        return lines
+        return _cut_glued_headline(lines, keys)
     drop = set(hits)
     above = [i for i in range(hits[0]) if lines[i]]
     if all(_is_label(lines[i], label_max_words) for i in above):
         drop.update(above)
     return [line for i, line in enumerate(lines) if i not in drop]
+
+
+def _cut_glued_headline(lines: list[str], keys: set[str]) -> list[str]:
+    """A first line that opens with the headline and goes on with the story (a scrape that lost the line break:
+    "Poroshenko's Move ... Met With Memes, Mockery WASHINGTON (Sputnik) — ...") loses the headline."""
+    first = next((i for i, line in enumerate(lines) if line), None)
+    if first is None:
+        return lines
+    line = lines[first]
+    folded = fold(line)
+    for key in keys:
+        if len(key.split()) >= 4 and folded.startswith(key + " "):
+            words = len(key.split())
+            rest = line.split(maxsplit=words)
+            if len(rest) > words:
+                return [*lines[:first], rest[words], *lines[first + 1 :]]
+    return lines
 
 
 def _drop_teasers(lines: list[str], rules: BoilerplateRules) -> list[str]:

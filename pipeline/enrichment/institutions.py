@@ -104,10 +104,12 @@ class InstitutionTable:
         if override:
             return override
         fmt = self.institutions[institution][0]
-        country = self.countries[code][0]
+        words = self.countries[code]
+        country = words[0]
+        demonym = words[1] if len(words) > 1 and not words[1].startswith("Republic of") else country
         if "of {country}" in fmt and code in self.the:
             country = f"the {country}"
-        return fmt.format(name=institution, country=country)
+        return fmt.format(name=institution, country=country, demonym=demonym)
 
     def find(self, text: str) -> list[InstitutionMention]:
         """Every government body named with its country, in text order, not overlapping."""

@@ -105,6 +105,12 @@ _DIRECTION_WORDS = frozenset(
 )
 
 
+# "Euro-", "Anglo-", "Sino-": the combining forms that open compound adjectives and peoples
+_COMBINING_FORM = re.compile(
+    r"(?:Euro|Anglo|Afro|Sino|Russo|Franco|Indo|Judeo|Greco|Austro|Germano|Italo|Ibero|Slavo|Turco|Polono|Ukraino|Nordo)-[A-Z]"
+)
+
+
 def not_a_name(surface: str, label: str, cues: Cues) -> bool:
     """An organisation or person NER found that is not one: all adjectives of origin or region ("Eastern
     European"), an idea ("Russophobia", "Nationalism"), or a headed phrase whose head names an event or a story
@@ -118,6 +124,8 @@ def not_a_name(surface: str, label: str, cues: Cues) -> bool:
         return len(words) > 1 or surface.lower().endswith(("ean", "ian", "ese", "ish"))
     if len(words) == 1 and surface.lower().endswith(("ism", "phobia", "mania", "gate")):
         return True  # an idea or a scandal ("Russophobia", "Russiagate"), not an organisation
+    if len(words) == 1 and _COMBINING_FORM.match(surface):
+        return True  # "Euro-Atlantic", "Anglo-Saxons", "Sino-Russian": an adjective or a people, not a body
     if (
         label == "ORG"
         and any(w.lower() in cues.title_words for w in (words[-1], *words[1:-1]))

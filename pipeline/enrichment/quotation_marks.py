@@ -23,7 +23,7 @@ _OPENER = re.compile("[" + re.escape(_OPENERS) + "]")
 class Span:
     """A quoted span: where its text starts and ends, and its marks."""
 
-    start: int  # offset of the opening mark
+    start: int  # offset of the opening mark (of the paragraph's first word when a scrape lost the mark)
     end: int  # offset just after the closing mark (or the paragraph's end)
     text_start: int
     text_end: int

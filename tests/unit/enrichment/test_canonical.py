@@ -100,6 +100,8 @@ def _mention(text: str, before: str, after: str, label: str = "GPE", start: int 
         ("Moscow", "The accusations claim that", "does not deny it", "Government of Russia"),
         ("Kiev", "", "and the West have repeatedly accused", "Government of Ukraine"),
         ("Kyiv", "after urgent", "pleas and attacks", "Government of Ukraine"),
+        ("Moscow", "", "which denies its troops have a role", "Government of Russia"),
+        ("Kyiv", "", ", which was shelled again overnight", "Kyiv"),
     ],
 )
 def test_capitals_are_governments_when_they_act(text: str, before: str, after: str, name: str) -> None:
@@ -389,3 +391,18 @@ def test_an_organisation_span_running_into_an_owner_is_cut_before_of() -> None:
     for name in ("Bank of England", "Institute for the Study of War"):  # a name of its own before its possessive
         [kept] = resolve([_mention(name, "the", "’s governor", "ORG", 0)], TABLE, lambda _: False)
         assert kept.name == name
+
+
+def test_a_chambers_possessive_inside_a_committees_name_is_dropped_but_an_owners_stays() -> None:
+    [committee] = resolve([_mention("Senate’s Judiciary Committee", "the", ",", "ORG", 0)], TABLE, lambda _: False)
+    assert committee.name == "Senate Judiciary Committee"
+    [owned] = resolve([_mention("Trump’s Justice Department", "", "said", "ORG", 0)], TABLE, lambda _: False)
+    assert owned.name != "Trump Justice Department"
+
+
+def test_a_makers_model_and_a_compound_adjective_are_not_organisations() -> None:
+    assert resolve([_mention("UAZ", "A", "469 vehicle was seen", "ORG", 0)], TABLE, lambda _: False) == []
+    for word in ("Euro-Atlantic", "Anglo-Saxons"):
+        assert resolve([_mention(word, "the", "security", "ORG", 0)], TABLE, lambda _: False) == []
+    [kept] = resolve([_mention("NATO", "the", "2030 agenda", "ORG", 0)], TABLE, lambda _: False)
+    assert kept.label == "ORG"

@@ -261,3 +261,16 @@ SENTENCES = st.lists(st.sampled_from(WORDS), min_size=4, max_size=14).map(
 def test_plain_story_paragraphs_survive_word_for_word(paragraphs: list[str]) -> None:
     text = "\n\n".join(paragraphs)
     assert clean_text(text, RULES).split() == text.split()
+
+
+def test_a_headline_glued_to_the_first_line_is_cut_off() -> None:
+    title = "Mayor's Plan to Rebuild the Old Harbour Met With Cheers, Doubts"
+    text = f"{title} ODESA (Courier) — The mayor presented the plan on Monday.\n\nMore."
+    assert (
+        clean_text(text, RULES, titles=(title,)) == "ODESA (Courier) — The mayor presented the plan on Monday.\n\nMore."
+    )
+    # a first sentence that merely starts like a short title stays whole
+    assert (
+        clean_text("Ships left the port on Tuesday.", RULES, titles=("Ships left",))
+        == "Ships left the port on Tuesday."
+    )
