@@ -40,6 +40,7 @@ _SCALES = {
     "m": 1_000_000,
     "k": 1_000,
     "trillion": 1_000_000_000_000,
+    "dozen": 12,
 }
 _WORD_NUMBER = (
     r"(?:(?:" + "|".join(_TENS) + r")(?:[-\s](?:" + "|".join(k for k, v in _ONES.items() if v < 10) + r"))?"
@@ -49,14 +50,14 @@ _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 # A number is a word of its own: not part of "Tu-95MS", "F-16s", "28-point" or "WW3".
 _NUMBER = (
     rf"(?<![\w\-.,/])(?P<currency>[$€£])?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
-    r"(?:\s+(?P<scale>hundred|thousand|million|billion|bn|mn)|(?P<suffix>bn|mn|m|k)\b)?(?![\w\-/]|\.\d|,\d)"
+    r"(?:(?:\s+|-)(?P<scale>hundred|thousand|million|billion|bn|mn|dozen)\b|(?P<suffix>bn|mn|m|k)\b)?(?![\w\-/]|\.\d|,\d)"
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _CURRENCIES = {"$": "USD", "€": "EUR", "£": "GBP", "₴": "UAH", "₽": "RUB"}
 _CURRENCY_UNITS = frozenset({"USD", "EUR", "GBP", "UAH", "RUB", "CNY", "JPY", "CHF", "AUD", "CAD"})
 # Money needs no counted noun: "$1.5 billion".
 _MONEY = re.compile(
-    rf"(?<![\w-])(?P<currency>[$€£])(?P<number>{_DIGITS})(?:\s*(?P<scale>thousand|million|billion|bn|mn|m|k)\b)?"
+    rf"(?<![\w-])(?P<currency>[$€£])(?P<number>{_DIGITS})(?:(?:\s*|-)(?P<scale>thousand|million|billion|bn|mn|m|k)\b)?"
 )
 
 
@@ -139,6 +140,7 @@ class FigureRules:
                 or "/" in (text[end : end + 1], text[max(0, start - 1) : start], ent.text)  # "24/7", "9/11"
                 or _in_a_name(text, start)
                 or _definite(text, start, ent.text)
+                or _RANK.search(text, max(0, start - 12), start)  # "the top five economies": a rank, no count
             ):
                 continue
             figure = self._figure(ent.label_, text, start, end, doc, ent.end)
@@ -268,11 +270,12 @@ class FigureRules:
 
 _NUMBER_IN = re.compile(
     rf"(?P<currency>[$€£₴₽])?\s?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
-    r"(?:\s*(?P<scale>hundred|thousand|million|billion|trillion|bn|mn)\b|(?P<suffix>bn|mn|m|k)\b)?",
+    r"(?:(?:\s*|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|dozen)\b|(?P<suffix>bn|mn|m|k)\b)?",
     re.IGNORECASE,
 )
 
 
+_RANK = re.compile(r"\b(?:top|bottom)\s+$", re.IGNORECASE)
 _RANGE_TO = re.compile(r"\s*(?:to|-|–|—|and)\s*")
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,3}")
 _NAMED_NUMBER = re.compile(
