@@ -28,6 +28,8 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
     words = surface.split()
     if len(words) > 1 and all(w.isupper() for w in words if any(c.isalpha() for c in w)):
         return True
+    if label == "PERSON" and len(words) == 1 and len(surface) >= 3 and surface.isupper():
+        return True  # an acronym is nobody's name: "SALW (Small Arms and Light Weapons)"
     if any(_GLUED_CAPITAL.fullmatch(w) for w in words):
         return True  # a capital glued on by the scrape: "Congress.”SSen. Chuck Grassley", "Rio de JFireworks"
     if len(words) > _MAX_WORDS.get(label, 10):

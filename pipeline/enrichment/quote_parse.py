@@ -178,6 +178,12 @@ def _who(
         found = named_at(head)
         if found:
             return Attribution("named", (prefer_people(found) or found[0]).name)
+    # "The U.S. ambassador to the OSCE, Daniel Baer, said": the parse hangs the holder's name on the body
+    for prep in (c for c in noun.children if c.dep_ == "prep"):
+        for body in (c for c in prep.children if c.dep_ == "pobj"):
+            people = [e for a in body.children if a.dep_ == "appos" for e in named_at(a) if e.label == "PERSON"]
+            if people and rules.role_of(noun.lower_) is not None:
+                return Attribution("named", people[0].name)
     words = {w.lower() for w in WORD.findall(phrase)}
     head_word = noun.lower_
     role = rules.role_of(head_word)

@@ -182,6 +182,7 @@ def test_normalisers_are_total_and_idempotent(text: str) -> None:
         ("The Head Of The Regional Military Administration Of The Kharkiv Region Said", "ORG"),  # too long
         ("SSen", "PERSON"),  # a capital glued on by the scrape ("Congress.”SSen. Chuck Grassley")
         ("Rio de JFireworks", "GPE"),
+        ("SALW", "PERSON"),  # an acronym is nobody's name ("SALW (Small Arms and Light Weapons)")
     ],
 )
 def test_fragments_are_not_names(surface: str, label: str) -> None:

@@ -446,3 +446,12 @@ def test_a_pronoun_subject_makes_the_name_after_it_an_object(parse) -> None:
         "She reminded Mark Rutte that a head of state sometimes “has to take fateful and formidable decisions”."
     )
     assert parsed_speakers(text, parse) == ["Anna Novak"]
+
+
+def test_the_holder_named_after_a_title_of_a_body_speaks(parse) -> None:
+    # the parse hangs "Anna Novak" on "the Daily Courier", not on "editor": the holder of the title still speaks
+    text = (
+        "The U.S. envoy to the Daily Courier, Anna Novak, said in the statement: "
+        "“Nobody here believes the ceasefire will hold.”"
+    )
+    assert parsed_speakers(text, parse) == ["Anna Novak"]
