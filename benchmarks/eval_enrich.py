@@ -239,17 +239,26 @@ def _ratio(a: int, b: int) -> float | None:
     return round(a / b, 4) if b else None
 
 
+def entity_fold(name: str) -> str:
+    """A name as compared: folded, a body's country in either of the two notations the labelling rules allow
+    ("Ministry of Infrastructure (Ukraine)" = "Ministry of Infrastructure of Ukraine")."""
+    return fold(_COUNTRY_NOTE.sub(r"\1 of \2", name))
+
+
+_COUNTRY_NOTE = re.compile(r"^(.+?)\s+\(([^()]+)\)$")
+
+
 def score_entities(
     predicted: list[str], expected: list[list[str]], optional: list[list[str]]
 ) -> tuple[tuple, list, list]:
     """Counts for one kind of one article, the misses and the false hits (one predicted name per expected entity)."""
-    keys = [{fold(n) for n in e} for e in expected]
-    optional_keys = {fold(n) for e in optional for n in e}
+    keys = [{entity_fold(n) for n in e} for e in expected]
+    optional_keys = {entity_fold(n) for e in optional for n in e}
     taken: set[int] = set()
     correct = 0
     wrong = []
     for name in dict.fromkeys(predicted):
-        key = fold(name)
+        key = entity_fold(name)
         hit = next((i for i, k in enumerate(keys) if key in k and i not in taken), None)
         if hit is not None:
             taken.add(hit)

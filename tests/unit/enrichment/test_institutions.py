@@ -81,3 +81,9 @@ def test_federal_prosecutors_by_district(text: str, names: list[str]) -> None:
     assert [f.name for f in found] == names
     for f in found:
         assert text[f.start : f.end] == f.surface
+
+
+def test_security_services_and_a_state_department_in_lower_case() -> None:
+    found = TABLE.find("a US state department spokesperson said; the Ukrainian security service published videos")
+    assert [f.name for f in found] == ["United States Department of State", "Security Service of Ukraine"]
+    assert [f.name for f in TABLE.find("Russia's security service detained him")] == ["Federal Security Service"]
