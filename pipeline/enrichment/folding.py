@@ -35,6 +35,76 @@ def coordinated_people(resolved: Sequence[Resolved], text: str, cues: Cues) -> l
     return out
 
 
+def listed_organisations(resolved: Sequence[Resolved], text: str) -> list[Resolved]:
+    """The members of a list of organisations ("signed by Internews Ukraine, Institute of Mass Information, Commission
+    on Journalism Ethics, Dzerkalo Tyzhnia, Suspilne, ..."): in a run of three or more capitalised names separated by
+    commas, at least two of them organisations and none a person or a place, every member is an organisation; one
+    span NER ran over a comma is two, and one it never marked is found."""
+    out = list(resolved)
+    if sum(r.label == "ORG" for r in out) < 2:
+        return out
+    for run in _LISTED.finditer(text):
+        items = _items(text, run.start(), run.end())
+        if len(items) < 3:
+            continue
+        inside = [r for r in out if run.start() <= r.start < run.end()]
+        items = _split_pairs(items, inside, text)
+        heads = [next((r for r in inside if r.start == a), None) for a, _ in items]  # what opens each item
+        if any(h is not None and h.label != "ORG" for h in heads) or sum(h is not None for h in heads) < 2:
+            continue  # a list of people or places, or one with a single organisation: nothing to learn
+        known = {(r.start, r.end): r for r in inside}
+        template = inside[0]
+        members = [
+            known.get((a, b))
+            or replace(template, name=text[a:b], surface=text[a:b], start=a, end=b, entry=None, is_place=False)
+            for a, b in items
+        ]
+        out = sorted([r for r in out if not run.start() <= r.start < run.end()] + members, key=lambda r: r.start)
+    return out
+
+
+def _split_pairs(items: list[tuple[int, int]], inside: Sequence[Resolved], text: str) -> list[tuple[int, int]]:
+    """An item that is two names joined by "and" ("Exxon Mobil and Chevron", the last of a list without its comma) is
+    two items when each side is a name found already; "Center for Democracy and Rule of Law" stays one."""
+    out = []
+    for a, b in items:
+        first = next((r for r in inside if r.start == a and r.end < b), None)
+        second = next((r for r in inside if r.end == b and r.start > a), None)
+        if first is not None and second is not None and text[first.end : second.start].strip() == "and":
+            out += [(a, first.end), (second.start, b)]
+        else:
+            out.append((a, b))
+    return out
+
+
+def _items(text: str, begin: int, end: int) -> list[tuple[int, int]]:
+    """The names of a comma list as (start, end); a one-word first item opening its sentence is no member
+    ("Meanwhile, NATO, ...")."""
+    items = []
+    for m in re.finditer(r"[^,]+", text[begin:end]):
+        a, b = begin + m.start(), begin + m.end()
+        while a < b and text[a].isspace():
+            a += 1
+        if text.startswith("and ", a):
+            a += 4
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b - a > 1 and text[b - 1] == "." and text[b - 2].islower():
+            b -= 1  # the sentence's full stop, not an abbreviation's ("Chevron." but "U.S.")
+        if a < b:
+            items.append((a, b))
+    if items and " " not in text[items[0][0] : items[0][1]]:
+        before = text[max(0, items[0][0] - 2) : items[0][0]]
+        if not before.strip() or before.rstrip().endswith((".", "!", "?", "\n")):
+            items = items[1:]
+    return items
+
+
+# a run of three or more capitalised names separated by commas (", and" before the last)
+_NAME = r"(?-i:[A-Z])[\w.'’&-]*(?:[ ](?:(?-i:[A-Z])[\w.'’&-]*|of|and|for|the|on|in)){0,7}"
+_LISTED = re.compile(rf"(?<![\w-]){_NAME}(?:,[ ](?:and[ ])?{_NAME}){{2,}}(?![\w-])")
+
+
 _LIST_GAP = re.compile(r"\s*(?:,|,?\s+and|&)\s+(?:(?-i:[A-Z])[\w-]+['’]s\s+)?", re.IGNORECASE)
 
 

@@ -22,7 +22,7 @@ from pipeline.enrichment.canonical import (
 from pipeline.enrichment.clean import clean_text
 from pipeline.enrichment.dateline import find_dateline
 from pipeline.enrichment.entities import mentions_from_doc
-from pipeline.enrichment.folding import coordinated_people
+from pipeline.enrichment.folding import coordinated_people, listed_organisations
 from pipeline.enrichment.geo import GeoName
 from pipeline.enrichment.model import load_model, load_parser, model_label
 from pipeline.enrichment.quotes import QuotePlan, plan_quotes, quotes_of
@@ -263,6 +263,7 @@ class EnrichStage:
             tables.institutions,
         )
         resolved = coordinated_people(resolved, prep.analysed, aliases.cues)
+        resolved = listed_organisations(resolved, prep.analysed)
         resolved += self._dateline_places(dateline, resolved, prep)
         entities = aggregate(resolved)
         fields.update(

@@ -407,3 +407,39 @@ def test_a_makers_model_and_a_compound_adjective_are_not_organisations() -> None
         assert resolve([_mention(word, "the", "security", "ORG", 0)], TABLE, lambda _: False) == []
     [kept] = resolve([_mention("NATO", "the", "2030 agenda", "ORG", 0)], TABLE, lambda _: False)
     assert kept.label == "ORG"
+
+
+def _resolved_at(text: str, surface: str, label: str):
+    from pipeline.enrichment.canonical import Resolved
+
+    at = text.index(surface)
+    return Resolved(surface, label, surface, at, at + len(surface))
+
+
+def test_the_members_of_a_list_of_organisations_are_organisations() -> None:
+    from pipeline.enrichment.folding import listed_organisations
+
+    text = (
+        "Meanwhile, the letter was signed by Internews Ukraine, Institute of Mass Information, Commission on "
+        "Journalism Ethics, Dzerkalo Tyzhnia, Suspilne, Exxon Mobil and Chevron."
+    )
+    found = [
+        _resolved_at(text, "Internews Ukraine", "ORG"),
+        _resolved_at(text, "Institute of Mass Information, Commission on Journalism Ethics", "ORG"),  # over a comma
+        _resolved_at(text, "Exxon Mobil", "ORG"),
+        _resolved_at(text, "Chevron", "ORG"),
+    ]
+    names = [r.name for r in listed_organisations(found, text)]
+    assert names == [
+        "Internews Ukraine",
+        "Institute of Mass Information",
+        "Commission on Journalism Ethics",
+        "Dzerkalo Tyzhnia",
+        "Suspilne",
+        "Exxon Mobil",
+        "Chevron",
+    ]
+    # a list with a person or a place in it, or a single organisation, teaches nothing
+    people = "Talks with NATO, Anna Novak, Piotr Lis and Jan Kowalski, the European Union and Kyiv."
+    listed = [_resolved_at(people, "NATO", "ORG"), _resolved_at(people, "Anna Novak", "PERSON")]
+    assert listed_organisations(listed, people) == listed
