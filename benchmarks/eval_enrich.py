@@ -281,19 +281,19 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
     spellings = {}
     for kind in ("persons", "organizations"):
         for group in entry[kind] + entry["optional"][kind]:
-            folded = {fold(n) for n in group}
+            folded = {entity_fold(n) for n in group}
             for name in folded:
                 spellings.setdefault(name, set()).update(folded)
 
     def accepted(names: list) -> set[str]:
-        return {f for n in names if n for f in spellings.get(fold(n), {fold(n)})}
+        return {f for n in names if n for f in spellings.get(entity_fold(n), {entity_fold(n)})}
 
     required = [q for q in entry["quotes"] if None not in q["speakers"]]
     misses = []
     recalled = 0
     for q in required:
         said = found.get(q["key"], "<quote not found>")
-        if said is not None and said != "<quote not found>" and fold(said) in accepted(q["speakers"]):
+        if said is not None and said != "<quote not found>" and entity_fold(said) in accepted(q["speakers"]):
             recalled += 1
         else:
             misses.append(f"line {q['line']}: {said!r}, want {q['speakers'][0]!r}")
@@ -305,7 +305,7 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
             continue
         predicted += 1
         label = labelled.get(quote_key(q.text))
-        if label is not None and fold(q.speaker) in accepted(label["speakers"]):
+        if label is not None and entity_fold(q.speaker) in accepted(label["speakers"]):
             correct += 1
         else:
             wrong.append(

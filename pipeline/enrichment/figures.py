@@ -216,8 +216,8 @@ class FigureRules:
                 break
             words.append(token)
             i += 1
-        if not words:
-            return 0, None
+        if not words or (len(words) == 1 and len(words[0]) > 4 and words[0].lower_.endswith("ed")):
+            return 0, None  # "One concerned a platoon": a verb after "one", nothing counted
         lows = [w.lower_ for w in words]
         for n in range(len(lows), 0, -1):  # a counted noun of the table ("artillery systems") wins
             key = " ".join(lows[:n])

@@ -73,6 +73,9 @@ _NOT_NAME_OPENERS = frozenset(
 )
 _ROMAN = re.compile(r"[IVX]+|JR|SR")
 
+# A site's name: its words and its domain ("LB.ua", "Fontanka.ru", "Meduza.io")
+_SITE = re.compile(r"(?-i:[A-Z])[\w-]*\.(?:com|org|net|info|news|io|ua|ru|by|uk|de|fr|pl|it|es|eu|kz|md|ge|lt|lv|ee)")
+
 # Words before a surname that make it a person's
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "mx", "sir", "dame", "madame", "monsieur", "herr", "frau"})
 
@@ -82,6 +85,8 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     Observatory"), a kind of organisation before ("news outlet Bild"), a person's role beside ("Natalia Humeniuk,
     a spokesperson")."""
     words = surface.split()
+    if m.label != "ORG" and _SITE.fullmatch(surface):
+        return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "LB.ua", "Fontanka.ru": a site
     before = m.before[-1] if m.before else ""
     after = [w.lower() for w in m.after[:4]]
     role_after = after[:1] == [","] and (any(w in cues.person_nouns for w in after[1:3]))

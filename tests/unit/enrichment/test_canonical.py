@@ -401,6 +401,12 @@ def test_a_chambers_possessive_inside_a_committees_name_is_dropped_but_an_owners
     assert owned.name != "Trump Justice Department"
 
 
+def test_sites_and_newspapers_in_other_languages_are_organisations() -> None:
+    for surface, label in (("LB.ua", "PERSON"), ("Fontanka.ru", "GPE"), ("Realnaya Gazeta", "PERSON")):
+        [site] = resolve([_mention(surface, "the site", "reported", label, 0)], TABLE, lambda _: False)
+        assert site.label == "ORG", surface
+
+
 def test_a_makers_model_and_a_compound_adjective_are_not_organisations() -> None:
     assert resolve([_mention("UAZ", "A", "469 vehicle was seen", "ORG", 0)], TABLE, lambda _: False) == []
     for word in ("Euro-Atlantic", "Anglo-Saxons"):
