@@ -87,6 +87,14 @@ def mentions_from_doc(
                 continue
         if label == "PERSON":
             start = _person_start(texts, spaces, lower, covered, start, end, name_titles, surfaces.surfaces)
+        longest = surfaces.longest.get(texts[start][:2])
+        if longest and not covered[start]:
+            # an alias-table name NER cut short ("UN" of "UN human rights office"): the name, as the table has it
+            longer = _alias_end(texts, spaces, covered, start, longest, surfaces.surfaces)
+            if longer > end:
+                mentions.append(mention(start, longer, "", "alias"))
+                covered[start:longer] = b"\x01" * (longer - start)
+                continue
         mentions.append(mention(start, end, label, "ner"))
         covered[start:end] = b"\x01" * (end - start)
     i = 0

