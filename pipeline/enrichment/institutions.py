@@ -163,6 +163,26 @@ class InstitutionTable:
         return sorted(found, key=lambda f: f.start)
 
 
+def chamber_committees(text: str, chambers: Collection[str]) -> list[InstitutionMention]:
+    """Two chambers' committees named at once: "the House and Senate Judiciary Committees" are the House Judiciary
+    Committee and the Senate Judiciary Committee (`chambers`: the words of chambers, lower case)."""
+    found = []
+    for m in _COMMITTEES.finditer(text):
+        first, second = m.group("first"), m.group("second")
+        if first.lower() not in chambers or second.lower() not in chambers:
+            continue
+        subject = " ".join(m.group("subject").split())
+        found.append(InstitutionMention(f"{first} {subject} {m.group('noun')}", m.group(0), m.start(), m.end()))
+        found.append(InstitutionMention(f"{second} {subject} {m.group('noun')}", m.group(0), m.start(), m.end()))
+    return found
+
+
+_COMMITTEES = re.compile(
+    r"(?<![\w-])(?P<first>[A-Z][a-z]+)\s+and\s+(?P<second>[A-Z][a-z]+)\s+(?P<subject>(?:[A-Z][\w-]+\s+){1,3})"
+    r"(?P<noun>Committee|Commission|Subcommittee)s(?![\w-])"
+)
+
+
 def _district_patterns(data: Mapping) -> tuple[str, re.Pattern[str], re.Pattern[str]] | None:
     """The format and the two patterns of federal prosecutors: by their office, by a district acting."""
     if not data:

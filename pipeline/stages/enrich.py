@@ -24,6 +24,7 @@ from pipeline.enrichment.dateline import find_dateline
 from pipeline.enrichment.entities import mentions_from_doc
 from pipeline.enrichment.folding import coordinated_people, listed_organisations
 from pipeline.enrichment.geo import GeoName
+from pipeline.enrichment.institutions import chamber_committees
 from pipeline.enrichment.model import load_model, load_parser, model_label
 from pipeline.enrichment.quotes import QuotePlan, plan_quotes, quotes_of
 from pipeline.enrichment.repeated import RepeatedLines, RepeatRules
@@ -255,6 +256,7 @@ class EnrichStage:
             institutions.find(prep.analysed)
             + institutions.administrations(prep.analysed, surnames)
             + institutions.prosecutors(prep.analysed)
+            + chamber_committees(prep.analysed, aliases.cues.chambers)
         )
         resolved = with_institutions(
             resolved,

@@ -87,3 +87,15 @@ def test_security_services_and_a_state_department_in_lower_case() -> None:
     found = TABLE.find("a US state department spokesperson said; the Ukrainian security service published videos")
     assert [f.name for f in found] == ["United States Department of State", "Security Service of Ukraine"]
     assert [f.name for f in TABLE.find("Russia's security service detained him")] == ["Federal Security Service"]
+
+
+def test_two_chambers_committees_named_at_once_are_two_committees() -> None:
+    from pipeline.enrichment.institutions import chamber_committees
+
+    chambers = {"house", "senate"}
+    text = "a letter to leaders on the House and Senate Judiciary Committees on Sunday"
+    assert [f.name for f in chamber_committees(text, chambers)] == [
+        "House Judiciary Committee",
+        "Senate Judiciary Committee",
+    ]
+    assert chamber_committees("the Red and Blue Ribbon Committees", chambers) == []  # not chambers
