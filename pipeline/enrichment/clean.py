@@ -178,9 +178,12 @@ def _drop_repeated_headline(lines: list[str], titles: Sequence[str | None], labe
     keys = {fold(t) for t in titles if t and t.strip()}
     if not keys:
         return lines
-    hits = [i for i, line in enumerate(lines) if line and fold(line) in keys]
+    # a line far longer than every headline is none of them: not folded (folding keeps a text's length but for
+    # its runs of spaces and its accents)
+    longest = 2 * max(map(len, keys)) + 20
+    hits = [i for i, line in enumerate(lines) if line and len(line) <= longest and fold(line) in keys]
     if not hits:
-        return _cut_glued_headline(lines, keys)
+        return _cut_glued_headline(lines, keys, longest)
     drop = set(hits)
     above = [i for i in range(hits[0]) if lines[i]]
     if all(_is_label(lines[i], label_max_words) for i in above):
@@ -188,14 +191,14 @@ def _drop_repeated_headline(lines: list[str], titles: Sequence[str | None], labe
     return [line for i, line in enumerate(lines) if i not in drop]
 
 
-def _cut_glued_headline(lines: list[str], keys: set[str]) -> list[str]:
+def _cut_glued_headline(lines: list[str], keys: set[str], longest: int) -> list[str]:
     """A first line that opens with the headline and goes on with the story (a scrape that lost the line break:
     "Poroshenko's Move ... Met With Memes, Mockery WASHINGTON (Sputnik) — ...") loses the headline."""
     first = next((i for i, line in enumerate(lines) if line), None)
     if first is None:
         return lines
     line = lines[first]
-    folded = fold(line)
+    folded = fold(line[:longest])  # the headline is at its start
     for key in keys:
         if len(key.split()) >= 4 and folded.startswith(key + " "):
             words = len(key.split())

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from pipeline.enrichment.phrases import phrase_pattern
 from pipeline.records import Figure
 
 _ONES = {
@@ -85,9 +86,9 @@ class FigureRules:
     def from_data(cls, data: Mapping) -> FigureRules:
         """Compile the claim pattern: qualifier? number modifiers{0,n} counted-noun."""
         units = {surface.lower(): unit for unit, surfaces in data["units"].items() for surface in surfaces}
-        nouns = "|".join(_words(s) for s in sorted(units, key=len, reverse=True))
-        qualifiers = "|".join(_words(q) for q in sorted(data.get("qualifiers", ()), key=len, reverse=True))
-        stop = "|".join(map(re.escape, data.get("stop_words", ())))
+        nouns = phrase_pattern(units)
+        qualifiers = phrase_pattern({q.lower() for q in data.get("qualifiers", ())})
+        stop = phrase_pattern({w.lower() for w in data.get("stop_words", ())})
         modifier = rf"(?!(?:{stop}|{nouns})(?![\w-]))[A-Za-z][\w’'-]*"
         modifiers = rf"(?:{modifier}(?:\s+(?:and|or)\s+{modifier})?\s+){{0,{int(data.get('max_modifiers', 3))}}}"
         pattern = (
@@ -287,13 +288,13 @@ _DEFINITE = re.compile(r"\b(?:the|these|those|both|its|their|his|her|our|your|my
 
 def _ending_with(phrases) -> re.Pattern[str] | None:
     """A pattern of the phrases (any case) right before a position."""
-    alternatives = "|".join(_words(p) for p in sorted(phrases, key=len, reverse=True))
+    alternatives = phrase_pattern({p.lower() for p in phrases})
     return re.compile(rf"(?<![\w-])(?:{alternatives})\s+$", re.IGNORECASE) if alternatives else None
 
 
 def _starting_with(phrases) -> re.Pattern[str] | None:
     """A pattern of the phrases (any case) right after a position."""
-    alternatives = "|".join(_words(p) for p in sorted(phrases, key=len, reverse=True))
+    alternatives = phrase_pattern({p.lower() for p in phrases})
     return re.compile(rf"\s+(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None
 
 
@@ -370,8 +371,3 @@ def parse_number(text: str, scale: str | None = None) -> float | None:
     if scale:
         value *= _SCALES[scale.lower()]
     return value
-
-
-def _words(phrase: str) -> str:
-    """A phrase as a pattern: its words escaped, any whitespace between them."""
-    return r"\s+".join(re.escape(w) for w in phrase.split())

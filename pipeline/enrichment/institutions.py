@@ -7,6 +7,8 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from pipeline.enrichment.phrases import phrase_pattern
+
 
 @dataclass(frozen=True, slots=True)
 class InstitutionMention:
@@ -52,8 +54,9 @@ class InstitutionTable:
         }
         self._noun_only = {f.lower() for _, (_, _, nouns) in self.institutions.items() for f in nouns}
         self._country = {w.lower(): code for code, words in self.countries.items() for w in words}
-        country = "|".join(_words(w) for w in sorted(self._country, key=len, reverse=True))
-        form = "|".join(_words(f) for f in sorted(self._form, key=len, reverse=True))
+        # alternations as character tries: a regex tries every branch of a flat alternation at every position
+        country = phrase_pattern({w.lower() for w in self._country})
+        form = phrase_pattern(set(self._form))
         # the country is written with a capital ("Russian", "Britain's"); the institution in any case
         self._before = re.compile(
             rf"(?<![\w-])(?-i:(?=[A-Z]))(?P<country>{country})(?P<possessive>['’]s)?\s+(?P<inst>{form})(?!\w)",
@@ -152,6 +155,8 @@ class InstitutionTable:
             return []
         fmt, office, acting = self._districts
         found: list[InstitutionMention] = []
+        if "District" not in text:
+            return found  # both patterns name a district: most texts have none
         for pattern in (office, acting):
             for m in pattern.finditer(text):
                 if pattern is acting and _COURT_BEFORE.search(text, max(0, m.start() - 24), m.start()):
@@ -187,7 +192,7 @@ def _district_patterns(data: Mapping) -> tuple[str, re.Pattern[str], re.Pattern[
     """The format and the two patterns of federal prosecutors: by their office, by a district acting."""
     if not data:
         return None
-    states = "|".join(_words(s) for s in sorted(data["states"], key=len, reverse=True))
+    states = phrase_pattern(data["states"])
     direction = r"(?:Southern|Northern|Eastern|Western|Middle|Central)\s+"
     office = re.compile(
         rf"(?:(?:U\.\s?S\.|US|United\s+States|[Ff]ederal)\s+)?Attorney(?:['’]s\s+[Oo]ffice|s)?\s+(?:for|in)\s+"
@@ -201,8 +206,3 @@ _COURT_BEFORE = re.compile(r"[Cc]ourt\s+(?:for|of)\s+the\s+$")
 
 # "the Biden administration", "Obama administration officials": a president's name before "administration"
 _ADMINISTRATION = re.compile(r"(?<![\w-])(?P<name>[A-Z][\w’'-]+)(?:['’]s)?\s+administration(?!\w)")
-
-
-def _words(phrase: str) -> str:
-    """A phrase as a pattern: its words escaped, any whitespace between them."""
-    return r"\s+".join(re.escape(w) for w in phrase.split())

@@ -19,11 +19,14 @@ def squash(text: str) -> str:
 
 def fold(text: str) -> str:
     """A lookup key: accents stripped, case-folded, quotes and dashes unified, whitespace squashed."""
-    if text.isascii():  # fast path: most names, and the gazetteer indexes ~300k of them at start-up
-        return squash(text.replace("`", "'")).lower()
-    decomposed = unicodedata.normalize("NFKD", text.translate(_QUOTES))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return squash(bare).casefold()
+    if not text.isascii():
+        text = text.translate(_QUOTES)  # most English lines are ASCII but for their quotation marks and dashes
+        if not text.isascii():
+            decomposed = unicodedata.normalize("NFKD", text)
+            bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+            return squash(bare).casefold()
+    # fast path: most names and lines, and the gazetteer indexes ~300k names at start-up
+    return squash(text.replace("`", "'")).lower()
 
 
 def strip_possessive(text: str) -> str:
