@@ -16,7 +16,13 @@ from pipeline.enrichment.folding import fold_acronyms, fold_surnames, initials
 from pipeline.enrichment.institutions import InstitutionTable
 from pipeline.enrichment.names import is_junk, not_a_name, used_as_common_noun
 from pipeline.enrichment.normalise import entity_key, fold, squash, strip_possessive
-from pipeline.enrichment.spans import merge_split_names, relabelled, split_place_prefixes, without_title
+from pipeline.enrichment.spans import (
+    merge_split_names,
+    relabelled,
+    split_place_prefixes,
+    with_body_noun,
+    without_title,
+)
 from pipeline.records import Entity
 
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -228,6 +234,7 @@ def resolve(
     unsure: set[int] = set()
     titles: set[str] = set()
     for m in split_place_prefixes(merge_split_names(mentions, table), table):
+        m = with_body_noun(m, table.cues)
         if m.label == "ORG" and m.after[:1] in (("’s",), ("'s",)) and (cut := _owner_cut(m.text, table)):
             # "notify Congress of Mueller’s findings": the word after "of" owns something, it is no part of the name
             m = Mention(m.text[:cut], m.label, m.start, m.start + cut, m.before, m.after, m.source)

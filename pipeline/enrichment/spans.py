@@ -61,6 +61,18 @@ def without_title(m: Mention, surface: str, cues: Cues) -> tuple[Mention, str]:
     return Mention(m.text[cut:], "PERSON", m.start + cut, m.end, m.before, m.after, m.source), tail
 
 
+def with_body_noun(m: Mention, cues: Cues) -> Mention:
+    """A name NER stopped before the capitalised noun of a kind of body that follows it is that body's name: "Black
+    Sea" + "Fleet", "Kyiv" + "Post", "Trump" + "Organization"."""
+    if not m.after or m.label not in ("GPE", "LOC", "ORG", "PERSON", "NORP", "") or m.text.endswith(("'s", "’s")):
+        return m  # "New York City's Times Square": a possessive owns what follows
+    word = m.after[0]
+    if not (word[:1].isupper() and word[1:].islower() and word.lower() in cues.org_nouns):
+        return m
+    text = f"{m.text} {word}"
+    return Mention(text, "ORG", m.start, m.start + len(text), m.before, m.after[1:], m.source)
+
+
 def _cut(m: Mention, start: int, end: int) -> Mention:
     """The mention reduced to its text's [start, end)."""
     text = m.text[start:end].rstrip()
@@ -85,6 +97,8 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     Observatory"), a kind of organisation before ("news outlet Bild"), a person's role beside ("Natalia Humeniuk,
     a spokesperson")."""
     words = surface.split()
+    if m.label in ("EVENT", "FAC") and words and words[-1].lower() in cues.org_nouns:
+        return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "Black Sea Fleet" as an EVENT
     if m.label != "ORG" and _SITE.fullmatch(surface):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "LB.ua", "Fontanka.ru": a site
     before = m.before[-1] if m.before else ""

@@ -449,3 +449,12 @@ def test_the_members_of_a_list_of_organisations_are_organisations() -> None:
     people = "Talks with NATO, Anna Novak, Piotr Lis and Jan Kowalski, the European Union and Kyiv."
     listed = [_resolved_at(people, "NATO", "ORG"), _resolved_at(people, "Anna Novak", "PERSON")]
     assert listed_organisations(listed, people) == listed
+
+
+def test_a_body_named_after_a_place_or_read_as_an_event_is_an_organisation() -> None:
+    [fleet] = resolve([_mention("Black Sea", "the", "Fleet was hit", "LOC", 0)], TABLE, lambda _: False)
+    assert (fleet.name, fleet.label) == ("Black Sea Fleet", "ORG")
+    [event] = resolve([_mention("Black Sea Fleet", "Russia ’s", ".", "EVENT", 0)], TABLE, lambda _: False)
+    assert event.label == "ORG"
+    [square] = resolve([_mention("New York City's", "in", "Times Square", "GPE", 0)], TABLE, lambda _: True)
+    assert square.label != "ORG"  # a possessive owns what follows
