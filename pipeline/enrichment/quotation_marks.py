@@ -10,7 +10,7 @@ from dataclasses import dataclass
 _DOUBLE_OPEN = '“"«„'
 _SINGLE_OPEN = "‘'"
 _OPENERS = _DOUBLE_OPEN + _SINGLE_OPEN
-_DOUBLE_CLOSE = '”"»'
+_DOUBLE_CLOSE = '”"»″'  # a double prime closes a quote where a publishing system put one for "”"
 _SINGLE_CLOSE = "’'"
 _BEFORE_OPENER = " \t([:—–-,;/"
 # Between "said" and the speaker named after it only titles may stand ("said presidential spokesman Dmitry Peskov"),

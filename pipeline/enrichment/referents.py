@@ -91,7 +91,12 @@ def subject_person(text: str, begin: int, end: int, entities: Sequence[Resolved]
         before = text[begin : e.start]
         opening = before.rsplit(",", 1)[-1] if len(WORD.findall(before.rsplit(",", 1)[0])) <= 25 else before
         words = [w.lower() for w in WORD.findall(opening)]
-        return e if len(words) <= 6 and not any(w in _CLAUSE_WORDS for w in words) else None
+        if len(words) <= 6 and not any(w in _CLAUSE_WORDS for w in words):
+            return e
+        if "," not in text[e.end : end]:
+            return None  # no comma after this name: no clause of its own ends before the subject
+        # "With Putin now looking to weaponize gas, Commission President Ursula von der Leyen has ...": the name in
+        # an opening clause is not the subject; the one after the comma may be
     return None
 
 

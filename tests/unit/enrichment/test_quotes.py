@@ -455,3 +455,18 @@ def test_the_holder_named_after_a_title_of_a_body_speaks(parse) -> None:
         "“Nobody here believes the ceasefire will hold.”"
     )
     assert parsed_speakers(text, parse) == ["Anna Novak"]
+
+
+def test_a_name_in_an_opening_clause_is_not_the_subject_the_name_after_its_comma_is(parse) -> None:
+    text = (
+        "With Mark Rutte now looking to cut the budget, Commission President Anna Novak has rolled out a plan. "
+        "“Europe needs to be ready for a long winter,” she commented on July 20."
+    )
+    assert parsed_speakers(text, parse) == ["Anna Novak"]
+
+
+def test_a_double_prime_closes_a_quotation() -> None:
+    text = '"Wyoming has the uranium to replace Russian imports, and we are ready to use it,″ Zelensky added.'
+    assert speakers(text) == [
+        ("Volodymyr Zelenskyy", "Wyoming has the uranium to replace Russian imports, and we are ready to use it")
+    ]
