@@ -328,6 +328,9 @@ def _unknown(
 ) -> Resolved | None:
     """An entity NER found that the table does not know: its label corrected by place cues and the gazetteer."""
     label = m.label
+    if surface.lower() in cues.chambers or surface.lower() in cues.org_nouns:
+        # "in the Senate", "at the Treasury": a body where things happen, never a place
+        return Resolved(surface, "ORG", surface, m.start, m.end, None, False)
     cue = place_cue(m, cues)
     known = is_known_place(surface)
     if label == "NORP" and m.after and m.after[0][:1].islower():

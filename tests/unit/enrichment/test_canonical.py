@@ -458,3 +458,8 @@ def test_a_body_named_after_a_place_or_read_as_an_event_is_an_organisation() -> 
     assert event.label == "ORG"
     [square] = resolve([_mention("New York City's", "in", "Times Square", "GPE", 0)], TABLE, lambda _: True)
     assert square.label != "ORG"  # a possessive owns what follows
+
+
+def test_a_chamber_where_things_happen_is_no_place() -> None:
+    [senate] = resolve([_mention("Senate", "a vote in the", "on Tuesday", "GPE", 0)], TABLE, lambda _: False)
+    assert (senate.label, senate.is_place) == ("ORG", False)
