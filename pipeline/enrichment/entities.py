@@ -63,7 +63,7 @@ def mentions_from_doc(
     covered = bytearray(n)  # token i is inside a mention already
 
     def mention(i: int, j: int, label: str, source: str) -> Mention:
-        text = "".join(texts[k] + spaces[k] for k in range(i, j - 1)) + texts[j - 1]
+        text = whole[starts[i] : starts[j - 1] + len(texts[j - 1])]  # the doc's text is its tokens and their spaces
         return Mention(
             text,
             label,
