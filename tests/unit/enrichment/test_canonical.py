@@ -202,6 +202,15 @@ def test_a_title_inside_a_span_leaves_the_person() -> None:
         ("Bild", "PERSON", ("german", "news", "outlet"), ("on",), "ORG"),
         ("Natalia Horak", "ORG", ("explosions", "."), (",", "a", "spokesperson", "for"), "PERSON"),
         ("NT", "GPE", ("told", "news", "agency"), (".",), "ORG"),  # a kind of organisation before a "place"
+        # a name set off by commas after a phrase headed by a role ("The head of the UN office in Kyiv, X, said")
+        (
+            "Matilda Horak",
+            "ORG",
+            ("the", "head", "of", "the", "un", "office", "in", "kyiv", ","),
+            (",", "said"),
+            "PERSON",
+        ),
+        ("Gazprom Neft", "ORG", ("the", "company", "in", "siberia", ","), (",", "said"), "ORG"),  # no role: stays
     ],
 )
 def test_labels_corrected_by_the_words_around(text: str, label: str, before: tuple, after: tuple, want: str) -> None:
