@@ -126,7 +126,7 @@ class FigureRules:
         tanks", "up to 10,000 soldiers". Dates, years, ages and durations are left out (NER's DATE and TIME, and
         counted nouns of time). `taken`: the spans of the table's claims when the caller has them (`claims`)."""
         if taken is None:
-            taken = [(m.start(), m.end()) for m in self.pattern.finditer(text)]
+            taken = self.taken(text, self.claims(text))
         seen = {(f.value, f.unit) for f in found}
         out: list[Figure] = []
         ents = [
@@ -231,6 +231,10 @@ class FigureRules:
             return 0, None
         return words[k].idx + len(words[k].text), _singular(noun, self.irregular)
 
+    def taken(self, text: str, claims: Sequence[re.Match[str]]) -> list[tuple[int, int]]:
+        """The spans the table's claims and the percentages cover: numbers NER marks there are already read."""
+        return [(m.start(), m.end()) for m in claims] + [(m.start(), m.end()) for m in _PERCENT.finditer(text)]
+
     def claims(self, text: str) -> list[re.Match[str]]:
         """The table's claims in `text` (a number and a counted noun), as matches: read once, used twice."""
         return list(self.pattern.finditer(text))
@@ -249,6 +253,13 @@ class FigureRules:
                 unit = _CURRENCIES[match.group("currency")]
             figure_text = " ".join(match.group(0).split())
             out.setdefault((value, unit, figure_text.lower()), Figure(value=value, unit=unit, text=figure_text))
+        for match in _PERCENT.finditer(text):
+            value = float(match.group("number").replace(",", "."))  # "26,5%": a decimal comma
+            start = match.start()
+            qualifier = self.qualifiers.search(text, max(0, start - 30), start) if self.qualifiers else None
+            figure_text = " ".join(text[qualifier.start() if qualifier else start : match.end()].split())
+            if not any(f.unit == "%" and f.value == value for f in out.values()):
+                out.setdefault((value, "%", figure_text.lower()), Figure(value=value, unit="%", text=figure_text))
         range_end = -1
         for match in _MONEY.finditer(text):
             value = parse_number(match.group("number"), match.group("scale"))
@@ -276,6 +287,8 @@ _NUMBER_IN = re.compile(
 )
 
 
+# a percentage written with a decimal point or comma ("3.4%", "26,5%", "41 per cent"), NER or not
+_PERCENT = re.compile(r"(?<![\w.,])(?P<number>\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|per\s?cent\b|percent\b)", re.IGNORECASE)
 _RANK = re.compile(r"\b(?:top|bottom)\s+$", re.IGNORECASE)
 _RANGE_TO = re.compile(r"\s*(?:to|-|–|—|and)\s*")
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,3}")

@@ -284,7 +284,7 @@ class EnrichStage:
         rules = self.tables.figures
         claims = rules.claims(text)
         found = rules.figures_of(text, claims)
-        return found + rules.figures_in_doc(doc, text, found, [(m.start(), m.end()) for m in claims], spans)
+        return found + rules.figures_in_doc(doc, text, found, rules.taken(text, claims), spans)
 
     def _parse_plans(self, plans: Sequence[QuotePlan | None]) -> list[list | None]:
         """Per plan, the dependency parses of its sentences that hold a quotation, all plans in one `pipe` (None

@@ -125,6 +125,9 @@ def doc_figures(sentence: str, nlp) -> set[tuple[str, float, str]]:
         ("The blast destroyed a block, killing at least one and wounding six others.", ("six", 6, "person")),
         ("Murders were rare in the Nordic state, a country of 10 million.", ("10 million", 10e6, "person")),
         ("Investigators named 30 suspects, and 25 of them are foreigners.", ("25", 25, "person")),
+        # percentages NER leaves out, with a decimal comma
+        ("Support was highest in Crimea (41%) and lowest in the West (1%).", ("41%", 41, "%")),
+        ("The statistical error does not exceed 3,4% in Russia.", ("3,4%", 3.4, "%")),
         # a scale joined by a hyphen, a dozen
         ("The minister said the country has a $35-billion debt to repay.", ("$35-billion", 35e9, "USD")),
         ("Observers from about two dozen member states were turned back.", None),
