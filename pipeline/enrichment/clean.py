@@ -99,7 +99,7 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
         return ""
     if repeated and line_fingerprint(stripped) in repeated:
         return None
-    if _is_caps_line(stripped, rules):
+    if _is_caps_line(stripped, rules) or _is_map_labels(stripped):
         return None
     lower = stripped.lower()
     for fragment, needs in zip(rules.fragments, rules.fragment_needs or [""] * len(rules.fragments), strict=True):
@@ -117,6 +117,19 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
     if len(stripped) <= rules.link_line_max_chars and rules.link_lines.search(stripped):
         return None
     return stripped
+
+
+def _is_map_labels(line: str) -> bool:
+    """A graphic's labels flattened into a line ("Kamyanets-Podilskyi Uman UKRAINE Briceni Soroca TRANSNISTRIA …
+    25 MILES"): a dozen words or more, nearly all capitalised, several in capitals, no quotation. Prose, even in Title
+    Case, has its small words in lower case and few words in capitals."""
+    words = line.split()
+    if len(words) < 12 or any(c in line for c in "\"“”?!"):
+        return False
+    capitalised = sum(w[:1].isupper() or w[:1].isdigit() for w in words)
+    shouted = sum(len(w) >= 3 and w.isupper() and w.isalpha() for w in words)
+    # a shouted paragraph ("NOTICE THAT NOT ONE …") is prose: labels are mostly names, a few of them in capitals
+    return capitalised >= 0.85 * len(words) and 3 <= shouted <= 0.5 * len(words)
 
 
 def _is_caps_line(line: str, rules: BoilerplateRules) -> bool:

@@ -274,3 +274,15 @@ def test_a_headline_glued_to_the_first_line_is_cut_off() -> None:
         clean_text("Ships left the port on Tuesday.", RULES, titles=("Ships left",))
         == "Ships left the port on Tuesday."
     )
+
+
+def test_a_graphics_labels_and_an_author_widget_go_but_title_case_prose_stays() -> None:
+    labels = (
+        "Kamyanets Uman UKRAINE Briceni Soroca TRANSNISTRIA Self-proclaimed republic since 1991 Botosani Balti "
+        "Ribnita MOLDOVA Chisinau Tiraspol"
+    )
+    widget = "Follow this author Anna Novak 's opinions Follow"
+    text = f"The story begins.\n\n{labels}\n\n{widget}\n\nThe story goes on."
+    assert clean_text(text, RULES) == "The story begins.\n\nThe story goes on."
+    prose = "The NATO and EU Leaders Met In Brussels On Monday And Agreed New Sanctions On Russia, Officials Said."
+    assert clean_text(prose, RULES) == prose
