@@ -124,7 +124,7 @@ def _is_map_labels(line: str) -> bool:
     25 MILES"): a dozen words or more, nearly all capitalised, several in capitals, no quotation. Prose, even in Title
     Case, has its small words in lower case and few words in capitals."""
     words = line.split()
-    if len(words) < 12 or any(c in line for c in "\"“”?!"):
+    if len(words) < 12 or any(c in line for c in '"“”?!'):
         return False
     capitalised = sum(w[:1].isupper() or w[:1].isdigit() for w in words)
     shouted = sum(len(w) >= 3 and w.isupper() and w.isalpha() for w in words)

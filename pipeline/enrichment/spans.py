@@ -85,6 +85,9 @@ _NOT_NAME_OPENERS = frozenset(
 )
 _ROMAN = re.compile(r"[IVX]+|JR|SR")
 
+# An age given someone, as the tokenizer splits it: "37 - year - old"
+_AGE = re.compile(r"\b\d{1,3}\s?-\s?years?\b")
+
 # A site's name: its words and its domain ("LB.ua", "Fontanka.ru", "Meduza.io")
 _SITE = re.compile(r"(?-i:[A-Z])[\w-]*\.(?:com|org|net|info|news|io|ua|ru|by|uk|de|fr|pl|it|es|eu|kz|md|ge|lt|lv|ee)")
 
@@ -103,7 +106,11 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "LB.ua", "Fontanka.ru": a site
     before = m.before[-1] if m.before else ""
     after = [w.lower() for w in m.after[:4]]
-    role_after = after[:1] == [","] and (any(w in cues.person_nouns for w in after[1:3]))
+    role_after = after[:1] == [","] and (
+        any(w in cues.person_nouns for w in after[1:3])
+        or after[1:2] == ["who"]
+        or _AGE.search(" ".join(m.after[1:6])) is not None
+    )  # "Natalia Humeniuk, a spokesperson", "Ilan Shor, who was convicted", "Mihai Popsoi, Moldova’s 37-year-old …"
     if before == "," and len(m.before) >= 2 and m.before[-2] in cues.person_nouns:
         before = m.before[-2]  # "German newspaper editor, Udo Ulfkotte, ..."
     elif before == "," and after[:1] == [","] and _headed_by_role(m.before[:-1], cues):

@@ -211,6 +211,9 @@ def test_a_title_inside_a_span_leaves_the_person() -> None:
             "PERSON",
         ),
         ("Gazprom Neft", "ORG", ("the", "company", "in", "siberia", ","), (",", "said"), "ORG"),  # no role: stays
+        # an age or "who" after the comma: a person ("Mihai Popsoi, Moldova’s 37-year-old …", "Ilan Shor, who …")
+        ("Mihai Popsoi", "ORG", ("control", "."), (",", "Moldova", "’s", "37", "-", "year"), "PERSON"),
+        ("Ilan Shor", "ORG", ("billionaire",), (",", "who", "was", "convicted"), "PERSON"),
     ],
 )
 def test_labels_corrected_by_the_words_around(text: str, label: str, before: tuple, after: tuple, want: str) -> None:
