@@ -24,6 +24,7 @@ _CLAUSE_WORDS = frozenset(
     }
 )  # fmt: skip
 # Words that may stand between a title and the name it goes with ("Chairman of the Joint Chiefs Gen. Mark Milley").
+_CLAUSE_END = re.compile(r",|\s[-–—]\s")
 _TITLE_GLUE = frozenset({"of", "the", "and", "for", "de", "on", "in"})
 _TOKEN = re.compile(r"[\w’'.-]+|,")
 
@@ -89,7 +90,9 @@ def subject_person(text: str, begin: int, end: int, entities: Sequence[Resolved]
         if re.match(r"[’']s\b", text[e.end : e.end + 3]):
             continue
         before = text[begin : e.start]
-        opening = before.rsplit(",", 1)[-1] if len(WORD.findall(before.rsplit(",", 1)[0])) <= 25 else before
+        # the words since the clause before it ended: a comma, or a dash set off by spaces ("… expected - Mr X")
+        parts = _CLAUSE_END.split(before)
+        opening = parts[-1] if len(WORD.findall(before[: len(before) - len(parts[-1])])) <= 25 else before
         words = [w.lower() for w in WORD.findall(opening)]
         if len(words) <= 6 and not any(w in _CLAUSE_WORDS for w in words):
             return e

@@ -470,3 +470,11 @@ def test_a_double_prime_closes_a_quotation() -> None:
     assert speakers(text) == [
         ("Volodymyr Zelenskyy", "Wyoming has the uranium to replace Russian imports, and we are ready to use it")
     ]
+
+
+def test_a_dash_set_off_by_spaces_ends_a_clause_before_the_subject(parse) -> None:
+    text = (
+        "When the presenter asked him to clarify his statement - that the weapons had come sooner than expected - "
+        "Mark Rutte chuckled. “Not all of them. Gradually,” he said."
+    )
+    assert parsed_speakers(text, parse) == ["Mark Rutte"]
