@@ -474,7 +474,8 @@ def test_a_double_prime_closes_a_quotation() -> None:
 
 def test_a_dash_set_off_by_spaces_ends_a_clause_before_the_subject(parse) -> None:
     text = (
+        "“We will talk about it later,” Anna Novak said.\n\n"
         "When the presenter asked him to clarify his statement - that the weapons had come sooner than expected - "
         "Mark Rutte chuckled. “Not all of them. Gradually,” he said."
     )
-    assert parsed_speakers(text, parse) == ["Mark Rutte"]
+    assert parsed_speakers(text, parse) == ["Anna Novak", "Mark Rutte"]
