@@ -71,9 +71,8 @@ class Cues:
     relation_before: frozenset[str] = frozenset()  # "sanctions on Moscow", "support for Kyiv": the government
     target_nouns: frozenset[str] = frozenset()  # "strikes on Kyiv", "the road to Kyiv": the place, after all
     object_verbs: frozenset[str] = frozenset()  # "blamed Kyiv", "urged Moscow": the government
-    chambers: frozenset[str] = (
-        frozenset()
-    )  # bodies whose committees take their name: "the Senate’s Judiciary Committee"
+    # bodies whose committees take their name: "the Senate’s Judiciary Committee"
+    chambers: frozenset[str] = frozenset()
 
     @classmethod
     def from_data(cls, data: Mapping) -> Cues:

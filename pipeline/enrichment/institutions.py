@@ -41,10 +41,8 @@ class InstitutionTable:
         self.overrides = {code: dict(names) for code, names in overrides.items()}
         self.default_format = default_format
         self.the = the
-        self.not_bare = not_bare
-        self._districts = _district_patterns(
-            districts or {}
-        )  # institutions a bare form does not tie to the article's country ("Embassy")
+        self.not_bare = not_bare  # institutions a bare form does not tie to the article's country ("Embassy")
+        self._districts = _district_patterns(districts or {})  # US federal prosecutors: format and patterns
         self._form = {
             f.lower(): name for name, (_, forms, nouns) in self.institutions.items() for f in (*forms, *nouns)
         }
@@ -151,12 +149,10 @@ class InstitutionTable:
     def prosecutors(self, text: str) -> list[InstitutionMention]:
         """US federal prosecutors by district: "the U.S. Attorney’s Office in the District of Columbia", "the
         Eastern District of Virginia charged" (not "the District Court for the Southern District of New York")."""
-        if self._districts is None:
-            return []
+        if self._districts is None or "District" not in text:
+            return []  # both patterns name a district: most texts have none
         fmt, office, acting = self._districts
         found: list[InstitutionMention] = []
-        if "District" not in text:
-            return found  # both patterns name a district: most texts have none
         for pattern in (office, acting):
             for m in pattern.finditer(text):
                 if pattern is acting and _COURT_BEFORE.search(text, max(0, m.start() - 24), m.start()):

@@ -113,8 +113,7 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     )  # "Natalia Humeniuk, a spokesperson", "Ilan Shor, who was convicted", "Mihai Popsoi, Moldova’s 37-year-old …"
     if before == "," and len(m.before) >= 2 and m.before[-2] in cues.person_nouns:
         before = m.before[-2]  # "German newspaper editor, Udo Ulfkotte, ..."
-    elif before == "," and after[:1] == [","] and _headed_by_role(m.before[:-1], cues):
-        before = "role"  # "The head of the UN human rights office in Ukraine, Matilda Bogner, said"
+
     if m.label == "PERSON" and (any(w.lower() in cues.org_nouns for w in words) or before in cues.org_before):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)
     if m.label in ("GPE", "NORP", "LOC", "") and before in cues.org_before:
@@ -133,15 +132,18 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
         and 2 <= len(words) <= 3
         and all(w[:1].isupper() and w[1:].islower() for w in words)
         and not any(w.lower() in cues.org_nouns for w in words)
-        and (role_after or before in cues.person_nouns or before == "role")
+        and (role_after or before in cues.person_nouns or _role_apposition(m, after, cues))
     ):
         return Mention(m.text, "PERSON", m.start, m.end, m.before, m.after, m.source)
     return m
 
 
-def _headed_by_role(words: Sequence[str], cues: Cues) -> bool:
-    """The phrase before a name set off by commas is headed by a person's role: a role word right after "the" or
-    "a" ("the head of the UN human rights office in Ukraine")."""
+def _role_apposition(m: Mention, after: Sequence[str], cues: Cues) -> bool:
+    """The name is set off by commas after a phrase headed by a person's role, a role word right after "the" or "a"
+    ("The head of the UN human rights office in Ukraine, Matilda Bogner, said")."""
+    if m.before[-1:] != (",",) or after[:1] != [","]:
+        return False
+    words = m.before[:-1]
     return any(
         w in cues.person_nouns and (k == 0 or words[k - 1] in ("the", "a", "an", "its", "their"))
         for k, w in enumerate(words)
