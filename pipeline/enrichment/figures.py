@@ -54,6 +54,15 @@ _NUMBER = (
     r"(?:(?:\s+|-)(?P<scale>hundred|thousand|million|billion|bn|mn|dozen)\b|(?P<suffix>bn|mn|m|k)\b)?(?![\w\-/]|\.\d|,\d)"
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
+# the word before a number shaped like a year that makes it one ("in 2014 elections", "the 2020 Games", "May 1999")
+_YEAR_BEFORE = re.compile(
+    r"(?:\b(?:in|since|the|of|by|until|till|from|to|between|before|after|during|early|late|mid|and|or|spring|summer|"
+    r"autumn|fall|winter|year|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*|oct\w*|nov\w*|"
+    r"dec\w*)|['’]s|[\d,(-])\s*$",
+    re.IGNORECASE,
+)
+_BARE = re.compile(r"\d{3,4}")  # a number NER may take for a year
+_PLURAL_AFTER = re.compile(r"\s+[a-z]+(?:s|people|men|women|children|personnel|troops)\b")
 _CURRENCIES = {"$": "USD", "€": "EUR", "£": "GBP", "₴": "UAH", "₽": "RUB"}
 _CURRENCY_UNITS = frozenset({"USD", "EUR", "GBP", "UAH", "RUB", "CNY", "JPY", "CHF", "AUD", "CAD"})
 # Money needs no counted noun: "$1.5 billion".
@@ -133,6 +142,8 @@ class FigureRules:
             e
             for e in (doc.ents if spans is None else spans)
             if e.label_ in ("CARDINAL", "MONEY", "PERCENT", "QUANTITY")
+            # NER takes any number shaped like a year for a date: "2032 respondents were interviewed" counts
+            or (e.label_ == "DATE" and _BARE.fullmatch(e.text) is not None and _counts(text, e.start_char, e.text))
         ]
         for ent in ents:
             start, end = ent.start_char, ent.end_char
@@ -175,7 +186,7 @@ class FigureRules:
             return Figure(value=value, unit=unit, text=" ".join(text[lead:end].split()))
         if label == "PERCENT" or rest.startswith(("%", "percent", "per cent")):
             return Figure(value=value, unit="%", text=" ".join(text[lead:end].split()))
-        if _YEAR.fullmatch(first.group("number")) and not scale:
+        if not scale and _year(text, text.find(first.group("number"), start), first.group("number")):
             return None  # a year
         measure = self._measure(rest) if rest else None
         if measure is not None:
@@ -244,7 +255,9 @@ class FigureRules:
         out: dict[tuple, Figure] = {}
         for match in self.claims(text) if claims is None else claims:
             value = parse_number(match.group("number"), match.group("scale") or match.group("suffix"))
-            if value is None or (_YEAR.fullmatch(match.group("number")) and not match.group("currency")):
+            if value is None or (
+                not match.group("currency") and _year(text, match.start("number"), match.group("number"))
+            ):
                 continue
             if not match.group("qualifier") and _definite(text, match.start("number"), match.group("number")):
                 continue
@@ -314,6 +327,20 @@ def _starting_with(phrases) -> re.Pattern[str] | None:
 def _in_a_name(text: str, start: int) -> bool:
     """The number is part of a name: "Nord Stream 1 and 2", "Minsk 2" (not "On Tuesday 14 people")."""
     return _NAMED_NUMBER.search(text[max(0, start - 40) : start]) is not None
+
+
+def _year(text: str, start: int, number: str) -> bool:
+    """A number shaped like a year is one, unless it counts ("2032 respondents were interviewed")."""
+    return _YEAR.fullmatch(number) is not None and not _counts(text, start, number)
+
+
+def _counts(text: str, start: int, number: str) -> bool:
+    """A bare number counts what follows it: a plural noun comes next and no word of dates before ("2032
+    respondents", "interviewed 1603 respondents"; not "in 2014 elections", "the 2020 Olympics", "May 1999")."""
+    return (
+        _PLURAL_AFTER.match(text, start + len(number)) is not None
+        and _YEAR_BEFORE.search(text, max(0, start - 12), start) is None
+    )
 
 
 def _definite(text: str, start: int, number: str) -> bool:

@@ -131,6 +131,9 @@ def doc_figures(sentence: str, nlp) -> set[tuple[str, float, str]]:
         # a scale joined by a hyphen, a dozen
         ("The minister said the country has a $35-billion debt to repay.", ("$35-billion", 35e9, "USD")),
         ("Observers from about two dozen member states were turned back.", None),
+        # a number shaped like a year that counts what follows it (NER calls it a date)
+        ("The poll ran in March. 2032 respondents were interviewed in all regions.", ("2032 respondents", 2032, "respondent")),
+        ("The centre interviewed 1603 respondents in 130 towns.", ("1603 respondents", 1603, "respondent")),
     ],
 )
 def test_numbers_with_what_they_count(sentence: str, figure: tuple | None, nlp) -> None:
@@ -146,6 +149,7 @@ def test_numbers_with_what_they_count(sentence: str, figure: tuple | None, nlp) 
     [
         "The talks lasted three days and ended in March 2022.",
         "A 55-year-old man was detained in 2014.",
+        "Turnout fell in 2014 elections and again after the 2019 protests.",
         "The Nord Stream 1 and 2 pipelines were damaged.",
         "The two men met in Geneva.",
         "He was one of the first to arrive.",
