@@ -15,6 +15,10 @@ _END_PUNCTUATION = tuple(".!?:;”\"’'»)")
 _KICKER = re.compile(r"[A-Z0-9][A-Z0-9 &'’,:!?\-]*")
 _SENTENCE_END = tuple('.!…”"’»)')
 _OPENERS = "“\"‘'«„"
+_QUOTATION = '“”"«»„'
+_CLOSERS = "”’\"')» "
+_SENTENCE_STOPS = (".", "!", "?", "…", ":", ";")
+_WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,18 @@ class BoilerplateRules:
     caps_line_max_sentences: int = 1  # ... and so is one of more sentences and more than a short headline's words
     caps_headline_words: int = 12
     fragment_needs: tuple[str, ...] = ()  # per fragment: a word its line must hold for it to be tried ("" = any)
+    furniture_terms: re.Pattern[str] | None = None  # the words of page furniture: "newsletter", "privacy policy"
+    furniture_min_terms: int = 3  # a line naming this many different ones is furniture, whatever its wording
+    furniture_short_terms: int = 2  # ... and so is a short line naming this many
+    furniture_short_words: int = 16
+    echo_min_words: int = 4  # a line repeated in its text: this long at least
+    echo_max_words: int = 20  # ... and this long at most (a widget's line, a heading; not a paragraph)
+    echo_widget_copies: int = 3  # this many copies of one line are a widget's: none of them is story
+    pull_quote_min_words: int = 8
+    pull_quote_max_words: int = 40
+    pull_quote_share: float = 0.6  # of a pull quote's word trigrams found in one longer line of the text
+    enclosed_max_lines: int = 4  # short lines between furniture above and below are furniture: at most this many
+    enclosed_max_words: int = 12  # ... of at most this many words each
 
     @classmethod
     def from_data(cls, data: Mapping, agencies: Iterable[str] = ()) -> BoilerplateRules:
@@ -67,6 +83,14 @@ class BoilerplateRules:
             caps_line_max_words=int(data.get("caps_line_max_words", 30)),
             caps_line_max_sentences=int(data.get("caps_line_max_sentences", 1)),
             caps_headline_words=int(data.get("caps_headline_words", 12)),
+            furniture_terms=(
+                re.compile(r"\b(?:" + "|".join(data["furniture_terms"]) + r")\b", re.IGNORECASE)
+                if data.get("furniture_terms")
+                else None
+            ),
+            furniture_min_terms=int(data.get("furniture_min_terms", 3)),
+            furniture_short_terms=int(data.get("furniture_short_terms", 2)),
+            furniture_short_words=int(data.get("furniture_short_words", 16)),
         )
 
 
@@ -85,7 +109,11 @@ def clean_text(
     """
     raw = text.translate(_INVISIBLE).split("\n")
     raw = _drop_above_dateline(raw, rules)
-    kept = [_clean_line(line, rules, repeated) for line in raw]
+    cleaned = [_clean_line(line, rules, repeated) for line in raw]
+    # a line that lost a glued credit is a caption: it stays with the story's words, whatever it echoes
+    whole = [line is not None and line == original.strip() for line, original in zip(cleaned, raw, strict=True)]
+    kept = _drop_echoes(cleaned, whole, rules)
+    kept = _drop_enclosed(kept, rules)
     lines = [line for line in kept if line is not None]
     lines = _drop_repeated_headline(lines, titles, rules.label_max_words)
     lines = _drop_teasers(lines, rules)
@@ -99,12 +127,14 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
         return ""
     if repeated and line_fingerprint(stripped) in repeated:
         return None
-    if _is_caps_line(stripped, rules) or _is_map_labels(stripped):
+    if _is_caps_line(stripped, rules) or _is_map_labels(stripped) or _is_furniture(stripped, rules):
         return None
     lower = stripped.lower()
     for fragment, needs in zip(rules.fragments, rules.fragment_needs or [""] * len(rules.fragments), strict=True):
         if needs in lower:  # a word the fragment cannot match without: most lines skip it at once
             stripped = fragment.sub("", stripped).strip()
+    if stripped != line.strip() and _is_caps_line(stripped, rules):
+        return None  # what is left once the glued furniture is cut is another story's headline
     if rules.signoff is not None:
         signed = rules.signoff.sub("", stripped).strip()
         if signed != stripped and rules.lines.fullmatch(stripped):
@@ -117,6 +147,100 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
     if len(stripped) <= rules.link_line_max_chars and rules.link_lines.search(stripped):
         return None
     return stripped
+
+
+def _drop_echoes(lines: list[str | None], whole: Sequence[bool], rules: BoilerplateRules) -> list[str | None]:
+    """Lines that echo another line of the same text go: a short line the scrape repeated three times or more (a poll's
+    question: every copy goes), a line that is no sentence said twice (the later copy goes), and a pull quote, a short line without a
+    sentence's end whose words run, mostly in order, through a longer line ("Biden knows any sign of weakness over
+    Ukraine may be read …" beside "But he knows any sign of weakness in confronting Putin over Ukraine may be read …")."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        if line and rules.echo_min_words <= len(line.split()) <= rules.echo_max_words:
+            counts[line] = counts.get(line, 0) + 1
+    seen: set[str] = set()
+    out: list[str | None] = []
+    for line in lines:
+        copies = counts.get(line or "", 0)
+        if line and copies >= 2:
+            widget = copies >= rules.echo_widget_copies
+            # a story paragraph the scrape doubled keeps both copies: only a line that is no sentence goes
+            if widget or (line in seen and not line.rstrip(_CLOSERS).endswith(_SENTENCE_STOPS)):
+                out.append(None)
+                continue
+            seen.add(line)
+        out.append(line)
+    pulls = [
+        i
+        for i, line in enumerate(out)
+        if line
+        and whole[i]
+        and rules.pull_quote_min_words <= len(line.split()) <= rules.pull_quote_max_words
+        and not line.rstrip(_CLOSERS).endswith(_SENTENCE_STOPS)
+    ]
+    if not pulls:
+        return out
+    grams = [_trigrams(line) if line else set() for line in out]
+    for i in pulls:
+        mine = grams[i]
+        if mine and any(
+            j != i
+            and out[j] is not None
+            and len(out[j] or "") > len(out[i] or "")
+            and len(mine & grams[j]) >= rules.pull_quote_share * len(mine)
+            for j in range(len(out))
+        ):
+            out[i] = None
+    return out
+
+
+def _trigrams(line: str) -> set[tuple[str, ...]]:
+    """The line's word trigrams, folded to lower case and without punctuation."""
+    words = _WORDS.findall(line.lower())
+    return {tuple(words[k : k + 3]) for k in range(len(words) - 2)}
+
+
+def _drop_enclosed(lines: list[str | None], rules: BoilerplateRules) -> list[str | None]:
+    """A few short lines with furniture right above and below them are furniture too: a poll's choices between its
+    question and its e-mail field, "You may opt out at anytime." between a form's consent lines. Blank lines do not
+    count; a line with a quotation is never enclosed."""
+    present = [i for i, line in enumerate(lines) if line != ""]
+    out = list(lines)
+    k = 0
+    while k < len(present):
+        if lines[present[k]] is None:
+            k += 1
+            continue
+        run_end = k
+        while run_end < len(present) and lines[present[run_end]] is not None:
+            run_end += 1
+        run = present[k:run_end]
+        closed = k > 0 and run_end < len(present)  # furniture (None) before and after the run
+        if (
+            closed
+            and len(run) <= rules.enclosed_max_lines
+            and all(
+                len((lines[i] or "").split()) <= rules.enclosed_max_words
+                and not any(c in (lines[i] or "") for c in _QUOTATION)
+                for i in run
+            )
+        ):
+            for i in run:
+                out[i] = None
+        k = run_end
+    return out
+
+
+def _is_furniture(line: str, rules: BoilerplateRules) -> bool:
+    """A line made of the words of page furniture, however an outlet phrases it: several different ones
+    ("… Sign up to … daily newsletter … Enter your email address … Privacy Notice … Google Privacy Policy and Terms of
+    Service apply"; "You also agree to this site's Privacy Policy and Terms of Use"). A quotation is never one."""
+    if rules.furniture_terms is None or any(c in line for c in _QUOTATION):
+        return False
+    terms = {m.group(0).lower() for m in rules.furniture_terms.finditer(line)}
+    if len(terms) >= rules.furniture_min_terms:
+        return True
+    return len(terms) >= rules.furniture_short_terms and len(line.split()) <= rules.furniture_short_words
 
 
 def _is_map_labels(line: str) -> bool:
@@ -145,8 +269,11 @@ def _is_caps_line(line: str, rules: BoilerplateRules) -> bool:
     if sum(c.isupper() for c in letters) < rules.caps_line_upper_share * len(letters):
         return False
     words = len(line.split())
+    # a full stop at the end makes a sentence too: "SPECIAL COUNSEL … WILL NOT RECOMMEND …, THE JUSTICE DEPARTMENT
+    # ANNOUNCED FRIDAY EVENING." is a lede in capitals (a headline ends without one)
+    sentences = len(_CAPS_SENTENCE_END.findall(line)) + (_CAPS_FULL_STOP.search(line) is not None)
     if words > rules.caps_line_max_words or (
-        words > rules.caps_headline_words and len(_CAPS_SENTENCE_END.findall(line)) >= rules.caps_line_max_sentences
+        words > rules.caps_headline_words and sentences >= rules.caps_line_max_sentences
     ):
         return False  # "NOTICE THAT NOT ONE … NUCLEAR WAR. HOW CAN THIS BE?": prose in capitals
     return not any(p.search(line) for p in rules.datelines)
@@ -154,6 +281,7 @@ def _is_caps_line(line: str, rules: BoilerplateRules) -> bool:
 
 # a sentence ending inside a line, another sentence after it ("… WAR. HOW CAN")
 _CAPS_SENTENCE_END = re.compile(r"(?:(?<=\w{3})\.|[!?])[”’\"')]*\s+(?=[“\"‘']?[A-Z])")
+_CAPS_FULL_STOP = re.compile(r"(?<=\w{3})\.[”’\"')]*\s*$")
 
 
 def _drop_above_dateline(lines: list[str], rules: BoilerplateRules) -> list[str]:
