@@ -27,6 +27,7 @@ from pipeline.records import Entity
 
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _TRAILING = re.compile(r"[\s,.;:!?\"'“”‘’()\[\]–—&-]+$")
+_TRAILING_SMALL = re.compile(r"(?:\s+(?:of|as|and|or|the|for|in|to|with|on|at|by|from|a|an|but|than))+$")
 _LEADING = re.compile(r"^[\s,.;:!?\"'“”‘’()\[\]–—-]+")
 
 
@@ -245,6 +246,10 @@ def resolve(
             # "notify Congress of Mueller’s findings": the word after "of" owns something, it is no part of the name
             m = Mention(m.text[:cut], m.label, m.start, m.start + cut, m.before, m.after, m.source)
         surface = clean_surface(m.text)
+        if m.label == "ORG":
+            # an organisation's span NER ran into the sentence's next small word ("the Daily Telegraph as Ukraine
+            # marks"): no name ends with one (a person's span that does is no name at all: "Storm Shadows and")
+            surface = _TRAILING.sub("", _TRAILING_SMALL.sub("", surface))
         if not surface or (surface.islower() and m.source != "alias"):
             continue  # "un-safeness": a name has a capital, whatever NER says, but for a table name written so ("dpa")
         entry = table.lookup(surface) or _country_qualified(surface, table)
@@ -399,7 +404,8 @@ def _qualified(
     the same body nearest before it (else first after it); other mentions as they are."""
     if r.entry is not None or r.label != "ORG":
         return r
-    institution = institutions.bare(r.surface)
+    # "MFA", an acronym the article spelled out as a body without its country, is that body too
+    institution = institutions.bare(r.surface) or institutions.bare(r.name)
     if institution is None:
         return r
     # the same body named with its country: by the institution patterns ("Poland's Senate") or the alias table

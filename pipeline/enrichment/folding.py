@@ -163,9 +163,11 @@ def fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
     """An acronym no table knows ("AAA", "ISW") is the organisation of the same article whose words, or its last
     words, it abbreviates ("Columbia Asian American Alliance", "Institute for the Study of War")."""
     spelled: dict[str, Resolved] = {}
-    for r in resolved:
+    # a name the tables know first: "MFA" is the "Ministry of Foreign Affairs (Ukraine)" the article names, not a
+    # span of it NER cut short; a country's qualifier in brackets is no word of the name
+    for r in sorted(resolved, key=lambda r: r.entry is None):
         if r.label == "ORG" and " " in r.name:
-            words = _significant(r.name)
+            words = _significant(_QUALIFIER.sub("", r.name))
             for k in range(len(words) - 1):
                 spelled.setdefault("".join(w[0] for w in words[k:]).upper(), r)
     # "Department of Justice" after "the U.S. Department of Justice": the short form of an organisation named
@@ -185,6 +187,7 @@ def fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
 
 
 _SMALL_WORDS = frozenset({"of", "the", "and", "for", "on", "in", "at", "to", "&"})
+_QUALIFIER = re.compile(r"\s*\([^()]*\)$")
 
 
 def _significant(name: str) -> list[str]:

@@ -475,3 +475,26 @@ def test_a_body_named_after_a_place_or_read_as_an_event_is_an_organisation() -> 
 def test_a_chamber_where_things_happen_is_no_place() -> None:
     [senate] = resolve([_mention("Senate", "a vote in the", "on Tuesday", "GPE", 0)], TABLE, lambda _: False)
     assert (senate.label, senate.is_place) == ("ORG", False)
+
+
+def test_an_organisation_span_run_into_a_small_word_loses_it() -> None:
+    # "writing in the Daily Courier as the country marks …": NER's span took "as"
+    out = resolve([_mention("the Daily Courier as", "writing in", "Ukraine marks", "ORG")], TABLE, lambda name: False)
+    assert [r.name for r in out] == ["Daily Courier"]
+    # a person's span that ends so is no name at all ("Storm Shadows and Scalps are programmed")
+    assert resolve([_mention("Storm Shadows and", "how", "Scalps are", "PERSON")], TABLE, lambda name: False) == []
+
+
+def test_an_acronym_of_a_body_named_with_its_country_is_that_body() -> None:
+    from pipeline.enrichment.institutions import InstitutionTable
+
+    institutions = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.toml"))
+    text = "“Peace first,” reads the Statement of the Ministry of Foreign Affairs of Ukraine on the anniversary. The MFA"
+    at = text.index("Ministry")
+    mentions = [
+        _mention("the Ministry of Foreign Affairs of", "statement of", "Ukraine on", "ORG", at - 4),
+        _mention("MFA", "the", "emphasizes .", "ORG", text.index("MFA")),
+    ]
+    resolved = resolve(mentions, TABLE, lambda name: False)
+    out = with_institutions(resolved, institutions.find(text), TABLE, institutions)
+    assert {r.name for r in out} == {"Ministry of Foreign Affairs (Ukraine)"}
