@@ -248,6 +248,16 @@ def entity_fold(name: str) -> str:
 _COUNTRY_NOTE = re.compile(r"^(.+?)\s+\(([^()]+)\)$")
 
 
+def name_keys(name: str) -> set[str]:
+    """The keys a predicted name matches a label by: its own, and without the bracketed country or kind that tells
+    namesakes apart ("Democratic Party (United States)" is the "Democratic Party" an American story's label names)."""
+    keys = {entity_fold(name)}
+    bare = _COUNTRY_NOTE.match(name)
+    if bare is not None:
+        keys.add(fold(bare.group(1)))
+    return keys
+
+
 def score_entities(
     predicted: list[str], expected: list[list[str]], optional: list[list[str]]
 ) -> tuple[tuple, list, list]:
@@ -258,12 +268,12 @@ def score_entities(
     correct = 0
     wrong = []
     for name in dict.fromkeys(predicted):
-        key = entity_fold(name)
-        hit = next((i for i, k in enumerate(keys) if key in k and i not in taken), None)
+        key = name_keys(name)
+        hit = next((i for i, k in enumerate(keys) if key & k and i not in taken), None)
         if hit is not None:
             taken.add(hit)
             correct += 1
-        elif key in optional_keys:
+        elif key & optional_keys:
             correct += 1
         else:
             wrong.append(name)
@@ -293,7 +303,7 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
     recalled = 0
     for q in required:
         said = found.get(q["key"], "<quote not found>")
-        if said is not None and said != "<quote not found>" and entity_fold(said) in accepted(q["speakers"]):
+        if said is not None and said != "<quote not found>" and name_keys(said) & accepted(q["speakers"]):
             recalled += 1
         else:
             misses.append(f"line {q['line']}: {said!r}, want {q['speakers'][0]!r}")
@@ -305,7 +315,7 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
             continue
         predicted += 1
         label = labelled.get(quote_key(q.text))
-        if label is not None and entity_fold(q.speaker) in accepted(label["speakers"]):
+        if label is not None and name_keys(q.speaker) & accepted(label["speakers"]):
             correct += 1
         else:
             wrong.append(
