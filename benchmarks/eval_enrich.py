@@ -286,7 +286,11 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
     """Speakers: recall over labelled quotes with a named speaker, precision over the stage's named speakers."""
     found = {}
     for q in article.quotes or []:
-        found.setdefault(quote_key(q.text), q.speaker)
+        # a quotation running over paragraphs is one quote of the stage (its text one line); a label may give each
+        # paragraph its own: a labelled quote starting at a sentence of the stage's quote is in it
+        for part in _SENTENCE.split(q.text):
+            if part.strip():
+                found.setdefault(quote_key(part), q.speaker)
     # a speaker label names an entity: any spelling the labels accept for that entity is the speaker too
     spellings = {}
     for kind in ("persons", "organizations"):
