@@ -198,6 +198,10 @@ def _who(
         role = qualified(role, before[-1] if before else None)
         return Attribution("title", None, start, role)  # "the minister added", "the head of the committee said"
     if head_word in rules.document_nouns:  # "the statement by Catherine Colonna", "a post from the ministry"
+        # "the EU statement", "the ministry's report": the author named before the document
+        owners = [e for c in noun.children if c.dep_ in ("compound", "poss", "nmod") for e in named_at(c)]
+        if owners:
+            return Attribution("named", (prefer_people(owners) or owners[0]).name)
         author = [
             e
             for e in speakers

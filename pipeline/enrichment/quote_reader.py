@@ -35,7 +35,7 @@ class Reader:
 
     def author(self, document: str, at: int) -> str | None:
         """Who wrote "the letter" at `at`: the person named in the sentence that brought the letter in ("In a letter
-        to the committees, Barr described ..."), else nobody named."""
+        to the committees, Barr described ..."), else the one organisation it names, else nobody named."""
         mentions = [m.start() for m in re.finditer(rf"\b{re.escape(document)}s?\b", self.text[:at], re.IGNORECASE)]
         if not mentions:
             return None
@@ -43,8 +43,14 @@ class Reader:
         begin = starts[-1] if starts else 0
         end = self.text.find(". ", mentions[0])
         end = len(self.text) if end < 0 else end
-        people = [e for e in self.outside if begin <= e.start < end and e.label == "PERSON"]
-        return people[0].name if people else None
+        named = [e for e in self.outside if begin <= e.start < end]
+        people = [e for e in named if e.label == "PERSON"]
+        if people:
+            return people[0].name
+        # "a report on the failed mission said … an unarmed OSCE observer team": a body's document, when the
+        # sentence names one body only
+        bodies = list(dict.fromkeys(e.name for e in named if e.label == "ORG"))
+        return bodies[0] if len(bodies) == 1 else None
 
     def organisation(self, at: int) -> str | None:
         """Whom "it" at `at` means: the organisation named last before it, unless a place was named since as an

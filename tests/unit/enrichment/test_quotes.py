@@ -392,6 +392,24 @@ def test_speakers_referred_to_by_it_a_title_a_document_or_the_next_sentence(pars
     assert parsed_speakers(text) == speakers  # the words around the quote agree without the parser
 
 
+def test_a_document_speaks_for_its_author_named_before_it_or_in_the_sentence_that_brought_it_in(parse) -> None:
+    # "the Daily Courier statement said": the body named before the document
+    text = "“We urge both sides to talk,” the Daily Courier statement said."
+    assert parsed_speakers(text, parse) == ["Daily Courier"]
+    # "reads the statement": the one body the sentence that brought the statement in names
+    text = (
+        "The statement of the Russian foreign ministry came on Monday.\n\n"
+        "“The border will stay open for everyone,” reads the statement."
+    )
+    assert parsed_speakers(text, parse) == ["Ministry of Foreign Affairs (Russia)"]
+    # two bodies there: nothing tells whose statement it is
+    text = (
+        "The statement of the Russian foreign ministry, quoted by the Daily Courier, came on Monday.\n\n"
+        "“The border will stay open for everyone,” reads the statement."
+    )
+    assert parsed_speakers(text, parse) == [None]
+
+
 def test_the_age_a_text_gives_someone_refers_back_to_them(parse) -> None:
     text = "Anna Novak came with her family.\n\n“This area was dangerous for years,” the 24-year-old said on Friday."
     assert parsed_speakers(text, parse) == ["Anna Novak"]
