@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -226,6 +227,9 @@ class FigureRules:
                 break
             if words and (low.endswith(("ed", "ing")) or token.text[:1].isupper() and not words[-1].text[:1].isupper()):
                 break
+            if not token.whitespace_ and i + 2 < len(doc) and doc[i + 1].text == "-" and doc[i + 2].is_alpha:
+                i += 3  # "three pro-Russian leaders": a compound modifier, the noun comes after it
+                continue
             words.append(token)
             i += 1
         if not words or (len(words) == 1 and len(words[0]) > 4 and words[0].lower_.endswith("ed")):
@@ -253,6 +257,10 @@ class FigureRules:
     def figures_of(self, text: str, claims: Sequence[re.Match[str]] | None = None) -> list[Figure]:
         """Every numeric claim with a counted noun, once per (value, unit, text)."""
         out: dict[tuple, Figure] = {}
+        # a percentage is a claim of its sentence: a poll's "5%" of one group and "5%" of another are two claims,
+        # the same share said twice in one sentence one
+        ends = [m.end() for m in _SENTENCE_BREAK.finditer(text)]
+        percents: set[tuple[float, int]] = set()
         for match in self.claims(text) if claims is None else claims:
             value = parse_number(match.group("number"), match.group("scale") or match.group("suffix"))
             if value is None or (
@@ -265,14 +273,24 @@ class FigureRules:
             if match.group("currency"):
                 unit = _CURRENCIES[match.group("currency")]
             figure_text = " ".join(match.group(0).split())
-            out.setdefault((value, unit, figure_text.lower()), Figure(value=value, unit=unit, text=figure_text))
+            sentence = bisect.bisect(ends, match.start()) if unit == "%" else -1
+            if sentence >= 0:
+                if (value, sentence) in percents:
+                    continue
+                percents.add((value, sentence))
+            out.setdefault(
+                (value, unit, figure_text.lower(), sentence), Figure(value=value, unit=unit, text=figure_text)
+            )
         for match in _PERCENT.finditer(text):
             value = float(match.group("number").replace(",", "."))  # "26,5%": a decimal comma
             start = match.start()
+            sentence = bisect.bisect(ends, start)
+            if (value, sentence) in percents:
+                continue
+            percents.add((value, sentence))
             qualifier = self.qualifiers.search(text, max(0, start - 30), start) if self.qualifiers else None
             figure_text = " ".join(text[qualifier.start() if qualifier else start : match.end()].split())
-            if not any(f.unit == "%" and f.value == value for f in out.values()):
-                out.setdefault((value, "%", figure_text.lower()), Figure(value=value, unit="%", text=figure_text))
+            out[(value, "%", figure_text.lower(), sentence)] = Figure(value=value, unit="%", text=figure_text)
         range_end = -1
         for match in _MONEY.finditer(text):
             value = parse_number(match.group("number"), match.group("scale"))
@@ -302,6 +320,7 @@ _NUMBER_IN = re.compile(
 
 # a percentage written with a decimal point or comma ("3.4%", "26,5%", "41 per cent"), NER or not
 _PERCENT = re.compile(r"(?<![\w.,])(?P<number>\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|per\s?cent\b|percent\b)", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"[.!?…][”’\"')\]]*\s+|\n")
 _RANK = re.compile(r"\b(?:top|bottom)\s+$", re.IGNORECASE)
 _RANGE_TO = re.compile(r"\s*(?:to|-|–|—|and)\s*")
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,3}")
