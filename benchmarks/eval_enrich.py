@@ -339,14 +339,16 @@ def score_figures(article: Article, entry: dict, lines: list[list[str]]) -> tupl
             line is None or line == label["line"]
         )
 
+    # every figure the stage lists is a claim of its own: one labelled claim each (a poll's "5%" of three groups in
+    # one paragraph are three); the same figure text listed twice in a line is one
     predicted = {}
     for f in article.figures or []:
         line = line_of(lines, f.text)
-        predicted.setdefault((f.value, line), f)
+        predicted.setdefault((f.value, line, f.text, len(predicted)), f)
     taken: set[int] = set()
     correct = 0
     wrong = []
-    for (value, line), f in predicted.items():
+    for (value, line, _text, _n), f in predicted.items():
         hit = next((i for i, lab in enumerate(entry["figures"]) if i not in taken and matches(lab, value, line)), None)
         if hit is None:  # the same claim taken from another of its mentions ("$2 billion" ... "two billion dollars")
             hit = next(
