@@ -489,7 +489,9 @@ def test_an_acronym_of_a_body_named_with_its_country_is_that_body() -> None:
     from pipeline.enrichment.institutions import InstitutionTable
 
     institutions = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.toml"))
-    text = "“Peace first,” reads the Statement of the Ministry of Foreign Affairs of Ukraine on the anniversary. The MFA"
+    text = (
+        "“Peace first,” reads the Statement of the Ministry of Foreign Affairs of Ukraine on the anniversary. The MFA"
+    )
     at = text.index("Ministry")
     mentions = [
         _mention("the Ministry of Foreign Affairs of", "statement of", "Ukraine on", "ORG", at - 4),
