@@ -127,16 +127,26 @@ def fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
     full-named person of the article has ("Hillary", "Imran")."""
     full: dict[str, Resolved] = {}
     first: dict[str, list[Resolved]] = {}
+    short: dict[str, Resolved] = {}  # "William Barr" of "William P. Barr", "Robert Mueller" of "Robert S. Mueller III"
     for r in resolved:
         if r.label == "PERSON" and " " in r.name:
-            full.setdefault(r.name.split()[-1], r)
-            given = first.setdefault(r.name.split()[0], [])
+            words = _name_words(r.name)
+            full.setdefault(words[-1], r)
+            short.setdefault(f"{words[0]} {words[-1]}", r)
+            given = first.setdefault(words[0], [])
             if all(p.name != r.name for p in given):
                 given.append(r)
     out = []
     for r in resolved:
         person = None
-        if r.entry is None and " " not in r.name and r.name in full:
+        words = _name_words(r.name)
+        if r.entry is None and r.label == "PERSON" and len(words) >= 2:
+            # the same person with or without a middle initial or a generational suffix
+            same = short.get(f"{words[0]} {words[-1]}")
+            # not two initials that differ: "George H. W. Bush" and "George W. Bush" are two people
+            if same is not None and same.name != r.name and not (_initials_of(same.name) and _initials_of(r.name)):
+                person = same
+        elif r.entry is None and " " not in r.name and r.name in full:
             person = full[r.name]
         elif r.entry is None and " " not in r.name and len(first.get(r.name, ())) == 1:
             person = first[r.name][0]
@@ -147,6 +157,25 @@ def fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
             r = replace(r, name=person.name, label="PERSON", entry=person.entry, is_place=False)
         out.append(r)
     return out
+
+
+def _name_words(name: str) -> list[str]:
+    """A person's name without middle initials and generational suffixes ("Robert S. Mueller III" -> Robert Mueller)."""
+    words = name.split()
+    kept = [w for i, w in enumerate(words) if not (0 < i < len(words) - 1 and _INITIAL.fullmatch(w))]
+    while len(kept) > 2 and _SUFFIX.fullmatch(kept[-1]):
+        kept.pop()
+    return kept
+
+
+def _initials_of(name: str) -> list[str]:
+    """The middle initials of a person's name."""
+    words = name.split()
+    return [w for w in words[1:-1] if _INITIAL.fullmatch(w)]
+
+
+_INITIAL = re.compile(r"[A-Z]\.?")
+_SUFFIX = re.compile(r"(?:Jr|Sr|II|III|IV)\.?")
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -135,6 +135,22 @@ def test_a_lone_surname_is_the_full_named_person_of_the_article() -> None:
     assert entities["Victoria Nuland"].count == 2 and "Nuland" not in entities  # NER took her surname for a place
 
 
+def test_middle_initials_and_generational_suffixes_do_not_make_another_person() -> None:
+    mentions = [
+        _mention("Anton K. Halloran III", "counsel", "delivered", "PERSON", 0),
+        _mention("Halloran", "of", "’s findings", "ORG", 50),
+        _mention("Mira T. Osgood", "", "said", "PERSON", 80),
+        _mention("Mira Osgood", "", "will review", "PERSON", 120),
+        _mention("Peter H. W. Lindqvist", "", "said", "PERSON", 160),
+        _mention("Peter W. Lindqvist", "", "said", "PERSON", 200),
+    ]
+    entities = {e.name: e for e in aggregate(resolve(mentions, TABLE, lambda _: False))}
+    assert entities["Anton K. Halloran III"].count == 2 and "Halloran" not in entities
+    assert entities["Mira T. Osgood"].count == 2 and "Mira Osgood" not in entities
+    # two different middle initials are two people (a father and a son)
+    assert "Peter H. W. Lindqvist" in entities and "Peter W. Lindqvist" in entities
+
+
 def test_unknown_words_become_places_only_with_a_place_cue() -> None:
     mentions = [
         _mention("Nekhoteyevka", "at the", "crossing and", "ORG", 0),
