@@ -119,8 +119,10 @@ class InstitutionTable:
         for pattern in (self._after, self._before):
             for m in pattern.finditer(text):
                 form = " ".join(m.group("inst").lower().split())
-                if pattern is self._before and form in self._noun_only and not m.group("possessive"):
-                    continue  # "Russian military vehicles": an adjective, not the body
+                if pattern is self._before and form in self._noun_only and (
+                    not m.group("possessive") or _MODIFIES.match(text, m.end())
+                ):
+                    continue  # "Russian military vehicles", "Russia’s military-industrial base": an adjective
                 if any(a < m.end() and m.start() < b for a, b in taken):
                     continue
                 code = self._country[" ".join(m.group("country").lower().split())]
@@ -202,3 +204,15 @@ _COURT_BEFORE = re.compile(r"[Cc]ourt\s+(?:for|of)\s+the\s+$")
 
 # "the Biden administration", "Obama administration officials": a president's name before "administration"
 _ADMINISTRATION = re.compile(r"(?<![\w-])(?P<name>[A-Z][\w’'-]+)(?:['’]s)?\s+administration(?!\w)")
+
+
+# what follows an adjective, not a noun: a hyphen ("military-industrial") or a noun of a kind English makes from verbs
+# and adjectives ("military aggression", "army equipment", "military presence"), or one of the nouns the military
+# word qualifies most ("military aid", "army base")
+_MODIFIES = re.compile(
+    r"-|\s+(?:[a-z]+(?:ion|ions|ment|ments|ance|ence|ity|ities|ure|ures|cy|ism|ship|ness)|aid|support|base|bases|"
+    r"budget|spending|hardware|vehicles?|convoys?|personnel|units?|commanders?|leaders?|leadership|officials?|"
+    r"experts?|analysts?|bloggers?|sources?|targets?|sites?|facilities|campaign|offensive|action|activity|"
+    r"build-up|buildup|drills?|exercises?|aircraft|planes?|jets?|helicopters?|ships?|assets?|might|power|"
+    r"capabilities|strategy|doctrine|intelligence|academy|courts?|prosecutors?|service|servicemen)\b"
+)

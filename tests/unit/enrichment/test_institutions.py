@@ -37,6 +37,10 @@ def test_bodies_get_one_canonical_name(text: str, name: str) -> None:
     "text",
     [
         "Russian military vehicles crossed the border",  # an adjective, not the body
+        # after a possessive too, before a hyphen or a noun it qualifies
+        "The sanctions target Russia’s military-industrial base",
+        "North Korea supports Russia’s military aggression toward Ukraine",
+        "Poland's army equipment is ageing",
         "the ministry said",  # no country: the alias table and the article decide
         "russian foreign ministry",  # a country is written with a capital
     ],
