@@ -119,8 +119,10 @@ class InstitutionTable:
         for pattern in (self._after, self._before):
             for m in pattern.finditer(text):
                 form = " ".join(m.group("inst").lower().split())
-                if pattern is self._before and form in self._noun_only and (
-                    not m.group("possessive") or _MODIFIES.match(text, m.end())
+                if (
+                    pattern is self._before
+                    and form in self._noun_only
+                    and (not m.group("possessive") or _MODIFIES.match(text, m.end()))
                 ):
                     continue  # "Russian military vehicles", "Russia’s military-industrial base": an adjective
                 if any(a < m.end() and m.start() < b for a, b in taken):
