@@ -19,6 +19,12 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
     before = list(m.before)
     prev = before[-1] if before else ""
     prev_word = before[-2] if prev == "the" and len(before) >= 2 else prev
+    after = list(m.after)
+    if after and after[0] in _POSSESSIVE_TOKENS:
+        # the capital owns the noun after it, whatever governs the noun ("over Moscow’s invasion", "in Kyiv's streets")
+        if len(after) >= 2 and after[1].lower() in cues.place_nouns:
+            return "place"  # "Berlin's landmark", "Kyiv's streets"
+        return "government"  # "Moscow's main ally"
     if prev_word in cues.locative_before:
         return "place"
     if prev in cues.agent_before:
@@ -38,20 +44,20 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
         of_at = len(before) - (2 if prev == "the" else 1)
         if of_at >= 1 and before[of_at - 1] in cues.nouns_after:
             return "government"  # "the soldiers of the Kremlin"
-    after = list(m.after)
-    if after and after[0] in _POSSESSIVE_TOKENS:
-        if len(after) >= 2 and after[1].lower() in cues.place_nouns:
-            return "place"  # "Berlin's landmark", "Kyiv's streets"
-        return "government"  # "Moscow's main ally"
     if len(after) >= 2 and after[0] in ("-", "–") and after[1].lower() in cues.hyphen_after:
         return "government"  # "Kremlin-backed"
     words = [w.lower() for w in after]
     i = _skip(words, 0, cues)
+    clause = prev in _SUBORDINATORS  # "if Moscow chooses", "as Kyiv grapples with": the subject of a clause
     if i < len(words) and words[i] in ("and", "or"):
         # "Moscow and Kiev are blaming each other", "Kiev and the West have accused": the verb after the pair
         j = next((k for k in range(i + 1, min(i + 5, len(words))) if words[k] in cues.verbs_after), None)
+        if j is None and i + 2 < len(words) and after[i + 1][:1].isupper():
+            j, clause = _skip_adverbs(words, i + 2), True  # "Moscow and Kiev effectively ended dialogue"
         if j is not None:
             i = j
+    if clause and i < len(words) and _finite_verb(words[i], cues):
+        return "government"
     if i < len(words):
         word = words[i]
         if word in cues.be_forms:
@@ -63,6 +69,37 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
         if word in cues.place_nouns:
             return "place"
     return entry.default
+
+
+# words that open a clause: a capital right after one is its subject
+_SUBORDINATORS = frozenset(
+    {"if", "as", "when", "while", "because", "unless", "until", "whether", "though", "although", "once", "whereas"}
+)
+
+
+def _skip_adverbs(words: Sequence[str], i: int) -> int:
+    """Index of the first word from i on that is not an adverb in -ly ("effectively", "reportedly")."""
+    while i < len(words) and len(words[i]) > 4 and words[i].endswith("ly"):
+        i += 1
+    return i
+
+
+def _finite_verb(word: str, cues: Cues) -> bool:
+    """A word that reads as the verb of a clause's subject: a listed verb, or a lower-case word in -s or -ed that
+    is no place noun ("chooses", "grapples", "ended"; not "residents", "streets")."""
+    if word in cues.be_forms:
+        return False  # "as Kyiv was shelled": the form of "be" decides below
+    if word in cues.verbs_after:
+        return True
+    return (
+        word.isalpha()
+        and word.islower()
+        and len(word) > 3
+        and word.endswith(("s", "ed"))
+        and not word.endswith("ss")
+        and word not in cues.place_nouns
+        and word not in cues.nouns_after
+    )
 
 
 def _skip(words: Sequence[str], i: int, cues: Cues) -> int:

@@ -98,6 +98,15 @@ def _mention(text: str, before: str, after: str, label: str = "GPE", start: int 
         ("Moscow", "the reconquest of", ".", "Moscow"),
         ("Kyiv", "Overnight", "was shelled again", "Kyiv"),
         ("Moscow", "The accusations claim that", "does not deny it", "Government of Russia"),
+        # a possessive owns the noun after it, whatever governs the noun
+        ("Moscow", "deep tensions with Washington over", "’s invasion of Ukraine", "Government of Russia"),
+        ("Kyiv", "a stroll over", "’s streets", "Kyiv"),
+        # the subject of a clause: after "if", "as", …, or a pair before its verb
+        ("Moscow", "a long conflict if", "chooses the invasion", "Government of Russia"),
+        ("Kyiv", "tactics as", "grapples with shortages of men", "Government of Ukraine"),
+        ("Moscow", "", "and Kiev effectively ended dialogue", "Government of Russia"),
+        ("Kyiv", "the sirens sounded as", "was shelled again", "Kyiv"),
+        ("Kyiv", "the lights went out as", "residents slept", "Kyiv"),
         ("Kiev", "", "and the West have repeatedly accused", "Government of Ukraine"),
         ("Kyiv", "after urgent", "pleas and attacks", "Government of Ukraine"),
         ("Moscow", "", "which denies its troops have a role", "Government of Russia"),
