@@ -35,6 +35,7 @@ class InstitutionTable:
         the: frozenset[str],
         not_bare: frozenset[str] = frozenset(),
         districts: Mapping | None = None,
+        hosted: frozenset[str] = frozenset(),
     ) -> None:
         self.institutions = dict(institutions)  # name -> (format, forms, noun-only forms)
         self.countries = dict(countries)  # code -> (name, other names...)
@@ -42,6 +43,7 @@ class InstitutionTable:
         self.default_format = default_format
         self.the = the
         self.not_bare = not_bare  # institutions a bare form does not tie to the article's country ("Embassy")
+        self.hosted = hosted  # institutions one country keeps in another: named with their host ("Embassy")
         self._districts = _district_patterns(districts or {})  # US federal prosecutors: format and patterns
         self._form = {
             f.lower(): name for name, (_, forms, nouns) in self.institutions.items() for f in (*forms, *nouns)
@@ -60,6 +62,7 @@ class InstitutionTable:
             rf"(?<![\w-])(?-i:(?=[A-Z]))(?P<country>{country})(?P<possessive>['’]s)?\s+(?P<inst>{form})(?!\w)",
             re.IGNORECASE,
         )
+        self._host = re.compile(rf"\s+in\s+(?:the\s+)?(?-i:(?=[A-Z]))(?P<country>{country})(?![\w-])", re.IGNORECASE)
         self._after = re.compile(
             rf"(?<![\w-])(?P<inst>{form})\s+of\s+(?:the\s+)?(?-i:(?=[A-Z]))(?P<country>{country})(?![\w-])",
             re.IGNORECASE,
@@ -90,6 +93,7 @@ class InstitutionTable:
             frozenset(data.get("the", ())),
             not_bare,
             data.get("federal_districts"),
+            frozenset(row["name"] for row in data["institution"] if row.get("hosted", False)),
         )
 
     def bare(self, surface: str) -> str | None:
@@ -98,6 +102,11 @@ class InstitutionTable:
         key = key[4:] if key.startswith("the ") else key
         name = self._form.get(key)
         return name if name is not None and key not in self._noun_only and name not in self.not_bare else None
+
+    def _with_the(self, code: str) -> str:
+        """A country's name as it follows a preposition ("in the United States", "in Russia")."""
+        name = self.countries[code][0]
+        return f"the {name}" if code in self.the else name
 
     def canonical(self, institution: str, code: str) -> str:
         """The canonical name of one country's institution."""
@@ -129,12 +138,16 @@ class InstitutionTable:
                     continue
                 code = self._country[" ".join(m.group("country").lower().split())]
                 institution = self._form[form]
-                found.append(
-                    InstitutionMention(
-                        self.canonical(institution, code), m.group(0), m.start(), m.end(), institution, code
-                    )
-                )
-                taken.append((m.start(), m.end()))
+                name, end = self.canonical(institution, code), m.end()
+                host = self._host.match(text, end) if institution in self.hosted else None
+                if host is not None:
+                    # "the Embassy of Belarus in Russia", "the Belarusian Embassy in the Russian Federation": one
+                    # country's embassy in another is a body of its own
+                    there = self._country[" ".join(host.group("country").lower().split())]
+                    if there != code:
+                        name, end = f"{name} in {self._with_the(there)}", host.end()
+                found.append(InstitutionMention(name, text[m.start() : end], m.start(), end, institution, code))
+                taken.append((m.start(), end))
         return sorted(found, key=lambda f: f.start)
 
     def administrations(self, text: str, surnames: Collection[str], code: str = "US") -> list[InstitutionMention]:

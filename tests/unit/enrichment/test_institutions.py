@@ -27,6 +27,11 @@ TABLE = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.tom
         ("the US defense ministry", "United States Department of Defense"),
         ("the American government", "Government of the United States"),
         ("the Dutch central bank", "Central Bank of the Netherlands"),
+        # an embassy named with its host country is the embassy there
+        ("the Embassy of Belarus in Russia organised it", "Embassy of Belarus in Russia"),
+        ("a counsellor of the Belarusian Embassy in the Russian Federation", "Embassy of Belarus in Russia"),
+        ("the Polish embassy in the United States said", "Embassy of Poland in the United States"),
+        ("the Russian embassy said", "Embassy of Russia"),
     ],
 )
 def test_bodies_get_one_canonical_name(text: str, name: str) -> None:
