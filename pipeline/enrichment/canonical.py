@@ -27,6 +27,7 @@ from pipeline.records import Entity
 
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _TRAILING = re.compile(r"[\s,.;:!?\"'“”‘’()\[\]–—&-]+$")
+_PLURAL_REGION = re.compile(r"\b(Oblast|Region|Province|District)s$", re.IGNORECASE)
 _TRAILING_SMALL = re.compile(r"(?:\s+(?:of|as|and|or|the|for|in|to|with|on|at|by|from|a|an|but|than))+$")
 _LEADING = re.compile(r"^[\s,.;:!?\"'“”‘’()\[\]–—-]+")
 
@@ -276,6 +277,13 @@ def resolve(
         if m.label == "ORG" and surface.isupper() and m.after[:1] and _MODEL_NUMBER.fullmatch(m.after[0]):
             continue  # a maker's model, not the maker acting ("a UAZ 469 vehicle", "an Mi 8 helicopter")
         m = relabelled(m, surface, table.cues)
+        if m.label == "LOC" and (plural := _PLURAL_REGION.search(surface)):
+            # "Donetsk and Luhansk Oblasts": the span NER kept is one of them, its region in the singular
+            surface = surface[: plural.start()] + plural.group(1)
+            entry = table.lookup(surface)
+            if entry is not None:
+                out.append(_known(m, surface, entry, table))
+                continue
         resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries)
         if resolved is not None and not_a_name(resolved.name, resolved.label, table.cues):
             titles.add(initials(resolved.name))  # "SPEC" after "Special Presidential Envoy for Climate"

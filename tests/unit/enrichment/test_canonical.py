@@ -525,3 +525,14 @@ def test_an_acronym_of_a_body_named_with_its_country_is_that_body() -> None:
     resolved = resolve(mentions, TABLE, lambda name: False)
     out = with_institutions(resolved, institutions.find(text), TABLE, institutions)
     assert {r.name for r in out} == {"Ministry of Foreign Affairs (Ukraine)"}
+
+
+def test_a_span_ending_with_a_landmark_or_a_plural_region_is_a_place() -> None:
+    mentions = [
+        _mention("Victory Museum on Poklonnaya Hill", "at the", ", the", "ORG", 0),
+        _mention("Brest Hero Fortress", "the", "memorial", "ORG", 60),
+        _mention("Luhansk Oblasts", "Donetsk and", "were", "LOC", 100),
+    ]
+    out = resolve(mentions, TABLE, lambda _: False)
+    assert [r.label for r in out[:2]] == ["LOC", "LOC"]
+    assert out[2].name == "Luhansk Oblast"  # one of the two regions, in the singular
