@@ -194,6 +194,13 @@ class FigureRules:
             return Figure(value=value, unit=measure, text=" ".join(text[lead:end].split()))
         # a count: the noun it counts follows the number ("six battalions", "one special forces detachment")
         noun_end, noun = self._counted(doc, after, value)
+        if noun is None and value > 1 and (part := _PARTITIVE.match(text, end)):
+            # "46 of our foreign partners", "three of the wounded soldiers": a part of a group counts its members
+            plural = part.group("noun").lower()
+            if plural not in self.not_counted:
+                return Figure(
+                    value=value, unit=_singular(plural, self.irregular), text=" ".join(text[lead : part.end()].split())
+                )
         if noun is None:
             if not self._people(text, lead, end, value):
                 return None
@@ -321,6 +328,9 @@ _NUMBER_IN = re.compile(
 # a percentage written with a decimal point or comma ("3.4%", "26,5%", "41 per cent"), NER or not
 _PERCENT = re.compile(r"(?<![\w.,])(?P<number>\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|per\s?cent\b|percent\b)", re.IGNORECASE)
 _SENTENCE_BREAK = re.compile(r"[.!?…][”’\"')\]]*\s+|\n")
+_PARTITIVE = re.compile(
+    r"\s+of\s+(?:our|the|its|their|his|her|these|those|your|my)\s+(?:[a-z-]+\s+){0,2}?(?P<noun>[a-z]{3,}(?<!ss)s)\b"
+)
 _RANK = re.compile(r"\b(?:top|bottom)\s+$", re.IGNORECASE)
 _RANGE_TO = re.compile(r"\s*(?:to|-|–|—|and)\s*")
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,3}")

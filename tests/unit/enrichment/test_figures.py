@@ -131,6 +131,9 @@ def doc_figures(sentence: str, nlp) -> set[tuple[str, float, str]]:
         # a scale joined by a hyphen, a dozen
         ("The minister said the country has a $35-billion debt to repay.", ("$35-billion", 35e9, "USD")),
         ("Observers from about two dozen member states were turned back.", None),
+        # a part of a group counts its members; lives are people
+        ("Together with 46 of our foreign partners, we act.", ("46 of our foreign partners", 46, "partner")),
+        ("The war has claimed about 14,000 lives since then.", ("about 14,000 lives", 14_000, "person")),
         # a compound modifier between the number and its noun
         ("The rebels freed three pro-Kyiv activists on Monday.", ("three pro-Kyiv activists", 3, "activist")),
         # a number shaped like a year that counts what follows it (NER calls it a date)
