@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -106,6 +106,7 @@ class AliasTable:
     cues: Cues = field(default_factory=Cues)
     fuzzy_min_similarity: float = 0.85
     fuzzy_min_length: int = 6
+    member_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name -> what its members are called
 
     def __post_init__(self) -> None:
         self.keys: dict[str, Canonical] = {}
@@ -130,6 +131,8 @@ class AliasTable:
                 if s[:1].isupper() or not s.startswith("the ")
             ]
         )
+        # what a party's members are called ("Democrats", "Republican"): the party in an article about its country
+        self.members = {entity_key(w): e for e in self.entries for w in self.member_names.get(e.name, ())}
         self._choices = list(self.keys)
         self._fuzzy_cache: dict[str, Canonical | None] = {}  # per table, bounded; the same typos recur
 
@@ -144,6 +147,7 @@ class AliasTable:
         """The table of enrich_entities.toml plus `extra` (entity, aliases) pairs (the news agencies); a clash fails here."""
         entries: list[Canonical] = [entry for entry, _ in extra]
         aliases: dict[str, tuple[str, ...]] = {entry.name: tuple(names) for entry, names in extra}
+        members = {row["name"]: tuple(row["members"]) for row in data.get("entity", ()) if row.get("members")}
         for row in data.get("entity", ()):
             location = row.get("location")
             entries.append(
@@ -168,6 +172,7 @@ class AliasTable:
             Cues.from_data(data.get("cues", {})),
             fuzzy_min_similarity,
             fuzzy_min_length,
+            members,
         )
 
     def lookup(self, surface: str) -> Canonical | None:
@@ -254,6 +259,12 @@ def resolve(
         if not surface or (surface.islower() and m.source != "alias"):
             continue  # "un-safeness": a name has a capital, whatever NER says, but for a table name written so ("dpa")
         entry = table.lookup(surface) or _country_qualified(surface, table)
+        if entry is None and m.label == "NORP" and (party := table.members.get(entity_key(surface))) is not None:
+            # "Republican and Democrat leaders", "Democrats demanded": the party, in an article about its country
+            # (not "Sweden Democrats", whose country is another)
+            if party.country in preferred and not (m.before and table.lookup(m.before[-1])):
+                out.append(_known(replace(m, label="ORG"), surface, party, table))
+                continue
         if entry is not None:
             out.append(_known(m, surface, entry, table))
             continue

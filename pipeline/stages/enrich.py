@@ -26,6 +26,7 @@ from pipeline.enrichment.folding import coordinated_people, listed_organisations
 from pipeline.enrichment.geo import GeoName
 from pipeline.enrichment.institutions import chamber_committees
 from pipeline.enrichment.model import load_model, load_parser, model_label
+from pipeline.enrichment.normalise import entity_key
 from pipeline.enrichment.quotes import QuotePlan, plan_quotes, quotes_of
 from pipeline.enrichment.repeated import RepeatedLines, RepeatRules
 from pipeline.enrichment.tables import DATA_DIR, EnrichmentTables, load_tables
@@ -277,7 +278,9 @@ class EnrichStage:
             topics=tables.taxonomy.topics_of(prep.analysed),
             figures=self._figures(prep.analysed, doc, spans),
         )
-        return fields, plan_quotes(prep.analysed, resolved, tables.quotes)
+        # "Republicans say …": members of a party, no organisation speaking
+        speakers = [r for r in resolved if not (r.label == "ORG" and entity_key(r.surface) in aliases.members)]
+        return fields, plan_quotes(prep.analysed, speakers, tables.quotes)
 
     def _figures(self, text: str, doc, spans) -> list:
         """The table's counted claims, then every other number NER marks with what it counts."""

@@ -536,3 +536,19 @@ def test_a_span_ending_with_a_landmark_or_a_plural_region_is_a_place() -> None:
     out = resolve(mentions, TABLE, lambda _: False)
     assert [r.label for r in out[:2]] == ["LOC", "LOC"]
     assert out[2].name == "Luhansk Oblast"  # one of the two regions, in the singular
+
+
+def test_what_a_partys_members_are_called_is_the_party_in_an_article_about_its_country() -> None:
+    mentions = [
+        _mention("Democrats", "top", "demanded its release", "NORP", 0),
+        _mention("Republican", "to", "and Democrat leaders", "NORP", 40),
+    ]
+    us = resolve(mentions, TABLE, lambda _: False, preferred={"US"})
+    assert {(r.name, r.label) for r in us} == {
+        ("Democratic Party (United States)", "ORG"),
+        ("Republican Party (United States)", "ORG"),
+    }
+    # another country's story, or another country's party ("Sweden Democrats"): no American party
+    assert all(r.label != "ORG" for r in resolve(mentions, TABLE, lambda _: False, preferred={"SE"}))
+    swedish = [_mention("Democrats", "populist , opposition sweden", "linking", "NORP", 0)]
+    assert all(r.label != "ORG" for r in resolve(swedish, TABLE, lambda _: False, preferred={"US", "SE"}))
