@@ -20,6 +20,7 @@ from pipeline.enrichment.spans import (
     merge_split_names,
     relabelled,
     split_place_prefixes,
+    split_possessives,
     with_body_noun,
     without_title,
 )
@@ -246,7 +247,7 @@ def resolve(
     out: list[Resolved] = []
     unsure: set[int] = set()
     titles: set[str] = set()
-    for m in split_place_prefixes(merge_split_names(mentions, table), table):
+    for m in split_place_prefixes(split_possessives(merge_split_names(mentions, table), table.cues), table):
         m = with_body_noun(m, table.cues)
         if m.label == "ORG" and m.after[:1] in (("’s",), ("'s",)) and (cut := _owner_cut(m.text, table)):
             # "notify Congress of Mueller’s findings": the word after "of" owns something, it is no part of the name

@@ -19,6 +19,8 @@ _DESIGNATION = re.compile(r"[A-Z][A-Za-z]{0,5}-?\d+[A-Za-z\d]*")
 def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
     """Not a name: no capital, digits in a name or place, one character, a shouted page heading, a designation,
     broken brackets, or a sentence fragment (a verb or function word inside, too many words)."""
+    if label == "ORG" and (unit := _UNIT.match(surface)):
+        surface = surface[unit.end() :]  # "82nd Airborne Division", "3rd Army Corps": a unit's number
     if len(surface) < 2 or not surface[0].isupper() or not any(c.isalpha() for c in surface):
         return True
     if label in ("PERSON", "GPE", "LOC", "NORP") and any(c.isdigit() for c in surface):
@@ -43,6 +45,9 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
     # "Zeilinsky and Den Administration"
     return label == "PERSON" and any(w[:1].islower() and w not in NAME_PARTICLES for w in words)
 
+
+# the ordinal number a military unit's name opens with
+_UNIT = re.compile(r"\d{1,3}(?:st|nd|rd|th)\s+(?=[A-Z])")
 
 # Two capitals, then lower case: a letter of the text before glued to a word ("SSen", "JFireworks")
 _GLUED_CAPITAL = re.compile(r"[A-Z]{2}[a-z]{2,}")

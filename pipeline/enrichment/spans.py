@@ -150,6 +150,52 @@ def _role_apposition(m: Mention, after: Sequence[str], cues: Cues) -> bool:
     )
 
 
+def split_possessives(mentions: Sequence[Mention], cues: Cues) -> list[Mention]:
+    """ "Liz Truss’s Foreign Office", "Fox News’ Anders Hagstrom" (one NER span): the owner and what it owns, two
+    names; the owned one is an organisation when a kind of body's noun ends it."""
+    out: list[Mention] = []
+    for m in mentions:
+        cut = _INNER_POSSESSIVE.search(m.text) if m.source == "ner" and m.label == "PERSON" else None
+        if cut is None or m.text[: cut.start()].split()[-1].lower() in _COLLECTIVES:
+            # "Luhansk People’s Republic", "Committee of Soldiers’ Mothers": a name with a possessive inside
+            out.append(m)
+            continue
+        owner, owned = m.text[: cut.start()], m.text[cut.end() :]
+        owned_label = "ORG" if owned.split()[-1].lower() in cues.org_nouns else m.label
+        out.append(Mention(owner, m.label, m.start, m.start + len(owner), m.before, tuple(owned.split()[:6]), m.source))
+        start = m.start + cut.end()
+        out.append(
+            Mention(owned, owned_label, start, m.end, (*m.before, owner.split()[-1].lower(), "’s"), m.after, m.source)
+        )
+    return out
+
+
+# plural nouns whose possessive is part of a name ("People’s Republic", "Soldiers’ Mothers", "Women’s Party")
+_COLLECTIVES = frozenset(
+    {
+        "people",
+        "peoples",
+        "women",
+        "children",
+        "men",
+        "workers",
+        "soldiers",
+        "mothers",
+        "veterans",
+        "defenders",
+        "farmers",
+        "nations",
+        "citizens",
+        "students",
+        "writers",
+        "journalists",
+    }
+)
+
+# a possessive between two capitalised names inside one span
+_INNER_POSSESSIVE = re.compile(r"(?<=[a-z])(?:['’]s|(?<=s)['’])\s+(?=[A-Z])")
+
+
 def split_place_prefixes(mentions: Sequence[Mention], table: AliasTable) -> list[Mention]:
     """ "Belgorod Vyacheslav Gladkov" (one NER span) -> the place and the person."""
     out: list[Mention] = []
