@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.enrichment.normalise import fold, squash
+from pipeline.enrichment.phrases import phrase_pattern
 from pipeline.enrichment.repeated import line_fingerprint
 
 _INVISIBLE = str.maketrans({"\u00a0": " ", "\u200b": None, "\u200e": None, "\u200f": None, "\ufeff": None, "\r": None})
@@ -84,7 +85,7 @@ class BoilerplateRules:
             caps_line_max_sentences=int(data.get("caps_line_max_sentences", 1)),
             caps_headline_words=int(data.get("caps_headline_words", 12)),
             furniture_terms=(
-                re.compile(r"\b(?:" + "|".join(data["furniture_terms"]) + r")\b", re.IGNORECASE)
+                re.compile(r"\b" + phrase_pattern([t.lower() for t in data["furniture_terms"]]) + r"\b", re.IGNORECASE)
                 if data.get("furniture_terms")
                 else None
             ),
@@ -237,7 +238,7 @@ def _is_furniture(line: str, rules: BoilerplateRules) -> bool:
     Service apply"; "You also agree to this site's Privacy Policy and Terms of Use"). A quotation is never one."""
     if rules.furniture_terms is None or any(c in line for c in _QUOTATION):
         return False
-    terms = {m.group(0).lower() for m in rules.furniture_terms.finditer(line)}
+    terms = {" ".join(m.group(0).lower().split()).rstrip("s") for m in rules.furniture_terms.finditer(line)}
     if len(terms) >= rules.furniture_min_terms:
         return True
     return len(terms) >= rules.furniture_short_terms and len(line.split()) <= rules.furniture_short_words
