@@ -35,6 +35,8 @@ class SurfaceIndex:
             self.longest[s[:2]] = max(self.longest.get(s[:2], 0), len(s))
         # first words of the surfaces written in lower case ("dpa", "state department")
         self.lower_starts = frozenset(s.split()[0] for s in self.surfaces if s[:1].islower())
+        # every beginning of a surface: a scan stops as soon as its words begin none ("Kyiv says" after "Kyiv")
+        self.prefixes = frozenset(s[:k] for s in self.surfaces for k in range(1, len(s) + 1))
 
 
 def mentions_from_doc(
@@ -92,7 +94,7 @@ def mentions_from_doc(
         longest = surfaces.longest.get(texts[start][:2])
         if longest and not covered[start]:
             # an alias-table name NER cut short ("UN" of "UN human rights office"): the name, as the table has it
-            longer = _alias_end(texts, spaces, covered, start, longest, surfaces.surfaces)
+            longer = _alias_end(texts, spaces, covered, start, longest, surfaces)
             if longer > end:
                 mentions.append(mention(start, longer, "", "alias"))
                 covered[start:longer] = b"\x01" * (longer - start)
@@ -107,7 +109,7 @@ def mentions_from_doc(
             continue  # a name starts with a capital, but for the few the table writes in lower case ("dpa")
         longest = surfaces.longest.get(word[:2])
         if longest:
-            j = _alias_end(texts, spaces, covered, i, longest, surfaces.surfaces)
+            j = _alias_end(texts, spaces, covered, i, longest, surfaces)
             if j:
                 mentions.append(mention(i, j, "", "alias"))
                 covered[i:j] = b"\x01" * (j - i)
@@ -130,7 +132,7 @@ def mentions_from_doc(
 
 
 def _alias_end(
-    texts: list[str], spaces: list[str], covered: bytearray, i: int, longest: int, surfaces: Collection[str]
+    texts: list[str], spaces: list[str], covered: bytearray, i: int, longest: int, index: SurfaceIndex
 ) -> int:
     """End token of the longest alias-table surface starting at token i (at most `longest` characters), 0 if none."""
     best = 0
@@ -139,9 +141,9 @@ def _alias_end(
         if covered[j]:
             break
         text += texts[j]
-        if len(text) > longest:
+        if len(text) > longest or text not in index.prefixes:
             break
-        if text in surfaces:
+        if text in index.surfaces:
             best = j + 1
         text += spaces[j]
     return best
