@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -134,7 +135,10 @@ class AliasTable:
         )
         # what a party's members are called ("Democrats", "Republican"): the party in an article about its country
         self.members = {entity_key(w): e for e in self.entries for w in self.member_names.get(e.name, ())}
-        self._choices = list(self.keys)
+        # keys by length: a typo within the similarity cutoff changes the length by at most that share
+        self._by_length: dict[int, list[str]] = {}
+        for key in self.keys:
+            self._by_length.setdefault(len(key), []).append(key)
         self._fuzzy_cache: dict[str, Canonical | None] = {}  # per table, bounded; the same typos recur
 
     @classmethod
@@ -198,9 +202,11 @@ class AliasTable:
         if key not in self._fuzzy_cache:
             if len(self._fuzzy_cache) > 100_000:  # bounded: a worker runs for months
                 self._fuzzy_cache.clear()
-            best = process.extractOne(
-                key, self._choices, scorer=OSA.normalized_similarity, score_cutoff=self.fuzzy_min_similarity
-            )
+            n, share = len(key), self.fuzzy_min_similarity
+            # OSA similarity is 1 - distance / the longer length, and the distance is at least the length difference
+            lengths = range(math.ceil(n * share), math.floor(n / share) + 1)
+            choices = [k for length in lengths for k in self._by_length.get(length, ())]
+            best = process.extractOne(key, choices, scorer=OSA.normalized_similarity, score_cutoff=share)
             if best and key.startswith(best[0]) and key[len(best[0]) :] in _ADJECTIVE_TAILS:
                 best = None  # "eastern european" is an adjective of Eastern Europe, not a typo of it
             self._fuzzy_cache[key] = self.keys[best[0]] if best else None
