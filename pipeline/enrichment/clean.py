@@ -92,6 +92,14 @@ class BoilerplateRules:
             furniture_min_terms=int(data.get("furniture_min_terms", 3)),
             furniture_short_terms=int(data.get("furniture_short_terms", 2)),
             furniture_short_words=int(data.get("furniture_short_words", 16)),
+            echo_min_words=int(data.get("echo_min_words", 4)),
+            echo_max_words=int(data.get("echo_max_words", 20)),
+            echo_widget_copies=int(data.get("echo_widget_copies", 3)),
+            pull_quote_min_words=int(data.get("pull_quote_min_words", 8)),
+            pull_quote_max_words=int(data.get("pull_quote_max_words", 40)),
+            pull_quote_share=float(data.get("pull_quote_share", 0.6)),
+            enclosed_max_lines=int(data.get("enclosed_max_lines", 4)),
+            enclosed_max_words=int(data.get("enclosed_max_words", 12)),
         )
 
 
@@ -151,10 +159,11 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
 
 
 def _drop_echoes(lines: list[str | None], whole: Sequence[bool], rules: BoilerplateRules) -> list[str | None]:
-    """Lines that echo another line of the same text go: a short line the scrape repeated three times or more (a poll's
-    question: every copy goes), a line that is no sentence said twice (the later copy goes), and a pull quote, a short line without a
-    sentence's end whose words run, mostly in order, through a longer line ("Biden knows any sign of weakness over
-    Ukraine may be read …" beside "But he knows any sign of weakness in confronting Putin over Ukraine may be read …")."""
+    """Lines that echo another line of the same text go: a short line the scrape repeated three times or more (a
+    poll's question: every copy goes), a line that is no sentence said twice (the later copy goes), and a pull quote,
+    a short line without a sentence's end whose words run, mostly in order, through a longer line ("Biden knows any
+    sign of weakness over Ukraine may be read …" beside "But he knows any sign of weakness in confronting Putin over
+    Ukraine may be read …"). `whole[i]`: line i is as scraped (a caption that lost its credit is no pull quote)."""
     counts: dict[str, int] = {}
     for line in lines:
         if line and rules.echo_min_words <= len(line.split()) <= rules.echo_max_words:
