@@ -488,6 +488,7 @@ def test_drill_broker_restart_and_elasticsearch_outage_with_the_workers_running(
     stack = LocalStack(stack_settings)
     env = settings_env(s.model_copy(update={"log_level": "INFO"}))  # its "recovered after" line is checked
     log = (tmp_path / "run.log").open("w")  # a file, not a pipe: a full pipe would block the workers' logging
+    started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "run", "--follow"],
         env=env,
@@ -537,9 +538,13 @@ def test_drill_broker_restart_and_elasticsearch_outage_with_the_workers_running(
     assert "recovered after" in stderr, stderr[-3000:]
     assert stderr.count('"dependency unavailable, retrying with backoff"') <= 20, "one warning per outage, not a flood"
     library = [line for line in stderr.splitlines() if '"logger": "kafka' in line or '"logger": "elastic' in line]
-    # Each worker process rate-limits its own library lines; `run` starts one per worker of its plan.
+    # Each worker process rate-limits its own library lines (a few per message template and minute, pipeline/logs.py);
+    # `run` starts one per worker of its plan. The allowance grows with the drill's minutes: a busy machine takes longer
+    # to restart and drain, a flood writes hundreds of lines a minute per process.
     processes = sum(parse_workers(s.run_workers, stage_names(), s.partitions).values())
-    assert len(library) <= 40 * processes, f"{len(library)} library lines from {processes} processes: not rate-limited"
+    minutes = (time.monotonic() - started) / 60
+    allowed = processes * 10 * (1 + minutes)
+    assert len(library) <= allowed, f"{len(library)} library lines from {processes} processes in {minutes:.1f} min"
     _record(
         f"broker restart, then a {outage_s:.0f} s Elasticsearch outage",
         s,
