@@ -192,13 +192,10 @@ def _drop_echoes(lines: list[str | None], whole: Sequence[bool], rules: Boilerpl
         return out
     grams = [_trigrams(line) if line else set() for line in out]
     for i in pulls:
-        mine = grams[i]
+        mine, length = grams[i], len(out[i] or "")
         if mine and any(
-            j != i
-            and out[j] is not None
-            and len(out[j] or "") > len(out[i] or "")
-            and len(mine & grams[j]) >= rules.pull_quote_share * len(mine)
-            for j in range(len(out))
+            line is not None and len(line) > length and len(mine & grams[j]) >= rules.pull_quote_share * len(mine)
+            for j, line in enumerate(out)
         ):
             out[i] = None
     return out
