@@ -27,6 +27,11 @@ class _CurrentStderr:
 _DIGITS = re.compile(r"0x[0-9a-fA-F]+|\d+")
 
 
+def template(message: str) -> str:
+    """A message with its numbers and addresses folded: "failed 171 times" ~ "failed 172 times"."""
+    return _DIGITS.sub("#", message)
+
+
 class RateLimit(logging.Filter):
     """At most `burst` lines per `period_s` for each (logger, level, message template); the next line let
     through says how many were dropped. A broker restart makes kafka-python repeat itself hundreds of times."""
@@ -38,11 +43,7 @@ class RateLimit(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (
-            record.name,
-            record.levelno,
-            _DIGITS.sub("#", str(record.msg)),
-        )  # "failed 171 times" ~ "failed 172 times"
+        key = (record.name, record.levelno, template(str(record.msg)))
         now = self.clock()
         with self._lock:
             window = self._seen.get(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 
 from pipeline.logs import RateLimit
 
@@ -29,3 +30,18 @@ def test_repeats_that_differ_only_in_numbers_or_object_addresses_share_one_templ
         for i in range(50)
     ]
     assert [limit.filter(_record(line)) for line in lines].count(True) == 2
+
+
+def test_no_span_of_one_period_holds_more_than_two_bursts_of_a_template() -> None:
+    """The bound the outage drill checks on the real log, for a flood that comes in bursts at random moments."""
+    rng = random.Random(7)
+    now = [0.0]
+    limit = RateLimit(burst=5, period_s=60, clock=lambda: now[0])
+    passed = []
+    for at in sorted(rng.uniform(0, 600) for _ in range(3000)):
+        now[0] = at
+        if limit.filter(_record()):
+            passed.append(at)
+    densest = max(sum(1 for t in passed if start <= t < start + 60) for start in passed)
+    assert 5 < densest <= 2 * 5, "a span can straddle two windows, never three"
+    assert len(passed) <= 5 * 10
