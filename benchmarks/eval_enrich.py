@@ -258,6 +258,46 @@ def name_keys(name: str) -> set[str]:
     return keys
 
 
+def same_entity(keys: set[str], accepted: set[str]) -> bool:
+    """A predicted name (its keys) is a labelled entity (the folded spellings its label accepts): one of them; or
+    the acronym of one ("IAEA" for "International Atomic Energy Agency"); or, for a person's name of two words or
+    more and no small word ("of", "the"), the same words but for transliteration ("Zelenskyy" = "Zelensky", "Soloviev" = "Solovyov"; each word
+    with its first letter and at most two letters changed)."""
+    if keys & accepted:
+        return True
+    for key in keys:
+        if key.isalpha() and 2 <= len(key) <= 8 and " " not in key:
+            if any(" " in a and _acronym(a) == key for a in accepted):
+                return True
+        words = key.split()
+        if len(words) >= 2 and not _SMALL & set(words) and any(_transliterated(words, a.split()) for a in accepted):
+            return True
+    return False
+
+
+_SMALL = frozenset({"of", "the", "and", "for", "on", "in"})
+
+
+def _acronym(name: str) -> str:
+    return "".join(w[0] for w in re.split(r"[\s-]+", name) if w and w not in _SMALL)
+
+
+def _transliterated(a: list[str], b: list[str]) -> bool:
+    return len(a) == len(b) and all(
+        x == y or (x[0] == y[0] and min(len(x), len(y)) >= 4 and _distance(x, y) <= 2) for x, y in zip(a, b, strict=True)
+    )
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
 def score_entities(
     predicted: list[str], expected: list[list[str]], optional: list[list[str]]
 ) -> tuple[tuple, list, list]:
@@ -270,10 +310,12 @@ def score_entities(
     for name in dict.fromkeys(predicted):
         key = name_keys(name)
         hit = next((i for i, k in enumerate(keys) if key & k and i not in taken), None)
+        if hit is None:
+            hit = next((i for i, k in enumerate(keys) if i not in taken and same_entity(key, k)), None)
         if hit is not None:
             taken.add(hit)
             correct += 1
-        elif key & optional_keys:
+        elif same_entity(key, optional_keys):
             correct += 1
         else:
             wrong.append(name)
@@ -307,7 +349,7 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
     recalled = 0
     for q in required:
         said = found.get(q["key"], "<quote not found>")
-        if said is not None and said != "<quote not found>" and name_keys(said) & accepted(q["speakers"]):
+        if said is not None and said != "<quote not found>" and same_entity(name_keys(said), accepted(q["speakers"])):
             recalled += 1
         else:
             misses.append(f"line {q['line']}: {said!r}, want {q['speakers'][0]!r}")
@@ -319,7 +361,7 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
             continue
         predicted += 1
         label = labelled.get(quote_key(q.text))
-        if label is not None and name_keys(q.speaker) & accepted(label["speakers"]):
+        if label is not None and same_entity(name_keys(q.speaker), accepted(label["speakers"])):
             correct += 1
         else:
             wrong.append(
