@@ -260,9 +260,9 @@ def name_keys(name: str) -> set[str]:
 
 def same_entity(keys: set[str], accepted: set[str]) -> bool:
     """A predicted name (its keys) is a labelled entity (the folded spellings its label accepts): one of them; or
-    the acronym of one ("IAEA" for "International Atomic Energy Agency"); or, for a person's name of two words or
-    more and no small word ("of", "the"), the same words but for transliteration ("Zelenskyy" = "Zelensky", "Soloviev" = "Solovyov"; each word
-    with its first letter and at most two letters changed)."""
+    the acronym of one ("IAEA" for "International Atomic Energy Agency"); or, for a name of two words or more
+    and no small word ("of", "the"), the same words but for transliteration ("Zelenskyy" = "Zelensky",
+    "Soloviev" = "Solovyov"; each word with its first letter and at most two letters changed)."""
     if keys & accepted:
         return True
     for key in keys:
@@ -284,7 +284,8 @@ def _acronym(name: str) -> str:
 
 def _transliterated(a: list[str], b: list[str]) -> bool:
     return len(a) == len(b) and all(
-        x == y or (x[0] == y[0] and min(len(x), len(y)) >= 4 and _distance(x, y) <= 2) for x, y in zip(a, b, strict=True)
+        x == y or (x[0] == y[0] and min(len(x), len(y)) >= 4 and _distance(x, y) <= 2)
+        for x, y in zip(a, b, strict=True)
     )
 
 
@@ -328,6 +329,7 @@ def score_quotes(article: Article, entry: dict) -> tuple[tuple, list, list]:
     """Speakers: recall over labelled quotes with a named speaker, precision over the stage's named speakers."""
     found = {}
     for q in article.quotes or []:
+        found.setdefault(quote_key(q.text), q.speaker)  # its first words, over a short first sentence ("We will.")
         # a quotation running over paragraphs is one quote of the stage (its text one line); a label may give each
         # paragraph its own: a labelled quote starting at a sentence of the stage's quote is in it
         for part in _SENTENCE.split(q.text):

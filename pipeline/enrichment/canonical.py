@@ -209,6 +209,8 @@ class AliasTable:
             best = process.extractOne(key, choices, scorer=OSA.normalized_similarity, score_cutoff=share)
             if best and key.startswith(best[0]) and key[len(best[0]) :] in _ADJECTIVE_TAILS:
                 best = None  # "eastern european" is an adjective of Eastern Europe, not a typo of it
+            if best and (best[0].endswith(" " + key) or best[0].startswith(key + " ")):
+                best = None  # a typo changes letters, not whole words: "house of representatives" is no "us house …"
             self._fuzzy_cache[key] = self.keys[best[0]] if best else None
         return self._fuzzy_cache[key]
 

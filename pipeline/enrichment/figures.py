@@ -42,17 +42,21 @@ _SCALES = {
     "m": 1_000_000,
     "k": 1_000,
     "trillion": 1_000_000_000_000,
+    "tn": 1_000_000_000_000,
+    "trn": 1_000_000_000_000,
     "dozen": 12,
 }
 _WORD_NUMBER = (
     r"(?:(?:" + "|".join(_TENS) + r")(?:[-\s](?:" + "|".join(k for k, v in _ONES.items() if v < 10) + r"))?"
     r"|" + "|".join(sorted(_ONES, key=len, reverse=True)) + r"|a|an)"
 )
-_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?[½¼¾⅓⅔]?"
+_FRACTIONS = {"½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3}  # "15½ pounds"
 # A number is a word of its own: not part of "Tu-95MS", "F-16s", "28-point" or "WW3".
 _NUMBER = (
     rf"(?<![\w\-.,/])(?P<currency>[$€£])?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
-    r"(?:(?:\s+|-)(?P<scale>hundred|thousand|million|billion|bn|mn|dozen)\b|(?P<suffix>bn|mn|m|k)\b)?(?![\w\-/]|\.\d|,\d)"
+    r"(?:(?:\s+|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|dozen)\b|(?P<suffix>bn|mn|tn|trn|m|k)\b)?"
+    r"(?![\w\-/]|\.\d|,\d)"
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # the word before a number shaped like a year that makes it one ("in 2014 elections", "the 2020 Games", "May 1999")
@@ -68,7 +72,7 @@ _CURRENCIES = {"$": "USD", "€": "EUR", "£": "GBP", "₴": "UAH", "₽": "RUB"
 _CURRENCY_UNITS = frozenset({"USD", "EUR", "GBP", "UAH", "RUB", "CNY", "JPY", "CHF", "AUD", "CAD"})
 # Money needs no counted noun: "$1.5 billion".
 _MONEY = re.compile(
-    rf"(?<![\w-])(?P<currency>[$€£])(?P<number>{_DIGITS})(?:(?:\s*|-)(?P<scale>thousand|million|billion|bn|mn|m|k)\b)?"
+    rf"(?<![\w-])(?P<currency>[$€£])(?P<number>{_DIGITS})(?:(?:\s*|-)(?P<scale>thousand|million|billion|trillion|bn|mn|tn|trn|m|k)\b)?"
 )
 
 
@@ -320,7 +324,7 @@ class FigureRules:
 
 _NUMBER_IN = re.compile(
     rf"(?P<currency>[$€£₴₽])?\s?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
-    r"(?:(?:\s*|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|dozen)\b|(?P<suffix>bn|mn|m|k)\b)?",
+    r"(?:(?:\s*|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|trn|dozen)\b|(?P<suffix>bn|mn|tn|trn|m|k)\b)?",
     re.IGNORECASE,
 )
 
@@ -421,8 +425,9 @@ def parse_number(text: str, scale: str | None = None) -> float | None:
     if not word:
         return None
     if word[0].isdigit():
+        fraction = _FRACTIONS.get(word[-1], 0.0)
         try:
-            value = float(word.replace(",", ""))
+            value = float(word[:-1] if fraction else word.replace(",", "")) + fraction
         except ValueError:
             return None
     elif word in ("a", "an"):

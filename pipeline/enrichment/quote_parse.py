@@ -187,6 +187,9 @@ def _who(
     words = {w.lower() for w in WORD.findall(phrase)}
     head_word = noun.lower_
     role = rules.role_of(head_word)
+    synonym = rules.synonym_role(phrase)
+    if synonym is not None and not words & _UNNAMED:
+        return Attribution("title", None, start, synonym)  # "the head of state agreed": the president
     if head_word in rules.pronouns:
         return Attribution("pronoun", None, start)  # "he said"
     if head_word in rules.organisation_pronouns:

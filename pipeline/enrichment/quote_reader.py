@@ -100,6 +100,7 @@ class Reader:
             for m in WORD.finditer(self.text, begin, end)
             if m.group(0).lower() in self.rules.speech_verbs
             and not any(s.start <= m.start() < s.end for s in self.spans)
+            and not self.rules.ends_title(self.text, m.end())
         ]
 
     def near(self, begin: int, end: int, stops: Sequence[int], first: bool = False) -> list[Resolved]:

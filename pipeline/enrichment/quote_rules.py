@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _VOWELS = frozenset("aeiou")
 
@@ -49,6 +49,7 @@ class QuoteRules:
     descriptive_words: frozenset[str] = frozenset()  # titles that describe, not name ("official", "analyst")
     office_qualifiers: frozenset[str] = frozenset()  # words that make a title one office ("foreign" minister)
     organisation_pronouns: frozenset[str] = frozenset()  # "it said": the organisation named last
+    role_synonyms: Mapping[str, str] = field(default_factory=dict)  # "head of state" -> "president"
 
     @classmethod
     def from_data(cls, data: Mapping) -> QuoteRules:
@@ -72,7 +73,20 @@ class QuoteRules:
             descriptive_words=frozenset(w.lower() for w in data.get("descriptive_nouns", ())),
             office_qualifiers=frozenset(w.lower() for w in data.get("office_qualifiers", ())),
             organisation_pronouns=frozenset(w.lower() for w in data.get("organisation_pronouns", ())),
+            role_synonyms={" ".join(k.lower().split()): v.lower() for k, v in data.get("role_synonyms", {}).items()},
         )
+
+    def ends_title(self, text: str, end: int) -> bool:
+        """The word ending at `end` closes another word for a title: "state" in "the head of state" is no verb."""
+        return bool(self.role_synonyms) and self.synonym_role(text[max(0, end - 40) : end]) is not None
+
+    def synonym_role(self, phrase: str) -> str | None:
+        """The title a phrase ending in another word for it names ("the head of state" -> "president")."""
+        words = " ".join(re.findall(r"[\w-]+", phrase.lower()))
+        for other, role in self.role_synonyms.items():
+            if words == other or words.endswith(" " + other):
+                return role
+        return None
 
     def role_of(self, word: str) -> str | None:
         """The title a head word names, without "ex-"/"former" and plural ("ex-president" -> "president")."""

@@ -200,10 +200,15 @@ def _speaker(reader: Reader, span: Span, begin: int, finish: int) -> str | None:
     if dash and named_after:
         return named_after[0].name  # "“...” – Zelensky, responding to ..."
     verb_after = _first_verb(after, rules.speech_verbs)
+    verb_word = WORD.match(after, verb_after) if verb_after is not None else None
+    word_end = verb_word.end() if verb_word is not None else 0
+    if verb_after is not None and rules.ends_title(after, word_end):  # "the head of state agreed": not "state"
+        later = _first_verb(after[word_end:], rules.speech_verbs)
+        verb_after = None if later is None else word_end + later
     if verb_after is not None:
         verb_at = span.end + verb_after
         before_verb = [e for e in named_after if e.start < verb_at]
-        role = _title_of(after[:verb_after], rules)
+        role = rules.synonym_role(after[:verb_after]) or _title_of(after[:verb_after], rules)
         if role is not None and not any(e.label == "PERSON" for e in before_verb):
             # "the deputy head of the presidential administration said": a person with a title, not the body
             return reader.title(role, span.end)
@@ -235,7 +240,7 @@ def _speaker_before(reader: Reader, span: Span, begin: int) -> str | None:
         at = pronoun_subject(text, begin, span.start, rules.pronouns)
         return reader.pronoun(at) if at is not None else None
     named = [e for e in reader.outside if begin <= e.start < span.start]
-    role = _title_of(text[begin : stops[0]], rules)
+    role = rules.synonym_role(text[begin : stops[0]]) or _title_of(text[begin : stops[0]], rules)
     if role is not None and not any(e.label == "PERSON" for e in named if e.start < stops[0]):
         return reader.title(role, stops[0])  # "the head of the presidential administration said:"
     near = reader.near(begin, span.start, stops)
@@ -348,6 +353,9 @@ def _refers_back(phrase: str, at: int, reader: Reader) -> str | None:
     document = re.search(r"\bthe\s+([\w-]+)\s*$", phrase, re.IGNORECASE)
     if document is not None and document.group(1).lower() in rules.document_nouns:
         return reader.author(document.group(1).lower(), at + document.start())  # "the letter said"
+    synonym = rules.synonym_role(phrase)
+    if synonym is not None:  # "“...,” the head of state agreed": the person the article calls president
+        return reader.title(synonym, at + len(phrase))
     title = rules.person_nouns.search(phrase)
     if title is not None:
         words = WORD.findall(title.group(0))

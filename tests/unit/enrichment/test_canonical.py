@@ -313,6 +313,13 @@ def test_an_acronym_is_never_a_typo_of_another() -> None:
     assert TABLE.lookup("ABC News") is None or TABLE.lookup("ABC News").name != "NBC"
 
 
+def test_a_typo_changes_letters_not_whole_words() -> None:
+    # "House of Representatives" is one word short of "US House of Representatives": another body, not a typo
+    assert TABLE.lookup("House of Representatives") is None
+    assert TABLE.lookup("U.S. House of Representatives").name == "United States House of Representatives"
+    assert TABLE.lookup("Organisation for Security and Cooperation in Europ").name == "OSCE"
+
+
 def test_spans_mended_by_what_they_hold() -> None:
     mentions = [
         _mention("Orrin Hatch", "", "said", "PERSON", 0),

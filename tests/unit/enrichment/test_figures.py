@@ -24,6 +24,8 @@ RULES = FigureRules.from_data(read_toml(DATA_DIR / "enrich_figures.toml"))
         ("twenty-five", 25),
         ("ninety nine", 99),
         ("eleven", 11),
+        ("15½", 15.5),
+        ("2¾", 2.75),
     ],
 )
 def test_numbers_in_digits_and_words(text: str, value: float) -> None:
@@ -57,6 +59,8 @@ def test_scales() -> None:
         ("Russia launched 34 drone strikes in the early hours", "34 drone strikes", 34, "drone strike"),
         ("It pledged $1.5 billion in aid.", "$1.5 billion", 1.5e9, "USD"),
         ("prices rose 12 percent", "12 percent", 12, "%"),
+        ("The fund now holds $1.2tn.", "$1.2tn", 1.2e12, "USD"),
+        ("It carried 15½ tonnes of grain.", "15½ tonnes", 15.5, "ton"),
     ],
 )
 def test_claims_are_found_and_normalised(sentence: str, text: str, value: float, unit: str) -> None:

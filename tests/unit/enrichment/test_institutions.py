@@ -32,6 +32,11 @@ TABLE = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.tom
         ("a counsellor of the Belarusian Embassy in the Russian Federation", "Embassy of Belarus in Russia"),
         ("the Polish embassy in the United States said", "Embassy of Poland in the United States"),
         ("the Russian embassy said", "Embassy of Russia"),
+        # a chamber of many countries' parliaments; some are known by their own names
+        ("the House of Representatives of Belarus adopted", "House of Representatives of Belarus"),
+        ("the Australian House of Representatives", "Australian House of Representatives"),
+        ("the US House of Representatives", "United States House of Representatives"),
+        ("the Royal Australian Air Force", "Royal Australian Air Force"),
     ],
 )
 def test_bodies_get_one_canonical_name(text: str, name: str) -> None:

@@ -132,6 +132,9 @@ PARSED_PEOPLE = {
     "Daily Courier": "ORG",
     "Ministry of Foreign Affairs (Russia)": "ORG",
     "Russian foreign ministry": "ORG",
+    "Alexander Lukashenko": "PERSON",
+    "Vladimir Soloviev": "PERSON",
+    "Soloviev": "PERSON",
 }
 CANONICAL = {
     "Graham": "Lindsey Graham",
@@ -210,6 +213,15 @@ def test_the_parser_reads_sentences_with_a_quotation_only(parse) -> None:
     assert parsed_speakers(text, counting) == ["Lindsey Graham"]
     # the quotation's own words are not parsed either
     assert seen == ["“Q,” Graham said after the meeting with the delegation."]
+
+
+def test_another_word_for_a_title_is_the_person_with_that_title(parse) -> None:
+    text = (
+        "President Alexander Lukashenko gave an interview to Vladimir Soloviev. Soloviev asked about the border.\n\n"
+        "“Exactly! This is what I am talking about,” the head of state agreed."
+    )
+    assert parsed_speakers(text, parse) == ["Alexander Lukashenko"]
+    assert parsed_speakers(text) == ["Alexander Lukashenko"]
 
 
 def test_a_plain_attribution_is_read_without_the_parser(parse) -> None:
