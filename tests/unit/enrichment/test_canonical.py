@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from pipeline.enrichment.canonical import AliasTable, Canonical, aggregate, clean_surface, resolve, with_institutions
 from pipeline.enrichment.entities import Mention
 from pipeline.enrichment.normalise import entity_key, fold
-from pipeline.enrichment.tables import DATA_DIR, read_toml
+from pipeline.enrichment.tables import DATA_DIR, load_tables, read_toml
 
 TABLE = AliasTable.from_data(read_toml(DATA_DIR / "enrich_entities.toml"))
 
@@ -117,6 +117,15 @@ def test_capitals_are_governments_when_they_act(text: str, before: str, after: s
     [resolved] = resolve([_mention(text, before, after)], TABLE, lambda _: False)
     assert resolved.name == name
     assert resolved.is_place == (name in ("Moscow Kremlin", "Kyiv", "Moscow"))
+
+
+def test_a_capital_that_speaks_is_its_government_with_every_speech_verb() -> None:
+    tables = load_tables()
+    speaks = _mention("Washington", "condemned internationally and", "described them as “illegal”")
+    [resolved] = resolve([speaks], tables.aliases, lambda _: False)
+    assert resolved.name == "Government of the United States"
+    assert {"described", "told", "wrote", "stresses"} <= tables.aliases.cues.verbs_after
+    assert not {"describe", "post", "describing"} & tables.aliases.cues.verbs_after  # nouns and participles
 
 
 def test_the_west_is_a_group_not_a_place() -> None:
