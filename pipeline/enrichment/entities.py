@@ -91,6 +91,8 @@ def mentions_from_doc(
                 continue
         if label == "PERSON":
             start = _person_start(texts, spaces, lower, covered, start, end, name_titles, surfaces.surfaces)
+        elif label == "ORG":
+            start = _org_start(texts, spaces, lower, covered, start, name_titles, surfaces.surfaces)
         longest = surfaces.longest.get(texts[start][:2])
         if longest and not covered[start]:
             # an alias-table name NER cut short ("UN" of "UN human rights office"): the name, as the table has it
@@ -147,6 +149,34 @@ def _alias_end(
             best = j + 1
         text += spaces[j]
     return best
+
+
+def _org_start(
+    texts: list[str],
+    spaces: list[str],
+    lower: list[str],
+    covered: bytearray,
+    start: int,
+    name_titles: Collection[str],
+    known: Collection[str],
+) -> int:
+    """Where an organisation's name starts: up to two capitalised words NER left out before it, after "the" or a
+    lower-case word ("the Lublin Triangle", "the Trilateral Contact Group": NER reads "Triangle", "Contact Group");
+    never at a sentence's first word, a title or a name of its own ("the Polish Sejm")."""
+    i = start
+    while start - i < 2 and i >= 2 and not covered[i - 1] and spaces[i - 1]:
+        word = texts[i - 1]
+        if not (word.isalpha() and word[:1].isupper() and word[1:].islower()) or lower[i - 1] in name_titles:
+            break
+        if word in known:
+            break
+        i -= 1
+    while i < start:  # the word before the name must mark where it begins
+        before = texts[i - 1]
+        if lower[i - 1] == "the" or (before.isalpha() and before.islower()):
+            return i
+        i += 1
+    return start
 
 
 def _person_start(

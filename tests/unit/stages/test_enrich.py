@@ -314,6 +314,19 @@ def test_a_table_name_ner_cut_short_is_the_table_name(stage: EnrichStage) -> Non
     assert "Ursula von der Leyen" in result.article.persons and "Ursula von" not in result.article.persons
 
 
+def test_capitalised_words_ner_left_out_before_an_organisation_are_its_name(stage: EnrichStage) -> None:
+    # NER reads "Triangle"; "Polish" is a word of its own; the Ukrainian Cabinet is the Cabinet of Ministers
+    text = (
+        "The Lublin Triangle was formed by Poland, Lithuania and Ukraine in 2020. "
+        "Deputies of the Polish Sejm voted on Friday. "
+        "Protesters gathered hours after the Ukrainian Cabinet said it was stopping preparations."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/org-start"))])
+    organizations = set(result.article.organizations)
+    assert {"Lublin Triangle", "Sejm", "Cabinet of Ministers of Ukraine"} <= organizations
+    assert not {"Triangle", "Polish Sejm", "Government of Ukraine"} & organizations
+
+
 def test_the_few_table_names_written_in_lower_case_are_found(stage: EnrichStage) -> None:
     text = (
         "The minister spoke in an interview with the German news agency dpa on Monday. "
