@@ -262,7 +262,7 @@ def same_entity(keys: set[str], accepted: set[str]) -> bool:
     """A predicted name (its keys) is a labelled entity (the folded spellings its label accepts): one of them; or
     the acronym of one ("IAEA" for "International Atomic Energy Agency"); or, for a name of two words or more
     and no small word ("of", "the"), the same words but for transliteration ("Zelenskyy" = "Zelensky",
-    "Soloviev" = "Solovyov"; each word with its first letter and at most two letters changed)."""
+    "Soloviev" = "Solovyov"; each word with its first letter and its consonants, vowels and doubled letters aside)."""
     if keys & accepted:
         return True
     for key in keys:
@@ -284,19 +284,16 @@ def _acronym(name: str) -> str:
 
 def _transliterated(a: list[str], b: list[str]) -> bool:
     return len(a) == len(b) and all(
-        x == y or (x[0] == y[0] and min(len(x), len(y)) >= 4 and _distance(x, y) <= 2)
+        x == y or (x[0] == y[0] and min(len(x), len(y)) >= 4 and _consonants(x) == _consonants(y))
         for x, y in zip(a, b, strict=True)
     )
 
 
-def _distance(a: str, b: str) -> int:
-    """Levenshtein distance."""
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
-    return row[-1]
+def _consonants(word: str) -> str:
+    """A word's consonants, doubled ones once, with the letters transliterations swap folded ("ff" = "v")."""
+    for old, new in (("ff", "v"), ("ph", "f"), ("kh", "h"), ("ck", "k"), ("w", "v"), ("x", "ks")):
+        word = word.replace(old, new)
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouy]", "", word))
 
 
 def score_entities(

@@ -132,6 +132,7 @@ def fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
         if r.label == "PERSON" and " " in r.name:
             words = _name_words(r.name)
             full.setdefault(words[-1], r)
+            full.setdefault(_name_words(r.surface)[-1], r)  # "Tinkov" of "Oleg Tinkov", the table's Oleg Tinkoff
             short.setdefault(f"{words[0]} {words[-1]}", r)
             given = first.setdefault(words[0], [])
             if all(p.name != r.name for p in given):
@@ -146,17 +147,36 @@ def fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
             # not two initials that differ: "George H. W. Bush" and "George W. Bush" are two people
             if same is not None and same.name != r.name and not (_initials_of(same.name) and _initials_of(r.name)):
                 person = same
+            else:
+                # the same given name and a surname spelled two ways by one article ("Oleg Tinkov", "Oleg Tinkoff")
+                # the spelling a table knows, else the one the article used first
+                near = {
+                    p.name: p
+                    for k, p in short.items()
+                    if p.name != r.name
+                    and (p.entry is not None or p.start < r.start)
+                    and k.split()[0] == words[0]
+                    and _transliterated(k.split()[-1], words[-1])
+                }
+                if len(near) == 1:
+                    person = next(iter(near.values()))
         elif r.entry is None and " " not in r.name and r.name in full:
             person = full[r.name]
         elif r.entry is None and " " not in r.name and len(first.get(r.name, ())) == 1:
             person = first[r.name][0]
         elif r.entry is None and r.label == "PERSON" and " " not in r.name and len(r.name) >= 5:
-            near = {p.name: p for k, p in full.items() if k[:1] == r.name[:1] and _one_edit(k, r.name)}
+            near = {
+                p.name: p
+                for k, p in full.items()
+                if k[:1] == r.name[:1] and (_one_edit(k, r.name) or _transliterated(k, r.name))
+            }
             person = next(iter(near.values())) if len(near) == 1 else None
         if person is not None:
             r = replace(r, name=person.name, label="PERSON", entry=person.entry, is_place=False)
         out.append(r)
-    return out
+    # a lone surname follows its full name where that was folded into another spelling
+    renamed = {a.name: b for a, b in zip(resolved, out, strict=True) if " " in a.name and a.name != b.name}
+    return [replace(r, name=renamed[r.name].name, entry=renamed[r.name].entry) if r.name in renamed else r for r in out]
 
 
 def _name_words(name: str) -> list[str]:
@@ -176,6 +196,21 @@ def _initials_of(name: str) -> list[str]:
 
 _INITIAL = re.compile(r"[A-Z]\.?")
 _SUFFIX = re.compile(r"(?:Jr|Sr|II|III|IV)\.?")
+
+
+def _transliterated(a: str, b: str) -> bool:
+    """Two spellings of one surname written in another alphabet: five letters or more, the same first letter and the
+    same consonants ("Tinkov"/"Tinkoff", "Soloviev"/"Solovyov", "Zelensky"/"Zelenskiy"; not "Johnson"/"Johnston")."""
+    return a != b and a[:1] == b[:1] and min(len(a), len(b)) >= 5 and _consonants(a) == _consonants(b)
+
+
+def _consonants(word: str) -> str:
+    """A word's consonants, doubled ones once, with the letters transliterations swap folded ("ff" = "v")."""
+    low = word.lower()
+    for old, new in (("ff", "v"), ("ph", "f"), ("kh", "h"), ("ck", "k"), ("w", "v"), ("x", "ks")):
+        low = low.replace(old, new)
+    skeleton = re.sub(r"[aeiouy]", "", low)
+    return re.sub(r"(.)\1+", r"\1", skeleton)
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -437,6 +437,18 @@ def test_a_surname_the_article_spells_one_letter_apart_is_its_person_when_only_o
     assert "Petrenki" in [r.name for r in resolve(twins, TABLE, lambda _: False)]
 
 
+def test_a_name_the_article_transliterates_two_ways_is_one_person() -> None:
+    mentions = [
+        _mention("Oleg Tinkov", "billionaire", "has", "PERSON", 0),
+        _mention("Oleg Tinkoff", "", "wrote", "PERSON", 40),  # another transliteration, the same consonants
+        _mention("Tinkoff", "said", ".", "PERSON", 80),
+        _mention("Andrew Johnson", "", "met", "PERSON", 120),
+        _mention("Andrew Johnston", "met", "on", "PERSON", 160),  # another consonant: another person
+    ]
+    names = [r.name for r in resolve(mentions, TABLE, lambda _: False)]
+    assert names == ["Oleg Tinkov"] * 3 + ["Andrew Johnson", "Andrew Johnston"]
+
+
 def test_an_organisation_span_running_into_an_owner_is_cut_before_of() -> None:
     # "notify Congress of Mueller’s findings": NER's span "Congress of Mueller" ends before a possessive
     [resolved] = resolve([_mention("Congress of Mueller", "notify", "’s findings", "ORG", 0)], TABLE, lambda _: False)
