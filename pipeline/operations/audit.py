@@ -61,16 +61,25 @@ def worker_states(settings: Settings) -> list[tuple[WorkerState, float]]:
     return out
 
 
+# A worker is alive while its last state is younger than three heartbeats, and never less than this: a busy
+# machine delays a heartbeat by seconds, and a held worker must not read as gone (its stream as "gaps") meanwhile.
+LIVE_FLOOR_S = 30.0
+
+
+def alive(state: WorkerState, age: float) -> bool:
+    """The worker that wrote `state` `age` seconds ago is still there."""
+    return age <= max(3 * (state.heartbeat_s or 15), LIVE_FLOOR_S)
+
+
 def holds(states: list[tuple[WorkerState, float]]) -> list[Hold]:
     """Workers holding the stream: held and still alive, or failed with no newer worker of their stage running."""
     running_since: dict[str, float] = {}
     for state, age in states:
-        if state.state in ("running", "held") and age <= 3 * (state.heartbeat_s or 15):
+        if state.state in ("running", "held") and alive(state, age):
             running_since[state.stage] = min(running_since.get(state.stage, age), age)
     out = []
     for state, age in states:
-        alive = age <= 3 * (state.heartbeat_s or 15)
-        if (state.state == "held" and alive) or (
+        if (state.state == "held" and alive(state, age)) or (
             state.state == "failed" and running_since.get(state.stage, 1e18) > age
         ):
             out.append(Hold(state.stage, state.worker, state.state, state.reason or "", state.since, round(age, 1)))

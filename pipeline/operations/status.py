@@ -14,7 +14,7 @@ import orjson
 
 from pipeline import kafka_io
 from pipeline.config import Settings
-from pipeline.operations.audit import Ledger, compute_ledger, worker_states
+from pipeline.operations.audit import Ledger, alive, compute_ledger, worker_states
 from pipeline.retry import listening
 
 
@@ -92,11 +92,11 @@ def pipeline_status(settings: Settings, es) -> PipelineStatus:
                 else indexed_last_minute
             )
             mine = [(s, age) for s, age in states if s.stage == stage]
-            workers = Counter(s.state if age <= 3 * (s.heartbeat_s or 15) else "silent" for s, age in mine)
+            workers = Counter(s.state if alive(s, age) else "silent" for s, age in mine)
             held = [
                 f"{s.state}: {s.reason}"
                 for s, age in mine
-                if s.state in ("held", "failed") and (s.state == "failed" or age <= 3 * (s.heartbeat_s or 15))
+                if s.state in ("held", "failed") and (s.state == "failed" or alive(s, age))
             ]
             status.stages.append(StageStatus(stage, lag, produced, dlq.get(stage, 0), dict(workers), held))
         status.dlq_total = sum(dlq.values())

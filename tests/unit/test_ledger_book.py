@@ -87,6 +87,12 @@ def test_a_failed_worker_holds_until_a_newer_worker_of_its_stage_runs() -> None:
     assert holds([(state("a", "held"), 500.0)]) == [], "a held worker that went silent was killed: not holding"
 
 
+def test_a_late_heartbeat_on_a_busy_machine_does_not_end_a_hold() -> None:
+    fast = WorkerState(stage="index", worker="w", state="held", reason="401", since="2026-01-01T00:00:00Z", heartbeat_s=1)
+    assert [h.worker for h in holds([(fast, 12.0)])] == ["w"], "three heartbeats of 1 s, but never under 30 s"
+    assert holds([(fast, 31.0)]) == []
+
+
 def test_the_window_starts_after_the_last_bucket_retention_cut_into() -> None:
     book = Book("news.raw.v1")
     minute = 60_000
