@@ -51,10 +51,11 @@ _WORD_NUMBER = (
     r"|" + "|".join(sorted(_ONES, key=len, reverse=True)) + r"|a|an)"
 )
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?[½¼¾⅓⅔]?"
+_DOLLAR = r"(?:US|AU|A|CA|C|NZ|HK|S)\$"
 _FRACTIONS = {"½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3}  # "15½ pounds"
 # A number is a word of its own: not part of "Tu-95MS", "F-16s", "28-point" or "WW3".
 _NUMBER = (
-    rf"(?<![\w\-.,/])(?P<currency>[$€£])?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
+    rf"(?<![\w\-.,/])(?P<currency>{_DOLLAR}|[$€£])?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
     r"(?:(?:\s+|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|dozen)\b|(?P<suffix>bn|mn|tn|trn|m|k)\b)?"
     r"(?![\w\-/]|\.\d|,\d)"
 )
@@ -69,10 +70,14 @@ _YEAR_BEFORE = re.compile(
 _BARE = re.compile(r"\d{3,4}")  # a number NER may take for a year
 _PLURAL_AFTER = re.compile(r"\s+[a-z]+(?:s|people|men|women|children|personnel|troops)\b")
 _CURRENCIES = {"$": "USD", "€": "EUR", "£": "GBP", "₴": "UAH", "₽": "RUB"}
+# the dollars a prefix names ("A$50m", "US$1.2bn")
+_DOLLARS = {"US$": "USD", "A$": "AUD", "AU$": "AUD", "C$": "CAD", "CA$": "CAD", "NZ$": "NZD", "HK$": "HKD", "S$": "SGD"}
+_CURRENCIES.update(_DOLLARS)
+_BARE_DOLLAR = re.compile(r"(?<![A-Za-z])\$")
 _CURRENCY_UNITS = frozenset({"USD", "EUR", "GBP", "UAH", "RUB", "CNY", "JPY", "CHF", "AUD", "CAD"})
 # Money needs no counted noun: "$1.5 billion".
 _MONEY = re.compile(
-    rf"(?<![\w-])(?P<currency>[$€£])(?P<number>{_DIGITS})(?:(?:\s*|-)(?P<scale>thousand|million|billion|trillion|bn|mn|tn|trn|m|k)\b)?"
+    rf"(?<![\w-])(?P<currency>{_DOLLAR}|[$€£])(?P<number>{_DIGITS})(?:(?:\s*|-)(?P<scale>thousand|million|billion|trillion|bn|mn|tn|trn|m|k)\b)?"
 )
 
 
@@ -95,6 +100,7 @@ class FigureRules:
     max_noun_words: int = 3
     people_before: re.Pattern[str] | None = None  # "killing at least one", "a country of 10 million": people
     people_after: re.Pattern[str] | None = None  # "six others", "25 of them", "Three were pulled out": people
+    dollars: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # currency -> names of its country
 
     @classmethod
     def from_data(cls, data: Mapping) -> FigureRules:
@@ -103,7 +109,8 @@ class FigureRules:
         nouns = phrase_pattern(units)
         qualifiers = phrase_pattern({q.lower() for q in data.get("qualifiers", ())})
         stop = phrase_pattern({w.lower() for w in data.get("stop_words", ())})
-        modifier = rf"(?!(?:{stop}|{nouns})(?![\w-]))[A-Za-z][\w’'-]*"
+        # a modifier may stand in quotation marks ("1,500 “peacekeeper” troops")
+        modifier = rf"[“\"‘]?(?!(?:{stop}|{nouns})(?![\w-]))[A-Za-z][\w’'-]*[”\"’]?"
         modifiers = rf"(?:{modifier}(?:\s+(?:and|or)\s+{modifier})?\s+){{0,{int(data.get('max_modifiers', 3))}}}"
         pattern = (
             rf"(?<![\w-])(?:(?P<qualifier>{qualifiers})\s+)?{_NUMBER}\s*"
@@ -125,7 +132,20 @@ class FigureRules:
             max_noun_words=int(data.get("max_noun_words", 3)),
             people_before=_ending_with(data.get("people", {}).get("before", ())),
             people_after=_starting_with(data.get("people", {}).get("after", ())),
+            dollars={code: tuple(names) for code, names in data.get("dollars", {}).items()},
         )
+
+    def in_local_dollars(self, figures: list[Figure], mentions: Mapping[str, int]) -> list[Figure]:
+        """Bare "$" amounts in the dollars of the country the article is about: the one of `dollars` its entities
+        (`mentions`: name -> count) name at least twice and more often than the United States."""
+        counts = {code: sum(mentions.get(n, 0) for n in names) for code, names in self.dollars.items()}
+        local = max((c for c in counts if c != "USD"), key=counts.__getitem__, default=None)
+        if local is None or counts[local] < 2 or counts[local] <= counts.get("USD", 0):
+            return figures
+        return [
+            f.model_copy(update={"unit": local}) if f.unit == "USD" and _BARE_DOLLAR.search(f.text) is not None else f
+            for f in figures
+        ]
 
     def figures_in_doc(
         self,
@@ -278,7 +298,12 @@ class FigureRules:
                 not match.group("currency") and _year(text, match.start("number"), match.group("number"))
             ):
                 continue
-            if not match.group("qualifier") and _definite(text, match.start("number"), match.group("number")):
+            scaled = match.group("scale") or match.group("suffix")
+            if (
+                not match.group("qualifier")
+                and not scaled
+                and _definite(text, match.start("number"), match.group("number"))
+            ):
                 continue
             unit = self.units.get(" ".join(match.group("noun").lower().split()))
             if match.group("currency"):
@@ -323,7 +348,7 @@ class FigureRules:
 
 
 _NUMBER_IN = re.compile(
-    rf"(?P<currency>[$€£₴₽])?\s?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
+    rf"(?P<currency>{_DOLLAR}|[$€£₴₽])?\s?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
     r"(?:(?:\s*|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|trn|dozen)\b|(?P<suffix>bn|mn|tn|trn|m|k)\b)?",
     re.IGNORECASE,
 )
@@ -378,7 +403,10 @@ def _counts(text: str, start: int, number: str) -> bool:
 
 def _definite(text: str, start: int, number: str) -> bool:
     """ "the two men", "both countries": a small definite count refers back, it claims nothing."""
-    value = parse_number(number.split()[0]) if number.split() else None
+    words = number.split()
+    if len(words) > 1 and words[1].lower() in _SCALES:
+        return False  # "the 3 million residents": a count of millions is a claim, whatever comes before it
+    value = parse_number(words[0]) if words else None
     return value is not None and value <= 10 and _DEFINITE.search(text[max(0, start - 12) : start]) is not None
 
 

@@ -276,7 +276,9 @@ class EnrichStage:
             places_names=[e.name for e in entities if e.label in PLACE_LABELS],
             places=[self._place(e.name, preferred) for e in entities if e.label in PLACE_LABELS],
             topics=tables.taxonomy.topics_of(prep.analysed),
-            figures=self._figures(prep.analysed, doc, spans),
+            figures=tables.figures.in_local_dollars(
+                self._figures(prep.analysed, doc, spans), {e.name: e.count for e in entities}
+            ),
         )
         # "Republicans say …": members of a party, no organisation speaking
         speakers = [r for r in resolved if not (r.label == "ORG" and entity_key(r.surface) in aliases.members)]

@@ -88,7 +88,9 @@ def test_a_failed_worker_holds_until_a_newer_worker_of_its_stage_runs() -> None:
 
 
 def test_a_late_heartbeat_on_a_busy_machine_does_not_end_a_hold() -> None:
-    fast = WorkerState(stage="index", worker="w", state="held", reason="401", since="2026-01-01T00:00:00Z", heartbeat_s=1)
+    fast = WorkerState(
+        stage="index", worker="w", state="held", reason="401", since="2026-01-01T00:00:00Z", heartbeat_s=1
+    )
     assert [h.worker for h in holds([(fast, 12.0)])] == ["w"], "three heartbeats of 1 s, but never under 30 s"
     assert holds([(fast, 31.0)]) == []
 

@@ -61,6 +61,10 @@ def test_scales() -> None:
         ("prices rose 12 percent", "12 percent", 12, "%"),
         ("The fund now holds $1.2tn.", "$1.2tn", 1.2e12, "USD"),
         ("It carried 15½ tonnes of grain.", "15½ tonnes", 15.5, "ton"),
+        ("It will send A$50m in aid.", "A$50m", 5e7, "AUD"),
+        ("The deal is worth US$1.2bn.", "US$1.2bn", 1.2e9, "USD"),
+        ("Russia has about 1,500 “peacekeeper” troops there.", "about 1,500 “peacekeeper” troops", 1500, "soldier"),
+        ("Since the invasion, the 3 million residents of Moldova", "3 million residents", 3e6, "person"),
     ],
 )
 def test_claims_are_found_and_normalised(sentence: str, text: str, value: float, unit: str) -> None:
@@ -193,3 +197,11 @@ def test_a_percentage_is_a_claim_of_its_sentence(nlp) -> None:
     )
     values = sorted(f.value for f in RULES.figures_of(text) if f.unit == "%")
     assert values == [1, 4, 5, 5]
+
+
+def test_a_bare_dollar_is_the_dollar_of_the_country_the_article_is_about() -> None:
+    figures = RULES.figures_of("Australia will send $50m in aid and US$10m in loans.")
+    local = RULES.in_local_dollars(figures, {"Australia": 3, "Australian": 1, "United States": 1})
+    assert {(f.text, f.unit) for f in local} == {("$50m", "AUD"), ("US$10m", "USD")}
+    assert RULES.in_local_dollars(figures, {"Australia": 2, "United States": 2}) == figures, "as often as the US"
+    assert RULES.in_local_dollars(figures, {"Canada": 1}) == figures, "named once"
