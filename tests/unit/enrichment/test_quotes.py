@@ -224,6 +224,15 @@ def test_another_word_for_a_title_is_the_person_with_that_title(parse) -> None:
     assert parsed_speakers(text) == ["Alexander Lukashenko"]
 
 
+def test_an_office_whose_holder_is_named_only_later_is_that_holder(parse) -> None:
+    text = (
+        "“Western businesses have enriched themselves significantly in recent years. This is true,” the president "
+        "said.\n\nIn his speech, Alexander Lukashenko recalled the conflicts unleashed after the war."
+    )
+    assert parsed_speakers(text, parse) == ["Alexander Lukashenko"]
+    assert parsed_speakers(text) == ["Alexander Lukashenko"]
+
+
 def test_a_plain_attribution_is_read_without_the_parser(parse) -> None:
     seen: list[str] = []
     counting = recording(parse, seen)
