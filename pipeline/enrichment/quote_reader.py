@@ -43,7 +43,8 @@ class Reader:
         begin = starts[-1] if starts else 0
         end = self.text.find(". ", mentions[0])
         end = len(self.text) if end < 0 else end
-        named = [e for e in self.outside if begin <= e.start < end]
+        # a credit closing the sentence (", Ukrinform reports.") tells where the news came from, not who wrote it
+        named = [e for e in self.outside if begin <= e.start < end and not _CREDIT.match(self.text, e.end)]
         people = [e for e in named if e.label == "PERSON"]
         if people:
             return people[0].name
@@ -139,6 +140,9 @@ class Reader:
         """The person a sentence names next to one of its speech verbs, or None."""
         persons = [e for e in self.near(begin, end, self.verbs(begin, end), first=True) if e.label == "PERSON"]
         return persons[0].name if persons else None
+
+
+_CREDIT = re.compile(r"\s+(?:reports|reported|writes|wrote|has learned|learned)\s*(?:[.\n]|$)")
 
 
 def _located(text: str, start: int) -> bool:

@@ -135,6 +135,8 @@ PARSED_PEOPLE = {
     "Alexander Lukashenko": "PERSON",
     "Vladimir Soloviev": "PERSON",
     "Soloviev": "PERSON",
+    "NATO": "ORG",
+    "Ukrinform": "ORG",
 }
 CANONICAL = {
     "Graham": "Lindsey Graham",
@@ -231,6 +233,14 @@ def test_an_office_whose_holder_is_named_only_later_is_that_holder(parse) -> Non
     )
     assert parsed_speakers(text, parse) == ["Alexander Lukashenko"]
     assert parsed_speakers(text) == ["Alexander Lukashenko"]
+
+
+def test_a_credit_closing_a_sentence_is_no_author_of_its_document(parse) -> None:
+    text = (
+        "That's according to the summit communique, which has been published on the NATO website, Ukrinform "
+        "reports.\n\n“Russia bears full responsibility for its war of aggression against Ukraine,” the communique reads."
+    )
+    assert parsed_speakers(text, parse) == ["NATO"]
 
 
 def test_a_plain_attribution_is_read_without_the_parser(parse) -> None:
