@@ -100,7 +100,9 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     Observatory"), a kind of organisation before ("news outlet Bild"), a person's role beside ("Natalia Humeniuk,
     a spokesperson")."""
     words = surface.split()
-    if m.label in ("EVENT", "FAC") and words and words[-1].lower() in cues.org_nouns:
+    # the head noun: the last word, or the word before "of"/"for" ("Center for Strategic and International Studies")
+    cut = next((i for i, w in enumerate(words) if i and w in ("of", "for")), len(words))
+    if m.label in ("EVENT", "FAC") and words and cut and words[cut - 1].lower() in cues.org_nouns:
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "Black Sea Fleet" as an EVENT
     if m.label != "ORG" and _SITE.fullmatch(surface):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "LB.ua", "Fontanka.ru": a site

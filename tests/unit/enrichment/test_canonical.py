@@ -522,6 +522,13 @@ def test_a_body_named_after_a_place_or_read_as_an_event_is_an_organisation() -> 
     assert event.label == "ORG"
     [square] = resolve([_mention("New York City's", "in", "Times Square", "GPE", 0)], TABLE, lambda _: True)
     assert square.label != "ORG"  # a possessive owns what follows
+    # the head noun before "for"/"of" names the kind: a think tank NER read as a building
+    [tank] = resolve(
+        [_mention("Center for Strategic and International Studies", "at the", ", a", "FAC", 0)], TABLE, lambda _: False
+    )
+    assert tank.label == "ORG" and not tank.is_place
+    [palace] = resolve([_mention("Palace of Westminster", "at the", ".", "FAC", 0)], TABLE, lambda _: False)
+    assert palace.label == "FAC"
 
 
 def test_a_chamber_where_things_happen_is_no_place() -> None:
