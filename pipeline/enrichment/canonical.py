@@ -410,10 +410,17 @@ def with_institutions(
         resolved = [_qualified(r, resolved, found, institutions, table) for r in resolved]
     # a bare word for a kind of body that stayed bare ("the Agency", "The Alliance must") refers back to a body the
     # text names otherwise: it is no name of its own
+    # (a government body's word stays: "the Navy" of a story on one country's navy)
     resolved = [
         r
         for r in resolved
-        if not (r.entry is None and r.label == "ORG" and " " not in r.name and r.name.lower() in table.cues.org_nouns)
+        if not (
+            r.entry is None
+            and r.label == "ORG"
+            and " " not in r.name
+            and r.name.lower() in table.cues.org_nouns
+            and (institutions is None or institutions.bare(r.name) is None)
+        )
     ]
     if not found:
         return list(resolved)
