@@ -44,6 +44,7 @@ class BoilerplateRules:
     caps_line_max_sentences: int = 1  # ... and so is one of more sentences and more than a short headline's words
     caps_headline_words: int = 12
     fragment_needs: tuple[str, ...] = ()  # per fragment: a word its line must hold for it to be tried ("" = any)
+    abbreviations: frozenset[str] = frozenset()  # words a full stop ends without ending a sentence ("gen", "ret")
     furniture_terms: re.Pattern[str] | None = None  # the words of page furniture: "newsletter", "privacy policy"
     furniture_min_terms: int = 3  # a line naming this many different ones is furniture, whatever its wording
     furniture_short_terms: int = 2  # ... and so is a short line naming this many
@@ -73,6 +74,7 @@ class BoilerplateRules:
             signoff=signoff,
             datelines=tuple(re.compile(p, re.IGNORECASE) for p in data.get("datelines", ())),
             link_line_max_chars=int(data.get("link_line_max_chars", 300)),
+            abbreviations=frozenset(a.lower() for a in data.get("abbreviations", ())),
             kicker_max_words=int(data.get("kicker_max_words", 6)),
             teaser_headline_max_words=int(data.get("teaser_headline_max_words", 25)),
             label_max_words=int(data.get("label_max_words", 4)),
@@ -278,7 +280,10 @@ def _is_caps_line(line: str, rules: BoilerplateRules) -> bool:
     words = len(line.split())
     # a full stop at the end makes a sentence too: "SPECIAL COUNSEL … WILL NOT RECOMMEND …, THE JUSTICE DEPARTMENT
     # ANNOUNCED FRIDAY EVENING." is a lede in capitals (a headline ends without one)
-    sentences = len(_CAPS_SENTENCE_END.findall(line)) + (_CAPS_FULL_STOP.search(line) is not None)
+    # (a title's abbreviation is no sentence end: "FOX NEWS CONTRIBUTOR RET. LT. GEN. KELLOGG")
+    sentences = sum(not _abbreviation(line, m.start(), rules) for m in _CAPS_SENTENCE_END.finditer(line)) + any(
+        not _abbreviation(line, m.start(), rules) for m in _CAPS_FULL_STOP.finditer(line)
+    )
     if words > rules.caps_line_max_words or (
         words > rules.caps_headline_words and sentences >= rules.caps_line_max_sentences
     ):
@@ -287,6 +292,12 @@ def _is_caps_line(line: str, rules: BoilerplateRules) -> bool:
 
 
 # a sentence ending inside a line, another sentence after it ("… WAR. HOW CAN")
+def _abbreviation(line: str, stop: int, rules: BoilerplateRules) -> bool:
+    """The full stop at `stop` ends an abbreviation ("RET.", "GEN.")."""
+    word = re.search(r"(\w+)$", line[:stop])
+    return word is not None and word.group(1).lower() in rules.abbreviations
+
+
 _CAPS_SENTENCE_END = re.compile(r"(?:(?<=\w{3})\.|[!?])[”’\"')]*\s+(?=[“\"‘']?[A-Z])")
 _CAPS_FULL_STOP = re.compile(r"(?<=\w{3})\.[”’\"')]*\s*$")
 

@@ -169,6 +169,8 @@ def test_headlines_and_teasers_above_the_dateline_go_but_a_pull_quote_stays() ->
         "Trade between the two countries fell by half in 2022/2023, officials said.",
         "The port handled grain and grain products for Egypt/Sudan.",
         "Ships sailed again and again past the harbour wall.",
+        # a bracket with "via" inside a sentence is no photo credit
+        "The talks (held via video link with Kyiv) ended without a deal, the minister said on Monday.",
     ],
 )
 def test_story_lines_near_the_new_rules_stay(text: str) -> None:
@@ -367,3 +369,6 @@ def test_a_lede_in_capitals_ending_with_a_full_stop_is_story() -> None:
     assert clean_text(f"{lede}\nThe review began in May.", RULES) == f"{lede}\nThe review began in May."
     # another story's headline between paragraphs ends without one, and goes
     assert clean_text("Lead.\nHARBOUR CONTRACTS FROZEN AFTER REVIEW\nMore.", RULES) == "Lead.\nMore."
+    # a title's abbreviation ends no sentence: the headline with a byline of ranks goes too
+    headline = "HARBOUR PLAN SHELVED AFTER TWO YEARS 'WITH NO END IN SIGHT': PORT ADVISER RET. LT. GEN. NOVAK"
+    assert clean_text(f"Lead.\n{headline}\nMore.", RULES) == "Lead.\nMore."
