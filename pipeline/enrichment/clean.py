@@ -44,6 +44,9 @@ class BoilerplateRules:
     caps_line_max_sentences: int = 1  # ... and so is one of more sentences and more than a short headline's words
     caps_headline_words: int = 12
     fragment_needs: tuple[str, ...] = ()  # per fragment: a word its line must hold for it to be tried ("" = any)
+    bio: re.Pattern[str] | None = None  # the writer's note closing an article ("X is a Guardian columnist")
+    bio_last_lines: int = 2
+    bio_max_words: int = 40
     abbreviations: frozenset[str] = frozenset()  # words a full stop ends without ending a sentence ("gen", "ret")
     furniture_terms: re.Pattern[str] | None = None  # the words of page furniture: "newsletter", "privacy policy"
     furniture_min_terms: int = 3  # a line naming this many different ones is furniture, whatever its wording
@@ -75,6 +78,9 @@ class BoilerplateRules:
             datelines=tuple(re.compile(p, re.IGNORECASE) for p in data.get("datelines", ())),
             link_line_max_chars=int(data.get("link_line_max_chars", 300)),
             abbreviations=frozenset(a.lower() for a in data.get("abbreviations", ())),
+            bio=re.compile(data["bio"]) if data.get("bio") else None,
+            bio_last_lines=int(data.get("bio_last_lines", 2)),
+            bio_max_words=int(data.get("bio_max_words", 40)),
             kicker_max_words=int(data.get("kicker_max_words", 6)),
             teaser_headline_max_words=int(data.get("teaser_headline_max_words", 25)),
             label_max_words=int(data.get("label_max_words", 4)),
@@ -128,6 +134,7 @@ def clean_text(
     lines = [line for line in kept if line is not None]
     lines = _drop_repeated_headline(lines, titles, rules.label_max_words)
     lines = _drop_teasers(lines, rules)
+    lines = _drop_closing_bio(lines, rules)
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
@@ -364,6 +371,18 @@ def _cut_glued_headline(lines: list[str], keys: set[str], longest: int) -> list[
             rest = line.split(maxsplit=words)
             if len(rest) > words:
                 return [*lines[:first], rest[words], *lines[first + 1 :]]
+    return lines
+
+
+def _drop_closing_bio(lines: list[str], rules: BoilerplateRules) -> list[str]:
+    """The writer's note after the story ("Nathalie Tocci is a Guardian Europe columnist"): a bio line among the
+    last `bio_last_lines` lines goes, with what follows it; the same words higher up are story."""
+    if rules.bio is None:
+        return lines
+    filled = [i for i, line in enumerate(lines) if line]
+    for i in filled[-rules.bio_last_lines :]:
+        if len(lines[i].split()) <= rules.bio_max_words and rules.bio.fullmatch(lines[i]):
+            return lines[:i]
     return lines
 
 

@@ -372,3 +372,12 @@ def test_a_lede_in_capitals_ending_with_a_full_stop_is_story() -> None:
     # a title's abbreviation ends no sentence: the headline with a byline of ranks goes too
     headline = "HARBOUR PLAN SHELVED AFTER TWO YEARS 'WITH NO END IN SIGHT': PORT ADVISER RET. LT. GEN. NOVAK"
     assert clean_text(f"Lead.\n{headline}\nMore.", RULES) == "Lead.\nMore."
+
+
+def test_the_writers_note_after_the_story_goes_but_the_same_words_in_the_story_stay() -> None:
+    bio = "Anna Novak is a Daily Courier columnist and the author of Harbour Lights"
+    assert clean_text(f"Lead.\n\nMore.\n\n{bio}", RULES) == "Lead.\n\nMore."
+    story = f"{bio}.\n\nShe moved to Odesa in 2019.\n\nThe harbour reopened."
+    assert clean_text(story, RULES) == story  # high up, the same words are the story's
+    said = "Lead.\n\nJohn Smith is the former director of the port and said the plan would fail."
+    assert clean_text(said, RULES) == said
