@@ -414,18 +414,26 @@ def score_figures(article: Article, entry: dict, lines: list[list[str]]) -> tupl
 
 
 def removed_tokens(text: str, clean: str) -> list[list[bool]]:
-    """For every token of every line of `text`: is it missing from `clean` (token alignment, difflib)?"""
+    """For every token of every line of `text`: is it missing from `clean` (token alignment, difflib)? Tokens are
+    compared by their letters and digits: a word whose punctuation changed where a glued credit was cut ("die”,"
+    -> "die”.") is still there."""
     lines = line_tokens(text)
     flat = [(i, j) for i, toks in enumerate(lines) for j in range(len(toks))]
-    raw = [lines[i][j] for i, j in flat]
+    raw = [_core(lines[i][j]) for i, j in flat]
     gone = [[False] * len(toks) for toks in lines]
-    matcher = difflib.SequenceMatcher(None, raw, clean.split(), autojunk=False)
+    matcher = difflib.SequenceMatcher(None, raw, [_core(t) for t in clean.split()], autojunk=False)
     for tag, a0, a1, _, _ in matcher.get_opcodes():
         if tag in ("delete", "replace"):
             for k in range(a0, a1):
                 i, j = flat[k]
                 gone[i][j] = True
     return gone
+
+
+def _core(token: str) -> str:
+    """A token's letters and digits (the token itself when it has none: a dash, a bullet)."""
+    core = "".join(c for c in token if c.isalnum())
+    return core or token
 
 
 def score_boilerplate(article: Article, entry: dict, text: str) -> tuple[tuple, list, list]:

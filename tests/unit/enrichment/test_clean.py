@@ -381,3 +381,11 @@ def test_the_writers_note_after_the_story_goes_but_the_same_words_in_the_story_s
     assert clean_text(story, RULES) == story  # high up, the same words are the story's
     said = "Lead.\n\nJohn Smith is the former director of the port and said the plan would fail."
     assert clean_text(said, RULES) == said
+
+
+def test_a_live_blogs_writer_credit_goes_but_a_report_from_a_place_stays() -> None:
+    assert clean_text("Lead.\n\nAnna Novak writes from Odesa.\n\nMore.", RULES) == "Lead.\n\nMore."
+    story = "Lead.\n\nAnna Novak reports from Odesa that the port is closed.\n\nMore."
+    assert clean_text(story, RULES) == story
+    glued = "The port reopened on Monday, Anna Novak writes from Odesa. “We are back,” a docker said."
+    assert clean_text(glued, RULES) == "The port reopened on Monday. “We are back,” a docker said."
