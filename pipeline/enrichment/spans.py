@@ -116,7 +116,11 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     if before == "," and len(m.before) >= 2 and m.before[-2] in cues.person_nouns:
         before = m.before[-2]  # "German newspaper editor, Udo Ulfkotte, ..."
 
-    if m.label == "PERSON" and (any(w.lower() in cues.org_nouns for w in words) or before in cues.org_before):
+    if m.label == "PERSON" and (
+        any(w.lower() in cues.org_nouns for w in words)
+        or before in cues.org_before
+        or (len(words) >= 2 and words[0].lower() in cues.foreign_articles and words[0][:1].isupper())
+    ):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)
     if m.label in ("GPE", "NORP", "LOC", "") and before in cues.org_before:
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "news agency TT"

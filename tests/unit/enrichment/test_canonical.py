@@ -529,6 +529,9 @@ def test_a_body_named_after_a_place_or_read_as_an_event_is_an_organisation() -> 
     assert tank.label == "ORG" and not tank.is_place
     [palace] = resolve([_mention("Palace of Westminster", "at the", ".", "FAC", 0)], TABLE, lambda _: False)
     assert palace.label == "FAC"
+    # a name opening with another language's article is a newspaper's title, not a person
+    [paper] = resolve([_mention("Die Welt", "though", "reported earlier", "PERSON", 0)], TABLE, lambda _: False)
+    assert paper.label == "ORG"
 
 
 def test_a_chamber_where_things_happen_is_no_place() -> None:
