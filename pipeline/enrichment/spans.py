@@ -35,6 +35,11 @@ def without_title(m: Mention, surface: str, cues: Cues) -> tuple[Mention, str]:
         if len(m.after) >= 2 and m.after[0].lower() in cues.title_words and m.after[1][:1].isupper():
             return m, ""  # "... Obama CIA director John Brennan": words of a title before its holder, no name
         m, surface, words = _cut(m, 0, m.text.rfind(words[-1]) - 1), " ".join(words[:-1]), words[:-1]
+    if m.label == "PERSON" and len(words) >= 3 and words[0].lower().endswith("s"):
+        role = words[0].lower()[:-1]
+        if role in cues.person_nouns and role not in cues.title_words:  # "Oligarchs Mikhail Fridman and …"
+            cut = m.text.find(words[1])
+            m, surface, words = _cut(m, cut, len(m.text)), " ".join(words[1:]), words[1:]
     title = words[0].lower().rstrip(".") if words else ""
     title = title[:-1] if title.endswith("s") and title[:-1] in cues.title_words else title  # "Senators Hatch"
     if (

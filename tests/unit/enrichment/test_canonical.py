@@ -334,6 +334,7 @@ def test_spans_mended_by_what_they_hold() -> None:
         _mention("Orrin Hatch", "", "said", "PERSON", 0),
         _mention("Senators Hatch", "", "and", "PERSON", 20),  # a plural title before the surname
         _mention("Neither Patel", "", "nor", "PERSON", 40),  # the sentence's first word
+        _mention("Oligarchs Mikhail Fridman", "", "and", "PERSON", 50),  # a plural role before the names
         _mention(
             "Obama CIA", "disgraced", "director John", "PERSON", 60
         ),  # a title's words: "Obama CIA director John ..."
@@ -348,7 +349,7 @@ def test_spans_mended_by_what_they_hold() -> None:
     ]
     resolved = resolve(mentions, TABLE, lambda name: False)
     entities = {e.name: e for e in aggregate(resolved)}
-    assert entities["Orrin Hatch"].count == 2 and "Patel" in entities
+    assert entities["Orrin Hatch"].count == 2 and "Patel" in entities and "Mikhail Fridman" in entities
     assert "Obama" not in entities and "Obama CIA" not in entities  # words of a title before its holder
     assert next(r for r in resolved if r.name == "Victoria Harbour").is_place
     assert entities["Institute for the Study of War"].count == 2
