@@ -51,6 +51,7 @@ class QuoteRules:
     organisation_pronouns: frozenset[str] = frozenset()  # "it said": the organisation named last
     role_synonyms: Mapping[str, str] = field(default_factory=dict)  # "head of state" -> "president"
     finite_verbs: frozenset[str] = frozenset()  # the -s and past forms ("says", "described", "told")
+    synonym_ends: frozenset[str] = frozenset()  # the last words of the role synonyms ("state" of "head of state")
 
     @classmethod
     def from_data(cls, data: Mapping) -> QuoteRules:
@@ -77,11 +78,15 @@ class QuoteRules:
             organisation_pronouns=frozenset(w.lower() for w in data.get("organisation_pronouns", ())),
             finite_verbs=frozenset(v for v in verbs if v not in lemmas and not v.endswith("ing")),
             role_synonyms={" ".join(k.lower().split()): v.lower() for k, v in data.get("role_synonyms", {}).items()},
+            synonym_ends=frozenset(k.lower().split()[-1] for k in data.get("role_synonyms", {})),
         )
 
     def ends_title(self, text: str, end: int) -> bool:
         """The word ending at `end` closes another word for a title: "state" in "the head of state" is no verb."""
-        return bool(self.role_synonyms) and self.synonym_role(text[max(0, end - 40) : end]) is not None
+        last = text[max(0, end - 12) : end].lower().split()[-1:]
+        if not last or last[0] not in self.synonym_ends:
+            return False  # most verbs: no other word for a title ends with them
+        return self.synonym_role(text[max(0, end - 40) : end]) is not None
 
     def synonym_role(self, phrase: str) -> str | None:
         """The title a phrase ending in another word for it names ("the head of state" -> "president")."""
