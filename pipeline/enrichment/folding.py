@@ -152,11 +152,10 @@ def fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
                 # the spelling a table knows, else the one the article used first
                 near = {
                     p.name: p
-                    for k, p in short.items()
+                    for p in first.get(words[0], ())
                     if p.name != r.name
                     and (p.entry is not None or p.start < r.start)
-                    and k.split()[0] == words[0]
-                    and _transliterated(k.split()[-1], words[-1])
+                    and _transliterated(_name_words(p.name)[-1], words[-1])
                 }
                 if len(near) == 1:
                     person = next(iter(near.values()))
