@@ -55,7 +55,7 @@ _DOLLAR = r"(?:US|AU|A|CA|C|NZ|HK|S)\$"
 _FRACTIONS = {"½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3}  # "15½ pounds"
 # A number is a word of its own: not part of "Tu-95MS", "F-16s", "28-point" or "WW3".
 _NUMBER = (
-    rf"(?<![\w\-.,/])(?P<currency>{_DOLLAR}|[$€£])?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
+    rf"(?<![\w\-.,/])(?P<currency>[$€£])?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
     r"(?:(?:\s+|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|dozen)\b|(?P<suffix>bn|mn|tn|trn|m|k)\b)?"
     r"(?![\w\-/]|\.\d|,\d)"
 )
