@@ -298,13 +298,13 @@ def _is_caps_line(line: str, rules: BoilerplateRules) -> bool:
     return not any(p.search(line) for p in rules.datelines)
 
 
-# a sentence ending inside a line, another sentence after it ("… WAR. HOW CAN")
 def _abbreviation(line: str, stop: int, rules: BoilerplateRules) -> bool:
     """The full stop at `stop` ends an abbreviation ("RET.", "GEN.")."""
     word = re.search(r"(\w+)$", line[:stop])
     return word is not None and word.group(1).lower() in rules.abbreviations
 
 
+# a sentence ending inside a line, another sentence after it ("… WAR. HOW CAN")
 _CAPS_SENTENCE_END = re.compile(r"(?:(?<=\w{3})\.|[!?])[”’\"')]*\s+(?=[“\"‘']?[A-Z])")
 _CAPS_FULL_STOP = re.compile(r"(?<=\w{3})\.[”’\"')]*\s*$")
 

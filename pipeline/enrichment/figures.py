@@ -7,55 +7,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from pipeline.enrichment.numbers import DIGITS, SCALES, WORD_NUMBER, parse_number
 from pipeline.enrichment.phrases import phrase_pattern
 from pipeline.records import Figure
 
-_ONES = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_SCALES = {
-    "hundred": 100,
-    "thousand": 1_000,
-    "million": 1_000_000,
-    "billion": 1_000_000_000,
-    "bn": 1_000_000_000,
-    "mn": 1_000_000,
-    "m": 1_000_000,
-    "k": 1_000,
-    "trillion": 1_000_000_000_000,
-    "tn": 1_000_000_000_000,
-    "trn": 1_000_000_000_000,
-    "dozen": 12,
-}
-_WORD_NUMBER = (
-    r"(?:(?:" + "|".join(_TENS) + r")(?:[-\s](?:" + "|".join(k for k, v in _ONES.items() if v < 10) + r"))?"
-    r"|" + "|".join(sorted(_ONES, key=len, reverse=True)) + r"|a|an)"
-)
-_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?[½¼¾⅓⅔]?"
 _DOLLAR = r"(?:US|AU|A|CA|C|NZ|HK|S)\$"
-_FRACTIONS = {"½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3}  # "15½ pounds"
 # A number is a word of its own: not part of "Tu-95MS", "F-16s", "28-point" or "WW3".
 _NUMBER = (
-    rf"(?<![\w\-.,/])(?P<currency>[$€£])?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
+    rf"(?<![\w\-.,/])(?P<currency>[$€£])?(?P<number>{DIGITS}|{WORD_NUMBER})"
     r"(?:(?:\s+|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|dozen)\b|(?P<suffix>bn|mn|tn|trn|m|k)\b)?"
     r"(?![\w\-/]|\.\d|,\d)"
 )
@@ -69,15 +28,16 @@ _YEAR_BEFORE = re.compile(
 )
 _BARE = re.compile(r"\d{3,4}")  # a number NER may take for a year
 _PLURAL_AFTER = re.compile(r"\s+[a-z]+(?:s|people|men|women|children|personnel|troops)\b")
-_CURRENCIES = {"$": "USD", "€": "EUR", "£": "GBP", "₴": "UAH", "₽": "RUB"}
-# the dollars a prefix names ("A$50m", "US$1.2bn")
-_DOLLARS = {"US$": "USD", "A$": "AUD", "AU$": "AUD", "C$": "CAD", "CA$": "CAD", "NZ$": "NZD", "HK$": "HKD", "S$": "SGD"}
-_CURRENCIES.update(_DOLLARS)
+# the symbols, and the dollars a prefix names ("A$50m", "US$1.2bn"; `_DOLLAR` above)
+_CURRENCIES = {
+    **{"$": "USD", "€": "EUR", "£": "GBP", "₴": "UAH", "₽": "RUB"},
+    **{"US$": "USD", "A$": "AUD", "AU$": "AUD", "C$": "CAD", "CA$": "CAD", "NZ$": "NZD", "HK$": "HKD", "S$": "SGD"},
+}
 _BARE_DOLLAR = re.compile(r"(?<![A-Za-z])\$")
 _CURRENCY_UNITS = frozenset({"USD", "EUR", "GBP", "UAH", "RUB", "CNY", "JPY", "CHF", "AUD", "CAD"})
 # Money needs no counted noun: "$1.5 billion".
 _MONEY = re.compile(
-    rf"(?<![\w-])(?P<currency>{_DOLLAR}|[$€£])(?P<number>{_DIGITS})(?:(?:\s*|-)(?P<scale>thousand|million|billion|trillion|bn|mn|tn|trn|m|k)\b)?"
+    rf"(?<![\w-])(?P<currency>{_DOLLAR}|[$€£])(?P<number>{DIGITS})(?:(?:\s*|-)(?P<scale>thousand|million|billion|trillion|bn|mn|tn|trn|m|k)\b)?"
 )
 
 
@@ -241,7 +201,7 @@ class FigureRules:
 
     def _measure(self, words: str) -> str | None:
         """The unit of a quantity's words ("km", "square kilometres", "million tonnes" -> "ton")."""
-        key = " ".join(w for w in words.replace("-", " ").split() if w not in _SCALES)
+        key = " ".join(w for w in words.replace("-", " ").split() if w not in SCALES)
         return self.measures.get(key) or self.units.get(key) if key else None
 
     def _counted(self, doc, i: int, value: float) -> tuple[int, str | None]:
@@ -348,7 +308,7 @@ class FigureRules:
 
 
 _NUMBER_IN = re.compile(
-    rf"(?P<currency>{_DOLLAR}|[$€£₴₽])?\s?(?P<number>{_DIGITS}|{_WORD_NUMBER})"
+    rf"(?P<currency>{_DOLLAR}|[$€£₴₽])?\s?(?P<number>{DIGITS}|{WORD_NUMBER})"
     r"(?:(?:\s*|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|trn|dozen)\b|(?P<suffix>bn|mn|tn|trn|m|k)\b)?",
     re.IGNORECASE,
 )
@@ -404,7 +364,7 @@ def _counts(text: str, start: int, number: str) -> bool:
 def _definite(text: str, start: int, number: str) -> bool:
     """ "the two men", "both countries": a small definite count refers back, it claims nothing."""
     words = number.split()
-    if len(words) > 1 and words[1].lower() in _SCALES:
+    if len(words) > 1 and words[1].lower() in SCALES:
         return False  # "the 3 million residents": a count of millions is a claim, whatever comes before it
     value = parse_number(words[0]) if words else None
     return value is not None and value <= 10 and _DEFINITE.search(text[max(0, start - 12) : start]) is not None
@@ -430,7 +390,7 @@ def _strip_qualifier(span: str, qualifiers: Sequence[str]) -> str:
 
 def _currency_word(rest: str, measures: Mapping[str, str]) -> str | None:
     """A currency named after the number ("two billion dollars")."""
-    words = [w for w in rest.split() if w not in _SCALES]
+    words = [w for w in rest.split() if w not in SCALES]
     return words[0] if words and measures.get(words[0], "") in _CURRENCY_UNITS else None
 
 
@@ -445,31 +405,3 @@ def _singular(noun: str, irregular: Mapping[str, str]) -> str:
     if noun.endswith("s") and not noun.endswith("ss"):
         return noun[:-1]
     return noun
-
-
-def parse_number(text: str, scale: str | None = None) -> float | None:
-    """ "10,000" -> 10000.0, "forty" -> 40.0, "a hundred" with scale "hundred" -> 100.0; None when it is not a number."""
-    word = " ".join(text.lower().replace("-", " ").split())
-    if not word:
-        return None
-    if word[0].isdigit():
-        fraction = _FRACTIONS.get(word[-1], 0.0)
-        try:
-            value = float(word[:-1] if fraction else word.replace(",", "")) + fraction
-        except ValueError:
-            return None
-    elif word in ("a", "an"):
-        if scale is None:
-            return None
-        value = 1.0
-    else:
-        parts = word.split()
-        if parts[0] in _TENS:
-            value = float(_TENS[parts[0]] + (_ONES.get(parts[1], 0) if len(parts) > 1 else 0))
-        elif parts[0] in _ONES and len(parts) == 1:
-            value = float(_ONES[parts[0]])
-        else:
-            return None
-    if scale:
-        value *= _SCALES[scale.lower()]
-    return value

@@ -92,14 +92,12 @@ class Reader:
             unnamed = rf"\b(?:a|an|one|another)\s+(?:[\w-]+\s+){{0,3}}{re.escape(word)}\b"
             if re.search(unnamed, self.text[:at], re.IGNORECASE):
                 return None
+        before = last_person_before(named, at) or self.last_person
+        if before is not None or word in self.rules.descriptive_words:
+            return before
         # an office whose holder the text names only a little later ("“...,” the president said. ... In his speech,
         # Aleksandr Lukashenko recalled"): the first person named after it, within a paragraph or two
-        after = (
-            next((p.name for p in named if at <= p.start < at + 1000), None)
-            if word not in self.rules.descriptive_words
-            else None
-        )
-        return last_person_before(named, at) or self.last_person or after
+        return next((p.name for p in named if at <= p.start < at + 1000), None)
 
     def verbs(self, begin: int, end: int) -> list[int]:
         """Offsets of the speech verbs in [begin, end) outside quotations."""

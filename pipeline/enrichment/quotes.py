@@ -199,16 +199,11 @@ def _speaker(reader: Reader, span: Span, begin: int, finish: int) -> str | None:
     named_after = [e for e in speakers if span.end <= e.start < finish]
     if dash and named_after:
         return named_after[0].name  # "“...” – Zelensky, responding to ..."
-    verb_after = _first_verb(after, rules.speech_verbs)
-    verb_word = WORD.match(after, verb_after) if verb_after is not None else None
-    word_end = verb_word.end() if verb_word is not None else 0
-    if verb_after is not None and rules.ends_title(after, word_end):  # "the head of state agreed": not "state"
-        later = _first_verb(after[word_end:], rules.speech_verbs)
-        verb_after = None if later is None else word_end + later
+    verb_after = _first_verb(after, rules.speech_verbs, rules)
     if verb_after is not None:
         verb_at = span.end + verb_after
         before_verb = [e for e in named_after if e.start < verb_at]
-        role = rules.synonym_role(after[:verb_after]) or _title_of(after[:verb_after], rules)
+        role = _title_of(after[:verb_after], rules)
         if role is not None and not any(e.label == "PERSON" for e in before_verb):
             # "the deputy head of the presidential administration said": a person with a title, not the body
             return reader.title(role, span.end)
@@ -240,7 +235,7 @@ def _speaker_before(reader: Reader, span: Span, begin: int) -> str | None:
         at = pronoun_subject(text, begin, span.start, rules.pronouns)
         return reader.pronoun(at) if at is not None else None
     named = [e for e in reader.outside if begin <= e.start < span.start]
-    role = rules.synonym_role(text[begin : stops[0]]) or _title_of(text[begin : stops[0]], rules)
+    role = _title_of(text[begin : stops[0]], rules)
     if role is not None and not any(e.label == "PERSON" for e in named if e.start < stops[0]):
         return reader.title(role, stops[0])  # "the head of the presidential administration said:"
     near = reader.near(begin, span.start, stops)
@@ -328,7 +323,10 @@ def _speaks_in(reader: Reader, begin: int, end: int, *, subject_alone: bool) -> 
 
 def _title_of(phrase: str, rules: QuoteRules) -> str | None:
     """The title of "the deputy head of the presidential administration", "the speaker of parliament": a person
-    named by an office of a body, not the body."""
+    named by an office of a body, not the body; another word for a title ("the head of state") is that title."""
+    synonym = rules.synonym_role(phrase)
+    if synonym is not None:
+        return synonym
     for match in re.finditer(r"\b(?:the|a|an)\s+((?:[\w-]+\s+){0,3}?)([\w-]+)\s+of\b", phrase, re.IGNORECASE):
         role = rules.role_of(match.group(2))
         if role is not None:
@@ -386,10 +384,11 @@ def _named_in_next_sentence(text: str, finish: int, speakers: Sequence[Resolved]
     return chosen.name if chosen else None
 
 
-def _first_verb(text: str, verbs: frozenset[str]) -> int | None:
-    """Offset of the first speech verb in `text`."""
+def _first_verb(text: str, verbs: frozenset[str], rules: QuoteRules | None = None) -> int | None:
+    """Offset of the first speech verb in `text`; with `rules`, not a word that ends another word for a title
+    ("state" of "the head of state agreed")."""
     for match in WORD.finditer(text):
-        if match.group(0).lower() in verbs:
+        if match.group(0).lower() in verbs and (rules is None or not rules.ends_title(text, match.end())):
             return match.start()
     return None
 

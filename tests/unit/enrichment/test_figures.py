@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.enrichment.figures import FigureRules, parse_number
+from pipeline.enrichment.figures import FigureRules
+from pipeline.enrichment.numbers import parse_number
 from pipeline.enrichment.tables import DATA_DIR, read_toml
 
 RULES = FigureRules.from_data(read_toml(DATA_DIR / "enrich_figures.toml"))

@@ -217,20 +217,18 @@ def test_the_parser_reads_sentences_with_a_quotation_only(parse) -> None:
     assert seen == ["“Q,” Graham said after the meeting with the delegation."]
 
 
-def test_another_word_for_a_title_is_the_person_with_that_title(parse) -> None:
-    text = (
+@pytest.mark.parametrize(
+    "text",
+    [
+        # another word for a title is the person with that title
         "President Alexander Lukashenko gave an interview to Vladimir Soloviev. Soloviev asked about the border.\n\n"
-        "“Exactly! This is what I am talking about,” the head of state agreed."
-    )
-    assert parsed_speakers(text, parse) == ["Alexander Lukashenko"]
-    assert parsed_speakers(text) == ["Alexander Lukashenko"]
-
-
-def test_an_office_whose_holder_is_named_only_later_is_that_holder(parse) -> None:
-    text = (
+        "“Exactly! This is what I am talking about,” the head of state agreed.",
+        # an office whose holder is named only later is that holder
         "“Western businesses have enriched themselves significantly in recent years. This is true,” the president "
-        "said.\n\nIn his speech, Alexander Lukashenko recalled the conflicts unleashed after the war."
-    )
+        "said.\n\nIn his speech, Alexander Lukashenko recalled the conflicts unleashed after the war.",
+    ],
+)
+def test_a_title_is_its_holder_by_another_word_or_named_only_later(text: str, parse) -> None:
     assert parsed_speakers(text, parse) == ["Alexander Lukashenko"]
     assert parsed_speakers(text) == ["Alexander Lukashenko"]
 
