@@ -260,12 +260,20 @@ def resolve(
     out: list[Resolved] = []
     unsure: set[int] = set()
     titles: set[str] = set()
+    acronyms: list[Resolved] = []
     for m in split_place_prefixes(split_possessives(merge_split_names(mentions, table), table.cues), table):
         m = with_body_noun(m, table.cues)
         if m.label == "ORG" and m.after[:1] in (("’s",), ("'s",)) and (cut := _owner_cut(m.text, table)):
             # "notify Congress of Mueller’s findings": the word after "of" owns something, it is no part of the name
             m = Mention(m.text[:cut], m.label, m.start, m.start + cut, m.before, m.after, m.source)
         surface = clean_surface(m.text)
+        if m.source == "acronym":
+            entry = table.lookup(surface)
+            if entry is not None:
+                out.append(_known(m, surface, entry, table))
+            else:  # kept only if it spells an organisation the article names (below)
+                acronyms.append(Resolved(surface, "ORG", surface, m.start, m.end))
+            continue
         if m.label == "ORG":
             # an organisation's span NER ran into the sentence's next small word ("the Daily Telegraph as Ukraine
             # marks"): no name ends with one (a person's span that does is no name at all: "Storm Shadows and")
@@ -318,9 +326,17 @@ def resolve(
             out.append(resolved)
     # a "place" no gazetteer knows and no word around calls one ("Fireworks", "Treasury") is not listed, unless it
     # is a person's surname of the article ("Nuland")
-    kept = fold_acronyms([r for i, r in enumerate(fold_surnames(out)) if i not in unsure or r.label != "GPE"])
+    kept = fold_acronyms(
+        [r for i, r in enumerate(fold_surnames(out)) if i not in unsure or r.label != "GPE"] + acronyms
+    )
+    lone = {(a.start, a.name) for a in acronyms}  # an acronym NER missed that spells nothing the article names
     # an acronym of a phrase that is no name is no name either
-    return [r for r in kept if not (r.entry is None and r.name.isupper() and r.name in titles)]
+    kept = [
+        r
+        for r in kept
+        if not (r.entry is None and r.name.isupper() and (r.name in titles or (r.start, r.name) in lone))
+    ]
+    return sorted(kept, key=lambda r: r.start) if acronyms else kept
 
 
 def _body_owner(word: str, table: AliasTable) -> bool:

@@ -21,7 +21,7 @@ class Mention:
     end: int
     before: tuple[str, ...] = ()  # lower-cased tokens before the span, nearest last
     after: tuple[str, ...] = ()  # tokens after the span, as written
-    source: str = "ner"  # ner | alias | cue | dateline
+    source: str = "ner"  # ner | alias | cue | dateline | acronym
 
 
 class SurfaceIndex:
@@ -117,6 +117,12 @@ def mentions_from_doc(
                 covered[i:j] = b"\x01" * (j - i)
                 i = j
                 continue
+        if _lone_acronym(texts, i):
+            # an acronym NER missed ("PACE also notes"): the organisation it spells if the article names one
+            mentions.append(mention(i, i + 1, "", "acronym"))
+            covered[i] = 1
+            i += 1
+            continue
         after_cue = (i >= 1 and lower[i - 1] in locative) or (
             i >= 2 and lower[i - 1] == "the" and lower[i - 2] in locative
         )
@@ -131,6 +137,15 @@ def mentions_from_doc(
         i += 1
     mentions.sort(key=lambda m: m.start)
     return mentions
+
+
+def _lone_acronym(texts: list[str], i: int) -> bool:
+    """Token i is a word of three to six capitals amid ordinary words (not a word of an ALL-CAPS headline)."""
+    word = texts[i]
+    if not (3 <= len(word) <= 6 and word.isalpha() and word.isupper()):
+        return False
+    neighbours = [t for t in texts[max(0, i - 2) : i] + texts[i + 1 : i + 3] if t.isalpha() and len(t) > 1]
+    return not any(t.isupper() for t in neighbours)
 
 
 def _alias_end(

@@ -327,6 +327,20 @@ def test_capitalised_words_ner_left_out_before_an_organisation_are_its_name(stag
     assert not {"Triangle", "Polish Sejm", "Government of Ukraine"} & organizations
 
 
+def test_an_acronym_ner_missed_is_the_organisation_it_spells_and_speaks_for_it(stage: EnrichStage) -> None:
+    # "PACE" is no NER span and no table name: the article spelled it out before; "RTV" and the words of "WAR TALKS" spell nothing named
+    text = (
+        "The resolution was adopted by the Parliamentary Assembly of the Council of Europe on Thursday.\n\n"
+        "PACE also notes that “Belarus has participated in the aggression and its leaders should be held to "
+        "account.”\n\nWAR TALKS\n\nHe spoke on RTV later."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/acronym"))])
+    pace = next(e for e in result.article.entities if e.name == "Parliamentary Assembly of the Council of Europe")
+    assert pace.count == 2 and "PACE" in pace.mentions
+    assert [q.speaker for q in result.article.quotes] == ["Parliamentary Assembly of the Council of Europe"]
+    assert not {"RTV", "WAR", "TALKS"} & {e.name for e in result.article.entities}
+
+
 def test_the_few_table_names_written_in_lower_case_are_found(stage: EnrichStage) -> None:
     text = (
         "The minister spoke in an interview with the German news agency dpa on Monday. "
