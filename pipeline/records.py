@@ -95,9 +95,10 @@ class Quote(Record):
 
 
 class Figure(Record):
-    value: float
+    value: float  # the number claimed; of a range ("between 10 and 12 tanks"), its lower end
     unit: str | None
     text: str
+    high: float | None = None  # the upper end of a range, None for one number
 
 
 class Dateline(Record):

@@ -6,6 +6,7 @@ import bisect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pipeline.enrichment.numbers import DIGITS, SCALES, WORD_NUMBER, parse_number
 from pipeline.enrichment.phrases import phrase_pattern
@@ -13,10 +14,17 @@ from pipeline.records import Figure
 
 _DOLLAR = r"(?:US|AU|A|CA|C|NZ|HK|S)\$"
 # A number is a word of its own: not part of "Tu-95MS", "F-16s", "28-point" or "WW3".
-_NUMBER = (
-    rf"(?<![\w\-.,/])(?P<currency>[$€£])?(?P<number>{DIGITS}|{WORD_NUMBER})"
+_NUMBER_BODY = (
+    rf"(?P<currency>[$€£])?(?P<number>{DIGITS}|{WORD_NUMBER})"
     r"(?:(?:\s+|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|dozen)\b|(?P<suffix>bn|mn|tn|trn|m|k)\b)?"
     r"(?![\w\-/]|\.\d|,\d)"
+)
+_NUMBER = rf"(?<![\w\-.,/]){_NUMBER_BODY}"
+# the lower end of a range before the number: "between 10 and 12", "10 to 12", "20,000-25,000", "$45m to $55m"
+_LOW = (
+    rf"(?P<between>between\s+)?(?<![\w\-.,/])(?:[$€£])?(?P<low>{DIGITS}|{WORD_NUMBER})"
+    r"(?:(?:\s+|-)(?P<low_scale>hundred|thousand|million|billion|trillion|bn|mn|tn)\b|(?P<low_suffix>bn|mn|tn|m|k)\b)?"
+    r"(?:\s*[-–—]\s*|\s+(?(between)and|to)\s+)"  # "and" only after "between": "3 and 12 soldiers" is a list
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # the word before a number shaped like a year that makes it one ("in 2014 elections", "the 2020 Games", "May 1999")
@@ -73,7 +81,7 @@ class FigureRules:
         modifier = rf"[“\"‘]?(?!(?:{stop}|{nouns})(?![\w-]))[A-Za-z][\w’'-]*[”\"’]?"
         modifiers = rf"(?:{modifier}(?:\s+(?:and|or)\s+{modifier})?\s+){{0,{int(data.get('max_modifiers', 3))}}}"
         pattern = (
-            rf"(?<![\w-])(?:(?P<qualifier>{qualifiers})\s+)?{_NUMBER}\s*"
+            rf"(?<![\w-])(?:(?P<qualifier>{qualifiers})\s+)?(?:{_LOW}|(?<![\w\-.,/])){_NUMBER_BODY}\s*"
             rf"(?P<modifiers>{modifiers})(?P<noun>{nouns})(?![\w-])"
         )
         before = re.compile(rf"(?:{qualifiers})\s+$", re.IGNORECASE) if qualifiers else None
@@ -140,7 +148,7 @@ class FigureRules:
                 or _RANK.search(text, max(0, start - 12), start)  # "the top five economies": a rank, no count
             ):
                 continue
-            figure = self._figure(ent.label_, text, start, end, doc, ent.end)
+            figure = _ranged(self._figure(ent.label_, text, start, end, doc, ent.end), text[start:end])
             if figure is None or (figure.value, figure.unit) in seen:
                 continue
             seen.add((figure.value, figure.unit))
@@ -189,7 +197,21 @@ class FigureRules:
             if not self._people(text, lead, end, value):
                 return None
             return Figure(value=value, unit="person", text=" ".join(text[lead:end].split()))
+        if (
+            value == 1
+            and not scale
+            and not first.group("number")[:1].isdigit()
+            and noun not in self.unit_names
+            and not _ONE_COUNTS.match(text, noun_end)
+            and not _LISTED_AFTER.search(text, max(0, start - 50), start)
+        ):
+            return None  # "one cannon fire can lead to war", "one need only look": a determiner, no claim
         return Figure(value=value, unit=noun, text=" ".join(text[lead:noun_end].split()))
+
+    @cached_property
+    def unit_names(self) -> frozenset[str]:
+        """The units of the table's counted nouns ("drone", "tank")."""
+        return frozenset(self.units.values())
 
     def _people(self, text: str, start: int, end: int, value: float) -> bool:
         """A count with no noun that counts people all the same: after a verb done to people or "a country of"
@@ -274,9 +296,13 @@ class FigureRules:
                 if (value, sentence) in percents:
                     continue
                 percents.add((value, sentence))
-            out.setdefault(
-                (value, unit, figure_text.lower(), sentence), Figure(value=value, unit=unit, text=figure_text)
+            low = _low_end(match, value)
+            figure = (
+                Figure(value=value, unit=unit, text=figure_text)
+                if low is None
+                else Figure(value=low, high=value, unit=unit, text=figure_text)
             )
+            out.setdefault((figure.value, unit, figure_text.lower(), sentence), figure)
         for match in _PERCENT.finditer(text):
             value = float(match.group("number").replace(",", "."))  # "26,5%": a decimal comma
             start = match.start()
@@ -296,14 +322,24 @@ class FigureRules:
             qualifier = self.qualifiers.search(text, max(0, start - 30), start) if self.qualifiers else None
             upper = _RANGE_TO.match(text, match.end())
             end = match.end()
+            high = None
             if upper is not None:
                 following = _MONEY.match(text, upper.end())
                 if following is not None:
-                    end = range_end = following.end()  # "$45.0 billion to $55.0 billion": one figure, its lower end
+                    end = range_end = following.end()  # "$45.0 billion to $55.0 billion": one figure, a range
+                    high = parse_number(following.group("number"), following.group("scale"))
             figure_text = " ".join(text[qualifier.start() if qualifier else start : end].split())
             unit = _CURRENCIES[match.group("currency")]
             if not any(f.unit == unit and f.value == value for f in out.values()):
-                out.setdefault((value, unit, figure_text.lower()), Figure(value=value, unit=unit, text=figure_text))
+                out.setdefault(
+                    (value, unit, figure_text.lower()),
+                    Figure(
+                        value=value,
+                        high=high if high is not None and high > value else None,
+                        unit=unit,
+                        text=figure_text,
+                    ),
+                )
         return list(out.values())
 
 
@@ -321,6 +357,16 @@ _PARTITIVE = re.compile(
     r"\s+of\s+(?:our|the|its|their|his|her|these|those|your|my)\s+(?:[a-z-]+\s+){0,2}?(?P<noun>[a-z]{3,}(?<!ss)s)\b"
 )
 _RANK = re.compile(r"\b(?:top|bottom)\s+$", re.IGNORECASE)
+# "one" counts when what it counts is done something to ("One officer was killed") or it follows other counts
+# ("six battalions and one special forces detachment")
+_ONE_COUNTS = re.compile(
+    r"[^.;:!?]{0,30}?\b(?:was|were|is|has been|had been)\s+(?:killed|wounded|injured|hurt|arrested|detained|captured|"
+    r"destroyed|shot down|damaged|hit)\b|[^.;:!?]{0,30}?\b(?:died|dies|perished|survived)\b",
+    re.IGNORECASE,
+)
+_LISTED_AFTER = re.compile(
+    r"\b(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten)\s+[\w\s-]{1,30}\band\s+$", re.IGNORECASE
+)
 _RANGE_TO = re.compile(r"\s*(?:to|-|–|—|and)\s*")
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,3}")
 _NAMED_NUMBER = re.compile(
@@ -328,6 +374,34 @@ _NAMED_NUMBER = re.compile(
     r"[A-Z][\w'’-]*\s+(?:\d+\s*(?:,|and|or|&|/)\s*)?$"
 )
 _DEFINITE = re.compile(r"\b(?:the|these|those|both|its|their|his|her|our|your|my)\s+$", re.IGNORECASE)
+
+
+def _ranged(figure: Figure | None, span: str) -> Figure | None:
+    """A figure NER read from a range ("10-12", "between 10 and 12") with its upper end; the lower is its value."""
+    if figure is None:
+        return None
+    numbers = list(_NUMBER_IN.finditer(span))
+    if len(numbers) < 2 or not _RANGE_TO.fullmatch(span[numbers[0].end() : numbers[1].start()]):
+        return figure
+    scale = numbers[1].group("scale") or numbers[1].group("suffix")
+    high = parse_number(numbers[1].group("number"), scale)
+    if high is None or high <= figure.value:
+        return figure
+    return figure.model_copy(update={"high": high})
+
+
+def _low_end(match: re.Match[str], high: float) -> float | None:
+    """The lower end of a claim's range ("between 10 and 12 tanks", "20-25 million people": the lower end takes
+    the scale of the upper when it has none and stays below it), None when the claim is one number."""
+    if not match.group("low"):
+        return None
+    scale = match.group("low_scale") or match.group("low_suffix")
+    candidates = [scale] if scale else [match.group("scale") or match.group("suffix"), None]
+    for candidate in candidates:
+        low = parse_number(match.group("low"), candidate)
+        if low is not None and low < high:
+            return low
+    return None
 
 
 def _ending_with(phrases) -> re.Pattern[str] | None:

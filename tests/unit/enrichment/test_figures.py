@@ -190,6 +190,58 @@ def test_ratios_and_picked_out_ones_are_no_figures(sentence: str, nlp) -> None:
     assert not doc_figures(sentence, nlp)
 
 
+@pytest.mark.parametrize(
+    "sentence, low, high, unit",
+    [
+        ("Between 10 and 12 tanks were lost near the town.", 10, 12, "tank"),
+        ("Officials said 20,000-25,000 enemy troops are trying to storm the town.", 20_000, 25_000, "soldier"),
+        ("About 20 to 25 million people live in the region.", 20e6, 25e6, "person"),  # the scale of the upper end
+        ("Spending will be $45 billion to $55 billion next year.", 45e9, 55e9, "USD"),
+        ("They sent 10 to 12 battalions, officials say.", 10, 12, "battalion"),  # a noun NER reads, not the table
+    ],
+)
+def test_a_range_is_one_figure_with_both_ends(sentence: str, low: float, high: float, unit: str, nlp) -> None:
+    found = RULES.figures_of(sentence)
+    figures = found + RULES.figures_in_doc(nlp(sentence), sentence, found)
+    assert [(f.value, f.high, f.unit) for f in figures] == [(low, high, unit)]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The army killed 3 and 12 soldiers surrendered.",  # "and" makes a range only after "between"
+        "The court ruled 3-2 on the case of 5 judges.",  # a tally, the lower end not below the upper
+    ],
+)
+def test_a_list_or_a_tally_is_no_range(sentence: str, nlp) -> None:
+    found = RULES.figures_of(sentence)
+    assert all(f.high is None for f in found + RULES.figures_in_doc(nlp(sentence), sentence, found))
+
+
+@pytest.mark.parametrize(
+    "sentence, figure",
+    [
+        ("Las Vegas, with over 500 injured, still has no motive.", ("over 500", 500, "person")),
+        ("Chechnya (pop. 1.5 million) forced the army to withdraw.", ("1.5 million", 1.5e6, "person")),
+        (
+            "These are six battalions and one special forces detachment.",
+            ("one special forces detachment", 1, "detachment"),
+        ),
+        ("One man died after picking up a grenade.", ("One man", 1, "man")),
+    ],
+)
+def test_people_after_a_casualty_word_and_one_that_counts(sentence: str, figure: tuple, nlp) -> None:
+    assert figure in doc_figures(sentence, nlp)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["One shelling, one cannon fire can lead to war.", "One need only look at the map to see it."],
+)
+def test_one_as_a_determiner_is_no_claim(sentence: str, nlp) -> None:
+    assert not doc_figures(sentence, nlp)
+
+
 def test_a_percentage_is_a_claim_of_its_sentence(nlp) -> None:
     # a poll's equal shares of different groups are different claims; one sentence saying a share twice makes one
     text = (
