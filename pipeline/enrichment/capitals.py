@@ -49,6 +49,7 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
     words = [w.lower() for w in after]
     i = _skip(words, 0, cues)
     clause = prev in _SUBORDINATORS  # "if Moscow chooses", "as Kyiv grapples with": the subject of a clause
+    opens = prev in _SENTENCE_STARTS  # "Moscow assembled 150,000 soldiers": a sentence's subject
     if i < len(words) and words[i] in ("and", "or"):
         # "Moscow and Kiev are blaming each other", "Kiev and the West have accused": the verb after the pair
         j = next((k for k in range(i + 1, min(i + 5, len(words))) if words[k] in cues.verbs_after), None)
@@ -58,6 +59,8 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
             i = j
     if clause and i < len(words) and _finite_verb(words[i], cues):
         return "government"
+    if opens and i < len(words) and _finite_verb(words[i], cues) and words[i].endswith("ed"):
+        return "government"  # a past tense only: "Kyiv suburbs", "Moscow streets" open sentences too
     if i < len(words):
         word = words[i]
         if word in cues.be_forms:
@@ -73,8 +76,24 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
 
 # words that open a clause: a capital right after one is its subject
 _SUBORDINATORS = frozenset(
-    {"if", "as", "when", "while", "because", "unless", "until", "whether", "though", "although", "once", "whereas"}
+    {
+        "if",
+        "as",
+        "when",
+        "while",
+        "because",
+        "unless",
+        "until",
+        "whether",
+        "though",
+        "although",
+        "once",
+        "whereas",
+        "that",
+    }
 )
+# what comes before a sentence's first word (nothing at the text's start)
+_SENTENCE_STARTS = frozenset({"", ".", "!", "?", "\n", "\n\n", "“", '"', ";", ":"})
 
 
 def _skip_adverbs(words: Sequence[str], i: int) -> int:

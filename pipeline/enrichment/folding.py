@@ -235,6 +235,7 @@ def fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
                 spelled.setdefault("".join(w[0] for w in words[k:]).upper(), r)
     # "Department of Justice" after "the U.S. Department of Justice": the short form of an organisation named
     longer = [(f" {entity_key(k)}", r) for r in resolved if r.label == "ORG" for k in {r.surface, r.name}]
+    full = [r for r in resolved if r.label == "ORG" and r.entry is None]
     out = []
     for r in resolved:
         if r.entry is None and r.label in ("ORG", "") and r.name.isupper() and r.name.isalpha() and r.name in spelled:
@@ -245,8 +246,20 @@ def fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
             named = next((o for k, o in longer if k.endswith(key) and k != key), None)
             if named is not None:
                 r = replace(r, name=named.name, label="ORG", entry=named.entry, is_place=False)
+        if r.entry is None and r.label == "ORG":
+            # "MGM Resorts" after "MGM Resorts International": the name's first words, the rest capitalised words
+            fuller = next((o for o in full if o.name != r.name and _opens(o.name, r.name)), None)
+            if fuller is not None:
+                r = replace(r, name=fuller.name, entry=fuller.entry, is_place=False)
         out.append(r)
     return out
+
+
+def _opens(name: str, short: str) -> bool:
+    """`name` is `short` and one or two capitalised words more ("MGM Resorts International", "MGM Resorts")."""
+    words, first = name.split(), short.split()
+    extra = words[len(first) :]
+    return words[: len(first)] == first and 1 <= len(extra) <= 2 and all(w[:1].isupper() for w in extra)
 
 
 _SMALL_WORDS = frozenset({"of", "the", "and", "for", "on", "in", "at", "to", "&"})

@@ -142,5 +142,5 @@ def not_a_name(surface: str, label: str, cues: Cues) -> bool:
         label == "ORG" and words[-1].lower() in cues.title_words and not any(w.lower() in cues.org_nouns for w in words)
     ):
         return True  # "Special Counsel", "Special Presidential Envoy for Climate": a title, not a body
-    head = surface.split(" of ")[0].split()[-1].lower()
-    return label == "ORG" and len(words) > 1 and head in cues.not_org_heads
+    heads = [w for w in surface.split(" of ")[0].split() if not any(c.isdigit() for c in w)]  # "Resolution 3314"
+    return label == "ORG" and len(words) > 1 and bool(heads) and heads[-1].lower() in cues.not_org_heads

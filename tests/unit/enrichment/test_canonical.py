@@ -111,6 +111,11 @@ def _mention(text: str, before: str, after: str, label: str = "GPE", start: int 
         ("Kyiv", "after urgent", "pleas and attacks", "Government of Ukraine"),
         ("Moscow", "", "which denies its troops have a role", "Government of Russia"),
         ("Kyiv", "", ", which was shelled again overnight", "Kyiv"),
+        # a sentence's subject with a past tense, or the subject after "that"
+        ("Moscow", "", "assembled 150,000 soldiers", "Government of Russia"),
+        ("Moscow", "it was estimated that", "assembles soldiers", "Government of Russia"),
+        ("Kyiv", ".", "suburbs stayed quiet", "Kyiv"),  # a plural noun, no verb
+        ("Kyiv", "the victory in the battle for", "meant little", "Kyiv"),  # a fight for the place
     ],
 )
 def test_capitals_are_governments_when_they_act(text: str, before: str, after: str, name: str) -> None:
@@ -470,6 +475,25 @@ def test_sites_and_newspapers_in_other_languages_are_organisations() -> None:
     for surface, label in (("LB.ua", "PERSON"), ("Fontanka.ru", "GPE"), ("Realnaya Gazeta", "PERSON")):
         [site] = resolve([_mention(surface, "the site", "reported", label, 0)], TABLE, lambda _: False)
         assert site.label == "ORG", surface
+
+
+def test_documents_wars_and_times_are_not_organisations_and_a_short_form_is_the_full_name() -> None:
+    for surface in (
+        "Resolution 3314 of the United Nations General Assembly",
+        "Statute of the Council of Europe",
+        "Russo-Ukrainian War",
+        "Greenwich Mean Time",
+    ):
+        assert resolve([_mention(surface, "the", "and", "ORG", 0)], TABLE, lambda _: False) == [], surface
+    mentions = [
+        _mention("MGM Resorts International", "by", "said", "ORG", 0),
+        _mention("MGM Resorts", "", "said", "ORG", 60),
+        _mention("Democratic Party", "the", "said", "ORG", 90),
+        _mention("Democratic Party of Japan", "the", "said", "ORG", 120),  # more than capitalised words
+    ]
+    names = [r.name for r in resolve(mentions, TABLE, lambda _: False)]
+    assert names[:2] == ["MGM Resorts International"] * 2 and names[3] == "Democratic Party of Japan"
+    assert names[2] != "Democratic Party of Japan"
 
 
 def test_a_makers_model_and_a_compound_adjective_are_not_organisations() -> None:
