@@ -19,12 +19,15 @@ _NUMBER_BODY = (
     r"(?:(?:\s+|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|dozen)\b|(?P<suffix>bn|mn|tn|trn|m|k)\b)?"
     r"(?![\w\-/]|\.\d|,\d)"
 )
-_NUMBER = rf"(?<![\w\-.,/]){_NUMBER_BODY}"
-# the lower end of a range before the number: "between 10 and 12", "10 to 12", "20,000-25,000", "$45m to $55m"
-_LOW = (
-    rf"(?P<between>between\s+)?(?<![\w\-.,/])(?:[$€£])?(?P<low>{DIGITS}|{WORD_NUMBER})"
+# a hyphen before the number only after a digit: "20,000-25,000 troops" (a range), not "F-16", "Tu-95"
+_NUMBER = rf"(?<![\w.,/])(?<![^\d\s]-){_NUMBER_BODY}"
+# the lower end of a range right before a claim's number: "between 10 and 12", "10 to 12", "20,000-25,000" (read
+# after the claim is found: in the claim pattern it would be tried at every word)
+_LOW_BEFORE = re.compile(
+    rf"(?P<between>between\s+)?(?<![\w\-.,/])[$€£]?(?P<low>{DIGITS}|{WORD_NUMBER})"
     r"(?:(?:\s+|-)(?P<low_scale>hundred|thousand|million|billion|trillion|bn|mn|tn)\b|(?P<low_suffix>bn|mn|tn|m|k)\b)?"
-    r"(?:\s*[-–—]\s*|\s+(?(between)and|to)\s+)"  # "and" only after "between": "3 and 12 soldiers" is a list
+    r"(?:\s*[-–—]\s*|\s+(?(between)and|to)\s+)$",  # "and" only after "between": "3 and 12 soldiers" is a list
+    re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # the word before a number shaped like a year that makes it one ("in 2014 elections", "the 2020 Games", "May 1999")
@@ -81,7 +84,7 @@ class FigureRules:
         modifier = rf"[“\"‘]?(?!(?:{stop}|{nouns})(?![\w-]))[A-Za-z][\w’'-]*[”\"’]?"
         modifiers = rf"(?:{modifier}(?:\s+(?:and|or)\s+{modifier})?\s+){{0,{int(data.get('max_modifiers', 3))}}}"
         pattern = (
-            rf"(?<![\w-])(?:(?P<qualifier>{qualifiers})\s+)?(?:{_LOW}|(?<![\w\-.,/])){_NUMBER_BODY}\s*"
+            rf"(?<!\w)(?<![^\d\s]-)(?:(?P<qualifier>{qualifiers})\s+)?{_NUMBER}\s*"
             rf"(?P<modifiers>{modifiers})(?P<noun>{nouns})(?![\w-])"
         )
         before = re.compile(rf"(?:{qualifiers})\s+$", re.IGNORECASE) if qualifiers else None
@@ -290,13 +293,17 @@ class FigureRules:
             unit = self.units.get(" ".join(match.group("noun").lower().split()))
             if match.group("currency"):
                 unit = _CURRENCIES[match.group("currency")]
-            figure_text = " ".join(match.group(0).split())
-            sentence = bisect.bisect(ends, match.start()) if unit == "%" else -1
+            start = match.start()
+            ranged = None if match.group("qualifier") else _LOW_BEFORE.search(text, max(0, start - 40), start)
+            low = _low_end(ranged, match, value) if ranged is not None else None
+            if ranged is not None and low is None:
+                continue  # "a 3-2 vote": a tally, no range and no claim
+            figure_text = " ".join(text[start if ranged is None else ranged.start() : match.end()].split())
+            sentence = bisect.bisect(ends, start) if unit == "%" else -1
             if sentence >= 0:
                 if (value, sentence) in percents:
                     continue
                 percents.add((value, sentence))
-            low = _low_end(match, value)
             figure = (
                 Figure(value=value, unit=unit, text=figure_text)
                 if low is None
@@ -390,15 +397,13 @@ def _ranged(figure: Figure | None, span: str) -> Figure | None:
     return figure.model_copy(update={"high": high})
 
 
-def _low_end(match: re.Match[str], high: float) -> float | None:
+def _low_end(ranged: re.Match[str], match: re.Match[str], high: float) -> float | None:
     """The lower end of a claim's range ("between 10 and 12 tanks", "20-25 million people": the lower end takes
-    the scale of the upper when it has none and stays below it), None when the claim is one number."""
-    if not match.group("low"):
-        return None
-    scale = match.group("low_scale") or match.group("low_suffix")
+    the scale of the upper when it has none), None when it is not below the upper end ("3-2")."""
+    scale = ranged.group("low_scale") or ranged.group("low_suffix")
     candidates = [scale] if scale else [match.group("scale") or match.group("suffix"), None]
     for candidate in candidates:
-        low = parse_number(match.group("low"), candidate)
+        low = parse_number(ranged.group("low"), candidate)
         if low is not None and low < high:
             return low
     return None

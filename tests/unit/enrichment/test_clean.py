@@ -67,6 +67,9 @@ def test_seed_furniture_goes(text: str, expected: str) -> None:
         "Do you have an opinion on the issues raised in this article? If you would like to submit a response by email, click here.",
         # consent banners and blocked embeds
         "We need your consent to load this social media content",
+        "We need your consent to load this Social Media content. We use a number of different Social Media outlets to "
+        "manage extra content that can set cookies on your device and collect data about your activity. Please review "
+        "your details and accept them to load the content",
         "We use cookies to improve your experience. By continuing to browse you accept our cookie policy.",
         "This content is not available in your region",
         # credits and republication notes
@@ -84,6 +87,7 @@ def test_seed_furniture_goes(text: str, expected: str) -> None:
         "Read the full story -- which also looks at the sanctions -- here:",
         "Read the original article via the Policy Institute here.",
         "2:15 Mayor says the city will rebuild – video",
+        "Video Ad Feedback Satellite images show the new camps. An expert explains 01:33 - Source: Courier TV",
         "Sanctions bite https://t.co/abc123 — Courier Desk (@courierdesk) May 3, 2023",
         # interstitial headlines of other stories, wire initials, credit lines
         "GENERALS WARN OF A LONG SUMMER OF FIGHTING ALONG THE SOUTHERN FRONT",
@@ -126,6 +130,14 @@ def test_furniture_of_many_outlets_goes(furniture: str) -> None:
             "Firefighters at work in Odesa on Sunday.",
         ),
         ("Rescuers dig through rubble (AP Photo/Dan Bolt)", "Rescuers dig through rubble"),
+        (
+            "No motive was ever found. Article posted with permission from The Eastern Review",
+            "No motive was ever found.",
+        ),
+        (
+            "The paper republished it with permission from the author.",
+            "The paper republished it with permission from the author.",
+        ),
         (
             "The council met again. A History of the Port... Anna Novak, Ed... Best Price: $12.40 Buy New $15.00 "
             "(as of 09:10 EDT - Details)",
