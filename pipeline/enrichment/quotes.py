@@ -35,6 +35,7 @@ __all__ = ["QuotePlan", "QuoteRules", "find_quotes", "plan_quotes", "quoted_span
 _DASH_AFTER = re.compile(r"^\s*[,.]?\s*[–—-]\s*")
 _NOT_TITLE = re.compile(r"\b(?:on|in|at|to|by|with|from|for|after|before|during|that|which|while|and)\b", re.IGNORECASE)
 _REOPENED = re.compile(r"\n\s*[“\"«„]")
+_PLACEHOLDER = re.compile(r"“Q[,.!?]?”")  # a quotation in the text the parser reads (`reduce_sentence`)
 _AGED = re.compile(r"\bthe\s+\d{1,3}-year-old\b", re.IGNORECASE)
 
 
@@ -72,7 +73,11 @@ def plan_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> Q
     sentences = [sentence_around(text, span, spans, rules.abbreviations) for span in spans]
     unique = list(dict.fromkeys(sentences))
     reduced = [reduce_sentence(text, begin, finish, spans) for begin, finish in unique]
-    parse_at = tuple(i for i, sentence in enumerate(unique) if not _plain(text, sentence, spans, outside, rules))
+    parse_at = tuple(
+        i
+        for i, sentence in enumerate(unique)
+        if WORD.search(_PLACEHOLDER.sub("", reduced[i][0])) and not _plain(text, sentence, spans, outside, rules)
+    )  # a sentence that is a quotation only ("“Q.”") has nothing to parse
     actors = tuple(
         e for e in entities if (e.label == "ORG" or e.is_place) and not any(a <= e.start < b for a, b in inside)
     )

@@ -164,6 +164,7 @@ def parsed_speakers(text: str, parse=None) -> list[str | None]:
         ("“The border will stay open for everyone,” said Lindsey Graham.", "Lindsey Graham"),
         ("The border will stay open, according to Kaja Kallas: “We do not close doors on our friends.”", "Kaja Kallas"),
         ("Mark Rutte told reporters on Monday that “the alliance is ready for anything”.", "Mark Rutte"),
+        ("Mark Rutte spoke to reporters on Monday: “The alliance is ready for anything.”", "Mark Rutte"),
         (
             "Anna Novak, a reporter for the Daily Courier, wrote: “Nobody here believes the ceasefire will hold.”",
             "Anna Novak",
@@ -250,6 +251,14 @@ def test_a_plain_attribution_is_read_without_the_parser(parse) -> None:
     )
     assert parsed_speakers(text, counting) == ["Lindsey Graham", "Lindsey Graham", "Anna Novak"]
     assert seen == []  # "“…,” X said.", "“…,” he added.", "“…,” said X.": the words around the quote are enough
+
+
+def test_a_sentence_that_is_a_quotation_only_is_not_parsed(parse) -> None:
+    seen: list[str] = []
+    counting = recording(parse, seen)
+    text = "Graham told reporters on Monday that the talks would go on.\n\n“We will not give in to pressure.”"
+    assert parsed_speakers(text, counting) == ["Lindsey Graham"]  # the sentence before speaks for it
+    assert seen == []
 
 
 def test_a_title_is_the_person_the_article_gives_that_title(parse) -> None:
