@@ -41,8 +41,8 @@ class Reader:
             return None
         starts = sentence_starts(self.text, mentions[0], self.spans)
         begin = starts[-1] if starts else 0
-        end = self.text.find(". ", mentions[0])
-        end = len(self.text) if end < 0 else end
+        stop = _SENTENCE_END.search(self.text, mentions[0])  # the sentence ends at a full stop or its paragraph's end
+        end = stop.start() if stop else len(self.text)
         # a credit closing the sentence (", Ukrinform reports.") tells where the news came from, not who wrote it
         named = [e for e in self.outside if begin <= e.start < end and not _CREDIT.match(self.text, e.end)]
         people = [e for e in named if e.label == "PERSON"]
@@ -139,7 +139,18 @@ class Reader:
         persons = [e for e in self.near(begin, end, self.verbs(begin, end), first=True) if e.label == "PERSON"]
         return persons[0].name if persons else None
 
+    def body_speaking(self, begin: int, end: int) -> str | None:
+        """The organisation a sentence names next to one of its speech verbs ("NATO said this in a statement"), not
+        a credit closing it (", Ukrinform reports."), or None."""
+        bodies = [
+            e
+            for e in self.near(begin, end, self.verbs(begin, end), first=True)
+            if e.label == "ORG" and not _CREDIT.match(self.text, e.end)
+        ]
+        return bodies[0].name if bodies else None
 
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 _CREDIT = re.compile(r"\s+(?:reports|reported|writes|wrote|has learned|learned)\s*(?:[.\n]|$)")
 
 

@@ -287,6 +287,9 @@ def _continued(reader: Reader, i: int, sentence: tuple[int, int], speakers: Sequ
         if prev_end > 0:
             starts = sentence_starts(text, prev_end, spans)
             found = _speaks_in(reader, starts[-1], prev_end, subject_alone=False)
+            if found is None and only_quotes(text, span, spans):
+                # a paragraph of quotation after "NATO said in a statement:": the body that spoke
+                found = reader.body_speaking(starts[-1], prev_end)
             if found is not None:
                 return found
     else:

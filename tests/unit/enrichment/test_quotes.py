@@ -253,6 +253,22 @@ def test_a_plain_attribution_is_read_without_the_parser(parse) -> None:
     assert seen == []  # "“…,” X said.", "“…,” he added.", "“…,” said X.": the words around the quote are enough
 
 
+def test_a_paragraph_of_quotation_goes_to_the_body_that_spoke_before_it_but_not_to_a_credit(parse) -> None:
+    quote = "\n\n“We call on Russia to withdraw its forces immediately and without conditions.”"
+    assert parsed_speakers("The allies met in Brussels. NATO said this in a joint statement." + quote, parse) == [
+        "NATO"
+    ]
+    assert parsed_speakers("The allies met in Brussels on Monday, Ukrinform reports." + quote, parse) == [None]
+
+
+def test_the_statement_is_the_body_s_that_brought_it_in_a_paragraph_ending_the_sentence(parse) -> None:
+    text = (
+        "NATO issued a joint statement on Monday\n\nThe Daily Courier published it on Tuesday\n\n"
+        "“We call on Russia to withdraw its forces immediately,” the statement said."
+    )
+    assert parsed_speakers(text, parse) == ["NATO"]
+
+
 def test_a_sentence_that_is_a_quotation_only_is_not_parsed(parse) -> None:
     seen: list[str] = []
     counting = recording(parse, seen)
