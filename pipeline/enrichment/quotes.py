@@ -73,11 +73,14 @@ def plan_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> Q
     sentences = [sentence_around(text, span, spans, rules.abbreviations) for span in spans]
     unique = list(dict.fromkeys(sentences))
     reduced = [reduce_sentence(text, begin, finish, spans) for begin, finish in unique]
+    # a sentence without a speech verb outside its quotations ("“Q.”", "His call for Truss to be put “Q” should be
+    # extended to ...") gives the parse nothing to read: it reads who does a speech verb
     parse_at = tuple(
         i
         for i, sentence in enumerate(unique)
-        if WORD.search(_PLACEHOLDER.sub("", reduced[i][0])) and not _plain(text, sentence, spans, outside, rules)
-    )  # a sentence that is a quotation only ("“Q.”") has nothing to parse
+        if any(m.group(0).lower() in rules.speech_verbs for m in WORD.finditer(_PLACEHOLDER.sub("", reduced[i][0])))
+        and not _plain(text, sentence, spans, outside, rules)
+    )
     actors = tuple(
         e for e in entities if (e.label == "ORG" or e.is_place) and not any(a <= e.start < b for a, b in inside)
     )

@@ -269,11 +269,13 @@ def test_the_statement_is_the_body_s_that_brought_it_in_a_paragraph_ending_the_s
     assert parsed_speakers(text, parse) == ["NATO"]
 
 
-def test_a_sentence_that_is_a_quotation_only_is_not_parsed(parse) -> None:
+def test_a_sentence_that_is_a_quotation_only_or_has_no_speech_verb_is_not_parsed(parse) -> None:
     seen: list[str] = []
     counting = recording(parse, seen)
     text = "Graham told reporters on Monday that the talks would go on.\n\n“We will not give in to pressure.”"
     assert parsed_speakers(text, counting) == ["Lindsey Graham"]  # the sentence before speaks for it
+    # nor one without a speech verb outside its quotation: the parse reads who does a speech verb
+    parsed_speakers("The plan for a “complete and total reset of the talks” should go further.", counting)
     assert seen == []
 
 
