@@ -48,8 +48,11 @@ def mentions_from_doc(
     text: str | None = None,
     name_titles: Collection[str] = (),
     spans: Sequence | None = None,
+    outlets: Collection[str] = (),
 ) -> list[Mention]:
     """NER mentions of the kept labels, then alias-table surfaces and cue-marked capitalised words outside them.
+
+    `outlets`: the kinds of news outlet ("channel") after which capitalised words name one ("channel SOTA").
 
     NER spans starting before `ner_from` (a Title-Case headline: "Putin Declines Negotiations") are not used:
     there only the alias table names entities. `text` is the string the doc was made from, when the caller has it;
@@ -117,6 +120,16 @@ def mentions_from_doc(
                 covered[i:j] = b"\x01" * (j - i)
                 i = j
                 continue
+        outlet = i >= 1 and (lower[i - 1] in outlets or (i >= 2 and lower[i - 1] == "," and lower[i - 2] in outlets))
+        if outlet and word.isalpha():
+            # "news outlet, Mediazona", "Telegram channel SOTA": the outlet, whatever NER made of it
+            j = i + 1
+            while j < n and j - i < 3 and not covered[j] and texts[j].isalpha() and texts[j][:1].isupper():
+                j += 1
+            mentions.append(mention(i, j, "ORG", "outlet"))
+            covered[i:j] = b"\x01" * (j - i)
+            i = j
+            continue
         if _lone_acronym(texts, i):
             # an acronym NER missed ("PACE also notes"): the organisation it spells if the article names one
             mentions.append(mention(i, i + 1, "", "acronym"))

@@ -118,8 +118,8 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
         or after[1:2] == ["who"]
         or _AGE.search(" ".join(m.after[1:6])) is not None
     )  # "Natalia Humeniuk, a spokesperson", "Ilan Shor, who was convicted", "Mihai Popsoi, Moldova’s 37-year-old …"
-    if before == "," and len(m.before) >= 2 and m.before[-2] in cues.person_nouns:
-        before = m.before[-2]  # "German newspaper editor, Udo Ulfkotte, ..."
+    if before == "," and len(m.before) >= 2 and (m.before[-2] in cues.person_nouns or m.before[-2] in cues.outlets):
+        before = m.before[-2]  # "German newspaper editor, Udo Ulfkotte, ...", "news outlet, Mediazona"
 
     if m.label == "PERSON" and (
         any(w.lower() in cues.org_nouns for w in words)
@@ -127,8 +127,10 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
         or (len(words) >= 2 and words[0].lower() in cues.foreign_articles and words[0][:1].isupper())
     ):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)
-    if m.label in ("GPE", "NORP", "LOC", "") and before in cues.org_before:
+    if m.label in ("GPE", "NORP", "LOC", "") and (before in cues.org_before or before in cues.outlets):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "news agency TT"
+    if m.label in ("GPE", "LOC", "FAC", "PERSON", "") and m.after[:1] and m.after[0] in cues.outlets:
+        return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "the Atlantic magazine"
     if (
         m.label in ("PERSON", "ORG")
         and len(words) >= 2

@@ -240,6 +240,7 @@ class EnrichStage:
             prep.analysed,
             aliases.cues.name_titles,
             spans,
+            aliases.cues.outlets,
         )
         preferred = preferred_countries(mentions, aliases, self.config.min_country_share)
         resolved = resolve(

@@ -341,6 +341,18 @@ def test_an_acronym_ner_missed_is_the_organisation_it_spells_and_speaks_for_it(s
     assert not {"RTV", "WAR", "TALKS"} & {e.name for e in result.article.entities}
 
 
+def test_a_news_outlet_is_known_by_its_kind_before_or_after_its_name(stage: EnrichStage) -> None:
+    # NER takes "Mediazona" for a place and "Atlantic" for a sea, and misses "SOTA"
+    text = (
+        "She wrote it in class, according to Russian independent news outlet, Mediazona. According to the "
+        "independent Russian Telegram channel SOTA, he was arrested. I met him with colleagues from the Atlantic "
+        "magazine a few weeks ago."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/outlets"))])
+    assert {"Mediazona", "SOTA", "Atlantic"} <= set(result.article.organizations)
+    assert not {"Mediazona", "Atlantic"} & set(result.article.places_names)
+
+
 def test_the_few_table_names_written_in_lower_case_are_found(stage: EnrichStage) -> None:
     text = (
         "The minister spoke in an interview with the German news agency dpa on Monday. "
