@@ -306,6 +306,8 @@ def resolve(
             continue
         if " " not in surface and surface.lower() in common_words:
             continue
+        if " " not in surface and surface.lower() in table.cues.place_nouns:
+            continue  # "the Peninsula", "the Region": a place named before, referred back to by its kind
         if len(surface) == 2 and surface.isupper() and m.before and m.before[-1] in ("(", "-", "–", ","):
             continue  # two capitals set off after a name: a state, party or class tag ("Pelosi (CA)", "Warren, CC")
         if m.label == "ORG" and surface.isupper() and m.after[:1] and _MODEL_NUMBER.fullmatch(m.after[0]):

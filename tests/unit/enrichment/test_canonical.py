@@ -496,6 +496,13 @@ def test_documents_wars_and_times_are_not_organisations_and_a_short_form_is_the_
     assert names[2] != "Democratic Party of Japan"
 
 
+def test_a_place_referred_back_to_by_its_kind_alone_is_not_listed() -> None:
+    for surface, label in (("Peninsula", "LOC"), ("Metro", "GPE"), ("Region", "GPE")):
+        assert resolve([_mention(surface, "to the", "seeking to", label, 0)], TABLE, lambda _: False) == [], surface
+    [kept] = resolve([_mention("Crimean Peninsula", "the", "by", "LOC", 0)], TABLE, lambda _: False)
+    assert kept.is_place
+
+
 def test_a_makers_model_and_a_compound_adjective_are_not_organisations() -> None:
     assert resolve([_mention("UAZ", "A", "469 vehicle was seen", "ORG", 0)], TABLE, lambda _: False) == []
     for word in ("Euro-Atlantic", "Anglo-Saxons"):
