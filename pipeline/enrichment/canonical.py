@@ -262,6 +262,7 @@ def resolve(
     unsure: set[int] = set()
     titles: set[str] = set()
     acronyms: list[Resolved] = []
+    surnames = {m.text.split()[-1] for m in mentions if m.label == "PERSON" and " " in m.text.strip()}
     for m in split_place_prefixes(split_possessives(merge_split_names(mentions, table), table.cues), table):
         m = with_body_noun(m, table.cues)
         if m.label == "ORG" and m.after[:1] in (("’s",), ("'s",)) and (cut := _owner_cut(m.text, table)):
@@ -304,8 +305,8 @@ def resolve(
             )
         if is_junk(surface, m.label, table.cues) or used_as_common_noun(m, surface, table.cues):
             continue
-        if " " not in surface and surface.lower() in common_words:
-            continue
+        if " " not in surface and surface.lower() in common_words and surface not in surnames:
+            continue  # but "May said" after "Clifford May": the article's person, by the surname
         if " " not in surface and surface.lower() in table.cues.place_nouns:
             continue  # "the Peninsula", "the Region": a place named before, referred back to by its kind
         if len(surface) == 2 and surface.isupper() and m.before and m.before[-1] in ("(", "-", "–", ","):

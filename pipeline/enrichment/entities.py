@@ -120,6 +120,18 @@ def mentions_from_doc(
                 covered[i:j] = b"\x01" * (j - i)
                 i = j
                 continue
+        if (
+            word in surnames
+            and len(word) >= 3
+            and not (i + 1 < n and texts[i + 1][:1].isdigit())
+            and not (i >= 1 and lower[i - 1] in _DATE_BEFORE)
+        ):
+            # "May said" after "Clifford May": the article's person by the surname, where NER saw nothing (not the
+            # month: "in May", "May 5")
+            mentions.append(mention(i, i + 1, "PERSON", "surname"))
+            covered[i] = 1
+            i += 1
+            continue
         outlet = i >= 1 and (lower[i - 1] in outlets or (i >= 2 and lower[i - 1] == "," and lower[i - 2] in outlets))
         if outlet and word.isalpha():
             # "news outlet, Mediazona", "Telegram channel SOTA": the outlet, whatever NER made of it
@@ -150,6 +162,38 @@ def mentions_from_doc(
         i += 1
     mentions.sort(key=lambda m: m.start)
     return mentions
+
+
+# words before a month's name ("in May", "since March", "last August")
+_DATE_BEFORE = frozenset(
+    {
+        "in",
+        "on",
+        "since",
+        "until",
+        "till",
+        "by",
+        "from",
+        "of",
+        "last",
+        "next",
+        "early",
+        "late",
+        "mid",
+        "through",
+        "during",
+        "before",
+        "after",
+        "this",
+        "that",
+        "to",
+        "between",
+        "and",
+        "or",
+        "-",
+        "–",
+    }
+)
 
 
 def _lone_acronym(texts: list[str], i: int) -> bool:

@@ -353,6 +353,16 @@ def test_a_news_outlet_is_known_by_its_kind_before_or_after_its_name(stage: Enri
     assert not {"Mediazona", "Atlantic"} & set(result.article.places_names)
 
 
+def test_a_surname_that_is_also_a_word_is_the_articles_person_but_not_the_month(stage: EnrichStage) -> None:
+    text = (
+        "One of the critics is Clifford May, the president of a Washington think tank. In May 2022 he wrote a "
+        "report. May said the world body may have become dysfunctional.\n\nMay also took aim at the council."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/surname"))])
+    may = next(e for e in result.article.entities if e.name == "Clifford May")
+    assert may.count == 3  # the full name and the two sentences it opens, not "In May 2022"
+
+
 def test_the_few_table_names_written_in_lower_case_are_found(stage: EnrichStage) -> None:
     text = (
         "The minister spoke in an interview with the German news agency dpa on Monday. "
