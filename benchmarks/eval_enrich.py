@@ -419,14 +419,27 @@ def removed_tokens(text: str, clean: str) -> list[list[bool]]:
     -> "die”.") is still there."""
     lines = line_tokens(text)
     flat = [(i, j) for i, toks in enumerate(lines) for j in range(len(toks))]
-    raw = [_core(lines[i][j]) for i, j in flat]
+    raw = [lines[i][j] for i, j in flat]
+    kept = clean.split()
     gone = [[False] * len(toks) for toks in lines]
-    matcher = difflib.SequenceMatcher(None, raw, [_core(t) for t in clean.split()], autojunk=False)
-    for tag, a0, a1, _, _ in matcher.get_opcodes():
-        if tag in ("delete", "replace"):
-            for k in range(a0, a1):
-                i, j = flat[k]
-                gone[i][j] = True
+
+    def mark(a0: int, a1: int) -> None:
+        for k in range(a0, a1):
+            i, j = flat[k]
+            gone[i][j] = True
+
+    # tokens as written first, so that a removed caption's "The" is not taken for the next paragraph's "“The";
+    # then, inside what differs, by letters and digits
+    for tag, a0, a1, b0, b1 in difflib.SequenceMatcher(None, raw, kept, autojunk=False).get_opcodes():
+        if tag == "delete":
+            mark(a0, a1)
+        elif tag == "replace":
+            inner = difflib.SequenceMatcher(
+                None, [_core(t) for t in raw[a0:a1]], [_core(t) for t in kept[b0:b1]], autojunk=False
+            )
+            for sub, c0, c1, _, _ in inner.get_opcodes():
+                if sub in ("delete", "replace"):
+                    mark(a0 + c0, a0 + c1)
     return gone
 
 

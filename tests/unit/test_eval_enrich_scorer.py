@@ -1,0 +1,25 @@
+"""The golden set's scorer (benchmarks/eval_enrich.py): which words of the text `text_clean` lost."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("eval_enrich", ROOT / "benchmarks" / "eval_enrich.py")
+assert _spec is not None and _spec.loader is not None
+eval_enrich = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(eval_enrich)
+
+
+def test_a_removed_caption_is_gone_and_the_paragraph_after_it_is_whole() -> None:
+    # the caption's "The" and the paragraph's "“The" share their letters: the words as written tell them apart
+    text = "The portrait of a giant by Anna Novak\n\n“The Tall Fellows” were not only Russian."
+    gone = eval_enrich.removed_tokens(text, "“The Tall Fellows” were not only Russian.")
+    assert all(gone[0]) and not any(gone[2])
+
+
+def test_a_word_whose_punctuation_changed_is_not_lost_but_a_cut_word_is() -> None:
+    text = "Nobody will die”, Jennifer Rankin writes from Brussels."
+    gone = eval_enrich.removed_tokens(text, "Nobody will die”.")
+    assert gone[0] == [False, False, False, True, True, True, True, True]
