@@ -20,6 +20,7 @@ from pipeline.enrichment.normalise import entity_key, fold, squash, strip_posses
 from pipeline.enrichment.spans import (
     merge_split_names,
     relabelled,
+    split_brackets,
     split_place_prefixes,
     split_possessives,
     with_body_noun,
@@ -263,7 +264,8 @@ def resolve(
     titles: set[str] = set()
     acronyms: list[Resolved] = []
     surnames = {m.text.split()[-1] for m in mentions if m.label == "PERSON" and " " in m.text.strip()}
-    for m in split_place_prefixes(split_possessives(merge_split_names(mentions, table), table.cues), table):
+    spans = split_possessives(split_brackets(merge_split_names(mentions, table)), table.cues)
+    for m in split_place_prefixes(spans, table):
         m = with_body_noun(m, table.cues)
         if m.label == "ORG" and m.after[:1] in (("’s",), ("'s",)) and (cut := _owner_cut(m.text, table)):
             # "notify Congress of Mueller’s findings": the word after "of" owns something, it is no part of the name

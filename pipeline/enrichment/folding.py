@@ -238,8 +238,10 @@ def fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
     full = [r for r in resolved if r.label == "ORG" and r.entry is None]
     out = []
     for r in resolved:
-        if r.entry is None and r.label in ("ORG", "") and r.name.isupper() and r.name.isalpha() and r.name in spelled:
-            org = spelled[r.name]
+        # an acronym written as a word ("Dfat" for the Department of Foreign Affairs and Trade) spells it too
+        word_acronym = r.name.isalpha() and (r.name.isupper() or (len(r.name) <= 6 and r.name[:1].isupper()))
+        if r.entry is None and r.label in ("ORG", "", "PERSON") and word_acronym and r.name.upper() in spelled:
+            org = spelled[r.name.upper()]
             r = replace(r, name=org.name, label="ORG", entry=org.entry, is_place=False)
         elif r.entry is None and r.label == "ORG" and " " in r.name:
             key = f" {entity_key(r.name)}"

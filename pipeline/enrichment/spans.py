@@ -163,6 +163,44 @@ def _role_apposition(m: Mention, after: Sequence[str], cues: Cues) -> bool:
     )
 
 
+def split_brackets(mentions: Sequence[Mention]) -> list[Mention]:
+    """ "the International Crisis Group (ICG": a span NER ran into the acronym in brackets after a name is the name
+    and its acronym, two mentions (the acronym folds into the name later)."""
+    out: list[Mention] = []
+    for m in mentions:
+        cut = _BRACKETED.search(m.text) if m.source == "ner" else None
+        name = m.text[: cut.start()] if cut is not None else ""
+        if cut is None or not (cut.group("acronym").isupper() or cut.group("acronym").upper() == _initials(name)):
+            out.append(m)  # "the Biden (Harris) administration": no acronym of the name
+            continue
+        acronym_at = m.start + cut.start("acronym")
+        out.append(
+            Mention(name, m.label, m.start, m.start + len(name), m.before, ("(", cut.group("acronym")), m.source)
+        )
+        out.append(
+            Mention(
+                cut.group("acronym"),
+                m.label,
+                acronym_at,
+                acronym_at + len(cut.group("acronym")),
+                (*m.before[-4:], "("),
+                m.after,
+                m.source,
+            )
+        )
+    return out
+
+
+def _initials(name: str) -> str:
+    """The acronym of a name's words but its small ones ("Department of Foreign Affairs and Trade" -> DFAT)."""
+    small = {"of", "the", "and", "for", "on", "in", "at", "to", "&"}
+    return "".join(w[0] for w in re.split(r"[\s-]+", name) if w and w.lower() not in small).upper()
+
+
+# an acronym in brackets closing a span, its closing bracket in the span or not: "… Group (ICG", "… Trade (Dfat)"
+_BRACKETED = re.compile(r"(?<=\w)\s*\((?P<acronym>[A-Z][A-Za-z]{1,7})\)?$")
+
+
 def split_possessives(mentions: Sequence[Mention], cues: Cues) -> list[Mention]:
     """ "Liz Truss’s Foreign Office", "Fox News’ Anders Hagstrom" (one NER span): the owner and what it owns, two
     names; the owned one is an organisation when a kind of body's noun ends it."""

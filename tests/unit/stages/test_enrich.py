@@ -363,6 +363,18 @@ def test_a_surname_that_is_also_a_word_is_the_articles_person_but_not_the_month(
     assert may.count == 3  # the full name and the two sentences it opens, not "In May 2022"
 
 
+def test_an_acronym_in_brackets_ner_ran_into_is_the_name_before_it(stage: EnrichStage) -> None:
+    text = (
+        "Richard Gowan, the UN director of the International Crisis Group (ICG), wrote that the war goes on. The data "
+        "was compiled by the Department of Foreign Affairs and Trade (Dfat). Dfat listed the goods. Nikki Haley "
+        "said the end of the Biden (Harris) administration cannot come fast enough."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/brackets"))])
+    organizations = set(result.article.organizations)
+    assert {"International Crisis Group", "Department of Foreign Affairs and Trade"} <= organizations
+    assert not {"Dfat", "ICG", "Harris"} & (organizations | set(result.article.persons))
+
+
 def test_the_few_table_names_written_in_lower_case_are_found(stage: EnrichStage) -> None:
     text = (
         "The minister spoke in an interview with the German news agency dpa on Monday. "
