@@ -163,6 +163,10 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
     for i, (span, sentence) in enumerate(zip(spans, sentences, strict=True)):
         found = parsed.get(sentence)
         speaker = _attributed(found, reader) if found is not None else None
+        if found is not None and found.kind == "unnamed" and speaker is None:
+            # a parse that took a word of a clause for the subject ("“...,” that is, forces fighting on the ground,
+            # said Sam Cranny-Evans"): a person the words around the quote name as its speaker
+            speaker = _said_right_before(reader, span.end, sentence[1])
         if found is None:
             speaker = _speaker(reader, span, *sentence)
             if speaker is None and _unattributed(reader, span, sentence):
@@ -181,6 +185,21 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
         if quote and quote.casefold() not in out:
             out[quote.casefold()] = Quote(speaker=speaker, text=quote)
     return list(out.values())
+
+
+def _said_right_before(reader: Reader, begin: int, end: int) -> str | None:
+    """The person a speech verb right before names after the quote in [begin, end) ("..., said Sam Cranny-Evans")."""
+    text = reader.text
+    for e in reader.outside:
+        if e.label == "PERSON" and begin <= e.start < end:
+            word = re.search(r"(\w+)\s+$", text[max(begin, e.start - 30) : e.start])
+            if word is not None and word.group(1).lower() in _INVERTED:
+                return e.name
+    return None
+
+
+# speech verbs a speaker's name follows ("said Peskov"); after others a name is their object ("told Anna Novak")
+_INVERTED = frozenset({"said", "says", "added", "adds", "wrote", "writes", "noted", "notes", "explained", "explains"})
 
 
 def _attributed(found: Attribution, reader: Reader) -> str | None:

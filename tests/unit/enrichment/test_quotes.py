@@ -269,6 +269,16 @@ def test_the_statement_is_the_body_s_that_brought_it_in_a_paragraph_ending_the_s
     assert parsed_speakers(text, parse) == ["NATO"]
 
 
+def test_a_person_right_after_said_speaks_when_the_parse_takes_a_clause_for_the_subject(parse) -> None:
+    text = (
+        "“The important thing to realize is that Russia is quite wary of what it calls contact warfare,” that is, "
+        "forces fighting each on the ground, said Anna Novak, a research analyst."
+    )
+    assert parsed_speakers(text, parse) == ["Anna Novak"]
+    # after "told" the name is whom the unnamed speaker told
+    assert parsed_speakers("“We will not leave the city,” a senior official told Anna Novak.", parse) == [None]
+
+
 def test_a_sentence_that_is_a_quotation_only_or_has_no_speech_verb_is_not_parsed(parse) -> None:
     seen: list[str] = []
     counting = recording(parse, seen)
