@@ -106,12 +106,15 @@ def mentions_from_doc(
                 continue
         mentions.append(mention(start, end, label, "ner"))
         covered[start:end] = b"\x01" * (end - start)
-    i = 0
-    while i < n:
+    # a name starts with a capital, but for the few the table writes in lower case ("dpa"): only those tokens are read
+    lower_starts = surfaces.lower_starts
+    candidates = [k for k, token in enumerate(texts) if token[:1].isupper() or token in lower_starts]
+    i = 0  # tokens before i are read
+    for k in candidates:
+        if k < i or covered[k]:
+            continue
+        i = k
         word = texts[i]
-        if covered[i] or not (word[:1].isupper() or word in surfaces.lower_starts):
-            i += 1
-            continue  # a name starts with a capital, but for the few the table writes in lower case ("dpa")
         longest = surfaces.longest.get(word[:2])
         if longest:
             j = _alias_end(texts, spaces, covered, i, longest, surfaces)
