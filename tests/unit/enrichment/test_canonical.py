@@ -496,6 +496,19 @@ def test_documents_wars_and_times_are_not_organisations_and_a_short_form_is_the_
     assert names[2] != "Democratic Party of Japan"
 
 
+def test_a_peoples_adjective_ner_took_for_a_name_is_not_listed_but_a_surname_is() -> None:
+    def demonym(word: str) -> str | None:
+        return {"Lithuanian": "LT", "Cuban": "CU"}.get(word)
+
+    mentions = [
+        _mention("Lithuanian", "the", "leader said", "PERSON", 0),
+        _mention("Mark Cuban", "", "said", "PERSON", 40),
+    ]
+    mentions.append(_mention("Cuban", ",", "added", "PERSON", 80))  # the surname of the article's person
+    names = [r.name for r in resolve(mentions, TABLE, lambda _: False, demonym=demonym)]
+    assert names == ["Mark Cuban", "Mark Cuban"]
+
+
 def test_a_place_referred_back_to_by_its_kind_alone_is_not_listed() -> None:
     for surface, label in (("Peninsula", "LOC"), ("Metro", "GPE"), ("Region", "GPE")):
         assert resolve([_mention(surface, "to the", "seeking to", label, 0)], TABLE, lambda _: False) == [], surface

@@ -67,3 +67,12 @@ def test_a_term_is_a_whole_word() -> None:
 def test_broad_topics_need_two_hits() -> None:
     assert "frontline and territory" not in {t.name for t in TAXONOMY.topics_of("a fresh offensive next year")}
     assert "frontline and territory" in {t.name for t in TAXONOMY.topics_of("an offensive recaptured territory")}
+
+
+def test_a_peoples_adjective_is_known_by_its_countrys_name_and_a_given_name_is_not() -> None:
+    countries = {"lithuania": "LT", "moldova": "MD", "sweden": "SE", "china": "CN", "jordan": "JO", "georgia": "GE"}
+    gazetteer = Gazetteer({}, {}, countries, {}, {})
+    found = {w: gazetteer.demonym(w) for w in ("Lithuanian", "Moldovan", "Swedish", "Chinese", "Georgian")}
+    assert found == {"Lithuanian": "LT", "Moldovan": "MD", "Swedish": "SE", "Chinese": "CN", "Georgian": "GE"}
+    for word in ("Jordan", "Sebastian", "Brian", "Morgan", "Christian", "Dean", "Ryan", "Susan", "Lithuania"):
+        assert gazetteer.demonym(word) is None, word
