@@ -136,11 +136,26 @@ def about_person(
     ("Nancy Pelosi visited the border. “...,” she said", "..., said Grigory Pasko. “...,” he said"), going further
     back over sentences that are about "he" too; else the last person who spoke; else the first person named in
     those sentences; else the last person named."""
-    starts = sentence_starts(text, at, spans)
+    while at < len(text) and text[at].isspace():
+        at += 1  # a parse's offset may fall on the space before the pronoun: its sentence starts after that space
+    starts = sentence_starts(text, at + 1, spans)  # a sentence the pronoun opens starts at `at` itself
     sentences = [(starts[-1], at)] + [
         (starts[k - 1], starts[k]) for k in range(len(starts) - 1, max(0, len(starts) - 4), -1)
     ]
     for n, (begin, end) in enumerate(sentences):
+        if n == 1:  # "Amanpour also asked Zelensky about …. He said": the one asked answers
+            asked = next(
+                (
+                    e
+                    for e in entities
+                    if e.label == "PERSON"
+                    and begin <= e.start < end
+                    and _ASKED.search(text, max(begin, e.start - 12), e.start)
+                ),
+                None,
+            )
+            if asked is not None:
+                return asked.name
         found = speaker_in(begin, end)
         if found is not None:
             return found
@@ -159,6 +174,9 @@ def about_person(
         if named:
             return named[0].name
     return last_person_before(entities, at)
+
+
+_ASKED = re.compile(r"\b(?:asked|pressed|questioned|interviewed)\s+$", re.IGNORECASE)
 
 
 def opening_title(text: str, begin: int, end: int, role_of: Callable[[str], str | None]) -> str | None:

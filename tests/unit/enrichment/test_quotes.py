@@ -279,6 +279,17 @@ def test_a_person_right_after_said_speaks_when_the_parse_takes_a_clause_for_the_
     assert parsed_speakers("“We will not leave the city,” a senior official told Anna Novak.", parse) == [None]
 
 
+def test_he_after_a_question_is_the_one_asked(parse) -> None:
+    text = (
+        "Anna Novak also asked Mark Rutte about the plan to keep Kaja Kallas from resigning. He said he was "
+        "“grateful for the work that both of our services have been doing.”"
+    )
+    assert parsed_speakers(text, parse) == ["Mark Rutte"]
+    # and "he" opening the sentence after the one that names a speaker is that speaker
+    text = "Mark Rutte spoke to the press on Monday. He said the allies were “ready for anything that may come.”"
+    assert parsed_speakers(text, parse) == ["Mark Rutte"]
+
+
 def test_a_sentence_that_is_a_quotation_only_or_has_no_speech_verb_is_not_parsed(parse) -> None:
     seen: list[str] = []
     counting = recording(parse, seen)
