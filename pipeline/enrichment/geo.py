@@ -109,9 +109,9 @@ class Gazetteer:
         for ending in _DEMONYM_ENDINGS:
             if key.endswith(ending):
                 stem = key[: -len(ending)]
-                code = self._stems.get(stem) or self._stems.get(stem + "a") or self._stems.get(stem + "i")
-                if code is not None and len(stem) >= 3 and key not in self.countries:
-                    return code
+                found = self._stems.get(stem) or self._stems.get(stem + "a") or self._stems.get(stem + "i")
+                if found is not None and len(stem) >= 3 and key not in self.countries:
+                    return found
         return None
 
     def knows(self, name: str) -> bool:
