@@ -38,16 +38,25 @@ class AirflowClient:
             self._token = response.json()["access_token"]
         return self._token
 
-    def _call(self, method: str, path: str, **kwargs) -> dict:
-        for attempt in (1, 2):
+    def _call(self, method: str, path: str, locked_for_s: float = 30.0, **kwargs) -> dict:
+        """One API call; a renewed token after a 401. The local Airflow keeps its metadata in SQLite, where the
+        scheduler's writes lock out the API's for up to SQLite's 5 s timeout when a fresh Airflow runs its first
+        scheduled runs: Airflow answers 500 "Database error" and rolls the request back, so the call is made
+        again until `locked_for_s` has passed (a metadata database that takes concurrent writers, PostgreSQL in
+        a deployment, never answers so)."""
+        deadline = time.monotonic() + locked_for_s
+        renewed = False
+        while True:
             response = self.http.request(method, path, headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
-            if response.status_code == 401 and attempt == 1:
-                self._token = None
+            if response.status_code == 401 and not renewed:
+                self._token, renewed = None, True
+                continue
+            if response.status_code == 500 and "Database error" in response.text and time.monotonic() < deadline:
+                time.sleep(1)  # the scheduler holds SQLite's write lock; its transaction ends within seconds
                 continue
             if response.status_code >= 400:
                 raise AirflowLocalError(f"{method} {path}: HTTP {response.status_code} {response.text[:500]}")
             return response.json() if response.content else {}
-        raise AssertionError("unreachable")
 
     def dags(self) -> dict[str, dict]:
         """Every DAG Airflow knows, by id."""
