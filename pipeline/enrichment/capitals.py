@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pipeline.enrichment.canonical import AliasTable, Canonical, Cues
+    from pipeline.enrichment.aliases import AliasTable, Canonical, Cues
     from pipeline.enrichment.entities import Mention
 
 _POSSESSIVE_TOKENS = frozenset({"'s", "’s", "'", "’", "‘s"})

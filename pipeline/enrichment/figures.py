@@ -8,6 +8,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from pipeline.enrichment.number_context import (
+    BARE,
+    LOW_BEFORE,
+    RANK,
+    counts,
+    definite,
+    in_a_name,
+    is_year,
+    low_end,
+    one_counts,
+)
 from pipeline.enrichment.numbers import DIGITS, SCALES, WORD_NUMBER, parse_number
 from pipeline.enrichment.phrases import phrase_pattern
 from pipeline.records import Figure
@@ -21,24 +32,6 @@ _NUMBER_BODY = (
 )
 # a hyphen before the number only after a digit: "20,000-25,000 troops" (a range), not "F-16", "Tu-95"
 _NUMBER = rf"(?<![\w.,/])(?<![^\d\s]-){_NUMBER_BODY}"
-# the lower end of a range right before a claim's number: "between 10 and 12", "10 to 12", "20,000-25,000" (read
-# after the claim is found: in the claim pattern it would be tried at every word)
-_LOW_BEFORE = re.compile(
-    rf"(?P<between>between\s+)?(?<![\w\-.,/])[$€£]?(?P<low>{DIGITS}|{WORD_NUMBER})"
-    r"(?:(?:\s+|-)(?P<low_scale>hundred|thousand|million|billion|trillion|bn|mn|tn)\b|(?P<low_suffix>bn|mn|tn|m|k)\b)?"
-    r"(?:\s*[-–—]\s*|\s+(?(between)and|to)\s+)$",  # "and" only after "between": "3 and 12 soldiers" is a list
-    re.IGNORECASE,
-)
-_YEAR = re.compile(r"(?:19|20)\d\d")
-# the word before a number shaped like a year that makes it one ("in 2014 elections", "the 2020 Games", "May 1999")
-_YEAR_BEFORE = re.compile(
-    r"(?:\b(?:in|since|the|of|by|until|till|from|to|between|before|after|during|early|late|mid|and|or|spring|summer|"
-    r"autumn|fall|winter|year|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*|oct\w*|nov\w*|"
-    r"dec\w*)|['’]s|[\d,(-])\s*$",
-    re.IGNORECASE,
-)
-_BARE = re.compile(r"\d{3,4}")  # a number NER may take for a year
-_PLURAL_AFTER = re.compile(r"\s+[a-z]+(?:s|people|men|women|children|personnel|troops)\b")
 # the symbols, and the dollars a prefix names ("A$50m", "US$1.2bn"; `_DOLLAR` above)
 _CURRENCIES = {
     **{"$": "USD", "€": "EUR", "£": "GBP", "₴": "UAH", "₽": "RUB"},
@@ -139,16 +132,16 @@ class FigureRules:
             for e in (doc.ents if spans is None else spans)
             if e.label_ in ("CARDINAL", "MONEY", "PERCENT", "QUANTITY")
             # NER takes any number shaped like a year for a date: "2032 respondents were interviewed" counts
-            or (e.label_ == "DATE" and _BARE.fullmatch(e.text) is not None and _counts(text, e.start_char, e.text))
+            or (e.label_ == "DATE" and BARE.fullmatch(e.text) is not None and counts(text, e.start_char, e.text))
         ]
         for ent in ents:
             start, end = ent.start_char, ent.end_char
             if (
                 any(a < end and start < b for a, b in taken)
                 or "/" in (text[end : end + 1], text[max(0, start - 1) : start], ent.text)  # "24/7", "9/11"
-                or _in_a_name(text, start)
-                or _definite(text, start, ent.text)
-                or _RANK.search(text, max(0, start - 12), start)  # "the top five economies": a rank, no count
+                or in_a_name(text, start)
+                or definite(text, start, ent.text)
+                or RANK.search(text, max(0, start - 12), start)  # "the top five economies": a rank, no count
             ):
                 continue
             figure = _ranged(self._figure(ent.label_, text, start, end, doc, ent.end), text[start:end])
@@ -182,7 +175,7 @@ class FigureRules:
             return Figure(value=value, unit=unit, text=" ".join(text[lead:end].split()))
         if label == "PERCENT" or rest.startswith(("%", "percent", "per cent")):
             return Figure(value=value, unit="%", text=" ".join(text[lead:end].split()))
-        if not scale and _year(text, text.find(first.group("number"), start), first.group("number")):
+        if not scale and is_year(text, text.find(first.group("number"), start), first.group("number")):
             return None  # a year
         measure = self._measure(rest) if rest else None
         if measure is not None:
@@ -205,8 +198,7 @@ class FigureRules:
             and not scale
             and not first.group("number")[:1].isdigit()
             and noun not in self.unit_names
-            and not _ONE_COUNTS.match(text, noun_end)
-            and not _LISTED_AFTER.search(text, max(0, start - 50), start)
+            and not one_counts(text, start, noun_end)
         ):
             return None  # "one cannon fire can lead to war", "one need only look": a determiner, no claim
         return Figure(value=value, unit=noun, text=" ".join(text[lead:noun_end].split()))
@@ -280,22 +272,22 @@ class FigureRules:
         for match in self.claims(text) if claims is None else claims:
             value = parse_number(match.group("number"), match.group("scale") or match.group("suffix"))
             if value is None or (
-                not match.group("currency") and _year(text, match.start("number"), match.group("number"))
+                not match.group("currency") and is_year(text, match.start("number"), match.group("number"))
             ):
                 continue
             scaled = match.group("scale") or match.group("suffix")
             if (
                 not match.group("qualifier")
                 and not scaled
-                and _definite(text, match.start("number"), match.group("number"))
+                and definite(text, match.start("number"), match.group("number"))
             ):
                 continue
             unit = self.units.get(" ".join(match.group("noun").lower().split()))
             if match.group("currency"):
                 unit = _CURRENCIES[match.group("currency")]
             start = match.start()
-            ranged = None if match.group("qualifier") else _LOW_BEFORE.search(text, max(0, start - 40), start)
-            low = _low_end(ranged, match, value) if ranged is not None else None
+            ranged = None if match.group("qualifier") else LOW_BEFORE.search(text, max(0, start - 40), start)
+            low = low_end(ranged, match, value) if ranged is not None else None
             if ranged is not None and low is None:
                 continue  # "a 3-2 vote": a tally, no range and no claim
             figure_text = " ".join(text[start if ranged is None else ranged.start() : match.end()].split())
@@ -363,24 +355,8 @@ _SENTENCE_BREAK = re.compile(r"[.!?…][”’\"')\]]*\s+|\n")
 _PARTITIVE = re.compile(
     r"\s+of\s+(?:our|the|its|their|his|her|these|those|your|my)\s+(?:[a-z-]+\s+){0,2}?(?P<noun>[a-z]{3,}(?<!ss)s)\b"
 )
-_RANK = re.compile(r"\b(?:top|bottom)\s+$", re.IGNORECASE)
-# "one" counts when what it counts is done something to ("One officer was killed") or it follows other counts
-# ("six battalions and one special forces detachment")
-_ONE_COUNTS = re.compile(
-    r"[^.;:!?]{0,30}?\b(?:was|were|is|has been|had been)\s+(?:killed|wounded|injured|hurt|arrested|detained|captured|"
-    r"destroyed|shot down|damaged|hit)\b|[^.;:!?]{0,30}?\b(?:died|dies|perished|survived)\b",
-    re.IGNORECASE,
-)
-_LISTED_AFTER = re.compile(
-    r"\b(?:\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten)\s+[\w\s-]{1,30}\band\s+$", re.IGNORECASE
-)
 _RANGE_TO = re.compile(r"\s*(?:to|-|–|—|and)\s*")
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.){2,3}")
-_NAMED_NUMBER = re.compile(
-    r"(?<![.!?]\s)(?<!^)\b(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\s)"
-    r"[A-Z][\w'’-]*\s+(?:\d+\s*(?:,|and|or|&|/)\s*)?$"
-)
-_DEFINITE = re.compile(r"\b(?:the|these|those|both|its|their|his|her|our|your|my)\s+$", re.IGNORECASE)
 
 
 def _ranged(figure: Figure | None, span: str) -> Figure | None:
@@ -397,18 +373,6 @@ def _ranged(figure: Figure | None, span: str) -> Figure | None:
     return figure.model_copy(update={"high": high})
 
 
-def _low_end(ranged: re.Match[str], match: re.Match[str], high: float) -> float | None:
-    """The lower end of a claim's range ("between 10 and 12 tanks", "20-25 million people": the lower end takes
-    the scale of the upper when it has none), None when it is not below the upper end ("3-2")."""
-    scale = ranged.group("low_scale") or ranged.group("low_suffix")
-    candidates = [scale] if scale else [match.group("scale") or match.group("suffix"), None]
-    for candidate in candidates:
-        low = parse_number(ranged.group("low"), candidate)
-        if low is not None and low < high:
-            return low
-    return None
-
-
 def _ending_with(phrases) -> re.Pattern[str] | None:
     """A pattern of the phrases (any case) right before a position."""
     alternatives = phrase_pattern({p.lower() for p in phrases})
@@ -419,34 +383,6 @@ def _starting_with(phrases) -> re.Pattern[str] | None:
     """A pattern of the phrases (any case) right after a position."""
     alternatives = phrase_pattern({p.lower() for p in phrases})
     return re.compile(rf"\s+(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None
-
-
-def _in_a_name(text: str, start: int) -> bool:
-    """The number is part of a name: "Nord Stream 1 and 2", "Minsk 2" (not "On Tuesday 14 people")."""
-    return _NAMED_NUMBER.search(text[max(0, start - 40) : start]) is not None
-
-
-def _year(text: str, start: int, number: str) -> bool:
-    """A number shaped like a year is one, unless it counts ("2032 respondents were interviewed")."""
-    return _YEAR.fullmatch(number) is not None and not _counts(text, start, number)
-
-
-def _counts(text: str, start: int, number: str) -> bool:
-    """A bare number counts what follows it: a plural noun comes next and no word of dates before ("2032
-    respondents", "interviewed 1603 respondents"; not "in 2014 elections", "the 2020 Olympics", "May 1999")."""
-    return (
-        _PLURAL_AFTER.match(text, start + len(number)) is not None
-        and _YEAR_BEFORE.search(text, max(0, start - 12), start) is None
-    )
-
-
-def _definite(text: str, start: int, number: str) -> bool:
-    """ "the two men", "both countries": a small definite count refers back, it claims nothing."""
-    words = number.split()
-    if len(words) > 1 and words[1].lower() in SCALES:
-        return False  # "the 3 million residents": a count of millions is a claim, whatever comes before it
-    value = parse_number(words[0]) if words else None
-    return value is not None and value <= 10 and _DEFINITE.search(text[max(0, start - 12) : start]) is not None
 
 
 def _lead(text: str, start: int, qualifiers: Sequence[str]) -> int:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from pipeline.enrichment.normalise import entity_key
 
 if TYPE_CHECKING:
-    from pipeline.enrichment.canonical import Cues, Resolved
+    from pipeline.enrichment.aliases import Cues
+    from pipeline.enrichment.canonical import Resolved
 
 
 def coordinated_people(resolved: Sequence[Resolved], text: str, cues: Cues) -> list[Resolved]:

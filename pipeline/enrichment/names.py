@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pipeline.enrichment.canonical import Cues
+    from pipeline.enrichment.aliases import Cues
     from pipeline.enrichment.entities import Mention
 
 # The most words a name of each kind has; longer spans are sentence fragments.

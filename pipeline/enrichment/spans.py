@@ -11,7 +11,7 @@ from pipeline.enrichment.entities import Mention
 from pipeline.enrichment.normalise import entity_key
 
 if TYPE_CHECKING:
-    from pipeline.enrichment.canonical import AliasTable, Cues
+    from pipeline.enrichment.aliases import AliasTable, Cues
 
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 

@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.enrichment.canonical import AliasTable, Canonical
+from pipeline.enrichment.aliases import AliasTable, Canonical
 from pipeline.enrichment.clean import BoilerplateRules
 from pipeline.enrichment.dateline import AgencyTable, agency_entities
 from pipeline.enrichment.figures import FigureRules

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.enrichment.canonical import AliasTable, Canonical, aggregate, clean_surface, resolve, with_institutions
+from pipeline.enrichment.aliases import AliasTable, Canonical
+from pipeline.enrichment.canonical import aggregate, clean_surface, resolve, with_institutions
 from pipeline.enrichment.entities import Mention
 from pipeline.enrichment.normalise import entity_key, fold
 from pipeline.enrichment.tables import DATA_DIR, load_tables, read_toml

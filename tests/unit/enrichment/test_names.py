@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.enrichment.canonical import AliasTable, resolve
+from pipeline.enrichment.aliases import AliasTable
+from pipeline.enrichment.canonical import resolve
 from pipeline.enrichment.entities import Mention
 from pipeline.enrichment.names import not_a_name
 from pipeline.enrichment.tables import DATA_DIR, read_toml

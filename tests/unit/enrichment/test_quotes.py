@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.enrichment.canonical import Canonical, Resolved
+from pipeline.enrichment.aliases import Canonical
+from pipeline.enrichment.canonical import Resolved
 from pipeline.enrichment.quote_rules import verb_forms
 from pipeline.enrichment.quotes import QuoteRules, find_quotes, quoted_spans
 from pipeline.enrichment.tables import DATA_DIR, read_toml
