@@ -81,6 +81,13 @@ def mentions_from_doc(
             source,
         )
 
+    def capitalised_run(i: int) -> int:
+        """End of the capitalised words from token i on, up to three, none read yet ("Telegram channel SOTA")."""
+        j = i + 1
+        while j < n and j - i < 3 and not covered[j] and texts[j].isalpha() and texts[j][:1].isupper():
+            j += 1
+        return j
+
     ents = [(e.start, e.end, e.label_, e.start_char) for e in (doc.ents if spans is None else spans)]
     # a person's surname NER labels otherwise elsewhere ("DeSantis" as PRODUCT) is the person
     surnames = {texts[end - 1] for start, end, label, _ in ents if label == "PERSON" and end - start >= 2}
@@ -138,9 +145,7 @@ def mentions_from_doc(
         outlet = i >= 1 and (lower[i - 1] in outlets or (i >= 2 and lower[i - 1] == "," and lower[i - 2] in outlets))
         if outlet and word.isalpha():
             # "news outlet, Mediazona", "Telegram channel SOTA": the outlet, whatever NER made of it
-            j = i + 1
-            while j < n and j - i < 3 and not covered[j] and texts[j].isalpha() and texts[j][:1].isupper():
-                j += 1
+            j = capitalised_run(i)
             mentions.append(mention(i, j, "ORG", "outlet"))
             covered[i:j] = b"\x01" * (j - i)
             i = j
@@ -155,9 +160,7 @@ def mentions_from_doc(
             i >= 2 and lower[i - 1] == "the" and lower[i - 2] in locative
         )
         if after_cue and word.isalpha() and word not in not_places:
-            j = i + 1
-            while j < n and j - i < 3 and not covered[j] and texts[j].isalpha() and texts[j][:1].isupper():
-                j += 1
+            j = capitalised_run(i)
             mentions.append(mention(i, j, "", "cue"))
             covered[i:j] = b"\x01" * (j - i)
             i = j
