@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.enrichment.entities import Mention
+from pipeline.enrichment.folding import initials
 from pipeline.enrichment.normalise import entity_key
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ def split_brackets(mentions: Sequence[Mention]) -> list[Mention]:
     for m in mentions:
         cut = _BRACKETED.search(m.text) if m.source == "ner" else None
         name = m.text[: cut.start()] if cut is not None else ""
-        if cut is None or not (cut.group("acronym").isupper() or cut.group("acronym").upper() == _initials(name)):
+        if cut is None or not (cut.group("acronym").isupper() or cut.group("acronym").upper() == initials(name)):
             out.append(m)  # "the Biden (Harris) administration": no acronym of the name
             continue
         acronym_at = m.start + cut.start("acronym")
@@ -189,12 +190,6 @@ def split_brackets(mentions: Sequence[Mention]) -> list[Mention]:
             )
         )
     return out
-
-
-def _initials(name: str) -> str:
-    """The acronym of a name's words but its small ones ("Department of Foreign Affairs and Trade" -> DFAT)."""
-    small = {"of", "the", "and", "for", "on", "in", "at", "to", "&"}
-    return "".join(w[0] for w in re.split(r"[\s-]+", name) if w and w.lower() not in small).upper()
 
 
 # an acronym in brackets closing a span, its closing bracket in the span or not: "… Group (ICG", "… Trade (Dfat)"
