@@ -6,11 +6,10 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.enrichment.normalise import fold, squash
+from pipeline.enrichment.normalise import fold, squash, visible
 from pipeline.enrichment.phrases import phrase_pattern
 from pipeline.enrichment.repeated import line_fingerprint
 
-_INVISIBLE = str.maketrans({"\u00a0": " ", "\u200b": None, "\u200e": None, "\u200f": None, "\ufeff": None, "\r": None})
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _END_PUNCTUATION = tuple(".!?:;”\"’'»)")
 _KICKER = re.compile(r"[A-Z0-9][A-Z0-9 &'’,:!?\-]*")
@@ -124,7 +123,7 @@ def clean_text(
     `repeated` holds the fingerprints (`line_fingerprint`) of lines the article's source repeats across its
     articles: those lines go too.
     """
-    raw = text.translate(_INVISIBLE).split("\n")
+    raw = visible(text).split("\n")
     raw = _drop_above_dateline(raw, rules)
     cleaned = [_clean_line(line, rules, repeated) for line in raw]
     # a line that lost a glued credit is a caption: it stays with the story's words, whatever it echoes
@@ -265,6 +264,9 @@ def _is_map_labels(line: str) -> bool:
     Case, has its small words in lower case and few words in capitals."""
     words = line.split()
     if len(words) < 12 or any(c in line for c in '"“”?!'):
+        return False
+    # prose shows its small words at once: more lower-case words among the first dozen than labels allow in all
+    if sum(w[:1].islower() for w in words[:12]) > 0.15 * len(words):
         return False
     capitalised = sum(w[:1].isupper() or w[:1].isdigit() for w in words)
     shouted = sum(len(w) >= 3 and w.isupper() and w.isalpha() for w in words)

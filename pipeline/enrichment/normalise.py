@@ -10,6 +10,13 @@ _SPACES = re.compile(r"\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-"})
 _POSSESSIVE = re.compile(r"['’‘]s?$")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\ufeff\r]")
+
+
+def visible(text: str) -> str:
+    """The text as a reader sees it: zero-width marks and carriage returns gone, no-break spaces as spaces (a regex
+    and `str.replace` run in C; `str.translate` with a table calls back per character, ~10x slower on articles)."""
+    return _INVISIBLE.sub("", text).replace("\u00a0", " ")
 
 
 def squash(text: str) -> str:

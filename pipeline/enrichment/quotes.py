@@ -80,6 +80,8 @@ def plan_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> Q
         for i, sentence in enumerate(unique)
         if any(m.group(0).lower() in rules.speech_verbs for m in WORD.finditer(_PLACEHOLDER.sub("", reduced[i][0])))
         and not _plain(text, sentence, spans, outside, rules)
+        and not _introduced(text, sentence, spans)
+        and not _speaker_follows(text, sentence, spans, outside, rules)
     )
     actors = tuple(
         e for e in entities if (e.label == "ORG" or e.is_place) and not any(a <= e.start < b for a, b in inside)
@@ -122,6 +124,50 @@ def _plain(
     if len(verbs) != 1 or len(names) + len(pronouns) != 1:
         return False
     return len(words) - 1 - len(pronouns) <= 1
+
+
+def _introduced(text: str, sentence: tuple[int, int], spans: Sequence[Span]) -> bool:
+    """The sentence introduces the quotation that closes it with a colon ("Stoltenberg said: “...”"): the words
+    before the colon say who speaks (`_speaker_before`), the parse adds nothing."""
+    begin, finish = sentence
+    inside = [s for s in spans if begin <= s.start < finish]
+    first, last = inside[0], inside[-1]
+    if not text[begin : first.start].strip(" \t\n\"“”'"):
+        return False  # the sentence opens with a quotation: who speaks comes after it
+    return text[begin : last.start].rstrip().endswith(":") and not WORD.search(text, last.end, finish)
+
+
+def _speaker_follows(
+    text: str, sentence: tuple[int, int], spans: Sequence[Span], named: Sequence[Resolved], rules: QuoteRules
+) -> bool:
+    """The sentence opens with a quotation and its speaker follows at once, with the speech verb: "“...,” he told
+    Reuters", "“...,” the Red Cross said in a statement", "“...,” said Arsenyi Yatsenyuk, leader of ...". What comes
+    after does not change who speaks (`_speaker` reads it), so the parser is not run on it."""
+    begin, finish = sentence
+    inside = [s for s in spans if begin <= s.start < finish]
+    if text[begin : inside[0].start].strip(" \t\n\"“”'"):
+        return False
+    at = inside[0].end
+    while at < finish and not (text[at].isalnum()):
+        at += 1
+    first = WORD.match(text, at)
+    if first is None:
+        return False
+    word = first.group(0).lower()
+    if word in rules.pronouns or word in rules.organisation_pronouns:
+        verb = WORD.match(text, first.end() + 1)  # "he told Reuters": the pronoun is the subject
+        return verb is not None and verb.group(0).lower() in rules.speech_verbs
+    if word in _INVERTED:  # "said Arsenyi Yatsenyuk, ...": the name right after the verb
+        name_at = first.end() + 1
+        return any(e.start == name_at and e.end < finish and text[e.end] in ",." for e in named)
+    if word == "the":
+        at = first.end() + 1
+    # "Harper said ...", "the Red Cross said ...": one name, then the verb
+    for e in named:
+        if e.start == at:
+            verb = WORD.match(text, e.end + 1)
+            return text[e.end : e.end + 1] == " " and verb is not None and verb.group(0).lower() in rules.speech_verbs
+    return False
 
 
 def find_quotes(
@@ -234,11 +280,14 @@ def _speaker(reader: Reader, span: Span, begin: int, finish: int) -> str | None:
         if role is not None and not any(e.label == "PERSON" for e in before_verb):
             # "the deputy head of the presidential administration said": a person with a title, not the body
             return reader.title(role, span.end)
+        # "said Peskov": a name right after a verb nothing stands before ("he told Reuters": Reuters is told)
         right_after = [
             e
             for e in named_after
             if e.start >= verb_at and e.start - verb_at < 60 and not _NOT_TITLE.search(text[verb_at : e.start])
-        ]  # "said Peskov"
+        ]
+        if WORD.search(after[:verb_after]):
+            right_after = []
         chosen = prefer_people(before_verb) or prefer_people(right_after[:1])
         if chosen:
             return chosen.name

@@ -19,15 +19,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pipeline.enrichment.normalise import fold
+from pipeline.enrichment.normalise import fold, visible
 
 DAY = 86_400.0
-_INVISIBLE = str.maketrans({"\u00a0": " ", "\u200b": None, "\u200e": None, "\u200f": None, "\ufeff": None, "\r": None})
 
 
 def line_fingerprint(line: str) -> int:
     """A stable 64-bit hash of a line as a reader sees it (case, accents, quotation marks and spacing folded)."""
-    key = fold(line.translate(_INVISIBLE))
+    key = fold(visible(line))
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
 
 

@@ -78,18 +78,19 @@ class Taxonomy:
         hits: Counter[str] = Counter()
         seen: dict[str, dict[str, None]] = {}
         first, prefixes = self.by_first_word, self.by_prefix
-        i = 0
-        while i < len(words):
-            word = words[i]
-            term = self._term_at(words, i) if word in first or word[:3] in prefixes else None
+        i = 0  # words before i are read
+        # the words a term can start at, in one comprehension (most words of an article start none)
+        for k in [k for k, word in enumerate(words) if word in first or word[:3] in prefixes]:
+            if k < i:
+                continue  # inside the term found before
+            term = self._term_at(words, k)
             if term is None:
-                i += 1
                 continue
-            found = " ".join(words[i : i + len(term.words)])
+            i = k + len(term.words)
+            found = " ".join(words[k:i])
             for topic in term.topics:
                 hits[topic] += 1
                 seen.setdefault(topic, {})[found] = None
-            i += len(term.words)
         return [Topic(name=name, terms=list(seen[name])) for name in self.names if hits[name] >= self.min_hits[name]]
 
     def _term_at(self, words: list[str], i: int) -> Term | None:

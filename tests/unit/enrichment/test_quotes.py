@@ -211,12 +211,12 @@ def test_the_parser_reads_sentences_with_a_quotation_only(parse) -> None:
     seen: list[str] = []
     counting = recording(parse, seen)
     text = (
-        "Graham met the delegation in the morning. It was a long day.\n\n“We will not give in to pressure,” "
-        "Graham said after the meeting with the delegation.\n\nThe talks resume next week."
+        "Graham met the delegation in the morning. It was a long day.\n\nAfter the meeting Graham said the "
+        "country would “not give in to pressure from anyone” and left.\n\nThe talks resume next week."
     )
     assert parsed_speakers(text, counting) == ["Lindsey Graham"]
     # the quotation's own words are not parsed either
-    assert seen == ["“Q,” Graham said after the meeting with the delegation."]
+    assert seen == ["After the meeting Graham said the country would “Q” and left."]
 
 
 @pytest.mark.parametrize(
@@ -252,6 +252,32 @@ def test_a_plain_attribution_is_read_without_the_parser(parse) -> None:
     )
     assert parsed_speakers(text, counting) == ["Lindsey Graham", "Lindsey Graham", "Anna Novak"]
     assert seen == []  # "“…,” X said.", "“…,” he added.", "“…,” said X.": the words around the quote are enough
+
+
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        # the quotation opens the sentence and its speaker follows at once with the verb: what comes after is
+        # no subject ("he told Reuters": Reuters is told, he speaks)
+        (
+            "Graham met the delegation.\n\n“We will not give in to pressure,” he told Reuters in a call.",
+            "Lindsey Graham",
+        ),
+        ("“We will not give in to pressure,” Graham said in a statement to the Daily Courier.", "Lindsey Graham"),
+        ("“We will not give in to pressure,” said Anna Novak, who met him in Brussels on Monday.", "Anna Novak"),
+        # a colon introduces the quotation that closes the sentence: the words before it name the speaker
+        (
+            "After a long day of talks in Brussels, Graham told the Daily Courier: “We will not give in.”",
+            "Lindsey Graham",
+        ),
+    ],
+)
+def test_a_speaker_the_words_around_the_quote_name_plainly_is_read_without_the_parser(
+    text: str, speaker: str, parse
+) -> None:
+    seen: list[str] = []
+    assert parsed_speakers(text, recording(parse, seen)) == [speaker]
+    assert seen == []
 
 
 def test_a_paragraph_of_quotation_goes_to_the_body_that_spoke_before_it_but_not_to_a_credit(parse) -> None:

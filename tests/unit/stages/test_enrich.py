@@ -458,8 +458,8 @@ def test_the_parser_reads_only_sentences_with_a_quotation(stage: EnrichStage) ->
 
 def test_the_parser_reads_a_whole_batch_at_once_with_the_same_speakers(stage: EnrichStage) -> None:
     texts = [
-        "“We will rebuild every house in the city,” Mayor Ihor Terekhov said in Kharkiv.",
-        "Officials met in Kyiv.\n\n“The border will stay open for everyone,” Dmytro Kuleba told reporters after the talks.",
+        "Mayor Ihor Terekhov said in Kharkiv that the city would “rebuild every house in the city” this year.",
+        "Officials met in Kyiv.\n\nDmytro Kuleba told reporters the border “will stay open for everyone” after the talks.",
     ]
     articles = [unique(build_article(text=t, url=f"https://example.org/batch-{i}")) for i, t in enumerate(texts)]
     together = EnrichStage(stage.nlp, stage.tables, stage.config, None, stage.parser)
