@@ -50,6 +50,7 @@ class Cues:
     org_nouns: frozenset[str] = frozenset()  # words that make a span an organisation: "Conflict Observatory"
     org_before: frozenset[str] = frozenset()  # words before a name that make it an organisation: "news outlet Bild"
     outlets: frozenset[str] = frozenset()  # a news outlet's kind around its name: "outlet, Mediazona", "the X magazine"
+    body_heads: frozenset[str] = frozenset()  # "Supreme Court" + "of Tennessee": a body's name goes on after NER
     foreign_articles: frozenset[str] = frozenset()  # "Die Welt", "Le Monde": a title, not a person
     person_nouns: frozenset[str] = frozenset()  # words around a name that make it a person: "X, a spokesperson"
     not_in_names: frozenset[str] = frozenset()  # words that put a span in a sentence, not a name: "Are", "Says"

@@ -54,6 +54,25 @@ def clean_surface(text: str) -> str:
     return re.sub(r"^(?:the|The)\s+", "", bare)
 
 
+# kinds of outlet a name may run into besides the table's `outlets` ("agency" alone ends many names: only "news
+# agency" is a kind here)
+_OUTLET_KINDS = ("television", "news agency", "news service", "news site", "news network", "news channel")
+
+
+def without_outlet_kind(surface: str, outlets: Collection[str]) -> str:
+    """An outlet's name without the kind NER ran on into, written in lower case after the name ("Interfax news
+    agency", "the Kyiv Post newspaper", "Fox News channel"): the kind says what the name is, it is no part of it (a
+    kind in capitals is: "International Energy Agency", "Voyen TV")."""
+    for kind in (*(k for k in outlets if k != "agency"), *_OUTLET_KINDS):
+        if surface.endswith(" " + kind):
+            name = surface[: -len(kind) - 1].rstrip()
+            if " " in name or name[:1].isupper() and len(name) > 1:
+                last = name.split()[-1]
+                if last[:1].isupper() or last[:1].isdigit():
+                    return name
+    return surface
+
+
 def preferred_countries(mentions: Iterable[Mention], table: AliasTable, share: float = 0.25) -> set[str]:
     """Countries the article is about: those of its known places and groups, each at least `share` of the top one."""
     counts: Counter[str] = Counter()
@@ -105,6 +124,7 @@ def resolve(
             # an organisation's span NER ran into the sentence's next small word ("the Daily Telegraph as Ukraine
             # marks"): no name ends with one (a person's span that does is no name at all: "Storm Shadows and")
             surface = _TRAILING.sub("", _TRAILING_SMALL.sub("", surface))
+            surface = without_outlet_kind(surface, table.cues.outlets)
         if not surface or (surface.islower() and m.source != "alias"):
             continue  # "un-safeness": a name has a capital, whatever NER says, but for a table name written so ("dpa")
         entry = table.lookup(surface) or _country_qualified(surface, table)

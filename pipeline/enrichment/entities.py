@@ -49,10 +49,13 @@ def mentions_from_doc(
     name_titles: Collection[str] = (),
     spans: Sequence | None = None,
     outlets: Collection[str] = (),
+    body_heads: Collection[str] = (),
 ) -> list[Mention]:
     """NER mentions of the kept labels, then alias-table surfaces and cue-marked capitalised words outside them.
 
     `outlets`: the kinds of news outlet ("channel") after which capitalised words name one ("channel SOTA").
+    `body_heads`: the words a body's name may go on after with "of"/"for" and more capitalised words, where NER stops
+    ("International Criminal Tribunal" + "for the Former Yugoslavia").
 
     NER spans starting before `ner_from` (a Title-Case headline: "Putin Declines Negotiations") are not used:
     there only the alias table names entities. `text` is the string the doc was made from, when the caller has it;
@@ -91,8 +94,9 @@ def mentions_from_doc(
     ents = [(e.start, e.end, e.label_, e.start_char) for e in (doc.ents if spans is None else spans)]
     # a person's surname NER labels otherwise elsewhere ("DeSantis" as PRODUCT) is the person
     surnames = {texts[end - 1] for start, end, label, _ in ents if label == "PERSON" and end - start >= 2}
+    run_on = 0  # tokens before it belong to a body's name that went on past NER's span
     for start, end, label, start_char in ents:
-        if start_char < ner_from:
+        if start_char < ner_from or start < run_on:
             continue
         if label not in ENTITY_LABELS:
             if end - start == 1 and texts[start] in surnames:
@@ -111,6 +115,12 @@ def mentions_from_doc(
                 mentions.append(mention(start, longer, "", "alias"))
                 covered[start:longer] = b"\x01" * (longer - start)
                 continue
+        if (
+            label == "ORG"
+            and lower[end - 1] in body_heads
+            and whole[starts[start] : starts[end - 1] + len(texts[end - 1])] not in surfaces.surfaces
+        ):
+            end = run_on = _complement_end(texts, spaces, lower, end, body_heads)
         mentions.append(mention(start, end, label, "ner"))
         covered[start:end] = b"\x01" * (end - start)
     # a name starts with a capital, but for the few the table writes in lower case ("dpa"): only those tokens are read
@@ -200,6 +210,32 @@ _DATE_BEFORE = frozenset(
         "–",
     }
 )
+
+
+_COMPLEMENT_SMALL = frozenset({"of", "the", "and", "for", "in", "on"})
+
+
+def _complement_end(
+    texts: list[str], spaces: list[str], lower: list[str], end: int, body_heads: Collection[str], most: int = 10
+) -> int:
+    """Where a body's name ends that goes on after NER's span at `end` with "of"/"for", maybe "the", and capitalised
+    words (small words between them): "International Criminal Tribunal" + "for the Former Yugoslavia", "Supreme
+    Court" + "of Tennessee"; `end` itself when no such words follow on the same line, or when they name a body of
+    their own ("Main Intelligence Agency" + "of the Defense Ministry": a unit and the body it belongs to)."""
+    n = len(texts)
+    if end >= n or lower[end] not in ("of", "for") or not spaces[end - 1]:
+        return end
+    k = end + 1
+    if k < n and lower[k] == "the" and spaces[k - 1]:
+        k += 1
+    last = end
+    while k < n and k - end <= most and spaces[k - 1]:
+        if texts[k][:1].isupper() and texts[k].isalpha():
+            last = k + 1
+        elif lower[k] not in _COMPLEMENT_SMALL:
+            break
+        k += 1
+    return end if last > end and lower[last - 1] in body_heads else last
 
 
 def _lone_acronym(texts: list[str], i: int) -> bool:

@@ -241,6 +241,7 @@ class EnrichStage:
             aliases.cues.name_titles,
             spans,
             aliases.cues.outlets,
+            aliases.cues.body_heads,
         )
         preferred = preferred_countries(mentions, aliases, self.config.min_country_share)
         resolved = resolve(

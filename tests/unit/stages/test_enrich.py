@@ -353,6 +353,30 @@ def test_a_news_outlet_is_known_by_its_kind_before_or_after_its_name(stage: Enri
     assert not {"Mediazona", "Atlantic"} & set(result.article.places_names)
 
 
+def test_an_outlets_kind_written_after_its_name_is_no_part_of_the_name(stage: EnrichStage) -> None:
+    text = (
+        "The Interfax news agency reported the strike on Tuesday. The ministry told the Kyiv Post newspaper that "
+        "talks would go on, and the International Energy Agency said supplies were safe."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/outlet-kind"))])
+    organizations = set(result.article.organizations)
+    assert {"Interfax", "Kyiv Post", "International Energy Agency"} <= organizations
+    assert not {"Interfax news agency", "Kyiv Post newspaper", "International Energy"} & organizations
+
+
+def test_a_bodys_name_goes_on_past_ners_span_but_not_into_another_body(stage: EnrichStage) -> None:
+    text = (
+        "The International Criminal Tribunal for the Former Yugoslavia convicted him in 2017.\n\nThe lawyer was "
+        "suspended by the Supreme Court of Tennessee in May.\n\nThe Main Intelligence Agency of the Defense "
+        "Ministry of Ukraine said the situation was under control."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/body-names"))])
+    organizations = set(result.article.organizations)
+    assert {"International Criminal Tribunal for the Former Yugoslavia", "Supreme Court of Tennessee"} <= organizations
+    assert not {"International Criminal Tribunal", "Supreme Court"} & organizations
+    assert not any(o.startswith("Main Intelligence Agency of") for o in organizations)
+
+
 def test_a_surname_that_is_also_a_word_is_the_articles_person_but_not_the_month(stage: EnrichStage) -> None:
     text = (
         "One of the critics is Clifford May, the president of a Washington think tank. In May 2022 he wrote a "
