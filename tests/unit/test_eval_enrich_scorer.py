@@ -23,3 +23,15 @@ def test_a_word_whose_punctuation_changed_is_not_lost_but_a_cut_word_is() -> Non
     text = "Nobody will die”, Jennifer Rankin writes from Brussels."
     gone = eval_enrich.removed_tokens(text, "Nobody will die”.")
     assert gone[0] == [False, False, False, True, True, True, True, True]
+
+
+def test_a_caption_kept_without_its_credit_is_scored_as_removed_but_not_a_line_cut_elsewhere() -> None:
+    text = "Leo Varadkar visits the monument in Kyiv (Clodagh Kilcoyne/PA)\n\nRead more: the war in pictures today"
+    lines = eval_enrich.line_tokens(text)
+    caption = {"line": 0, "tokens": [0, len(lines[0])]}
+    promotion = {"line": 2, "tokens": [0, len(lines[2])]}
+    gone = eval_enrich.removed_tokens(text, "Leo Varadkar visits the monument in Kyiv\n\nRead more: the war")
+    assert eval_enrich._caption_without_credit(caption, lines, gone)
+    assert not eval_enrich._caption_without_credit(promotion, lines, gone)  # a tail gone, but no credit
+    kept = eval_enrich.removed_tokens(text, text)
+    assert not eval_enrich._caption_without_credit(caption, lines, kept)
