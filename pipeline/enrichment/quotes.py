@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.enrichment.canonical import Resolved
@@ -225,12 +226,28 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
         if speaker is None:
             same = [speakers[j] for j in range(len(spans)) if sentences[j] == sentences[i] and speakers[j]]
             speakers[i] = same[0] if same else None
+    # a report of one person's speech: a quotation that opens a sentence nothing attributes is that person's ("“...”"
+    # after a paragraph of narration in a minister's speech), when one person speaks most of the attributed quotes
+    main = _main_speaker(speakers, persons)
+    if main is not None:
+        for i, (span, sentence) in enumerate(zip(spans, sentences, strict=True)):
+            if speakers[i] is None and _unattributed(reader, span, sentence):
+                speakers[i] = main
     out: dict[str, Quote] = {}
     for span, speaker in zip(spans, speakers, strict=True):
         quote = _tidy(_REOPENED.sub(" ", text[span.text_start : span.text_end]))
         if quote and quote.casefold() not in out:
             out[quote.casefold()] = Quote(speaker=speaker, text=quote)
     return list(out.values())
+
+
+def _main_speaker(speakers: Sequence[str | None], persons: Collection[str], share: float = 0.6) -> str | None:
+    """The person who speaks `share` or more of the attributed quotes, and at least three of them; else None."""
+    named = [s for s in speakers if s is not None]
+    if not named:
+        return None
+    top, count = Counter(named).most_common(1)[0]
+    return top if top in persons and count >= 3 and count >= share * len(named) else None
 
 
 def _said_right_before(reader: Reader, begin: int, end: int) -> str | None:

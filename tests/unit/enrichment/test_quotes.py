@@ -601,3 +601,19 @@ def test_a_dash_set_off_by_spaces_ends_a_clause_before_the_subject(parse) -> Non
         "Mark Rutte chuckled. “Not all of them. Gradually,” he said."
     )
     assert parsed_speakers(text, parse) == ["Anna Novak", "Mark Rutte"]
+
+
+def test_an_unattributed_quotation_in_a_report_of_one_persons_speech_is_that_persons(parse) -> None:
+    text = (
+        "Kaja Kallas spoke at the assembly on Monday. “We will not accept a peace that rewards the aggressor,” "
+        "she said.\n\n“Europe has learned the lesson of the last century,” Kallas added.\n\n"
+        "“Sanctions will stay until the troops have left,” the prime minister said.\n\n"
+        "The assembly then turned to the budget. “History teaches us that appeasement never works.”"
+    )
+    assert parsed_speakers(text, parse) == ["Kaja Kallas"] * 4
+    # with two people speaking as often, an unattributed quotation stays nobody's
+    text = (
+        "“We will not accept a peace that rewards the aggressor,” Kaja Kallas said.\n\n“Europe has learned the "
+        "lesson,” Mark Rutte said.\n\nThe assembly turned to the budget. “History teaches us that it never works.”"
+    )
+    assert parsed_speakers(text, parse)[-1] is None
