@@ -134,6 +134,10 @@ def doc_figures(sentence: str, nlp) -> set[tuple[str, float, str]]:
         ("The blast destroyed a block, killing at least one and wounding six others.", ("six", 6, "person")),
         ("Murders were rare in the Nordic state, a country of 10 million.", ("10 million", 10e6, "person")),
         ("Investigators named 30 suspects, and 25 of them are foreigners.", ("25", 25, "person")),
+        (
+            "About 100,000 people crossed the border, including 9,000 who have entered since Saturday.",
+            ("9,000", 9000, "person"),
+        ),
         # percentages NER leaves out, with a decimal comma
         ("Support was highest in Crimea (41%) and lowest in the West (1%).", ("41%", 41, "%")),
         ("The statistical error does not exceed 3,4% in Russia.", ("3,4%", 3.4, "%")),
