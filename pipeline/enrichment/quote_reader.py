@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from pipeline.enrichment.canonical import Resolved
 from pipeline.enrichment.quotation_marks import WORD, Span
@@ -19,6 +20,19 @@ from pipeline.enrichment.referents import (
 )
 
 _OWNS = re.compile(r"['’]s?\b")
+_PRONOUN_GENDER = {
+    "he": "m",
+    "his": "m",
+    "him": "m",
+    "himself": "m",
+    "she": "f",
+    "her": "f",
+    "hers": "f",
+    "herself": "f",
+}
+_GENDERED = re.compile(r"\b(?:he|his|him|himself|she|her|hers|herself)\b", re.IGNORECASE)
+_HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$")
+_HONORIFIC_GENDER = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f"}
 
 
 @dataclass
@@ -60,9 +74,10 @@ class Reader:
         return before[-1].name if before and before[-1].label == "ORG" else None
 
     def pronoun(self, at: int) -> str | None:
-        """Whom a pronoun at `at` means."""
+        """Whom a pronoun at `at` means; "she" never a person the text calls "he" and never "she", and the other way
+        round: then the last person before it the text does call so."""
         rules = self.rules
-        return about_person(
+        found = about_person(
             self.text,
             at,
             self.outside,
@@ -73,6 +88,31 @@ class Reader:
             self.speaking,
             self.title,
         )
+        word = WORD.match(self.text, at) if at < len(self.text) else None
+        gender = _PRONOUN_GENDER.get(word.group(0).lower()) if word is not None else None
+        if found is None or gender is None or self.genders.get(found) in (None, gender):
+            return found
+        before = [e.name for e in self.outside if e.label == "PERSON" and e.end <= at]
+        return next((name for name in reversed(before) if self.genders.get(name) == gender), None)
+
+    @cached_property
+    def genders(self) -> dict[str, str]:
+        """The people the text calls "he" or "she" (m or f): the first such pronoun after a mention, before the next
+        person is named and outside quotations ("Kaja Kallas arrived. She said ..."), or "Mr", "Ms", "Mrs" before
+        it. A person the text calls both is neither."""
+        text = self.text
+        people = sorted((e for e in self.outside if e.label == "PERSON"), key=lambda e: e.start)
+        votes: dict[str, set[str]] = {}
+        for k, e in enumerate(people):
+            title = _HONORIFIC.search(text, max(0, e.start - 6), e.start)
+            if title is not None:
+                votes.setdefault(e.name, set()).add(_HONORIFIC_GENDER[title.group(1).lower()])
+            end = min(people[k + 1].start if k + 1 < len(people) else len(text), e.end + 200)
+            for m in _GENDERED.finditer(text, e.end, end):
+                if not any(q.start <= m.start() < q.end for q in self.spans):
+                    votes.setdefault(e.name, set()).add(_PRONOUN_GENDER[m.group(0).lower()])
+                    break
+        return {name: next(iter(g)) for name, g in votes.items() if len(g) == 1}
 
     def title(self, role: str, at: int) -> str | None:
         """Whom a title at `at` means: the person given it; for an office, else the last person named or speaking;

@@ -617,3 +617,15 @@ def test_an_unattributed_quotation_in_a_report_of_one_persons_speech_is_that_per
         "lesson,” Mark Rutte said.\n\nThe assembly turned to the budget. “History teaches us that it never works.”"
     )
     assert parsed_speakers(text, parse)[-1] is None
+
+
+def test_she_is_never_a_person_the_text_calls_he(parse) -> None:
+    text = (
+        "Kaja Kallas said the talks would go on. She called for patience.\n\n"
+        "Mark Rutte arrived later, and he spoke to reporters about the budget.\n\n"
+        "“There will be more difficulty to explain why this war continues,” she added."
+    )
+    assert parsed_speakers(text, parse) == ["Kaja Kallas"]
+    # a person the text gives no pronoun still takes one that refers back to them
+    text = "Anna Novak arrived late.\n\n“We will not give in to pressure,” she said."
+    assert parsed_speakers(text, parse) == ["Anna Novak"]
