@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from pipeline.enrichment.aliases import AliasTable, Canonical, Cues
 from pipeline.enrichment.capitals import government_use, place_cue
@@ -46,6 +47,7 @@ class Resolved:
     is_place: bool = False
 
 
+@lru_cache(maxsize=1 << 16)  # the same mentions recur in every article; bounded, a worker runs for months
 def clean_surface(text: str) -> str:
     """A mention as it should be listed: one line, no possessive, no surrounding punctuation, no leading article."""
     first_line = text.split("\n", 1)[0].replace("[", "").replace("]", "")  # "[Hina] Alvi": an editor's brackets
