@@ -94,10 +94,13 @@ class Taxonomy:
         return [Topic(name=name, terms=list(seen[name])) for name in self.names if hits[name] >= self.min_hits[name]]
 
     def _term_at(self, words: list[str], i: int) -> Term | None:
-        """The longest term starting at word i."""
-        candidates = [t for t in self.by_first_word.get(words[i], ()) if t.matches(words, i)]
-        candidates += [t for t in self.by_prefix.get(words[i][:3], ()) if t.matches(words, i)]
-        return max(candidates, key=lambda t: (len(t.words), len(t.text)), default=None)
+        """The longest term starting at word i (each index is ordered longest first: its first match is its longest;
+        an exact term wins a tie with a prefix term)."""
+        exact = next((t for t in self.by_first_word.get(words[i], ()) if t.matches(words, i)), None)
+        prefix = next((t for t in self.by_prefix.get(words[i][:3], ()) if t.matches(words, i)), None)
+        if exact is None or prefix is None:
+            return exact or prefix
+        return prefix if (len(prefix.words), len(prefix.text)) > (len(exact.words), len(exact.text)) else exact
 
 
 def _longest_first(terms: list[Term]) -> tuple[Term, ...]:
