@@ -154,6 +154,8 @@ def resolve(
             continue
         if " " not in surface and surface.lower() in common_words and surface not in surnames:
             continue  # but "May said" after "Clifford May": the article's person, by the surname
+        if m.label == "PERSON" and " " in surface and all(w.lower() in common_words for w in surface.split()):
+            continue  # "Unorthodox Approach", "First Strategy": every word one the text writes in lower case
         if (
             demonym is not None
             and " " not in surface

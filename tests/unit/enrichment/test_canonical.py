@@ -313,12 +313,16 @@ def test_what_the_article_itself_shows_is_not_a_name() -> None:
         _mention("Indonesian", "in the", "capital Jakarta", "NORP", 160),  # an adjective before its noun
         _mention("un", "the", "- safeness", "ORG", 180),  # no capital: no name, whatever the table holds
         _mention("Udo Ulfkotte", "german newspaper editor ,", ", and", "ORG", 200),  # a role before a comma
+        _mention("Unorthodox Approach", "an", "to", "PERSON", 220),  # every word one the text writes in lower case
+        _mention("Will Grant", "", "said", "PERSON", 240),  # "will" is common, "Grant" is not written so here
     ]
-    resolved = resolve(mentions, TABLE, lambda name: False, common_words=frozenset({"fireworks", "exploded"}))
+    common = frozenset({"fireworks", "exploded", "unorthodox", "approach", "will"})
+    resolved = resolve(mentions, TABLE, lambda name: False, common_words=common)
     entities = {e.name: e for e in aggregate(resolved)}
     assert entities["Hillary Clinton"].count == 2 and entities["Maia Sandu"].count == 2
     assert entities["Udo Ulfkotte"].label == "PERSON"
     assert not {"CA", "Fireworks", "Treasury", "United Nations", "Hillary", "Ms Sandu"} & set(entities)
+    assert "Unorthodox Approach" not in entities and entities["Will Grant"].label == "PERSON"
     assert entities["BP"].label == "ORG"
     assert not any(r.is_place for r in resolved if r.name == "Indonesian")
 
