@@ -54,6 +54,7 @@ class Cues:
     foreign_articles: frozenset[str] = frozenset()  # "Die Welt", "Le Monde": a title, not a person
     person_nouns: frozenset[str] = frozenset()  # words around a name that make it a person: "X, a spokesperson"
     not_in_names: frozenset[str] = frozenset()  # words that put a span in a sentence, not a name: "Are", "Says"
+    clause_openers: frozenset[str] = frozenset()  # a span opening with one is a sentence's start: "Citing Germany"
     not_org_heads: frozenset[str] = frozenset()  # heads that make a span an event or a work: "Ukraine Crisis"
     relation_before: frozenset[str] = frozenset()  # "sanctions on Moscow", "support for Kyiv": the government
     target_nouns: frozenset[str] = frozenset()  # "strikes on Kyiv", "the road to Kyiv": the place, after all

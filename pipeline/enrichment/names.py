@@ -40,6 +40,8 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
         return True  # "Fox News’ Anders Hagstrom": a possessive inside is two things
     if cues is not None and any(w.lower() in cues.not_in_names for w in words[1:]):
         return True  # "Ukrainian Armed Forces Are Also Trying"
+    if cues is not None and len(words) >= 2 and words[0].lower() in cues.clause_openers:
+        return True  # "Citing Germany", "According Reuters": a sentence's opening word run into a name
     if len(words) >= 3 and any(w.endswith("ing") and w[:1].isupper() and len(w) > 5 for w in words[1:]):
         return True  # a title-cased headline run: "... Forces Trying To ..."
     # "Zeilinsky and Den Administration"
