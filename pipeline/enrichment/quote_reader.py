@@ -119,7 +119,10 @@ class Reader:
         for a description ("the official"), nobody when the text brought in somebody unnamed so ("a US official
         said"), else the last person who spoke."""
         named = [p for p in self.outside if p.label == "PERSON"]
-        found = titled(self.text, role, named, at)
+        # an office's holder may be named later ("“...,” the president said. ... Aleksandr Lukashenko recalled"); a
+        # description given to somebody later is another person's ("said a student ... Polina, a student")
+        descriptive = role.rpartition(" ")[2] in self.rules.descriptive_words
+        found = titled(self.text, role, named, at, after_too=not descriptive)
         if found is not None:
             return found
         qualifier, _, word = role.rpartition(" ")

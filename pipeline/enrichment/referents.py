@@ -196,14 +196,15 @@ def opening_title(text: str, begin: int, end: int, role_of: Callable[[str], str 
     return None
 
 
-def titled(text: str, role: str, people: Sequence[Resolved], at: int) -> str | None:
+def titled(text: str, role: str, people: Sequence[Resolved], at: int, after_too: bool = True) -> str | None:
     """The person the text gives the title `role` ("Foreign Minister Sergei Lavrov", "Sen. Lindsey Graham",
-    "Lavrov, the foreign minister"): the last such person before `at`, else the first after it."""
+    "Lavrov, the foreign minister"): the last such person before `at`, else (with `after_too`) the first after it."""
     if not role:
         return None
     titled_people = [p for p in people if p.label == "PERSON" and has_title(text, p, role)]
     before = [p for p in titled_people if p.end <= at]
-    chosen = before[-1] if before else next((p for p in titled_people if p.start > at), None)
+    later = next((p for p in titled_people if p.start > at), None) if after_too else None
+    chosen = before[-1] if before else later
     return chosen.name if chosen is not None else None
 
 

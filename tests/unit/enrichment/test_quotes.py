@@ -629,3 +629,11 @@ def test_she_is_never_a_person_the_text_calls_he(parse) -> None:
     # a person the text gives no pronoun still takes one that refers back to them
     text = "Anna Novak arrived late.\n\n“We will not give in to pressure,” she said."
     assert parsed_speakers(text, parse) == ["Anna Novak"]
+
+
+def test_a_description_given_to_somebody_later_is_another_person(parse) -> None:
+    text = (
+        "“We had many classes on history and political science,” said a student at the faculty. “They are all gone "
+        "now,” the student said.\n\nAnna Novak, a student at the faculty since 2021, disagreed with the decision."
+    )
+    assert parsed_speakers(text, parse) == [None, None]
