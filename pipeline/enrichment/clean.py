@@ -133,7 +133,7 @@ def clean_text(
     lines = [line for line in kept if line is not None]
     lines = _drop_repeated_headline(lines, titles, rules.label_max_words)
     lines = _drop_teasers(lines, rules)
-    lines = _drop_closing_bio(lines, rules)
+    lines = _drop_sign_off(_drop_closing_bio(lines, rules))
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
@@ -385,6 +385,29 @@ def _drop_closing_bio(lines: list[str], rules: BoilerplateRules) -> list[str]:
     for i in filled[-rules.bio_last_lines :]:
         if len(lines[i].split()) <= rules.bio_max_words and rules.bio.fullmatch(lines[i]):
             return lines[:i]
+    return lines
+
+
+_SIGN_OFF_SMALL = frozenset({"of", "for", "and", "the", "on", "in", "&", "-", "–", "at"})
+
+
+def _drop_sign_off(lines: list[str]) -> list[str]:
+    """The name that signs the text off on its last line ("Center for Strategic Communication and Information
+    Security", "Jane Doe"): two to ten words, each capitalised but for small words, no digit, no sentence end, no
+    quotation. A story's last line is a sentence."""
+    filled = [i for i, line in enumerate(lines) if line]
+    if len(filled) < 3:
+        return lines
+    last = lines[filled[-1]]
+    words = last.split()
+    if (
+        not 2 <= len(words) <= 10
+        or last.endswith(_SENTENCE_END)
+        or any(c in last for c in _QUOTATION + "0123456789:?!")
+    ):
+        return lines
+    if all(w[:1].isupper() or w.lower() in _SIGN_OFF_SMALL for w in words) and words[0][:1].isupper():
+        return lines[: filled[-1]]
     return lines
 
 

@@ -401,3 +401,11 @@ def test_a_live_blogs_writer_credit_goes_but_a_report_from_a_place_stays() -> No
     assert clean_text(story, RULES) == story
     glued = "The port reopened on Monday, Anna Novak writes from Odesa. “We are back,” a docker said."
     assert clean_text(glued, RULES) == "The port reopened on Monday. “We are back,” a docker said."
+
+
+def test_a_name_signing_the_text_off_on_its_last_line_goes_but_a_last_sentence_stays() -> None:
+    story = "Russia annexed Crimea in 2014.\n\nThe referendum was not recognised by the United Nations."
+    signed = story + "\n\nCenter for Strategic Communication and Information Security"
+    assert clean_text(signed, RULES) == story
+    assert clean_text(story + "\n\nThe talks resume in May", RULES).endswith("The talks resume in May")
+    assert clean_text(story, RULES) == story
