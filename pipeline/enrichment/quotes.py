@@ -210,11 +210,14 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
     for i, (span, sentence) in enumerate(zip(spans, sentences, strict=True)):
         found = parsed.get(sentence)
         speaker = _attributed(found, reader) if found is not None else None
-        if found is not None and found.kind == "unnamed" and speaker is None:
+        by = _words_by(reader, sentence[0], span.start)
+        if by is not None:
+            speaker = by  # "recalled a statement by Sergei Lavrov that Kharkiv “...”": Lavrov's words
+        elif found is not None and found.kind == "unnamed" and speaker is None:
             # a parse that took a word of a clause for the subject ("“...,” that is, forces fighting on the ground,
             # said Sam Cranny-Evans"): a person the words around the quote name as its speaker
             speaker = _said_right_before(reader, span.end, sentence[1])
-        if found is None:
+        elif found is None:
             speaker = _speaker(reader, span, *sentence)
             if speaker is None and _unattributed(reader, span, sentence):
                 speaker = _continued(reader, i, sentence, speakers)
@@ -248,6 +251,24 @@ def _main_speaker(speakers: Sequence[str | None], persons: Collection[str], shar
         return None
     top, count = Counter(named).most_common(1)[0]
     return top if top in persons and count >= 3 and count >= share * len(named) else None
+
+
+_WORDS_BY = re.compile(
+    r"\b(?:statement|remarks|comments|words|message|speech|address|interview|post|tweet)s?\s+(?:by|from|of)\s+",
+    re.IGNORECASE,
+)
+
+
+def _words_by(reader: Reader, begin: int, end: int) -> str | None:
+    """The person whose words the sentence brings in before the quote ("a statement by Russian Foreign Minister
+    Sergei Lavrov that ... “...”", "in remarks from Kaja Kallas"): the person named within a title's length after."""
+    for m in _WORDS_BY.finditer(reader.text, begin, end):
+        person = next(
+            (e for e in reader.outside if e.label == "PERSON" and m.end() <= e.start < min(end, m.end() + 60)), None
+        )
+        if person is not None:
+            return person.name
+    return None
 
 
 def _said_right_before(reader: Reader, begin: int, end: int) -> str | None:

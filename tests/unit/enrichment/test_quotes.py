@@ -637,3 +637,11 @@ def test_a_description_given_to_somebody_later_is_another_person(parse) -> None:
         "now,” the student said.\n\nAnna Novak, a student at the faculty since 2021, disagreed with the decision."
     )
     assert parsed_speakers(text, parse) == [None, None]
+
+
+def test_words_a_sentence_brings_in_as_somebodys_statement_are_that_persons(parse) -> None:
+    text = (
+        "The NATO summit ended on Friday. NATO recalled a statement by Mark Rutte from April 19 that the alliance "
+        "“will keep supporting its partners for as long as it takes” in the war."
+    )
+    assert parsed_speakers(text, parse) == ["Mark Rutte"]
