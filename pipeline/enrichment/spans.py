@@ -250,7 +250,12 @@ def split_place_prefixes(mentions: Sequence[Mention], table: AliasTable) -> list
         if m.source == "ner" and m.label in ("ORG", "PERSON") and len(words) >= 3 and table.lookup(m.text) is None:
             head = table.keys.get(entity_key(words[0]))
             rest = words[1:]
-            if head is not None and head.label in _PLACE_LABELS and all(w[:1].isupper() for w in rest):
+            if (
+                head is not None
+                and head.label in _PLACE_LABELS
+                and all(w[:1].isupper() for w in rest)
+                and not any(w.lower() in table.cues.org_nouns for w in rest)  # "Moscow State University" is one
+            ):
                 cut = m.text.index(rest[0], len(words[0]))
                 out.append(
                     Mention(

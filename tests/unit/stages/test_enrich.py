@@ -375,6 +375,11 @@ def test_a_bodys_name_goes_on_past_ners_span_but_not_into_another_body(stage: En
     assert {"International Criminal Tribunal for the Former Yugoslavia", "Supreme Court of Tennessee"} <= organizations
     assert not {"International Criminal Tribunal", "Supreme Court"} & organizations
     assert not any(o.startswith("Main Intelligence Agency of") for o in organizations)
+    text = "Moscow State University and the Russian State University for the Humanities closed the courses."
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/universities"))])
+    assert {"Moscow State University", "Russian State University for the Humanities"} <= set(
+        result.article.organizations
+    )
 
 
 def test_a_surname_that_is_also_a_word_is_the_articles_person_but_not_the_month(stage: EnrichStage) -> None:
