@@ -18,6 +18,7 @@ from pipeline.enrichment.quotation_marks import (
     sentence_around,
 )
 from pipeline.enrichment.quote_parse import Attribution, parse_attributions
+from pipeline.enrichment.quote_plain import INVERTED, read_without_parse
 from pipeline.enrichment.quote_reader import Reader
 from pipeline.enrichment.quote_rules import QuoteRules
 from pipeline.enrichment.referents import (
@@ -80,9 +81,7 @@ def plan_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> Q
         i
         for i, sentence in enumerate(unique)
         if any(m.group(0).lower() in rules.speech_verbs for m in WORD.finditer(_PLACEHOLDER.sub("", reduced[i][0])))
-        and not _plain(text, sentence, spans, outside, rules)
-        and not _introduced(text, sentence, spans)
-        and not _speaker_follows(text, sentence, spans, outside, rules)
+        and not read_without_parse(text, sentence, spans, outside, rules)
     )
     actors = tuple(
         e for e in entities if (e.label == "ORG" or e.is_place) and not any(a <= e.start < b for a, b in inside)
@@ -98,77 +97,6 @@ def plan_quotes(text: str, entities: Sequence[Resolved], rules: QuoteRules) -> Q
         parse_at,
         actors,
     )
-
-
-def _plain(
-    text: str, sentence: tuple[int, int], spans: Sequence[Span], named: Sequence[Resolved], rules: QuoteRules
-) -> bool:
-    """The sentence attributes its quotation in the plainest way ("“...,” Kuleba said.", "“...,” said Dmitry Peskov.",
-    "“...,” he added."): outside the quotation only one speech verb and one name or pronoun, at most one other
-    word. The words around the quote read it as surely as a parse would, so the parser is not run on it."""
-    begin, finish = sentence
-    inside = [s for s in spans if begin <= s.start < finish]
-    names = [e for e in named if begin <= e.start < finish and not any(s.start <= e.start < s.end for s in inside)]
-    if len(names) > 1:
-        return False
-    at = begin
-    words: list[str] = []
-    for piece_end, next_at in [*((s.start, s.end) for s in inside), (finish, finish)]:
-        words += [
-            m.group(0).lower()
-            for m in WORD.finditer(text, at, max(at, piece_end))
-            if not any(e.start <= m.start() < e.end for e in names)
-        ]
-        at = max(at, next_at)
-    verbs = [w for w in words if w in rules.speech_verbs and w != "according"]
-    pronouns = [w for w in words if w in rules.pronouns]
-    if len(verbs) != 1 or len(names) + len(pronouns) != 1:
-        return False
-    return len(words) - 1 - len(pronouns) <= 1
-
-
-def _introduced(text: str, sentence: tuple[int, int], spans: Sequence[Span]) -> bool:
-    """The sentence introduces the quotation that closes it with a colon ("Stoltenberg said: “...”"): the words
-    before the colon say who speaks (`_speaker_before`), the parse adds nothing."""
-    begin, finish = sentence
-    inside = [s for s in spans if begin <= s.start < finish]
-    first, last = inside[0], inside[-1]
-    if not text[begin : first.start].strip(" \t\n\"“”'"):
-        return False  # the sentence opens with a quotation: who speaks comes after it
-    return text[begin : last.start].rstrip().endswith(":") and not WORD.search(text, last.end, finish)
-
-
-def _speaker_follows(
-    text: str, sentence: tuple[int, int], spans: Sequence[Span], named: Sequence[Resolved], rules: QuoteRules
-) -> bool:
-    """The sentence opens with a quotation and its speaker follows at once, with the speech verb: "“...,” he told
-    Reuters", "“...,” the Red Cross said in a statement", "“...,” said Arsenyi Yatsenyuk, leader of ...". What comes
-    after does not change who speaks (`_speaker` reads it), so the parser is not run on it."""
-    begin, finish = sentence
-    inside = [s for s in spans if begin <= s.start < finish]
-    if text[begin : inside[0].start].strip(" \t\n\"“”'"):
-        return False
-    at = inside[0].end
-    while at < finish and not (text[at].isalnum()):
-        at += 1
-    first = WORD.match(text, at)
-    if first is None:
-        return False
-    word = first.group(0).lower()
-    if word in rules.pronouns or word in rules.organisation_pronouns:
-        verb = WORD.match(text, first.end() + 1)  # "he told Reuters": the pronoun is the subject
-        return verb is not None and verb.group(0).lower() in rules.speech_verbs
-    if word in _INVERTED:  # "said Arsenyi Yatsenyuk, ...": the name right after the verb
-        name_at = first.end() + 1
-        return any(e.start == name_at and e.end < finish and text[e.end] in ",." for e in named)
-    if word == "the":
-        at = first.end() + 1
-    # "Harper said ...", "the Red Cross said ...": one name, then the verb
-    for e in named:
-        if e.start == at:
-            verb = WORD.match(text, e.end + 1)
-            return text[e.end : e.end + 1] == " " and verb is not None and verb.group(0).lower() in rules.speech_verbs
-    return False
 
 
 def find_quotes(
@@ -277,13 +205,9 @@ def _said_right_before(reader: Reader, begin: int, end: int) -> str | None:
     for e in reader.outside:
         if e.label == "PERSON" and begin <= e.start < end:
             word = re.search(r"(\w+)\s+$", text[max(begin, e.start - 30) : e.start])
-            if word is not None and word.group(1).lower() in _INVERTED:
+            if word is not None and word.group(1).lower() in INVERTED:
                 return e.name
     return None
-
-
-# speech verbs a speaker's name follows ("said Peskov"); after others a name is their object ("told Anna Novak")
-_INVERTED = frozenset({"said", "says", "added", "adds", "wrote", "writes", "noted", "notes", "explained", "explains"})
 
 
 def _attributed(found: Attribution, reader: Reader) -> str | None:
