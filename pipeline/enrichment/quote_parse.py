@@ -178,6 +178,18 @@ def _who(
         found = named_at(head)
         if found:
             return Attribution("named", (prefer_people(found) or found[0]).name)
+    if noun.lower_ in rules.collective_nouns:
+        # "ISW experts said", "the ministry's officials", "officials at the Pentagon told": the body they speak for
+        bodies = [
+            e
+            for c in noun.children
+            if c.dep_ in ("compound", "poss", "nmod", "amod") or (c.dep_ == "prep" and c.lower_ in ("at", "of", "from"))
+            for t in ([c] if c.dep_ != "prep" else [p for p in c.children if p.dep_ == "pobj"])
+            for e in named_at(t)
+            if e.label == "ORG"
+        ]
+        if bodies:
+            return Attribution("named", bodies[0].name)
     # "The U.S. ambassador to the OSCE, Daniel Baer, said": the parse hangs the holder's name on the body
     for prep in (c for c in noun.children if c.dep_ == "prep"):
         for body in (c for c in prep.children if c.dep_ == "pobj"):

@@ -52,6 +52,7 @@ class QuoteRules:
     role_synonyms: Mapping[str, str] = field(default_factory=dict)  # "head of state" -> "president"
     finite_verbs: frozenset[str] = frozenset()  # the -s and past forms ("says", "described", "told")
     synonym_ends: frozenset[str] = frozenset()  # the last words of the role synonyms ("state" of "head of state")
+    collective_nouns: frozenset[str] = frozenset()  # "officials", "experts": people speaking for the body named
 
     @classmethod
     def from_data(cls, data: Mapping) -> QuoteRules:
@@ -79,6 +80,7 @@ class QuoteRules:
             finite_verbs=frozenset(v for v in verbs if v not in lemmas and not v.endswith("ing")),
             role_synonyms={" ".join(k.lower().split()): v.lower() for k, v in data.get("role_synonyms", {}).items()},
             synonym_ends=frozenset(k.lower().split()[-1] for k in data.get("role_synonyms", {})),
+            collective_nouns=frozenset(w.lower() for w in data.get("collective_nouns", ())),
         )
 
     def ends_title(self, text: str, end: int) -> bool:

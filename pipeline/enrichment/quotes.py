@@ -39,6 +39,8 @@ _NOT_TITLE = re.compile(r"\b(?:on|in|at|to|by|with|from|for|after|before|during|
 _REOPENED = re.compile(r"\n\s*[“\"«„]")
 _PLACEHOLDER = re.compile(r"“Q[,.!?]?”")  # a quotation in the text the parser reads (`reduce_sentence`)
 _AGED = re.compile(r"\bthe\s+\d{1,3}-year-old\b", re.IGNORECASE)
+_OWN_CLAUSE = re.compile(r"[\w’'-]+\s+that\b", re.IGNORECASE)  # "announced that ...": a statement of its own
+_RIGHT_AFTER = re.compile(r"\s+(?:the\s+)?")  # "said Bacon", "said the ministry"
 
 
 @dataclass(frozen=True)
@@ -417,10 +419,18 @@ def _named_in_next_sentence(text: str, finish: int, speakers: Sequence[Resolved]
         return None
     named = [e for e in speakers if finish <= e.start < finish + len(sentence)]
     if len(WORD.findall(sentence)) > 8:
-        # a longer sentence only when it opens with the name and the verb ("Bacon said of ...", "said Bacon, ...")
-        if len(WORD.findall(sentence[:verb])) > 3:
+        # a longer sentence only when it opens with the name and the verb ("Bacon said of ...", "said Bacon, ..."),
+        # the name right before or right after the verb ("Citing the report, the United States said": "report" is
+        # a noun), and the verb not bringing in words of its own ("Russia announced that ..." is a new statement)
+        if len(WORD.findall(sentence[:verb])) > 3 or _OWN_CLAUSE.match(sentence, verb):
             return None
-        named = [e for e in named if len(WORD.findall(text[finish : e.start])) <= 3]
+        verb_end = finish + WORD.match(sentence, verb).end()  # type: ignore[union-attr]
+        named = [
+            e
+            for e in named
+            if len(WORD.findall(text[finish : e.start])) <= 3
+            and (e.end <= finish + verb or _RIGHT_AFTER.fullmatch(text, verb_end, e.start))
+        ]
     chosen = prefer_people(named)
     return chosen.name if chosen else None
 

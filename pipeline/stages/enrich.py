@@ -26,7 +26,8 @@ from pipeline.enrichment.folding import coordinated_people, listed_organisations
 from pipeline.enrichment.geo import GeoName
 from pipeline.enrichment.institutions import chamber_committees
 from pipeline.enrichment.model import load_model, load_parser, model_label
-from pipeline.enrichment.normalise import entity_key
+from pipeline.enrichment.normalise import entity_key, fold
+from pipeline.enrichment.quote_actors import country_speakers
 from pipeline.enrichment.quotes import QuotePlan, plan_quotes, quotes_of
 from pipeline.enrichment.repeated import RepeatedLines, RepeatRules
 from pipeline.enrichment.tables import DATA_DIR, EnrichmentTables, load_tables
@@ -285,7 +286,22 @@ class EnrichStage:
         )
         # "Republicans say …": members of a party, no organisation speaking
         speakers = [r for r in resolved if not (r.label == "ORG" and entity_key(r.surface) in aliases.members)]
+        speakers = country_speakers(prep.analysed, speakers, self._is_country, tables.quotes.finite_verbs)
         return fields, plan_quotes(prep.analysed, speakers, tables.quotes)
+
+    def _government_of(self, place: str) -> str | None:
+        """A country's government ("Government of the United Kingdom"), None for a place that is no country."""
+        code = self.tables.gazetteer.countries.get(fold(place))
+        if code is None:
+            return None
+        institutions = self.tables.institutions
+        return (
+            institutions.canonical("Government", code) if code in institutions.countries else f"Government of {place}"
+        )
+
+    def _is_country(self, place: str) -> bool:
+        """A place that is a country (its name in the gazetteer's countries), not a city or a region."""
+        return fold(place) in self.tables.gazetteer.countries
 
     def _figures(self, text: str, doc, spans) -> list:
         """The table's counted claims, then every other number NER marks with what it counts."""
