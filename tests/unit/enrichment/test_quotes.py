@@ -280,6 +280,14 @@ def test_a_plain_attribution_is_read_without_the_parser(parse) -> None:
         ),
         ("“We will not give in to pressure,” Graham said in a statement to the Daily Courier.", "Lindsey Graham"),
         ("“We will not give in to pressure,” said Anna Novak, who met him in Brussels on Monday.", "Anna Novak"),
+        # a pronoun and an adverb; a title before the name; a title alone, then the verb
+        ("Graham met the delegation.\n\n“We will not give in to pressure,” he later added.", "Lindsey Graham"),
+        ("“We will not give in to pressure,” Daily Courier columnist Anna Novak wrote on Monday.", "Anna Novak"),
+        (
+            "Kaja Kallas, the prime minister, met the delegation.\n\n“We will not give in to pressure,” the "
+            "prime minister noted.",
+            "Kaja Kallas",
+        ),
         # a colon introduces the quotation that closes the sentence: the words before it name the speaker
         (
             "After a long day of talks in Brussels, Graham told the Daily Courier: “We will not give in.”",
