@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 # People, organisations, places (GPE/LOC/FAC), groups (NORP) and events; numbers and dates are read elsewhere.
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT"})
 CONTEXT_BEFORE = 10
@@ -50,12 +52,14 @@ def mentions_from_doc(
     spans: Sequence | None = None,
     outlets: Collection[str] = (),
     body_heads: Collection[str] = (),
+    person_titles: Collection[str] = (),
 ) -> list[Mention]:
     """NER mentions of the kept labels, then alias-table surfaces and cue-marked capitalised words outside them.
 
     `outlets`: the kinds of news outlet ("channel") after which capitalised words name one ("channel SOTA").
     `body_heads`: the words a body's name may go on after with "of"/"for" and more capitalised words, where NER stops
-    ("International Criminal Tribunal" + "for the Former Yugoslavia").
+    ("International Criminal Tribunal" + "for the Former Yugoslavia"). `person_titles`: the lower-case titles that
+    stand before a person's name ("president", "minister"): never a given name.
 
     NER spans starting before `ner_from` (a Title-Case headline: "Putin Declines Negotiations") are not used:
     there only the alias table names entities. `text` is the string the doc was made from, when the caller has it;
@@ -94,6 +98,13 @@ def mentions_from_doc(
     ents = [(e.start, e.end, e.label_, e.start_char) for e in (doc.ents if spans is None else spans)]
     # a person's surname NER labels otherwise elsewhere ("DeSantis" as PRODUCT) is the person
     surnames = {texts[end - 1] for start, end, label, _ in ents if label == "PERSON" and end - start >= 2}
+    # a one-word name NER calls a person in one place and an organisation in another ("Alexei Pushkov," as ORG,
+    # "Pushkov said" as PERSON) is the person
+    surnames |= {texts[start] for start, end, label, _ in ents if label == "PERSON" and end - start == 1}
+    named = bytearray(n)  # token i is inside a span NER marks, of any label
+    for start, end, _, _ in ents:
+        named[start:end] = b"\x01" * (end - start)
+    lower_case = {t for t in texts if t.islower()}
     run_on = 0  # tokens before it belong to a body's name that went on past NER's span
     for start, end, label, start_char in ents:
         if start_char < ner_from or start < run_on:
@@ -103,6 +114,11 @@ def mentions_from_doc(
                 label = "PERSON"
             else:
                 continue
+        if label == "ORG" and end - start == 1:
+            if _given_name_before(texts, lower, named, lower_case, start, person_titles, surfaces.surfaces):
+                label, start = "PERSON", start - 1  # "Nadezhda Kevorkova": NER reads "Kevorkova" as an organisation
+            elif texts[start] in surnames:
+                label = "PERSON"
         if label == "PERSON":
             start = _person_start(texts, spaces, lower, covered, start, end, name_titles, surfaces.surfaces)
         elif label == "ORG":
@@ -291,6 +307,35 @@ def _org_start(
             return i
         i += 1
     return start
+
+
+def _given_name_before(
+    texts: list[str],
+    lower: list[str],
+    named: bytearray,
+    lower_case: Collection[str],
+    start: int,
+    titles: Collection[str],
+    known: Collection[str],
+) -> bool:
+    """The word before a one-word organisation is a given name, so the two are a person ("Nadezhda Kevorkova",
+    "Alexei Pushkov"): a capitalised word of letters that no NER span holds, that the text never writes in lower case
+    (no "State", "Deputy"), no function word, no title and no name the alias table knows."""
+    i = start - 1
+    if i < 0 or named[i]:
+        return False
+    word = texts[i]
+    return (
+        len(word) >= 3
+        and word.isalpha()
+        and word[:1].isupper()
+        and word[1:].islower()
+        and lower[i] not in lower_case
+        and lower[i] not in STOP_WORDS  # "How Svoboda", "From Reuters": a sentence's first word
+        and lower[i] not in titles
+        and word not in known
+        and texts[start][1:].islower()  # "Alexei NATO": an acronym is no surname
+    )
 
 
 def _person_start(

@@ -243,6 +243,7 @@ class EnrichStage:
             spans,
             aliases.cues.outlets,
             aliases.cues.body_heads,
+            aliases.cues.title_words | aliases.cues.name_titles,
         )
         preferred = preferred_countries(mentions, aliases, self.config.min_country_share)
         resolved = resolve(

@@ -303,6 +303,20 @@ def test_variants_fold_to_one_canonical_name(stage: EnrichStage) -> None:
     assert "Kremlin" in result.article.organizations  # "The Kremlin said": the institution
 
 
+def test_a_one_word_organisation_that_is_a_person_s_name_is_the_person(stage: EnrichStage) -> None:
+    # the model reads "Kevorkova" of "Nadezhda Kevorkova" and "Pushkov" of "Alexei Pushkov," as organisations
+    text = (
+        "The journalist was detained in Moscow, her lawyer said. Nadezhda Kevorkova is expected to appear in court "
+        "on Tuesday.\n\nBut the head of the foreign affairs committee in Russia's lower house, Alexei Pushkov, "
+        'seemed to acknowledge that the rule was finished. "He fled. Security fled," Pushkov said.\n\n'
+        "How Svoboda will vote is unclear."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/one-word-people"))])
+    assert {"Nadezhda Kevorkova", "Alexei Pushkov"} <= set(result.article.persons)
+    assert not {"Kevorkova", "Pushkov"} & set(result.article.organizations)
+    assert "How Svoboda" not in result.article.persons  # a sentence's first word is no given name
+
+
 def test_a_table_name_ner_cut_short_is_the_table_name(stage: EnrichStage) -> None:
     # NER marks only "UN" of "UN human rights office" and "Ursula von" of the Commission's president
     text = (
@@ -479,10 +493,11 @@ def test_the_parser_reads_only_sentences_with_a_quotation(stage: EnrichStage) ->
     fresh = EnrichStage(stage.nlp, stage.tables, stage.config, None, stage.parser)
     text = (
         "Officials met in Kyiv on Monday. The talks lasted all day.\n\n"
-        "“We will rebuild every house,” the mayor said.\n\nThe meeting ends tomorrow."
+        "The mayor told residents that “we will rebuild every house”.\n\nThe meeting ends tomorrow."
     )
     fresh.process([unique(build_article(text=text, url="https://example.org/parse-cost"))])
-    assert fresh.parse_cost.sentences == 1 and 0 < fresh.parse_cost.chars < 40
+    # the quotation's words are a placeholder: "The mayor told residents that “Q”."
+    assert fresh.parse_cost.sentences == 1 and 0 < fresh.parse_cost.chars < 50
 
 
 def test_the_parser_reads_a_whole_batch_at_once_with_the_same_speakers(stage: EnrichStage) -> None:
