@@ -98,6 +98,7 @@ def _mention(text: str, before: str, after: str, label: str = "GPE", start: int 
         ("Kyiv", "The", "region repelled the attack", "Kyiv"),
         ("Moscow", "the reconquest of", ".", "Moscow"),
         ("Kyiv", "Overnight", "was shelled again", "Kyiv"),
+        ("Kyiv", "the advance on Ukraine's capital", "are now 19 miles from the centre", "Kyiv"),  # "capital": the city
         ("Moscow", "The accusations claim that", "does not deny it", "Government of Russia"),
         # a possessive owns the noun after it, whatever governs the noun
         ("Moscow", "deep tensions with Washington over", "’s invasion of Ukraine", "Government of Russia"),
