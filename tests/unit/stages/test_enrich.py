@@ -317,6 +317,13 @@ def test_a_one_word_organisation_that_is_a_person_s_name_is_the_person(stage: En
     assert "How Svoboda" not in result.article.persons  # a sentence's first word is no given name
 
 
+def test_platforms_a_statement_was_posted_on_are_organisations(stage: EnrichStage) -> None:
+    # the model reads neither as anything: the alias table names them
+    text = "The deputy minister made the announcement on Facebook, and a video of it ran on YouTube."
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/platforms"))])
+    assert {"Facebook", "YouTube"} <= set(result.article.organizations)
+
+
 def test_a_table_name_ner_cut_short_is_the_table_name(stage: EnrichStage) -> None:
     # NER marks only "UN" of "UN human rights office" and "Ursula von" of the Commission's president
     text = (
