@@ -10,6 +10,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 # People, organisations, places (GPE/LOC/FAC), groups (NORP) and events; numbers and dates are read elsewhere.
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT"})
 CONTEXT_BEFORE = 10
+_STANCE = frozenset({"pro", "anti", "non"})  # "pro-EU": NER's span holds the prefix
 CONTEXT_AFTER = 6
 
 
@@ -109,6 +110,8 @@ def mentions_from_doc(
     for start, end, label, start_char in ents:
         if start_char < ner_from or start < run_on:
             continue
+        if label in ("ORG", "GPE") and end - start >= 3 and lower[start] in _STANCE and texts[start + 1] == "-":
+            start += 2  # "pro-EU", "anti-NATO": the name after the stance
         if label not in ENTITY_LABELS:
             if end - start == 1 and texts[start] in surnames:
                 label = "PERSON"

@@ -317,6 +317,15 @@ def test_a_one_word_organisation_that_is_a_person_s_name_is_the_person(stage: En
     assert "How Svoboda" not in result.article.persons  # a sentence's first word is no given name
 
 
+def test_a_stance_before_a_body_is_no_part_of_its_name(stage: EnrichStage) -> None:
+    text = (
+        "Russia could accept a pro-EU and pro-NATO leadership in Kyiv, after the last stand of anti-Bolshevik forces."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/stance"))])
+    assert {"European Union", "NATO"} <= set(result.article.organizations)
+    assert "Bolshevik" not in result.article.persons  # a stance before a person is no body: left as it was
+
+
 def test_platforms_a_statement_was_posted_on_are_organisations(stage: EnrichStage) -> None:
     # the model reads neither as anything: the alias table names them
     text = "The deputy minister made the announcement on Facebook, and a video of it ran on YouTube."
