@@ -164,7 +164,13 @@ class Reader:
         for at in sorted(stops, reverse=not first):
             word = WORD.match(text, at)
             after = at + len(word.group(0)) if word else at
-            left = [e for e in named if e.end <= at and _next_to(text[e.end : at], _set_off(text, begin, e))][-1:]
+            left = [
+                e
+                for e in named
+                if e.end <= at
+                and _next_to(text[e.end : at], _set_off(text, begin, e))
+                and not _object_of(text, e.start)
+            ][-1:]
             if left:  # "Stoltenberg and Johnson said": the first of them
                 pair = [
                     e
@@ -195,6 +201,16 @@ class Reader:
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 _CREDIT = re.compile(r"\s+(?:reports|reported|writes|wrote|has learned|learned)\s*(?:[.\n]|$)")
+
+
+def _object_of(text: str, start: int) -> bool:
+    """A name right after a preposition is where or to whom something is said ("said in a statement on Telegram:",
+    "told a briefing in Kyiv"), not who says it."""
+    words = [w.lower() for w in WORD.findall(text[max(0, start - 20) : start]) if w.lower() != "the"][-1:]
+    return bool(words) and words[0] in _PREPOSITIONS
+
+
+_PREPOSITIONS = frozenset({"on", "in", "at", "to", "via", "with", "for", "from", "into", "through", "over"})
 
 
 def _located(text: str, start: int) -> bool:

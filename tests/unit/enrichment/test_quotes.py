@@ -49,6 +49,13 @@ def test_speaker_named_after_the_quote() -> None:
     assert speakers(text) == [("Oleksiy Kuleba", "The Kyiv region repelled the third Russian attack")]
 
 
+def test_a_name_after_a_preposition_is_where_it_was_said_not_who_said_it() -> None:
+    text = "Dmitry Peskov said in a statement on Telegram: “The talks will go on next week in Istanbul.”"
+    assert speakers(text) == [("Dmitry Peskov", "The talks will go on next week in Istanbul.")]
+    text = "The Kremlin said in a post on Telegram: “The talks will go on next week in Istanbul.”"
+    assert speakers(text) == [(None, "The talks will go on next week in Istanbul.")]  # no table body: nobody
+
+
 def test_speaker_after_a_dash() -> None:
     text = "“I have no fear of talks, but Putin is afraid of peace.” – Zelensky, responding to Putin’s refusal."
     assert speakers(text)[0][0] == "Volodymyr Zelenskyy"
