@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -40,6 +40,40 @@ class SurfaceIndex:
         self.lower_starts = frozenset(s.split()[0] for s in self.surfaces if s[:1].islower())
         # every beginning of a surface: a scan stops as soon as its words begin none ("Kyiv says" after "Kyiv")
         self.prefixes = frozenset(s[:k] for s in self.surfaces for k in range(1, len(s) + 1))
+
+
+def comma_parts(
+    doc, spans: Sequence, is_place: Callable[[str], bool], org_nouns: Collection[str], known: Collection[str]
+) -> list:
+    """NER's spans, each one it ran over a comma cut there ("Kharkiv, Sumy" as one ORG; "Kharkiv, Ihor Terekhov" of
+    "The mayor of Kharkiv, Ihor Terekhov, said"): a part that is a place is a place, two or three capitalised words
+    with no word for a kind of body a person, anything else keeps the span's label. A name the alias table knows with
+    its comma stays whole ("Washington, D.C.")."""
+    from spacy.tokens import Span
+
+    out = []
+    for span in spans:
+        if span.label_ not in ("ORG", "GPE", "PERSON") or "," not in span.text or span.text in known:
+            out.append(span)
+            continue
+        start = span.start
+        for i in [*(t.i for t in span if t.text == ","), span.end]:
+            if i > start:
+                text = doc[start:i].text
+                words = text.split()
+                if is_place(text):
+                    label = "GPE"
+                elif (
+                    2 <= len(words) <= 3
+                    and all(w[:1].isupper() and w[1:].islower() for w in words)
+                    and not any(w.lower() in org_nouns for w in words)
+                ):
+                    label = "PERSON"
+                else:
+                    label = span.label_
+                out.append(Span(doc, start, i, label=label))
+            start = i + 1
+    return out
 
 
 def mentions_from_doc(

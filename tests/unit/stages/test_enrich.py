@@ -326,6 +326,19 @@ def test_a_stance_before_a_body_is_no_part_of_its_name(stage: EnrichStage) -> No
     assert "Bolshevik" not in result.article.persons  # a stance before a person is no body: left as it was
 
 
+def test_a_span_ner_ran_over_a_comma_is_cut_there(stage: EnrichStage) -> None:
+    # the model reads "Kharkiv, Ihor Terekhov" and "Kharkiv, Sumy" as one organisation each
+    text = (
+        "The mayor of Kharkiv, Ihor Terekhov, said the city had been shelled overnight. “Three residential buildings "
+        "were hit, and there are casualties,” he wrote.\n\nThe regions of Kharkiv, Sumy and Chernihiv were shelled."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/comma"))])
+    assert "Ihor Terekhov" in result.article.persons
+    assert {"Kharkiv", "Sumy"} <= set(result.article.places_names)
+    assert not [o for o in result.article.organizations if "," in o]
+    assert [q.speaker for q in result.article.quotes] == ["Ihor Terekhov"]  # "he" is the mayor
+
+
 def test_platforms_a_statement_was_posted_on_are_organisations(stage: EnrichStage) -> None:
     # the model reads neither as anything: the alias table names them
     text = "The deputy minister made the announcement on Facebook, and a video of it ran on YouTube."
