@@ -50,9 +50,23 @@ class Reader:
     def author(self, document: str, at: int) -> str | None:
         """Who wrote "the letter" at `at`: the person named in the sentence that brought the letter in ("In a letter
         to the committees, Barr described ..."), else the one organisation it names, else nobody named."""
-        mentions = [m.start() for m in re.finditer(rf"\b{re.escape(document)}s?\b", self.text[:at], re.IGNORECASE)]
-        if not mentions:
+        found = list(re.finditer(rf"\b{re.escape(document)}s?\b", self.text[:at], re.IGNORECASE))
+        if not found:
             return None
+        # the text says who wrote it: "the plan, authored by X", "a report by X", "X's report", "X writes in the
+        # paper"; the last such mention before the quote
+        for m in reversed(found):
+            by = _AUTHORED_BY.match(self.text, m.end())
+            if by is not None:
+                after = [e for e in self.outside if by.end() - 4 <= e.start < by.end() + 4 and e.end > by.end()]
+                if after:
+                    return after[0].name
+            owner = _OWNER_BEFORE.search(self.text, max(0, m.start() - 60), m.start())
+            if owner is not None:
+                before = [e for e in self.outside if e.end == owner.start()]
+                if before:
+                    return before[0].name
+        mentions = [m.start() for m in found]
         starts = sentence_starts(self.text, mentions[0], self.spans)
         begin = starts[-1] if starts else 0
         stop = _SENTENCE_END.search(self.text, mentions[0])  # the sentence ends at a full stop or its paragraph's end
@@ -199,6 +213,16 @@ class Reader:
         return bodies[0].name if bodies else None
 
 
+# after a document's word: who wrote it ("the plan, authored by", "a report by", "the statement, issued on Friday by")
+_AUTHORED_BY = re.compile(
+    r",?\s+(?:(?:which|that)\s+(?:was|were)\s+)?(?:(?:authored|written|drafted|prepared|issued|published|released|"
+    r"signed|compiled|produced|sent|commissioned)\s+(?:\w+\s+){0,2}?)?(?:by|from)\s+(?:the\s+)?"
+)
+# before a document's word: its owner ("Human Rights Watch's report", "SSG writes in the paper")
+_OWNER_BEFORE = re.compile(
+    r"(?:['’]s\s+(?:[\w-]+\s+){0,3}|\s+(?:writes|wrote|says|said|states|stated|argues|argued)\s+in\s+(?:the|its|a|an)\s+"
+    r"(?:[\w-]+\s+){0,2})$"
+)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 _CREDIT = re.compile(r"\s+(?:reports|reported|writes|wrote|has learned|learned)\s*(?:[.\n]|$)")
 

@@ -566,6 +566,21 @@ def test_a_document_speaks_for_its_author_named_before_it_or_in_the_sentence_tha
     assert parsed_speakers(text, parse) == [None]
 
 
+@pytest.mark.parametrize(
+    "brought_in",
+    [
+        "NATO officials are reading a new plan. The plan, authored by the Daily Courier, is three pages long.",
+        "NATO officials are reading a plan drafted by the Daily Courier.",
+        "NATO officials are reading the Daily Courier's three-page plan.",
+        "NATO officials are reading it. The Daily Courier writes in the plan that talks are over.",
+    ],
+)
+def test_a_document_speaks_for_the_author_the_text_gives_it(parse, brought_in: str) -> None:
+    # the sentence that first brought the plan in names another body: the text says who wrote it later
+    text = brought_in + "\n\n“The border will stay open for everyone who needs it,” the plan states."
+    assert parsed_speakers(text, parse) == ["Daily Courier"]
+
+
 def test_the_age_a_text_gives_someone_refers_back_to_them(parse) -> None:
     text = "Anna Novak came with her family.\n\n“This area was dangerous for years,” the 24-year-old said on Friday."
     assert parsed_speakers(text, parse) == ["Anna Novak"]
