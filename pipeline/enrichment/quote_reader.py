@@ -82,10 +82,25 @@ class Reader:
         return bodies[0] if len(bodies) == 1 else None
 
     def organisation(self, at: int) -> str | None:
-        """Whom "it" at `at` means: the organisation named last before it, unless a place was named since as an
-        actor ("Russia said", not "the institute in Washington")."""
+        """Whom "it" at `at` means: the author of a document brought in since the last organisation ("Elizabeth
+        issued a decree. It said:"), else the organisation named last before it, unless a place was named since as
+        an actor ("Russia said", not "the institute in Washington")."""
         before = [e for e in self.actors if e.end <= at and (e.label == "ORG" or not _located(self.text, e.start))]
+        # a document brought in since the last body ("Elizabeth issued a decree ... It said:"): its author
+        document = self._document_before(at, before[-1].end if before else max(0, at - 400))
+        author = self.author(document, at) if document is not None else None
+        if author is not None:
+            return author
         return before[-1].name if before and before[-1].label == "ORG" else None
+
+    def _document_before(self, at: int, since: int) -> str | None:
+        """The document noun after a determiner ("the decree", "a statement") last in [since, at), within the two
+        sentences before `at`; None without one."""
+        words = [w.lower() for w in WORD.findall(self.text, max(since, at - 400), at)]
+        for k in range(len(words) - 1, -1, -1):
+            if words[k] in self.rules.document_nouns and _DETERMINERS & set(words[max(0, k - 4) : k]):
+                return words[k]
+        return None
 
     def pronoun(self, at: int) -> str | None:
         """Whom a pronoun at `at` means; "she" never a person the text calls "he" and never "she", and the other way
@@ -223,6 +238,7 @@ _OWNER_BEFORE = re.compile(
     r"(?:['’]s\s+(?:[\w-]+\s+){0,3}|\s+(?:writes|wrote|says|said|states|stated|argues|argued)\s+in\s+(?:the|its|a|an)\s+"
     r"(?:[\w-]+\s+){0,2})$"
 )
+_DETERMINERS = frozenset({"the", "a", "an", "its", "his", "her", "their", "this", "that"})
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 _CREDIT = re.compile(r"\s+(?:reports|reported|writes|wrote|has learned|learned)\s*(?:[.\n]|$)")
 

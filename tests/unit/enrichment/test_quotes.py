@@ -581,6 +581,17 @@ def test_a_document_speaks_for_the_author_the_text_gives_it(parse, brought_in: s
     assert parsed_speakers(text, parse) == ["Daily Courier"]
 
 
+def test_it_after_a_document_is_the_document_of_its_author(parse) -> None:
+    text = (
+        "In October 1745, Anna Novak issued perhaps the sweetest decree. It said: “Send the best cats you can find to "
+        "the court at once.”"
+    )
+    assert parsed_speakers(text, parse) == ["Anna Novak"]
+    # a document whose author nobody names: the body named last, as before
+    text = "NATO met on Monday. A report on the meeting came out.\n\n“The talks went on well into the night,” it said."
+    assert parsed_speakers(text, parse) == ["NATO"]
+
+
 def test_the_age_a_text_gives_someone_refers_back_to_them(parse) -> None:
     text = "Anna Novak came with her family.\n\n“This area was dangerous for years,” the 24-year-old said on Friday."
     assert parsed_speakers(text, parse) == ["Anna Novak"]
