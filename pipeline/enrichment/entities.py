@@ -140,6 +140,21 @@ def mentions_from_doc(
     for start, end, _, _ in ents:
         named[start:end] = b"\x01" * (end - start)
     lower_case = {t for t in texts if t.islower()}
+    # so is a one-word "organisation" that a relative clause for people follows ("Sabalenka, who could become ..."):
+    # bodies take "which"
+    surnames |= {
+        texts[i - 2]
+        for i, word in enumerate(lower)
+        if word == "who"
+        and i >= 2
+        and texts[i - 1] == ","
+        and texts[i - 2].isalpha()
+        and texts[i - 2][:1].isupper()
+        and texts[i - 2][1:].islower()
+        and lower[i - 2] not in lower_case
+        and lower[i - 2] not in STOP_WORDS
+        and texts[i - 2] not in surfaces.surfaces
+    }
     run_on = 0  # tokens before it belong to a body's name that went on past NER's span
     for start, end, label, start_char in ents:
         if start_char < ner_from or start < run_on:

@@ -317,6 +317,16 @@ def test_a_one_word_organisation_that_is_a_person_s_name_is_the_person(stage: En
     assert "How Svoboda" not in result.article.persons  # a sentence's first word is no given name
 
 
+def test_a_name_a_clause_for_people_follows_is_a_person(stage: EnrichStage) -> None:
+    # the model reads "Sabalenka" as an organisation wherever it reads it; "who" is said of people
+    text = (
+        "Ukrainian player Marta Kostyuk criticised Sabalenka after their first-round match.\n\n"
+        "Sabalenka, who could become the world number one, has met the president on several occasions."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/who"))])
+    assert "Sabalenka" in result.article.persons and "Sabalenka" not in result.article.organizations
+
+
 def test_a_stance_before_a_body_is_no_part_of_its_name(stage: EnrichStage) -> None:
     text = (
         "Russia could accept a pro-EU and pro-NATO leadership in Kyiv, after the last stand of anti-Bolshevik forces."
