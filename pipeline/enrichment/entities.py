@@ -48,11 +48,18 @@ def comma_parts(
     """NER's spans, each one it ran over a comma cut there ("Kharkiv, Sumy" as one ORG; "Kharkiv, Ihor Terekhov" of
     "The mayor of Kharkiv, Ihor Terekhov, said"): a part that is a place is a place, two or three capitalised words
     with no word for a kind of body a person, anything else keeps the span's label. A name the alias table knows with
-    its comma stays whole ("Washington, D.C.")."""
+    its comma stays whole ("Washington, D.C."). Two table names joined by "and" are two ("Amnesty International and
+    Human Rights Watch")."""
     from spacy.tokens import Span
 
     out = []
     for span in spans:
+        if span.label_ == "ORG" and " and " in span.text and span.text not in known:
+            # "Amnesty International and Human Rights Watch": two table names NER read as one
+            at = next((t.i for t in span if t.lower_ == "and"), span.end)
+            if doc[span.start : at].text in known and doc[at + 1 : span.end].text in known:
+                out += [Span(doc, span.start, at, label="ORG"), Span(doc, at + 1, span.end, label="ORG")]
+                continue
         if span.label_ not in ("ORG", "GPE", "PERSON") or "," not in span.text or span.text in known:
             out.append(span)
             continue

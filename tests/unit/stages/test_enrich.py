@@ -349,6 +349,13 @@ def test_a_span_ner_ran_over_a_comma_is_cut_there(stage: EnrichStage) -> None:
     assert [q.speaker for q in result.article.quotes] == ["Ihor Terekhov"]  # "he" is the mayor
 
 
+def test_two_table_names_ner_joined_with_and_are_two(stage: EnrichStage) -> None:
+    text = "Amnesty International and Human Rights Watch accused the Wagner Group of abuses in Mali."
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/and"))])
+    assert {"Amnesty International", "Human Rights Watch"} <= set(result.article.organizations)
+    assert not [o for o in result.article.organizations if " and " in o]
+
+
 def test_platforms_a_statement_was_posted_on_are_organisations(stage: EnrichStage) -> None:
     # the model reads neither as anything: the alias table names them
     text = "The deputy minister made the announcement on Facebook, and a video of it ran on YouTube."
