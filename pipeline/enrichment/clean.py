@@ -59,6 +59,7 @@ class BoilerplateRules:
     pull_quote_share: float = 0.6  # of a pull quote's word trigrams found in one longer line of the text
     enclosed_max_lines: int = 4  # short lines between furniture above and below are furniture: at most this many
     enclosed_max_words: int = 12  # ... of at most this many words each
+    enclosed_sentence_words: int = 8  # ... but never a sentence of at least this many words: that is story
 
     @classmethod
     def from_data(cls, data: Mapping, agencies: Iterable[str] = ()) -> BoilerplateRules:
@@ -107,6 +108,7 @@ class BoilerplateRules:
             pull_quote_share=float(data.get("pull_quote_share", 0.6)),
             enclosed_max_lines=int(data.get("enclosed_max_lines", 4)),
             enclosed_max_words=int(data.get("enclosed_max_words", 12)),
+            enclosed_sentence_words=int(data.get("enclosed_sentence_words", 8)),
         )
 
 
@@ -129,12 +131,15 @@ def clean_text(
     # a line that lost a glued credit is a caption: it stays with the story's words, whatever it echoes
     whole = [line is not None and line == original.strip() for line, original in zip(cleaned, raw, strict=True)]
     kept = _drop_echoes(cleaned, whole, rules)
-    kept = _drop_enclosed(kept, rules)
+    kept = _drop_enclosed(kept, rules, raw)
     lines = [line for line in kept if line is not None]
     lines = _drop_repeated_headline(lines, titles, rules.label_max_words)
     lines = _drop_teasers(lines, rules)
     lines = _drop_sign_off(_drop_closing_bio(lines, rules))
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+
+
+_WRAPPED = re.compile(r"[(\[].*[)\]]", re.DOTALL)
 
 
 def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = ()) -> str | None:
@@ -159,8 +164,10 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
         stripped = signed
     if not stripped or not any(c.isalnum() for c in stripped):
         return None
-    if rules.lines.fullmatch(stripped):
-        return None
+    if rules.lines.fullmatch(stripped) or (
+        _WRAPPED.fullmatch(stripped) and rules.lines.fullmatch(stripped[1:-1].strip())
+    ):
+        return None  # "(Reporting by …; Editing by …)": a credit in brackets is a credit
     if len(stripped) <= rules.link_line_max_chars and rules.link_lines.search(stripped):
         return None
     return stripped
@@ -215,10 +222,11 @@ def _trigrams(line: str) -> set[tuple[str, ...]]:
     return {tuple(words[k : k + 3]) for k in range(len(words) - 2)}
 
 
-def _drop_enclosed(lines: list[str | None], rules: BoilerplateRules) -> list[str | None]:
+def _drop_enclosed(lines: list[str | None], rules: BoilerplateRules, raw: Sequence[str]) -> list[str | None]:
     """A few short lines with furniture right above and below them are furniture too: a poll's choices between its
     question and its e-mail field, "You may opt out at anytime." between a form's consent lines. Blank lines do not
-    count; a line with a quotation is never enclosed."""
+    count; a line with a quotation is never enclosed, nor a sentence of the story's length unless a question stands
+    right above or opens the run (a poll's: "Do you think …?"). `raw[i]`: line i as scraped."""
     present = [i for i, line in enumerate(lines) if line != ""]
     out = list(lines)
     k = 0
@@ -231,12 +239,15 @@ def _drop_enclosed(lines: list[str | None], rules: BoilerplateRules) -> list[str
             run_end += 1
         run = present[k:run_end]
         closed = k > 0 and run_end < len(present)  # furniture (None) before and after the run
+        # a poll: its question above the run, or opening it
+        poll = closed and (raw[present[k - 1]].strip().endswith("?") or (lines[run[0]] or "").endswith("?"))
         if (
             closed
             and len(run) <= rules.enclosed_max_lines
             and all(
                 len((lines[i] or "").split()) <= rules.enclosed_max_words
                 and not any(c in (lines[i] or "") for c in _QUOTATION)
+                and (poll or not _story_sentence(lines[i] or "", rules))
                 for i in run
             )
         ):
@@ -244,6 +255,12 @@ def _drop_enclosed(lines: list[str | None], rules: BoilerplateRules) -> list[str
                 out[i] = None
         k = run_end
     return out
+
+
+def _story_sentence(line: str, rules: BoilerplateRules) -> bool:
+    """A line that reads as a sentence of the story: it starts with a capital, ends with a full stop and has at least
+    `enclosed_sentence_words` words ("The mayor said rescue work would continue through the night.")."""
+    return line[:1].isupper() and line.rstrip().endswith(".") and len(line.split()) >= rules.enclosed_sentence_words
 
 
 def _is_furniture(line: str, rules: BoilerplateRules) -> bool:

@@ -357,6 +357,33 @@ def test_short_lines_between_furniture_above_and_below_are_furniture() -> None:
     )
     text = f"Lead.\nRead more: Harbour plan unveiled\n{paragraph}\nRead more: Council in row\nEnd."
     assert clean_text(text, RULES) == f"Lead.\n{paragraph}\nEnd."
+    # and so does a short one: a sentence of eight words or more between a newsletter box and an advert
+    short = "The mayor said rescue work would continue through the night."
+    text = f"Lead.\nSign up for our free morning newsletter.\n{short}\nAdvertisement\nEnd."
+    assert clean_text(text, RULES) == f"Lead.\n{short}\nEnd."
+    # a poll's choices under its question go even when they read as sentences
+    text = (
+        "The council met.\nTake our poll - story continues below\nWill the council pass the harbour plan this year?\n"
+        "Yes, they have promised it to the voters many times.\nNo, the opposition will block it again.\nEmail *\n"
+        "It voted twice."
+    )
+    assert clean_text(text, RULES) == "The council met.\nIt voted twice."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(Reporting by Anna Novak; Editing by Piotr Lis)",
+        "© 2023 Courier News & Media Limited or its affiliated companies. All rights reserved.",
+        "Copyright 2024 The Courier. All rights reserved. This material may not be published, broadcast, rewritten or "
+        "redistributed.",
+        "Our Standards: The Courier Trust Principles.",
+    ],
+)
+def test_credits_in_brackets_and_long_copyright_notices_go(line: str) -> None:
+    assert clean_text(f"The story begins.\n\n{line}\n\nThe story goes on.", RULES) == (
+        "The story begins.\n\nThe story goes on."
+    )
 
 
 @pytest.mark.parametrize(
