@@ -111,6 +111,15 @@ def test_seed_furniture_goes(text: str, expected: str) -> None:
         "Also on courier.example.net Mayors meet to discuss the winter budget",
         "Think your followers would be interested? Share this story!",
         "Enjoyed this article? Pass it on.",
+        # time stamps, reading time, tags, bylines with their outlet, broadcasters' picture credits
+        "Published: 12:34 GMT, 3 March 2023 | Updated: 14:10 GMT, 3 March 2023",
+        "Updated 3 hours ago",
+        "Last updated on March 3, 2023 at 10:15 a.m. EST",
+        "5 min read",
+        "Tags: Harbour, Council, Budget",
+        "Click to expand",
+        "By Anna Novak, Courier",
+        "Image source, Courier Images",
     ],
 )
 def test_furniture_of_many_outlets_goes(furniture: str) -> None:
@@ -183,6 +192,12 @@ def test_headlines_and_teasers_above_the_dateline_go_but_a_pull_quote_stays() ->
         "Ships sailed again and again past the harbour wall.",
         # a bracket with "via" inside a sentence is no photo credit
         "The talks (held via video link with Kyiv) ended without a deal, the minister said on Monday.",
+        # time stamps, tags, bylines and copyright: story sentences that start the same way
+        "Updated figures published on Monday show 300 deaths in the region since March.",
+        "Published in 2019, the report found 12 cases of abuse.",
+        "Topics discussed included trade, energy and the war.",
+        "By Monday, Russian forces had pushed 12 kilometres further south.",
+        "Copyright law in the EU was changed in 2019 after a long debate.",
     ],
 )
 def test_story_lines_near_the_new_rules_stay(text: str) -> None:
