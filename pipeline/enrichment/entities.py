@@ -10,8 +10,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 # People, organisations, places (GPE/LOC/FAC), groups (NORP) and events; numbers and dates are read elsewhere.
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT"})
 CONTEXT_BEFORE = 10
-_STANCE = frozenset({"pro", "anti", "non"})  # "pro-EU": NER's span holds the prefix
 CONTEXT_AFTER = 6
+_STANCE = frozenset({"pro", "anti", "non"})  # "pro-EU": NER's span holds the prefix
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ class SurfaceIndex:
         self.prefixes = frozenset(s[:k] for s in self.surfaces for k in range(1, len(s) + 1))
 
 
-def comma_parts(
+def split_joined(
     doc, spans: Sequence, is_place: Callable[[str], bool], org_nouns: Collection[str], known: Collection[str]
 ) -> list:
     """NER's spans, each one it ran over a comma cut there ("Kharkiv, Sumy" as one ORG; "Kharkiv, Ihor Terekhov" of

@@ -21,7 +21,7 @@ from pipeline.enrichment.canonical import (
 )
 from pipeline.enrichment.clean import clean_text
 from pipeline.enrichment.dateline import find_dateline
-from pipeline.enrichment.entities import comma_parts, mentions_from_doc
+from pipeline.enrichment.entities import mentions_from_doc, split_joined
 from pipeline.enrichment.folding import coordinated_people, listed_organisations
 from pipeline.enrichment.geo import GeoName
 from pipeline.enrichment.institutions import chamber_committees
@@ -232,7 +232,7 @@ class EnrichStage:
             return fields, None
         aliases = tables.aliases
         # read once: each read builds every span anew
-        spans = comma_parts(doc, doc.ents, tables.gazetteer.knows, aliases.cues.org_nouns, aliases.surfaces.surfaces)
+        spans = split_joined(doc, doc.ents, tables.gazetteer.knows, aliases.cues.org_nouns, aliases.surfaces.surfaces)
         mentions = mentions_from_doc(
             doc,
             aliases.surfaces,
