@@ -354,7 +354,12 @@ class EnrichStage:
         if entry is not None and entry.location is not None:
             lat, lon = entry.location
             return Place(name=name, country=entry.country, location=GeoPoint(lat=lat, lon=lon))
-        names = (name, *aliases.aliases.get(name, ()))
+        # a region named by its centre ("Donetsk Oblast") is put at its centre
+        names = (
+            name,
+            *aliases.aliases.get(name, ()),
+            *([name.removesuffix(" Oblast")] if name.endswith(" Oblast") else []),
+        )
         found: GeoName | None = self.tables.gazetteer.locate(
             names, {entry.country} if entry and entry.country else preferred
         )

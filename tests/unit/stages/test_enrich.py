@@ -356,6 +356,15 @@ def test_two_table_names_ner_joined_with_and_are_two(stage: EnrichStage) -> None
     assert not [o for o in result.article.organizations if " and " in o]
 
 
+def test_regions_named_as_one_and_an_oblast_on_the_map(stage: EnrichStage) -> None:
+    text = "The Baltic states fear they are next, the governor of Lviv Oblast said, as ships crossed the Baltic Sea."
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/regions"))])
+    assert {"Baltic states", "Baltic Sea", "Lviv Oblast"} <= set(result.article.places_names)
+    assert "Baltic" not in result.article.places_names
+    oblast = next(p for p in result.article.places if p.name == "Lviv Oblast")
+    assert oblast.country == "UA" and oblast.location is not None  # at its centre
+
+
 def test_platforms_a_statement_was_posted_on_are_organisations(stage: EnrichStage) -> None:
     # the model reads neither as anything: the alias table names them
     text = "The deputy minister made the announcement on Facebook, and a video of it ran on YouTube."
