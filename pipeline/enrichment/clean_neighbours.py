@@ -1,0 +1,106 @@
+"""Passes of `clean.clean_text` that read a line with the lines around it: echoes (a widget's repeated line, a
+pull quote) and short lines enclosed by furniture (a poll's choices), never a story sentence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.enrichment.clean import BoilerplateRules
+
+_QUOTATION = '“”"«»„'
+_CLOSERS = "”’\"')» "
+_SENTENCE_STOPS = (".", "!", "?", "…", ":", ";")
+_WORDS = re.compile(r"\w+")
+
+
+def drop_echoes(lines: list[str | None], whole: Sequence[bool], rules: BoilerplateRules) -> list[str | None]:
+    """Lines that echo another line of the same text go: a short line the scrape repeated three times or more (a
+    poll's question: every copy goes), a line that is no sentence said twice (the later copy goes), and a pull quote,
+    a short line without a sentence's end whose words run, mostly in order, through a longer line ("Biden knows any
+    sign of weakness over Ukraine may be read …" beside "But he knows any sign of weakness in confronting Putin over
+    Ukraine may be read …"). `whole[i]`: line i is as scraped (a caption that lost its credit is no pull quote)."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        if line and rules.echo_min_words <= len(line.split()) <= rules.echo_max_words:
+            counts[line] = counts.get(line, 0) + 1
+    seen: set[str] = set()
+    out: list[str | None] = []
+    for line in lines:
+        copies = counts.get(line or "", 0)
+        if line and copies >= 2:
+            widget = copies >= rules.echo_widget_copies
+            # a story paragraph the scrape doubled keeps both copies: only a line that is no sentence goes
+            if widget or (line in seen and not line.rstrip(_CLOSERS).endswith(_SENTENCE_STOPS)):
+                out.append(None)
+                continue
+            seen.add(line)
+        out.append(line)
+    pulls = [
+        i
+        for i, line in enumerate(out)
+        if line
+        and whole[i]
+        and rules.pull_quote_min_words <= len(line.split()) <= rules.pull_quote_max_words
+        and not line.rstrip(_CLOSERS).endswith(_SENTENCE_STOPS)
+    ]
+    if not pulls:
+        return out
+    grams = [_trigrams(line) if line else set() for line in out]
+    for i in pulls:
+        mine, length = grams[i], len(out[i] or "")
+        if mine and any(
+            line is not None and len(line) > length and len(mine & grams[j]) >= rules.pull_quote_share * len(mine)
+            for j, line in enumerate(out)
+        ):
+            out[i] = None
+    return out
+
+
+def _trigrams(line: str) -> set[tuple[str, ...]]:
+    """The line's word trigrams, folded to lower case and without punctuation."""
+    words = _WORDS.findall(line.lower())
+    return {tuple(words[k : k + 3]) for k in range(len(words) - 2)}
+
+
+def drop_enclosed(lines: list[str | None], rules: BoilerplateRules, raw: Sequence[str]) -> list[str | None]:
+    """A few short lines with furniture right above and below them are furniture too: a poll's choices between its
+    question and its e-mail field, "You may opt out at anytime." between a form's consent lines. Blank lines do not
+    count; a line with a quotation is never enclosed, nor a sentence of the story's length unless a question stands
+    right above or opens the run (a poll's: "Do you think …?"). `raw[i]`: line i as scraped."""
+    present = [i for i, line in enumerate(lines) if line != ""]
+    out = list(lines)
+    k = 0
+    while k < len(present):
+        if lines[present[k]] is None:
+            k += 1
+            continue
+        run_end = k
+        while run_end < len(present) and lines[present[run_end]] is not None:
+            run_end += 1
+        run = present[k:run_end]
+        closed = k > 0 and run_end < len(present)  # furniture (None) before and after the run
+        # a poll: its question above the run, or opening it
+        poll = closed and (raw[present[k - 1]].strip().endswith("?") or (lines[run[0]] or "").endswith("?"))
+        if (
+            closed
+            and len(run) <= rules.enclosed_max_lines
+            and all(
+                len((lines[i] or "").split()) <= rules.enclosed_max_words
+                and not any(c in (lines[i] or "") for c in _QUOTATION)
+                and (poll or not _story_sentence(lines[i] or "", rules))
+                for i in run
+            )
+        ):
+            for i in run:
+                out[i] = None
+        k = run_end
+    return out
+
+
+def _story_sentence(line: str, rules: BoilerplateRules) -> bool:
+    """A line that reads as a sentence of the story: it starts with a capital, ends with a full stop and has at least
+    `enclosed_sentence_words` words ("The mayor said rescue work would continue through the night.")."""
+    return line[:1].isupper() and line.rstrip().endswith(".") and len(line.split()) >= rules.enclosed_sentence_words
