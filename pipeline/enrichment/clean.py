@@ -137,9 +137,6 @@ def clean_text(
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
-_WRAPPED = re.compile(r"[(\[].*[)\]]", re.DOTALL)
-
-
 def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = ()) -> str | None:
     """The line with glued furniture cut off; None when the whole line is furniture ("" stays: a paragraph break)."""
     stripped = line.strip()
@@ -163,7 +160,7 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
     if not stripped or not any(c.isalnum() for c in stripped):
         return None
     if rules.lines.fullmatch(stripped) or (
-        _WRAPPED.fullmatch(stripped) and rules.lines.fullmatch(stripped[1:-1].strip())
+        stripped[0] in "([" and stripped[-1] in ")]" and rules.lines.fullmatch(stripped[1:-1].strip())
     ):
         return None  # "(Reporting by …; Editing by …)": a credit in brackets is a credit
     if len(stripped) <= rules.link_line_max_chars and rules.link_lines.search(stripped):

@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.tokens import Span
 
 # People, organisations, places (GPE/LOC/FAC), groups (NORP) and events; numbers and dates are read elsewhere.
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT"})
@@ -50,8 +51,6 @@ def split_joined(
     with no word for a kind of body a person, anything else keeps the span's label. A name the alias table knows with
     its comma stays whole ("Washington, D.C."). Two table names joined by "and" are two ("Amnesty International and
     Human Rights Watch")."""
-    from spacy.tokens import Span
-
     out = []
     for span in spans:
         if span.label_ == "ORG" and " and " in span.text and span.text not in known:

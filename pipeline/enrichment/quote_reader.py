@@ -58,7 +58,7 @@ class Reader:
         for m in reversed(found):
             by = _AUTHORED_BY.match(self.text, m.end())
             if by is not None:
-                after = [e for e in self.outside if by.end() - 4 <= e.start < by.end() + 4 and e.end > by.end()]
+                after = [e for e in self.outside if by.end() <= e.start <= by.end() + 4]  # "by (the) X"
                 if after:
                     return after[0].name
             owner = _OWNER_BEFORE.search(self.text, max(0, m.start() - 60), m.start())
@@ -231,7 +231,7 @@ class Reader:
 # after a document's word: who wrote it ("the plan, authored by", "a report by", "the statement, issued on Friday by")
 _AUTHORED_BY = re.compile(
     r",?\s+(?:(?:which|that)\s+(?:was|were)\s+)?(?:(?:authored|written|drafted|prepared|issued|published|released|"
-    r"signed|compiled|produced|sent|commissioned)\s+(?:\w+\s+){0,2}?)?(?:by|from)\s+(?:the\s+)?"
+    r"signed|compiled|produced|sent|commissioned)\s+(?:\w+\s+){0,2}?)?(?:by|from)\s+"
 )
 # before a document's word: its owner ("Human Rights Watch's report", "SSG writes in the paper")
 _OWNER_BEFORE = re.compile(
@@ -243,11 +243,15 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 _CREDIT = re.compile(r"\s+(?:reports|reported|writes|wrote|has learned|learned)\s*(?:[.\n]|$)")
 
 
+def _words_before(text: str, start: int, count: int) -> list[str]:
+    """The last `count` words before `start`, lower case, "the" left out."""
+    return [w.lower() for w in WORD.findall(text[max(0, start - 30) : start]) if w.lower() != "the"][-count:]
+
+
 def _object_of(text: str, start: int) -> bool:
     """A name right after a preposition is where or to whom something is said ("said in a statement on Telegram:",
     "told a briefing in Kyiv"), not who says it."""
-    words = [w.lower() for w in WORD.findall(text[max(0, start - 20) : start]) if w.lower() != "the"][-1:]
-    return bool(words) and words[0] in _PREPOSITIONS
+    return any(w in _PREPOSITIONS for w in _words_before(text, start, 1))
 
 
 _PREPOSITIONS = frozenset({"on", "in", "at", "to", "via", "with", "for", "from", "into", "through", "over"})
@@ -255,8 +259,7 @@ _PREPOSITIONS = frozenset({"on", "in", "at", "to", "via", "with", "for", "from",
 
 def _located(text: str, start: int) -> bool:
     """A place named as where something is ("in Washington", "from Kyiv"), not as who acts."""
-    words = [w.lower() for w in WORD.findall(text[max(0, start - 30) : start]) if w.lower() != "the"][-2:]
-    return any(w in _LOCATIVE for w in words)  # "in southern Ukraine", "via the Nord Stream"
+    return any(w in _LOCATIVE for w in _words_before(text, start, 2))  # "in southern Ukraine", "via the Nord Stream"
 
 
 _LOCATIVE = frozenset(

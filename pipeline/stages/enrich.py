@@ -291,16 +291,6 @@ class EnrichStage:
         speakers = country_speakers(prep.analysed, speakers, self._is_country, tables.quotes.finite_verbs)
         return fields, plan_quotes(prep.analysed, speakers, tables.quotes)
 
-    def _government_of(self, place: str) -> str | None:
-        """A country's government ("Government of the United Kingdom"), None for a place that is no country."""
-        code = self.tables.gazetteer.countries.get(fold(place))
-        if code is None:
-            return None
-        institutions = self.tables.institutions
-        return (
-            institutions.canonical("Government", code) if code in institutions.countries else f"Government of {place}"
-        )
-
     def _is_country(self, place: str) -> bool:
         """A place that is a country (its name in the gazetteer's countries), not a city or a region."""
         return fold(place) in self.tables.gazetteer.countries
