@@ -6,7 +6,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.enrichment.clean_neighbours import drop_echoes, drop_enclosed
+from pipeline.enrichment.clean_neighbours import drop_echoes, drop_enclosed, drop_link_lists
 from pipeline.enrichment.normalise import fold, squash, visible
 from pipeline.enrichment.phrases import phrase_pattern
 from pipeline.enrichment.repeated import line_fingerprint
@@ -58,6 +58,11 @@ class BoilerplateRules:
     enclosed_max_lines: int = 4  # short lines between furniture above and below are furniture: at most this many
     enclosed_max_words: int = 12  # ... of at most this many words each
     enclosed_sentence_words: int = 8  # ... but never a sentence of at least this many words: that is story
+    link_list_heading: re.Pattern[str] | None = None  # a links box's heading alone on its line ("More to Read")
+    link_list_max_items: int = 6  # ... the headlines under it that go with it: at most this many
+    link_list_item_words: int = 20  # ... of at most this many words each
+    stamp_words: frozenset[str] = frozenset()  # words of a page's time stamp besides dates ("published", "updated")
+    stamp_max_words: int = 16  # a time stamp line is at most this long
 
     @classmethod
     def from_data(cls, data: Mapping, agencies: Iterable[str] = ()) -> BoilerplateRules:
@@ -107,6 +112,15 @@ class BoilerplateRules:
             enclosed_max_lines=int(data.get("enclosed_max_lines", 4)),
             enclosed_max_words=int(data.get("enclosed_max_words", 12)),
             enclosed_sentence_words=int(data.get("enclosed_sentence_words", 8)),
+            link_list_heading=(
+                re.compile("|".join(f"(?:{p})" for p in data["link_list_headings"]), re.IGNORECASE)
+                if data.get("link_list_headings")
+                else None
+            ),
+            link_list_max_items=int(data.get("link_list_max_items", 6)),
+            link_list_item_words=int(data.get("link_list_item_words", 20)),
+            stamp_words=frozenset(w.lower() for w in data.get("stamp_words", ())),
+            stamp_max_words=int(data.get("stamp_max_words", 16)),
         )
 
 
@@ -130,6 +144,7 @@ def clean_text(
     whole = [line is not None and line == original.strip() for line, original in zip(cleaned, raw, strict=True)]
     kept = drop_echoes(cleaned, whole, rules)
     kept = drop_enclosed(kept, rules, raw)
+    kept = drop_link_lists(kept, rules, raw)
     lines = [line for line in kept if line is not None]
     lines = _drop_repeated_headline(lines, titles, rules.label_max_words)
     lines = _drop_teasers(lines, rules)
@@ -144,7 +159,12 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
         return ""
     if repeated and line_fingerprint(stripped) in repeated:
         return None
-    if _is_caps_line(stripped, rules) or _is_map_labels(stripped) or _is_furniture(stripped, rules):
+    if (
+        _is_caps_line(stripped, rules)
+        or _is_map_labels(stripped)
+        or _is_furniture(stripped, rules)
+        or _is_stamp(stripped, rules)
+    ):
         return None
     lower = stripped.lower()
     for fragment, needs in zip(rules.fragments, rules.fragment_needs or [""] * len(rules.fragments), strict=True):
@@ -178,6 +198,47 @@ def _is_furniture(line: str, rules: BoilerplateRules) -> bool:
     if len(terms) >= rules.furniture_min_terms:
         return True
     return len(terms) >= rules.furniture_short_terms and len(line.split()) <= rules.furniture_short_words
+
+
+_MONTHS = frozenset(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august september"
+    " october november december".split()
+)
+_WEEKDAYS = frozenset(
+    "mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday saturday sunday".split()
+)
+_STAMP_TOKENS = re.compile(r"[^\s,|·•/–—-]+")
+_CLOCK = re.compile(r"\d{1,2}[:.]\d{2}(?:[ap]\.?m\.?)?", re.IGNORECASE)
+_NUMBER = re.compile(r"\d{1,4}(?:st|nd|rd|th)?", re.IGNORECASE)
+
+
+def _is_stamp(line: str, rules: BoilerplateRules) -> bool:
+    """A page's time stamp, however an outlet writes it ("Thu Nov 21 2024 - 18:45", "Tuesday 15 July 2025 18:21, UK",
+    "Published - October 08, 2024 09:47 pm IST - NEW DELHI"): short, a month or a weekday and a year or a clock time,
+    and every other word a number, a stamp word ("published", "updated"), a word in capitals (a time zone, a place)
+    or, at most two, a capitalised place after the time. A sentence has a verb and small words in lower case."""
+    if not rules.stamp_words or not any(c.isdigit() for c in line):
+        return False
+    tokens = _STAMP_TOKENS.findall(line.rstrip(".:"))
+    if not tokens or len(tokens) > rules.stamp_max_words:
+        return False
+    dated = clocked = False
+    names = 0
+    for token in tokens:
+        word = token.lower().rstrip(".:")
+        if word in _MONTHS or word in _WEEKDAYS:
+            dated = True
+        elif _CLOCK.fullmatch(word):
+            clocked = True
+        elif _NUMBER.fullmatch(word):
+            clocked = clocked or len(word) == 4
+        elif word in rules.stamp_words or word in {"am", "pm", "a.m", "p.m"} or (token.isupper() and len(token) <= 10):
+            continue
+        elif token[:1].isupper() and (dated or clocked) and names < 2:
+            names += 1  # "…, London"
+        else:
+            return False
+    return dated and clocked
 
 
 def _is_map_labels(line: str) -> bool:

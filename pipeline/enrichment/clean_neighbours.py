@@ -104,3 +104,42 @@ def _story_sentence(line: str, rules: BoilerplateRules) -> bool:
     """A line that reads as a sentence of the story: it starts with a capital, ends with a full stop and has at least
     `enclosed_sentence_words` words ("The mayor said rescue work would continue through the night.")."""
     return line[:1].isupper() and line.rstrip().endswith(".") and len(line.split()) >= rules.enclosed_sentence_words
+
+
+def drop_link_lists(lines: list[str | None], rules: BoilerplateRules, raw: Sequence[str]) -> list[str | None]:
+    """The items of a links box go with its heading: after a line that is only such a heading ("Most Read from
+    Bloomberg", "More to Read", "Keep reading", "Read more from Sky News:"), up to `link_list_max_items` lines that
+    read as headlines (at most `link_list_item_words` words, no full stop at the end, no quotation) go. The first
+    line that reads as a sentence ends the box; blank lines and furniture inside it do not. `raw[i]`: line i as
+    scraped."""
+    if rules.link_list_heading is None:
+        return lines
+    out = list(lines)
+    i = 0
+    while i < len(lines):
+        if lines[i] is not None or not rules.link_list_heading.fullmatch(raw[i].strip()):
+            i += 1
+            continue
+        taken = 0
+        j = i + 1
+        while j < len(lines) and taken < rules.link_list_max_items:
+            line = lines[j]
+            if line is None or line == "":
+                j += 1
+                continue
+            if not _headline(line, rules.link_list_item_words):
+                break
+            out[j] = None
+            taken += 1
+            j += 1
+        i = j
+    return out
+
+
+def _headline(line: str, max_words: int) -> bool:
+    """A headline of another story: short, no quotation, not ending like a sentence ("?" is a headline's too)."""
+    return (
+        len(line.split()) <= max_words
+        and not any(c in line for c in _QUOTATION)
+        and not line.rstrip().endswith((".", "!", "…", ":", ";"))
+    )

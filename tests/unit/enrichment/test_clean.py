@@ -451,3 +451,118 @@ def test_a_name_signing_the_text_off_on_its_last_line_goes_but_a_last_sentence_s
     assert clean_text(signed, RULES) == story
     assert clean_text(story + "\n\nThe talks resume in May", RULES).endswith("The talks resume in May")
     assert clean_text(story, RULES) == story
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # calls to follow, join, listen and subscribe, however the outlet names itself
+        "Join The Harbour Times on WhatsApp and stay up to date",
+        "Follow Courier News on WhatsApp",
+        "Join HT's WhatsApp Channel and get the latest news and must-reads.",
+        "Follow our live blog for the latest updates on the war.",
+        "Sign up for push alerts and have the best news delivered directly to your phone",
+        "Listen to our Inside Westminster podcast for the latest political news and analysis",
+        "Click to subscribe to the Courier Daily wherever you get your podcasts",
+        "For the latest news, weather, sports, and streaming video, head to The Courier.",
+        "For the latest emergency information, follow Courier Emergency or visit the Courier Emergency website.",
+        "Get more local stories in your inbox with Courier Denver.",
+        "The most important stories and recommendations in your inbox every morning.",
+        "Enter email address",
+        "Sign Me Up",
+        "Sign up for Essential Harbour",
+        "You may occasionally receive promotional content from the Daily Courier.",
+        "Can the market support more players? Join the conversation below.",
+        "Do you live near the plant? We want to hear from you. Contact reporter Anna Novak.",
+        "Send us your feedback!",
+        "Support local journalism by becoming a member.",
+        "The Courier has been declared an 'undesirable' organisation. Support our work.",
+        "By subscribing, you can help us get the story right.",
+        "In a time of both misinformation and too much information, quality journalism is more crucial than ever.",
+        "Before it’s here, it’s on the Courier Terminal. LEARN MORE",
+        "The Courier is a nonprofit newsroom. Sign up to receive our biggest stories as soon as they’re published.",
+        "Why you can trust the Courier",
+        # credits, update and print notes, disclaimers, bylines
+        "Anna Novak contributed reporting from Kharkiv.",
+        "—With assistance from Piotr Lis and Olena Harmash.",
+        "(With inputs from PTI)",
+        "(Updates with analyst comment in fifth paragraph.)",
+        "A version of this article appears in print on Nov. 29, 2024, Section A, Page 9 of the New York edition.",
+        "Appeared in the June 11, 2024, print edition.",
+        "This interview was conducted in German and has been edited for length and clarity.",
+        "Courier transcripts are created on a rush deadline. This text may not be in its final form.",
+        "Write to Anna Novak at anna.novak@courier.com",
+        "Edited by: Piotr Lis",
+        "Anna Novak Wei Min, Court Correspondent",
+        "Political reporter @AnnaNovakNews",
+        "Series: Fenceline — Living in the Shadow of the Plants",
+        # captions closed by their credit, and notices with the sign inside
+        "The proposed site for the data centre. Photograph: Anna Novak/The Courier",
+        "Doctors on a picket line outside the hospital last year. Pic: PA",
+        "The accused arriving at the State Courts on March 14. HT PHOTO: ANNA NOVAK",
+        "Containers stacked at the terminal. (Photo: Courier Images / Anna Novak)",
+        "Residents clear mud from a street on Friday. | KYODO",
+        "Floodwater covers the highway on Wednesday afternoon. (Courier North: Anna Novak)",
+        "Source: The Harbour Times © Harbour Media Limited. Permission required for reproduction.",
+        # the page's buttons, labels, links boxes and time stamps
+        "Share",
+        "Loading...",
+        "SKIP ADVERTISEMENT",
+        "Share full article",
+        "Order Reprints",
+        "4-Minute Listen",
+        "5 min",
+        "Heard on Morning Edition",
+        "Story continues below advertisement",
+        "Also Read | Harbour election 2024: phase two polling on November 20",
+        "Read more in The Courier: Inside the port's plan to rescue the railways",
+        "Go deeper: States race to write their own rules",
+        "Supreme Court / Harbour State / police / judiciary (system of justice) / human rights",
+        "Thu Nov 21 2024 - 18:45",
+        "Tuesday 15 July 2025 18:21, UK",
+        "Published - October 08, 2024 09:47 pm IST - NEW DELHI",
+        "Anna Novak / HNS / Updated: Nov 13, 2024, 23:41 IST",
+        "DM",
+    ],
+)
+def test_furniture_of_outlets_the_corpus_lacks_goes(line: str) -> None:
+    assert clean_text(f"The story begins.\n\n{line}\n\nThe story goes on.", RULES) == (
+        "The story begins.\n\nThe story goes on."
+    )
+
+
+def test_a_links_box_goes_with_its_headlines_and_the_story_after_it_stays() -> None:
+    text = (
+        "The story begins.\n\nMost Read from the Courier\n\nWall Street’s Favorite Hedge Is Suddenly Breaking Down\n\n"
+        "Can the Port Survive Another Winter?\n\nThe story goes on after the box with a sentence of the story.\n\nMore to Read\n\n"
+        "Harbour residents weigh rebuilding as insurance costs soar\n\n“We will rebuild,” the mayor said."
+    )
+    assert clean_text(text, RULES) == (
+        "The story begins.\n\nThe story goes on after the box with a sentence of the story.\n\n“We will rebuild,” the mayor said."
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "For more than a decade, families have had to visit the prison to follow the case.",
+        "For the latest figures, the ministry said, visit its website.",
+        "Investigators are still working to learn more.",
+        "“We want to hear from you,” the mayor told residents on Monday.",
+        "Thousands joined the conversation online after the speech.",
+        "The transcript was produced by the court on Friday and shows 12 exchanges.",
+        "Updates with the latest figures are expected on Monday, officials said.",
+        "The report appeared in print on Monday, a day after the vote.",
+        "In other news, the mayor resigned.",
+        "More in the coming days, the minister said.",
+        "He posted a video: the clip showed soldiers near the bridge.",
+        "The minister said on Tuesday 15 July 2025 that talks would resume.",
+        "Published on October 8, 2024, the report found 12 cases.",
+        "The vote was held on Nov 21 2024 at 18:45 in Kyiv, officials said.",
+        "Anna Novak, a reporter, was detained in Minsk on Monday.",
+        "Follow-up talks on Signal ended without a deal.",
+        "Trade fell by half in 2022/2023 / officials said.",
+    ],
+)
+def test_story_lines_near_the_rules_for_other_outlets_stay(text: str) -> None:
+    assert clean_text(f"Lead.\n\n{text}\n\nMore.", RULES) == f"Lead.\n\n{text}\n\nMore."
