@@ -129,9 +129,13 @@ def fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
     full: dict[str, Resolved] = {}
     first: dict[str, list[Resolved]] = {}
     short: dict[str, Resolved] = {}  # "William Barr" of "William P. Barr", "Robert Mueller" of "Robert S. Mueller III"
+    inner: dict[str, dict[str, Resolved]] = {}  # "Goh" of "Daniel Goh Jun Wei": a family name not written last
     for r in resolved:
         if r.label == "PERSON" and " " in r.name:
             words = _name_words(r.name)
+            for word in words[1:-1]:
+                if word[:1].isupper() and len(word) >= 3:
+                    inner.setdefault(word, {})[r.name] = r
             full.setdefault(words[-1], r)
             full.setdefault(_name_words(r.surface)[-1], r)  # "Tinkov" of "Oleg Tinkov", the table's Oleg Tinkoff
             short.setdefault(f"{words[0]} {words[-1]}", r)
@@ -164,6 +168,8 @@ def fold_surnames(resolved: list[Resolved]) -> list[Resolved]:
             person = full[r.name]
         elif r.entry is None and " " not in r.name and len(first.get(r.name, ())) == 1:
             person = first[r.name][0]
+        elif r.entry is None and r.label == "PERSON" and " " not in r.name and len(inner.get(r.name, ())) == 1:
+            person = next(iter(inner[r.name].values()))  # "Mr Goh" of "Daniel Goh Jun Wei"
         elif r.entry is None and r.label == "PERSON" and " " not in r.name and len(r.name) >= 5:
             near = {
                 p.name: p

@@ -41,11 +41,14 @@ _UNNAMED = frozenset(
 )
 
 
+_BACK_TO_BODY = re.compile(r"the\s+(?:[a-z-]+\s+)?[a-z-]+")
+
+
 @dataclass(frozen=True, slots=True)
 class Attribution:
     """Who the parse says speaks in a sentence: a name, "back" (a pronoun or a title), or nobody named."""
 
-    kind: str  # named | pronoun | title | unnamed
+    kind: str  # named | pronoun | it | body ("the regulator") | document | aged | title | unnamed
     name: str | None = None
     at: int = 0  # where the subject stands in the text
     role: str = ""  # the title's word ("minister" of "the Russian foreign minister")
@@ -229,6 +232,15 @@ def _who(
             return Attribution("document", None, start, head_word)
     if noun.text[:1].isupper():  # a surname NER did not mark: the person of the article with that surname
         surname = [e for e in speakers if e.label == "PERSON" and e.name.split()[-1] == noun.text]
+        # a family name that is not the last of the full name ("Mr Goh" of "Daniel Goh Jun Wei"): only one such
+        inner = {e.name for e in speakers if e.label == "PERSON" and noun.text in e.name.split()[1:]}
         if surname:
             return Attribution("named", surname[0].name)
-    return Attribution("unnamed", described(head_word, speakers, start))
+        if len(inner) == 1:
+            return Attribution("named", inner.pop())
+    body = described(head_word, speakers, start)
+    # only a short, plain phrase refers back: "the regulator", "the state-owned company"; "the Kremlin's rights
+    # council" brings in a body of its own
+    if body is None and head_word in rules.organisation_nouns and _BACK_TO_BODY.fullmatch(phrase.strip()):
+        return Attribution("body", None, start)  # "the regulator said": the organisation last named speaking
+    return Attribution("unnamed", body)

@@ -116,6 +116,7 @@ class Reader:
             rules.role_of,
             self.speaking,
             self.title,
+            lambda word: rules.role_of(word) is not None or word in rules.descriptive_words,
         )
         word = WORD.match(self.text, at) if at < len(self.text) else None
         gender = _PRONOUN_GENDER.get(word.group(0).lower()) if word is not None else None
@@ -148,6 +149,8 @@ class Reader:
         for a description ("the official"), nobody when the text brought in somebody unnamed so ("a US official
         said"), else the last person who spoke."""
         named = [p for p in self.outside if p.label == "PERSON"]
+        if self._brought_in_unnamed(role.rpartition(" ")[2], at):
+            return None  # "One Republican senator ... said ... “...,” the senator said": the one not named
         # an office's holder may be named later ("“...,” the president said. ... Aleksandr Lukashenko recalled"); a
         # description given to somebody later is another person's ("said a student ... Polina, a student")
         descriptive = role.rpartition(" ")[2] in self.rules.descriptive_words
@@ -170,6 +173,27 @@ class Reader:
         # an office whose holder the text names only a little later ("“...,” the president said. ... In his speech,
         # Aleksandr Lukashenko recalled"): the first person named after it, within a paragraph or two
         return next((p.name for p in named if at <= p.start < at + 1000), None)
+
+    def _brought_in_unnamed(self, word: str, at: int) -> bool:
+        """The last mention of a title before `at`, outside quotations, brings in somebody unnamed ("a US official",
+        "one Republican senator who voted against it"): "the senator" then means that person, not a senator named
+        earlier."""
+        pattern = re.compile(rf"\b{re.escape(word)}s?\b", re.IGNORECASE)
+        mentions = [
+            m.start()
+            for m in pattern.finditer(self.text, 0, at)
+            if not any(s.start <= m.start() < s.end for s in self.spans)
+        ]
+        if not mentions:
+            return False
+        return (
+            re.search(
+                r"\b(?:a|an|one|another)\s+(?:[\w'’-]+\s+){0,3}$",
+                self.text[max(0, mentions[-1] - 60) : mentions[-1]],
+                re.IGNORECASE,
+            )
+            is not None
+        )
 
     def verbs(self, begin: int, end: int) -> list[int]:
         """Offsets of the speech verbs in [begin, end) outside quotations."""
@@ -216,6 +240,18 @@ class Reader:
         """The person a sentence names next to one of its speech verbs, or None."""
         persons = [e for e in self.near(begin, end, self.verbs(begin, end), first=True) if e.label == "PERSON"]
         return persons[0].name if persons else None
+
+    def body_before(self, at: int, sentences: int = 4) -> str | None:
+        """Whom "the regulator said" at `at` means: the organisation the last few sentences before it name as
+        speaking ("the Monetary Authority of Singapore said it would …. “...,” the regulator said"); not one only
+        told something or mentioned ("he told Reuters", "the Cohen case"), and nobody when none speaks."""
+        starts = sentence_starts(self.text, at, self.spans)
+        bounds = list(zip(starts, [*starts[1:], at], strict=True))[-sentences:]
+        for begin, end in reversed(bounds):
+            found = self.body_speaking(begin, end)
+            if found is not None:
+                return found
+        return None
 
     def body_speaking(self, begin: int, end: int) -> str | None:
         """The organisation a sentence names next to one of its speech verbs ("NATO said this in a statement"), not

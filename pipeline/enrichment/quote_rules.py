@@ -49,6 +49,7 @@ class QuoteRules:
     descriptive_words: frozenset[str] = frozenset()  # titles that describe, not name ("official", "analyst")
     office_qualifiers: frozenset[str] = frozenset()  # words that make a title one office ("foreign" minister)
     organisation_pronouns: frozenset[str] = frozenset()  # "it said": the organisation named last
+    organisation_nouns: frozenset[str] = frozenset()  # "the regulator said": the organisation named last too
     role_synonyms: Mapping[str, str] = field(default_factory=dict)  # "head of state" -> "president"
     finite_verbs: frozenset[str] = frozenset()  # the -s and past forms ("says", "described", "told")
     synonym_ends: frozenset[str] = frozenset()  # the last words of the role synonyms ("state" of "head of state")
@@ -77,6 +78,7 @@ class QuoteRules:
             descriptive_words=frozenset(w.lower() for w in data.get("descriptive_nouns", ())),
             office_qualifiers=frozenset(w.lower() for w in data.get("office_qualifiers", ())),
             organisation_pronouns=frozenset(w.lower() for w in data.get("organisation_pronouns", ())),
+            organisation_nouns=frozenset(w.lower() for w in data.get("organisation_nouns", ())),
             finite_verbs=frozenset(v for v in verbs if v not in lemmas and not v.endswith("ing")),
             role_synonyms={" ".join(k.lower().split()): v.lower() for k, v in data.get("role_synonyms", {}).items()},
             synonym_ends=frozenset(k.lower().split()[-1] for k in data.get("role_synonyms", {})),

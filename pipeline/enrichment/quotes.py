@@ -218,6 +218,8 @@ def _attributed(found: Attribution, reader: Reader) -> str | None:
         return reader.pronoun(found.at)
     if found.kind == "it":
         return reader.organisation(found.at)
+    if found.kind == "body":
+        return reader.body_before(found.at)
     if found.kind == "document":
         return reader.author(found.role, found.at)
     if found.kind == "aged":
@@ -394,6 +396,9 @@ def _refers_back(phrase: str, at: int, reader: Reader) -> str | None:
     document = re.search(r"\bthe\s+([\w-]+)\s*$", phrase, re.IGNORECASE)
     if document is not None and document.group(1).lower() in rules.document_nouns:
         return reader.author(document.group(1).lower(), at + document.start())  # "the letter said"
+    body = re.search(r"(?<![’'])\bthe\s+(?:[a-z-]+\s+)?([a-z-]+)\s*$", phrase)
+    if body is not None and body.group(1).lower() in rules.organisation_nouns:
+        return reader.body_before(at + body.start())  # "the regulator said": the body last named speaking
     synonym = rules.synonym_role(phrase)
     if synonym is not None:  # "“...,” the head of state agreed": the person the article calls president
         return reader.title(synonym, at + len(phrase))

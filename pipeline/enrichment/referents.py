@@ -11,7 +11,11 @@ from pipeline.enrichment.canonical import Resolved
 from pipeline.enrichment.quotation_marks import WORD, Span
 
 _STOP = frozenset({"the", "of", "and", "for", "a", "an", "in", "on"})
-_SENTENCE_START = re.compile(r"[.!?…][”’\"')]*\s+(?=[“\"A-Z])|\n+")
+# a full stop after an initial or an honorific ends no sentence ("R. Senthilnathan", "Mr. Raghunathan")
+_SENTENCE_START = re.compile(
+    r"(?:(?<!\b[A-Z])(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bDr)(?<!\bSt)(?<!\bGen)(?<!\bSen)(?<!\bRep)(?<!\bGov)(?<!\bLt)"
+    r"(?<!\bCol)(?<!\bProf)\.|[!?…])[”’\"')]*\s+(?=[“\"A-Z])|\n+"
+)
 # Words that show a clause has begun before a name: the name is then an object, not who the sentence is about.
 _CLAUSE_WORDS = frozenset(
     {
@@ -131,6 +135,7 @@ def about_person(
     role_of: Callable[[str], str | None] = lambda word: None,
     speaker_in: Callable[[int, int], str | None] = lambda begin, end: None,
     title: Callable[[str, int], str | None] = lambda role, at: None,
+    person_noun: Callable[[str], bool] = lambda word: False,
 ) -> str | None:
     """Whom "he said" at `at` means: who this sentence, or the sentence before, is about or names as speaking
     ("Nancy Pelosi visited the border. “...,” she said", "..., said Grigory Pasko. “...,” he said"), going further
@@ -159,6 +164,8 @@ def about_person(
         found = speaker_in(begin, end)
         if found is not None:
             return found
+        if n and unnamed_subject(text, begin, end, person_noun):
+            return None  # "A former inspector who asked not to be named described …. “...,” he said": nobody named
         subject = subject_person(text, begin, end, entities)
         if subject is not None:
             return subject.name
@@ -177,6 +184,23 @@ def about_person(
 
 
 _ASKED = re.compile(r"\b(?:asked|pressed|questioned|interviewed)\s+$", re.IGNORECASE)
+
+
+_INDEFINITE = re.compile(r"\W*(?:(?:but|and|yet|meanwhile|still),?\s+)?(?:a|an|one|another)\s+", re.IGNORECASE)
+
+
+def unnamed_subject(text: str, begin: int, end: int, person_noun: Callable[[str], bool]) -> bool:
+    """The sentence opens with a person it does not name ("A former LDEQ inspector who worked on the file …",
+    "One Republican senator who voted against it said …"): a person noun among the few words after "a", "one"."""
+    m = _INDEFINITE.match(text, begin, end)
+    if m is None:
+        return False
+    for k, word in enumerate(WORD.finditer(text, m.end(), end)):
+        if k >= 5:
+            return False
+        if person_noun(word.group(0).lower()):
+            return True
+    return False
 
 
 def opening_title(text: str, begin: int, end: int, role_of: Callable[[str], str | None]) -> str | None:

@@ -566,3 +566,59 @@ def test_the_parser_reads_a_whole_batch_at_once_with_the_same_speakers(stage: En
     alone = [EnrichStage(stage.nlp, stage.tables, stage.config, None, stage.parser).process([a])[0] for a in articles]
     assert batched == [r.article.quotes for r in alone] and all(batched)
     assert together.parse_cost.sentences == 2
+
+
+def _speakers(stage: EnrichStage, text: str, name: str) -> list[str | None]:
+    [result] = stage.process([unique(build_article(text=text, url=f"https://example.org/{name}"))])
+    return [q.speaker for q in result.article.quotes]
+
+
+def test_he_after_a_sentence_about_somebody_unnamed_is_nobody_named(stage: EnrichStage) -> None:
+    text = (
+        "Delphine Batiste said the plant had leaked for years. “We told them and told them,” Batiste said.\n\n"
+        "A former inspector who worked on the file, and who asked not to be named, described a different culture.\n\n"
+        "“There was an understanding that you did not slow down a plant like that,” he said."
+    )
+    assert _speakers(stage, text, "unnamed-he") == ["Delphine Batiste", None]
+
+
+def test_a_title_after_somebody_unnamed_was_brought_in_with_it_is_that_person(stage: EnrichStage) -> None:
+    text = (
+        "Tim Kaine sponsored the measure. “This is about the cost of groceries for families,” Kaine said.\n\n"
+        "One Republican senator who voted against the resolution said the vote reflected growing unease. “People "
+        "back home are feeling it at the grocery store,” the senator said."
+    )
+    assert _speakers(stage, text, "unnamed-title") == ["Tim Kaine", None]
+
+
+def test_he_after_a_name_with_an_initial_is_that_person(stage: EnrichStage) -> None:
+    # "R." ends no sentence: the sentence before the quote is about R. Senthilnathan, not the advocate before him
+    text = (
+        "Senior advocate Gopal Raghunathan said the cameras had failed again. “This is a pattern we see in case "
+        "after case,” Mr. Raghunathan stated.\n\nAdditional Advocate-General R. Senthilnathan, appearing for the "
+        "state, said it had taken the issue seriously. “Over 12,000 cameras have been installed,” he said."
+    )
+    assert _speakers(stage, text, "initial") == ["Gopal Raghunathan", "R. Senthilnathan"]
+
+
+def test_a_body_called_by_what_it_is_is_the_one_last_named_speaking(stage: EnrichStage) -> None:
+    text = (
+        "In a statement after the sentencing, the Monetary Authority of Singapore (MAS) said it would consider a "
+        "prohibition order. “MAS takes a serious view of representatives who abuse the trust placed in them,” the "
+        "regulator said."
+    )
+    assert _speakers(stage, text, "regulator") == ["Monetary Authority of Singapore"]
+    # a body only told something is no speaker: "he told Reuters … the cabinet said" is not Reuters
+    told = (
+        "“We will guard the building until the next president comes,” a protest leader told Reuters.\n\n"
+        "“The cabinet of ministers and ministry of finance are working normally,” the cabinet said in a statement."
+    )
+    assert _speakers(stage, told, "told-body") == [None, None]
+
+
+def test_a_family_name_inside_the_full_name_is_that_person(stage: EnrichStage) -> None:
+    text = (
+        "In mitigation, defence lawyer Daniel Goh Jun Wei said his client was remorseful. “He was caught in a "
+        "spiral of gambling debts and trading losses,” Mr Goh said."
+    )
+    assert _speakers(stage, text, "family-name") == ["Daniel Goh Jun Wei"]
