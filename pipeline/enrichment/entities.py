@@ -94,13 +94,16 @@ def mentions_from_doc(
     outlets: Collection[str] = (),
     body_heads: Collection[str] = (),
     person_titles: Collection[str] = (),
+    speech_verbs: Collection[str] = (),
 ) -> list[Mention]:
     """NER mentions of the kept labels, then alias-table surfaces and cue-marked capitalised words outside them.
 
     `outlets`: the kinds of news outlet ("channel") after which capitalised words name one ("channel SOTA").
     `body_heads`: the words a body's name may go on after with "of"/"for" and more capitalised words, where NER stops
     ("International Criminal Tribunal" + "for the Former Yugoslavia"). `person_titles`: the lower-case titles that
-    stand before a person's name ("president", "minister"): never a given name.
+    stand before a person's name ("president", "minister"): never a given name; two or three capitalised words NER
+    missed between such a title and a speech verb or a comma are a person's name ("JMM spokesperson Manoj Tirkey
+    claimed", "SES Superintendent Scott Kearney said"). `speech_verbs`: every form of the speech verbs.
 
     NER spans starting before `ner_from` (a Title-Case headline: "Putin Declines Negotiations") are not used:
     there only the alias table names entities. `text` is the string the doc was made from, when the caller has it;
@@ -226,6 +229,20 @@ def mentions_from_doc(
             covered[i] = 1
             i += 1
             continue
+        if i >= 1 and lower[i - 1] in person_titles and speech_verbs:
+            j = capitalised_run(i)
+            if (
+                j - i >= 2
+                and j < n
+                and (lower[j] in speech_verbs or texts[j] == ",")
+                and not any(named[i:j])
+                and all(texts[k][1:].islower() and lower[k] not in lower_case for k in range(i, j))
+                and all(lower[k] not in person_titles and lower[k] not in STOP_WORDS for k in range(i, j))
+            ):
+                mentions.append(mention(i, j, "PERSON", "titled"))
+                covered[i:j] = b"\x01" * (j - i)
+                i = j
+                continue
         outlet = i >= 1 and (lower[i - 1] in outlets or (i >= 2 and lower[i - 1] == "," and lower[i - 2] in outlets))
         if outlet and word.isalpha():
             # "news outlet, Mediazona", "Telegram channel SOTA": the outlet, whatever NER made of it

@@ -245,6 +245,7 @@ class EnrichStage:
             aliases.cues.outlets,
             aliases.cues.body_heads,
             aliases.cues.title_words | aliases.cues.name_titles,
+            self.tables.quotes.speech_verbs,
         )
         preferred = preferred_countries(mentions, aliases, self.config.min_country_share)
         resolved = resolve(

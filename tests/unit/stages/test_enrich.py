@@ -622,3 +622,19 @@ def test_a_family_name_inside_the_full_name_is_that_person(stage: EnrichStage) -
         "spiral of gambling debts and trading losses,” Mr Goh said."
     )
     assert _speakers(stage, text, "family-name") == ["Daniel Goh Jun Wei"]
+
+
+def test_a_name_ner_missed_between_a_title_and_a_speech_verb_is_a_person_who_speaks(stage: EnrichStage) -> None:
+    text = (
+        "Residents said the water rose within an hour.\n\nSES Superintendent Scott Kearney said crews had carried "
+        "out 37 flood rescues since Monday.\n\n“It only takes 15 centimetres of fast-flowing water to float a small "
+        "car,” he said.\n\nJMM spokesperson Manoj Tirkey claimed the high turnout reflected anger. “The people of "
+        "Jharkhand have voted for dignity,” Tirkey remarked."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/titled-names"))])
+    assert {"Scott Kearney", "Manoj Tirkey"} <= set(result.article.persons)
+    assert [q.speaker for q in result.article.quotes] == ["Scott Kearney", "Manoj Tirkey"]
+    # a title before capitalised words that are no name: "chief Executive Officer" stays nobody
+    other = "The company's chief Executive Officer, said nothing about the deal, analysts noted."
+    [plain] = stage.process([unique(build_article(text=other, url="https://example.org/titled-not-names"))])
+    assert "Executive Officer" not in (plain.article.persons or [])
