@@ -85,7 +85,11 @@ class Reader:
         """Whom "it" at `at` means: the author of a document brought in since the last organisation ("Elizabeth
         issued a decree. It said:"), else the organisation named last before it, unless a place was named since as
         an actor ("Russia said", not "the institute in Washington")."""
-        before = [e for e in self.actors if e.end <= at and (e.label == "ORG" or not _located(self.text, e.start))]
+        before = [
+            e
+            for e in self.actors
+            if e.end <= at and (e.label == "ORG" or not (_located(self.text, e.start) or _acted_on(self.text, e.start)))
+        ]
         # a document brought in since the last body ("Elizabeth issued a decree ... It said:"): its author
         document = self._document_before(at, before[-1].end if before else max(0, at - 400))
         author = self.author(document, at) if document is not None else None
@@ -297,6 +301,41 @@ def _located(text: str, start: int) -> bool:
     """A place named as where something is ("in Washington", "from Kyiv"), not as who acts."""
     return any(w in _LOCATIVE for w in _words_before(text, start, 2))  # "in southern Ukraine", "via the Nord Stream"
 
+
+def _acted_on(text: str, start: int) -> bool:
+    """A place right after a verb is what is acted on ("Russian forces had shelled Kharkiv"), not who acts: the word
+    before it is a lower-case word that no subject follows."""
+    before = text[max(0, start - 30) : start].rstrip()
+    if not before or not before[-1].isalpha():
+        return False  # a sentence's or a clause's start: "… Kharkiv. Kyiv said", "…, Moscow said"
+    word = WORD.findall(before)[-1]
+    return word.islower() and word not in _BEFORE_SUBJECT
+
+
+_BEFORE_SUBJECT = frozenset(
+    {
+        "and",
+        "but",
+        "while",
+        "that",
+        "as",
+        "when",
+        "if",
+        "because",
+        "after",
+        "before",
+        "since",
+        "then",
+        "so",
+        "the",
+        "whereas",
+        "though",
+        "although",
+        "where",
+        "meanwhile",
+        "also",
+    }
+)
 
 _LOCATIVE = frozenset(
     {"in", "at", "from", "near", "of", "to", "across", "outside", "inside", "via", "through", "along", "into", "over"}

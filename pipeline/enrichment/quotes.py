@@ -140,7 +140,7 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
     for i, (span, sentence) in enumerate(zip(spans, sentences, strict=True)):
         found = parsed.get(sentence)
         speaker = _attributed(found, reader) if found is not None else None
-        by = _words_by(reader, sentence[0], span.start)
+        by = _words_by(reader, sentence[0], span.start) or _as_put(reader, sentence[0], span.start)
         if by is not None:
             speaker = by  # "recalled a statement by Sergei Lavrov that Kharkiv “...”": Lavrov's words
         elif found is not None and found.kind == "unnamed" and speaker is None:
@@ -198,6 +198,18 @@ def _words_by(reader: Reader, begin: int, end: int) -> str | None:
         )
         if person is not None:
             return person.name
+    return None
+
+
+_PUT_IT = re.compile(r"\s+(?:\w+\s+)?(?:put|puts|phrased|framed)\s+it\b", re.IGNORECASE)
+
+
+def _as_put(reader: Reader, begin: int, end: int) -> str | None:
+    """The person whose phrase the sentence borrows before the quote ("as Defense Secretary Lloyd Austin put it,
+    that Ukraine “can win”", "as one official put it": nobody named)."""
+    for e in reader.outside:
+        if e.label == "PERSON" and begin <= e.start < end and _PUT_IT.match(reader.text, e.end, end):
+            return e.name
     return None
 
 
@@ -388,8 +400,9 @@ def _refers_back(phrase: str, at: int, reader: Reader) -> str | None:
         if match.group(0).lower() in rules.pronouns:
             return reader.pronoun(at + match.start())
         if match.group(0).lower() in rules.organisation_pronouns:
-            verb = WORD.match(reader.text, at + match.end() + 1)  # "it said", not "It gets worse though:"
-            if verb is not None and verb.group(0).lower() in rules.speech_verbs:
+            # "it said", "it also said", not "It gets worse though:"
+            verb = _ADVERBS_THEN_WORD.match(reader.text, at + match.end())
+            if verb is not None and verb.group(1).lower() in rules.speech_verbs:
                 return reader.organisation(at + match.start())
     if _AGED.search(phrase):  # "the 24-year-old said": the person the text brought in last
         return last_person_before([e for e in reader.outside if e.label == "PERSON"], at)
@@ -410,6 +423,11 @@ def _refers_back(phrase: str, at: int, reader: Reader) -> str | None:
             role = qualified(role, words[-2] if len(words) > 1 else None)
             return reader.title(role, at + title.start())
     return None
+
+
+_ADVERBS_THEN_WORD = re.compile(
+    r"\s+(?:(?:also|then|later|further|again|earlier|previously|now|still|\w+ly)\s+){0,2}(\w+)"
+)
 
 
 def _named_in_next_sentence(text: str, finish: int, speakers: Sequence[Resolved], rules: QuoteRules) -> str | None:

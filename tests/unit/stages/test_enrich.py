@@ -638,3 +638,14 @@ def test_a_name_ner_missed_between_a_title_and_a_speech_verb_is_a_person_who_spe
     other = "The company's chief Executive Officer, said nothing about the deal, analysts noted."
     [plain] = stage.process([unique(build_article(text=other, url="https://example.org/titled-not-names"))])
     assert "Executive Officer" not in (plain.article.persons or [])
+
+
+def test_it_with_an_adverb_and_a_phrase_borrowed_as_somebody_put_it(stage: EnrichStage) -> None:
+    text = (
+        "The General Staff of the Armed Forces of Ukraine said on Monday that Russian forces had shelled Kharkiv."
+        '\n\n"The threat of missile strikes from the territory of Belarus remains," it also said.\n\n'
+        "The request came at a time when the United States has determined, as Defense Secretary Lloyd Austin put "
+        "it, that Ukraine “can win if they have the right equipment.”"
+    )
+    # "shelled Kharkiv": a place acted on is no actor that "it" could mean
+    assert _speakers(stage, text, "it-also") == ["Armed Forces of Ukraine", "Lloyd Austin"]
