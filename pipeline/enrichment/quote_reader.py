@@ -237,7 +237,11 @@ class Reader:
                 out += pair[-1:] or left
             inverted = text[begin:at].rstrip()[-1:] in (",", "”", '"', "’", "") or text[at:after].lower() == "according"
             if inverted:
-                out += [e for e in named if e.start > at and _titles_only(text[after : e.start])][:1]
+                out += [
+                    e
+                    for e in named
+                    if e.start > at and _titles_only(text[after : e.start]) and not _reported(text, e.end)
+                ][:1]
         return out
 
     def speaking(self, begin: int, end: int) -> str | None:
@@ -302,6 +306,22 @@ def _located(text: str, start: int) -> bool:
     return any(w in _LOCATIVE for w in _words_before(text, start, 2))  # "in southern Ukraine", "via the Nord Stream"
 
 
+_APPOSITION = re.compile(r"\s*,\s*(?:the|a|an)\s+[^,.;:“”\"()]{1,100},\s*", re.IGNORECASE)
+
+
+def _reported(text: str, end: int) -> bool:
+    """A name after "said" that a verb of its own follows is whom the report is about ("X, the US ambassador, said
+    Yevgeny Prigozhin, the Wagner leader, had implicated Putin"), not who speaks (", said Pavlov.")."""
+    return _REPORTED.match(text, end) is not None
+
+
+_REPORTED = re.compile(
+    r"(?:,\s*(?:the|a|an|who)\s+[^,.;“”\"]{1,80},)?\s+(?:had|has|have|was|were|is|are|would|will|could|should|might|"
+    r"may|must|did|does|do)\b",
+    re.IGNORECASE,
+)
+
+
 def _acted_on(text: str, start: int) -> bool:
     """A place right after a verb is what is acted on ("Russian forces had shelled Kharkiv"), not who acts: the word
     before it is a lower-case word that no subject follows."""
@@ -354,6 +374,8 @@ def _next_to(gap: str, set_off: bool = False) -> bool:
     words = [w.lower() for w in WORD.findall(gap)]
     if not words:
         return not _OPENS.search(gap) and ("," not in gap or set_off)
+    if _APPOSITION.fullmatch(gap):
+        return True  # "Beth Van Schaack, the US ambassador-at-large for Global Criminal Justice, said"
     return "," not in gap and len(words) <= 4 and not any(w in _LINKS for w in words) and not _OPENS.search(gap)
 
 

@@ -166,6 +166,9 @@ def about_person(
             return found
         if n and unnamed_subject(text, begin, end, person_noun):
             return None  # "A former inspector who asked not to be named described …. “...,” he said": nobody named
+        first = WORD.search(text, begin, end)
+        if n and first is not None and first.group(0).lower() in pronouns:
+            continue  # "She added she did not think Putin would …": about "she", not Putin; the chain goes back
         subject = subject_person(text, begin, end, entities)
         if subject is not None:
             return subject.name

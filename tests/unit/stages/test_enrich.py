@@ -649,3 +649,16 @@ def test_it_with_an_adverb_and_a_phrase_borrowed_as_somebody_put_it(stage: Enric
     )
     # "shelled Kharkiv": a place acted on is no actor that "it" could mean
     assert _speakers(stage, text, "it-also") == ["Armed Forces of Ukraine", "Lloyd Austin"]
+
+
+def test_she_goes_back_past_a_sentence_about_her_to_the_one_who_spoke_with_a_long_apposition(
+    stage: EnrichStage,
+) -> None:
+    text = (
+        "The report came as Beth Van Schaack, the US ambassador-at-large for Global Criminal Justice, said Yevgeny "
+        "Prigozhin, the leader of the Wagner group, had implicated Vladimir Putin in war crimes.\n\nShe added she "
+        "did not think Putin would dare travel to South Africa. “He is reckless with the Russian state’s resources, "
+        "but not with his own skin,” she said."
+    )
+    # "said Yevgeny Prigozhin … had implicated": whom the report is about; "She added … Putin": about her
+    assert _speakers(stage, text, "long-apposition") == ["Beth Van Schaack"]
