@@ -6,7 +6,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.enrichment.clean_neighbours import drop_echoes, drop_enclosed, drop_link_lists
+from pipeline.enrichment.clean_neighbours import drop_echoes, drop_enclosed, drop_link_lists, drop_unfinished
 from pipeline.enrichment.normalise import fold, squash, visible
 from pipeline.enrichment.phrases import phrase_pattern
 from pipeline.enrichment.repeated import line_fingerprint
@@ -58,6 +58,7 @@ class BoilerplateRules:
     enclosed_max_lines: int = 4  # short lines between furniture above and below are furniture: at most this many
     enclosed_max_words: int = 12  # ... of at most this many words each
     enclosed_sentence_words: int = 8  # ... but never a sentence of at least this many words: that is story
+    unfinished_max_words: int = 13  # a line shorter than this that ends like no sentence is furniture (0: off)
     link_list_heading: re.Pattern[str] | None = None  # a links box's heading alone on its line ("More to Read")
     link_list_max_items: int = 6  # ... the headlines under it that go with it: at most this many
     link_list_item_words: int = 20  # ... of at most this many words each
@@ -112,6 +113,7 @@ class BoilerplateRules:
             enclosed_max_lines=int(data.get("enclosed_max_lines", 4)),
             enclosed_max_words=int(data.get("enclosed_max_words", 12)),
             enclosed_sentence_words=int(data.get("enclosed_sentence_words", 8)),
+            unfinished_max_words=int(data.get("unfinished_max_words", 13)),
             link_list_heading=(
                 re.compile("|".join(f"(?:{p})" for p in data["link_list_headings"]), re.IGNORECASE)
                 if data.get("link_list_headings")
@@ -145,6 +147,7 @@ def clean_text(
     kept = drop_echoes(cleaned, whole, rules)
     kept = drop_enclosed(kept, rules, raw)
     kept = drop_link_lists(kept, rules, raw)
+    kept = drop_unfinished(kept, whole, rules.unfinished_max_words)
     lines = [line for line in kept if line is not None]
     lines = _drop_repeated_headline(lines, titles, rules.label_max_words)
     lines = _drop_teasers(lines, rules)

@@ -1,5 +1,6 @@
 """Passes of `clean.clean_text` that read a line with the lines around it: echoes (a widget's repeated line, a
-pull quote) and short lines enclosed by furniture (a poll's choices), never a story sentence."""
+pull quote), short lines enclosed by furniture (a poll's choices), a links box's headlines under its heading and
+short unfinished lines next to furniture (a caption by its credit); never a story sentence."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ _QUOTATION = '“”"«»„'
 _CLOSERS = "”’\"')» "
 _SENTENCE_STOPS = (".", "!", "?", "…", ":", ";")
 _WORDS = re.compile(r"\w+")
+# a line ending so is a sentence, a quotation or a dateline ("KYIV, Ukraine —"), never an unfinished line
+_UNFINISHED_NOT = tuple(".!?:;”\"’'»)…—–-")
 
 
 def drop_echoes(lines: list[str | None], whole: Sequence[bool], rules: BoilerplateRules) -> list[str | None]:
@@ -143,3 +146,43 @@ def _headline(line: str, max_words: int) -> bool:
         and not any(c in line for c in _QUOTATION)
         and not line.rstrip().endswith((".", "!", "…", ":", ";"))
     )
+
+
+def drop_unfinished(lines: list[str | None], whole: Sequence[bool], max_words: int) -> list[str | None]:
+    """Short lines that end like no sentence go when furniture stands right above or below them, or another such
+    line does: the headlines of a links box, a caption without its full stop next to its credit, a label by its
+    button. One such line alone between story paragraphs is a sub-heading and stays ("Marathon peace talks"), and
+    so is a caption that lost a glued credit. Never one of `max_words` words or more, one ending with a sentence's
+    or a quotation's mark, a dash (a dateline) or "…", a list's item, a line the next goes on from in lower case
+    (text wrapped at a fixed width) or names alone (up to three capitalised words: a byline, a signature)."""
+    if max_words <= 0:
+        return lines
+    present = [i for i, line in enumerate(lines) if line != ""]  # None: furniture; "": a paragraph break
+    candidate = {i for i in present if lines[i] is not None and whole[i] and _unfinished(lines[i] or "", max_words)}
+    for k, i in enumerate(present[:-1]):
+        if (lines[present[k + 1]] or "")[:1].islower():
+            candidate.discard(i)  # the next line goes on from it: a text wrapped at a fixed width
+    candidate -= set(present[-3:])  # a letter's signature block closes the text
+    out = list(lines)
+    for k, i in enumerate(present):
+        if i not in candidate:
+            continue
+        near = [present[k - 1]] if k else []
+        near += [present[k + 1]] if k + 1 < len(present) else []
+        if any(lines[j] is None or j in candidate for j in near):
+            out[i] = None
+    return out
+
+
+def _unfinished(line: str, max_words: int) -> bool:
+    words = line.split()
+    return (
+        len(words) < max_words
+        and not line.endswith(_UNFINISHED_NOT)
+        and (line[:1].isupper() or line[:1].isdigit())
+        and not _LIST_ITEM.match(line)
+        and not (len(words) <= 3 and all(w[:1].isupper() for w in words))
+    )
+
+
+_LIST_ITEM = re.compile(r"\d{1,3}[.)]\s|[-–—•*]\s")

@@ -566,3 +566,29 @@ def test_a_links_box_goes_with_its_headlines_and_the_story_after_it_stays() -> N
 )
 def test_story_lines_near_the_rules_for_other_outlets_stay(text: str) -> None:
     assert clean_text(f"Lead.\n\n{text}\n\nMore.", RULES) == f"Lead.\n\n{text}\n\nMore."
+
+
+def test_short_unfinished_lines_next_to_furniture_go_but_a_sub_heading_between_paragraphs_stays() -> None:
+    story = [f"The council met on day {n} of the session and voted on the harbour bridge plan." for n in range(7)]
+    text = (
+        f"{story[0]}\n\nHarbour residents weigh rebuilding as costs soar\n\nWhy the port lost its biggest customer"
+        f"\n\n{story[1]}\n\nRescuers at the site of the collapse on Thursday\n\nAdvertisement\n\n{story[2]}\n\n"
+        f"Marathon peace talks\n\n{story[3]}\n\nKYIV, Ukraine —\n\n{story[4]}\n\n1) The first point of the plan"
+        f"\n\n2) The second point of the plan\n\n{story[5]}\n\n{story[6]}"
+    )
+    cleaned = clean_text(text, RULES)
+    # two headlines of other stories side by side, a caption above the advertisement's label: gone
+    assert "Harbour residents weigh" not in cleaned and "Why the port lost" not in cleaned
+    assert "Rescuers at the site" not in cleaned
+    # a sub-heading alone between paragraphs, a dateline, a list's items: story
+    for kept in ("Marathon peace talks", "KYIV, Ukraine —", "1) The first point", "2) The second point"):
+        assert kept in cleaned
+    assert all(sentence in cleaned for sentence in story)
+
+
+def test_text_wrapped_at_a_fixed_width_is_no_run_of_short_lines() -> None:
+    text = (
+        "Police said the first officers arrived\nat the hotel within minutes of the\nfirst shots being fired "
+        "and the\nsheriff later revised the timeline.\n\nThe inquiry goes on."
+    )
+    assert clean_text(text, RULES) == text
