@@ -13,7 +13,27 @@ from pipeline.enrichment.normalise import fold
 _LATIN_NAME = re.compile(r"[A-Z][A-Za-z\u00C0-\u024F'’ .\-]{3,}")
 
 
-_DEMONYM_ENDINGS = ("ian", "ean", "an", "ese", "ish")
+_DEMONYM_ENDINGS = ("ian", "ean", "an", "ese", "ish", "i")
+# a people's nouns that are no country's name with an ending ("the Briton's serve", "a Swede"), and their plurals
+_IRREGULAR_DEMONYMS = {
+    "briton": "GB",
+    "brit": "GB",
+    "scot": "GB",
+    "welsh": "GB",
+    "swede": "SE",
+    "dane": "DK",
+    "pole": "PL",
+    "turk": "TR",
+    "greek": "GR",
+    "thai": "TH",
+    "swiss": "CH",
+    "dutch": "NL",
+    "french": "FR",
+    "irish": "IE",
+    "filipino": "PH",
+    "kiwi": "NZ",
+    "aussie": "AU",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +117,13 @@ class Gazetteer:
         """The country whose people's adjective `word` is ("Lithuanian", "Moldovan", "Swedish", "Chinese"): a
         country's name cut by at most two letters, then -an, -ian, -ean, -ese or -ish; None for any other word."""
         key = fold(word)
-        if " " in key or not key.endswith(_DEMONYM_ENDINGS):
+        if " " in key:
+            return None
+        if key.endswith("s") and not key.endswith(("ss", "ese")) and key[:-1] not in self.countries:
+            key = key[:-1]  # "Ukrainians", "Britons"
+        if key in _IRREGULAR_DEMONYMS:
+            return _IRREGULAR_DEMONYMS[key]
+        if not key.endswith(_DEMONYM_ENDINGS):
             return None
         if self._stems is None:
             stems: dict[str, str] = {}

@@ -41,6 +41,11 @@ _UNNAMED = frozenset(
 )
 
 
+# "“...,” the Italian said": a person called by the people they belong to, as sports and profile writing does
+NATIONALITY = re.compile(
+    r"^[\s,”\"’'—–-]*the\s+(?:(?:[a-z-]+|\d{1,3}-year-old)\s+)?(?:[A-Z][a-z]+(?:ian|ean|an|ese|ish|i)|Briton|Swede|Spaniard|Dane|Pole|"
+    r"Turk|Greek|Thai|Swiss|Dutchman|Dutchwoman|Frenchman|Frenchwoman|Scot|Finn|Kiwi|Aussie)\s*$"
+)
 _BACK_TO_BODY = re.compile(r"the\s+(?:[a-z-]+\s+)?[a-z-]+")
 
 
@@ -209,7 +214,7 @@ def _who(
         return Attribution("pronoun", None, start)  # "he said"
     if head_word in rules.organisation_pronouns:
         return Attribution("it", None, start)  # "it said": an organisation
-    if re.search(r"\b\d{1,3}\s*-\s*year\s*-\s*old$", phrase.strip(), re.IGNORECASE):
+    if re.search(r"\b\d{1,3}\s*-\s*year\s*-\s*old$", phrase.strip(), re.IGNORECASE) or NATIONALITY.search(phrase):
         return Attribution("aged", None, start)  # "the 24-year-old said": the person brought in last
     if role is not None and not words & _UNNAMED:
         before = [c.text for c in noun.children if c.dep_ in ("amod", "compound") and c.i < noun.i]

@@ -17,7 +17,7 @@ from pipeline.enrichment.quotation_marks import (
     same_paragraph,
     sentence_around,
 )
-from pipeline.enrichment.quote_parse import Attribution, parse_attributions
+from pipeline.enrichment.quote_parse import NATIONALITY, Attribution, parse_attributions
 from pipeline.enrichment.quote_plain import INVERTED, read_without_parse
 from pipeline.enrichment.quote_reader import Reader
 from pipeline.enrichment.quote_rules import QuoteRules
@@ -404,7 +404,8 @@ def _refers_back(phrase: str, at: int, reader: Reader) -> str | None:
             verb = _ADVERBS_THEN_WORD.match(reader.text, at + match.end())
             if verb is not None and verb.group(1).lower() in rules.speech_verbs:
                 return reader.organisation(at + match.start())
-    if _AGED.search(phrase):  # "the 24-year-old said": the person the text brought in last
+    if _AGED.search(phrase) or NATIONALITY.search(phrase):  # "the 24-year-old said", "the Italian said": the person
+        # the text brought in last
         return last_person_before([e for e in reader.outside if e.label == "PERSON"], at)
     document = re.search(r"\bthe\s+([\w-]+)\s*$", phrase, re.IGNORECASE)
     if document is not None and document.group(1).lower() in rules.document_nouns:

@@ -76,3 +76,19 @@ def test_a_peoples_adjective_is_known_by_its_countrys_name_and_a_given_name_is_n
     assert found == {"Lithuanian": "LT", "Moldovan": "MD", "Swedish": "SE", "Chinese": "CN", "Georgian": "GE"}
     for word in ("Jordan", "Sebastian", "Brian", "Morgan", "Christian", "Dean", "Ryan", "Susan", "Lithuania"):
         assert gazetteer.demonym(word) is None, word
+
+
+def test_a_peoples_noun_its_plural_and_an_adjective_in_i_are_demonyms_but_a_country_or_a_city_is_not() -> None:
+    countries = {"israel": "IL", "iraq": "IQ", "ukraine": "UA", "mali": "ML", "sweden": "SE"}
+    gazetteer = Gazetteer({}, {}, countries, {}, {})
+    found = {w: gazetteer.demonym(w) for w in ("Briton", "Britons", "Swede", "Israeli", "Iraqis", "Ukrainians")}
+    assert found == {
+        "Briton": "GB",
+        "Britons": "GB",
+        "Swede": "SE",
+        "Israeli": "IL",
+        "Iraqis": "IQ",
+        "Ukrainians": "UA",
+    }
+    for word in ("Mali", "Paris", "Delhi", "Finn", "Draghi", "Hindi", "Nazi"):
+        assert gazetteer.demonym(word) is None, word

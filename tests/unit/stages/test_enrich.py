@@ -662,3 +662,13 @@ def test_she_goes_back_past_a_sentence_about_her_to_the_one_who_spoke_with_a_lon
     )
     # "said Yevgeny Prigozhin … had implicated": whom the report is about; "She added … Putin": about her
     assert _speakers(stage, text, "long-apposition") == ["Beth Van Schaack"]
+
+
+def test_a_person_called_by_their_people_speaks_and_is_no_name(stage: EnrichStage) -> None:
+    text = (
+        "Matteo Rinaldi, a former Wimbledon quarter-finalist, admitted he had struggled to read the Briton's serve. "
+        "“He served unbelievable today, I could not pick it at all,” the Italian said."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/nationality"))])
+    assert [q.speaker for q in result.article.quotes] == ["Matteo Rinaldi"]
+    assert "Briton" not in (result.article.persons or []) and "Briton" not in (result.article.organizations or [])
