@@ -364,12 +364,20 @@ def _cut_glued_headline(lines: list[str], keys: set[str], longest: int) -> list[
 
 def _drop_closing_bio(lines: list[str], rules: BoilerplateRules) -> list[str]:
     """The writer's note after the story ("Nathalie Tocci is a Guardian Europe columnist"): a bio line among the
-    last `bio_last_lines` lines goes, with what follows it; the same words higher up are story."""
+    last `bio_last_lines` lines that only labels follow (no sentence) goes, with what follows it; the same words
+    higher up are story."""
     if rules.bio is None:
         return lines
     filled = [i for i, line in enumerate(lines) if line]
-    for i in filled[-rules.bio_last_lines :]:
-        if len(lines[i].split()) <= rules.bio_max_words and rules.bio.fullmatch(lines[i]):
+    last = filled[-rules.bio_last_lines :]
+    for k, i in enumerate(last):
+        # only labels may follow it (a page's tags: "Climate", "Explainers"), no sentence of the story
+        after = [lines[j] for j in last[k + 1 :]]
+        if (
+            len(lines[i].split()) <= rules.bio_max_words
+            and rules.bio.fullmatch(lines[i])
+            and not any(line.rstrip().endswith(_SENTENCE_END) for line in after)
+        ):
             return lines[:i]
     return lines
 
