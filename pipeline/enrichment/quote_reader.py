@@ -259,6 +259,18 @@ class Reader:
             found = self.body_speaking(begin, end)
             if found is not None:
                 return found
+        # none speaks: the body a recent sentence opens with, its subject ("Dominion Energy, which serves …, told
+        # regulators in a filing …. The company said")
+        for begin, end in reversed(bounds):
+            opening = [
+                e
+                for e in self.outside
+                if e.label == "ORG"
+                and begin <= e.start < end
+                and re.fullmatch(r"\W*(?:the\s+)?", self.text[begin : e.start], re.IGNORECASE)
+            ]
+            if opening:
+                return opening[0].name
         return None
 
     def body_speaking(self, begin: int, end: int) -> str | None:

@@ -672,3 +672,17 @@ def test_a_person_called_by_their_people_speaks_and_is_no_name(stage: EnrichStag
     [result] = stage.process([unique(build_article(text=text, url="https://example.org/nationality"))])
     assert [q.speaker for q in result.article.quotes] == ["Matteo Rinaldi"]
     assert "Briton" not in (result.article.persons or []) and "Briton" not in (result.article.organizations or [])
+
+
+def test_a_body_that_opens_a_sentence_is_the_company_that_speaks_and_a_title_set_off_by_a_comma(
+    stage: EnrichStage,
+) -> None:
+    text = (
+        "Gazprom, which supplies most of the gas used in Hungary, told regulators in a filing that large "
+        "customers already pay more. The company said its new tariffs would ensure “that growth pays for growth.”"
+        "\n\nNeighbour Gary Palmer, 52, said the street had been hit by a spate of break-ins.\n\n“There's been "
+        "three on this road since Christmas,” he said.\n\nThe Ukrainian Canadian Congress has urged Ottawa to "
+        "speed up deliveries. Its vice president, Orysia Petryshyn, wrote on X that Canada “should be "
+        "sending vehicles as fast as the factory can build them.”"
+    )
+    assert _speakers(stage, text, "opening-body") == ["Gazprom", "Gary Palmer", "Orysia Petryshyn"]
