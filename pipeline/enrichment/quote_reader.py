@@ -164,7 +164,12 @@ class Reader:
         qualifier, _, word = role.rpartition(" ")
         if qualifier:
             if qualifier in self.rules.office_qualifiers:
-                return None  # "the foreign minister" whom the article never names so: nobody named
+                # "the foreign minister" whom the article never names so: the one who has been speaking when no other
+                # person was given a title of that word ("Mihai Popsoi, Moldova's top diplomat"), else nobody named
+                speaker = self.last_person
+                if speaker is None or any(has_title(self.text, p, word) for p in named if p.name != speaker):
+                    return None
+                return speaker
             # "the Ukrainian leader": the last person named who has no other such title ("Chechen leader X")
             named = [p for p in named if not has_title(self.text, p, word) or has_title(self.text, p, role)]
         if word in self.rules.descriptive_words:

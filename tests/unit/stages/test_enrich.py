@@ -686,3 +686,18 @@ def test_a_body_that_opens_a_sentence_is_the_company_that_speaks_and_a_title_set
         "sending vehicles as fast as the factory can build them.”"
     )
     assert _speakers(stage, text, "opening-body") == ["Gazprom", "Gary Palmer", "Orysia Petryshyn"]
+
+
+def test_an_office_nobody_is_given_is_the_one_who_has_been_speaking(stage: EnrichStage) -> None:
+    text = (
+        "On Tuesday, Nicu Popescu, Moldova’s newly minted top diplomat, was in Washington.\n\n“Moldova is a petri "
+        "dish for Russian hybrid warfare,” Popescu said.\n\n“Putin’s ambitions are imperial; he wants to rebuild "
+        "the Soviet Union,” the foreign minister said."
+    )
+    assert _speakers(stage, text, "office-speaker") == ["Nicu Popescu", "Nicu Popescu"]
+    # another person given that office: nobody named, not the one who spoke
+    other = (
+        "Foreign Minister Maia Sandu met him. “Moldova is a petri dish for Russian hybrid warfare,” Nicu Popescu "
+        "said.\n\n“Putin’s ambitions are imperial and he wants to rebuild an empire,” the foreign minister said."
+    )
+    assert _speakers(stage, other, "office-other")[0] == "Nicu Popescu"
