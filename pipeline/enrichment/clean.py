@@ -29,6 +29,8 @@ class BoilerplateRules:
     signoff: re.Pattern[str] | None
     datelines: tuple[re.Pattern[str], ...] = ()
     link_line_max_chars: int = 300
+    line_max_chars: int = 1000  # a longer line is a story paragraph: the `lines` rules are not tried on it
+    keyed_lines: tuple[tuple[str, re.Pattern[str]], ...] = ()  # `lines` rules tried only on lines with their word
     kicker_max_words: int = 6
     teaser_headline_max_words: int = 25
     label_max_words: int = 4
@@ -74,13 +76,19 @@ class BoilerplateRules:
             re.compile(r"(?<=[.!?”\"’)])(?:\s+(?:" + "|".join(map(re.escape, names)) + r"))+\s*$") if names else None
         )
         return cls(
-            lines=re.compile("|".join(f"(?:{p})" for p in data["lines"]), re.IGNORECASE),
+            lines=re.compile("|".join(f"(?:{p})" for p in data["lines"] if isinstance(p, str)), re.IGNORECASE),
+            keyed_lines=tuple(
+                (p.get("needs", "").lower(), re.compile(p["pattern"], re.IGNORECASE))
+                for p in data["lines"]
+                if not isinstance(p, str)
+            ),
             fragments=tuple(re.compile(_pattern(f), re.IGNORECASE) for f in data["fragments"]),
             fragment_needs=tuple("" if isinstance(f, str) else f.get("needs", "").lower() for f in data["fragments"]),
             link_lines=re.compile("|".join(f"(?:{p})" for p in data["link_lines"]), re.IGNORECASE),
             signoff=signoff,
             datelines=tuple(re.compile(p, re.IGNORECASE) for p in data.get("datelines", ())),
             link_line_max_chars=int(data.get("link_line_max_chars", 300)),
+            line_max_chars=int(data.get("line_max_chars", 1000)),
             abbreviations=frozenset(a.lower() for a in data.get("abbreviations", ())),
             bio=re.compile(data["bio"]) if data.get("bio") else None,
             bio_last_lines=int(data.get("bio_last_lines", 2)),
@@ -177,18 +185,28 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
         return None  # what is left once the glued furniture is cut is another story's headline
     if rules.signoff is not None:
         signed = rules.signoff.sub("", stripped).strip()
-        if signed != stripped and rules.lines.fullmatch(stripped):
+        if signed != stripped and _whole_line_rule(stripped, rules):
             return None  # a caption whose credit is an agency's name ("A painting. 1938. Sputnik Sputnik")
         stripped = signed
     if not stripped or not any(c.isalnum() for c in stripped):
         return None
-    if rules.lines.fullmatch(stripped) or (
-        stripped[0] in "([" and stripped[-1] in ")]" and rules.lines.fullmatch(stripped[1:-1].strip())
+    if _whole_line_rule(stripped, rules) or (
+        stripped[0] in "([" and stripped[-1] in ")]" and _whole_line_rule(stripped[1:-1].strip(), rules)
     ):
         return None  # "(Reporting by …; Editing by …)": a credit in brackets is a credit
     if len(stripped) <= rules.link_line_max_chars and rules.link_lines.search(stripped):
         return None
     return stripped
+
+
+def _whole_line_rule(line: str, rules: BoilerplateRules) -> bool:
+    """A `lines` rule of the data file matches the whole line (a keyed rule only when its word is in the line)."""
+    if len(line) > rules.line_max_chars:
+        return False
+    if rules.lines.fullmatch(line):
+        return True
+    lower = line.lower()
+    return any(needs in lower and pattern.fullmatch(line) for needs, pattern in rules.keyed_lines)
 
 
 def _is_furniture(line: str, rules: BoilerplateRules) -> bool:
@@ -212,6 +230,7 @@ _WEEKDAYS = frozenset(
 )
 _STAMP_TOKENS = re.compile(r"[^\s,|·•/–—-]+")
 _CLOCK = re.compile(r"\d{1,2}[:.]\d{2}(?:[ap]\.?m\.?)?", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"\d{1,4}(?:st|nd|rd|th)?", re.IGNORECASE)
 
 
@@ -220,7 +239,8 @@ def _is_stamp(line: str, rules: BoilerplateRules) -> bool:
     "Published - October 08, 2024 09:47 pm IST - NEW DELHI"): short, a month or a weekday and a year or a clock time,
     and every other word a number, a stamp word ("published", "updated"), a word in capitals (a time zone, a place)
     or, at most two, a capitalised place after the time. A sentence has a verb and small words in lower case."""
-    if not rules.stamp_words or not any(c.isdigit() for c in line):
+    # a stamp is short: most lines fail on their length before any character is read
+    if not rules.stamp_words or len(line) > 24 * rules.stamp_max_words or not _DIGIT.search(line):
         return False
     tokens = _STAMP_TOKENS.findall(line.rstrip(".:"))
     if not tokens or len(tokens) > rules.stamp_max_words:
