@@ -5,6 +5,7 @@ calls by what it is ("the newspaper"), else the last person who spoke."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
 from pipeline.enrichment.canonical import Resolved
@@ -78,11 +79,17 @@ def described(text: str, speakers: Sequence[Resolved], offset: int) -> str | Non
 def sentence_starts(text: str, upto: int, spans: Sequence[Span]) -> list[int]:
     """Offsets where the sentences before `upto` start (0 first); sentence ends inside quotations do not count,
     a quotation's own last full stop does ("... Ukraine.”\n\nOn Sunday")."""
-    return [0] + [
-        m.end()
-        for m in _SENTENCE_START.finditer(text, 0, upto)
-        if not any(s.start <= m.start() < s.end and m.end() < s.end for s in spans)
-    ]
+    ordered = sorted(spans, key=lambda s: s.start)
+    starts = [s.start for s in ordered]
+    reach = []  # the furthest end of the spans opened so far
+    for s in ordered:
+        reach.append(max(s.end, reach[-1]) if reach else s.end)
+    out = [0]
+    for m in _SENTENCE_START.finditer(text, 0, upto):
+        k = bisect_right(starts, m.start()) - 1  # the spans that open at or before the match: one still open?
+        if k < 0 or reach[k] <= m.end():
+            out.append(m.end())
+    return out
 
 
 def subject_person(text: str, begin: int, end: int, entities: Sequence[Resolved]) -> Resolved | None:
