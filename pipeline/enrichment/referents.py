@@ -81,7 +81,7 @@ def sentence_starts(text: str, upto: int, spans: Sequence[Span]) -> list[int]:
     a quotation's own last full stop does ("... Ukraine.”\n\nOn Sunday")."""
     ordered = sorted(spans, key=lambda s: s.start)
     starts = [s.start for s in ordered]
-    reach = []  # the furthest end of the spans opened so far
+    reach: list[int] = []  # the furthest end of the spans opened so far
     for s in ordered:
         reach.append(max(s.end, reach[-1]) if reach else s.end)
     out = [0]
