@@ -256,8 +256,9 @@ class Reader:
 
     def body_before(self, at: int, sentences: int = 4) -> str | None:
         """Whom "the regulator said" at `at` means: the organisation the last few sentences before it name as
-        speaking ("the Monetary Authority of Singapore said it would …. “...,” the regulator said"); not one only
-        told something or mentioned ("he told Reuters", "the Cohen case"), and nobody when none speaks."""
+        speaking ("the Monetary Authority of Singapore said it would …. “...,” the regulator said"), not one only
+        told something or mentioned ("he told Reuters", "the Cohen case"); when none speaks, the body one of them
+        opens with; else nobody."""
         starts = sentence_starts(self.text, at, self.spans)
         bounds = list(zip(starts, [*starts[1:], at], strict=True))[-sentences:]
         for begin, end in reversed(bounds):

@@ -17,8 +17,9 @@ from pipeline.enrichment.quotation_marks import (
     same_paragraph,
     sentence_around,
 )
+from pipeline.enrichment.quote_borrowed import as_put, said_right_before, words_by
 from pipeline.enrichment.quote_parse import NATIONALITY, Attribution, parse_attributions
-from pipeline.enrichment.quote_plain import INVERTED, read_without_parse
+from pipeline.enrichment.quote_plain import read_without_parse
 from pipeline.enrichment.quote_reader import Reader
 from pipeline.enrichment.quote_rules import QuoteRules
 from pipeline.enrichment.referents import (
@@ -140,13 +141,13 @@ def quotes_of(plan: QuotePlan, rules: QuoteRules, docs: Iterable | None = None) 
     for i, (span, sentence) in enumerate(zip(spans, sentences, strict=True)):
         found = parsed.get(sentence)
         speaker = _attributed(found, reader) if found is not None else None
-        by = _words_by(reader, sentence[0], span.start) or _as_put(reader, sentence[0], span.start)
+        by = words_by(reader, sentence[0], span.start) or as_put(reader, sentence[0], span.start)
         if by is not None:
             speaker = by  # "recalled a statement by Sergei Lavrov that Kharkiv “...”": Lavrov's words
         elif found is not None and found.kind == "unnamed" and speaker is None:
             # a parse that took a word of a clause for the subject ("“...,” that is, forces fighting on the ground,
             # said Sam Cranny-Evans"): a person the words around the quote name as its speaker
-            speaker = _said_right_before(reader, span.end, sentence[1])
+            speaker = said_right_before(reader, span.end, sentence[1])
         elif found is None:
             speaker = _speaker(reader, span, *sentence)
             if speaker is None and _unattributed(reader, span, sentence):
@@ -181,47 +182,6 @@ def _main_speaker(speakers: Sequence[str | None], persons: Collection[str], shar
         return None
     top, count = Counter(named).most_common(1)[0]
     return top if top in persons and count >= 3 and count >= share * len(named) else None
-
-
-_WORDS_BY = re.compile(
-    r"\b(?:statement|remarks|comments|words|message|speech|address|interview|post|tweet)s?\s+(?:by|from|of)\s+",
-    re.IGNORECASE,
-)
-
-
-def _words_by(reader: Reader, begin: int, end: int) -> str | None:
-    """The person whose words the sentence brings in before the quote ("a statement by Russian Foreign Minister
-    Sergei Lavrov that ... “...”", "in remarks from Kaja Kallas"): the person named within a title's length after."""
-    for m in _WORDS_BY.finditer(reader.text, begin, end):
-        person = next(
-            (e for e in reader.outside if e.label == "PERSON" and m.end() <= e.start < min(end, m.end() + 60)), None
-        )
-        if person is not None:
-            return person.name
-    return None
-
-
-_PUT_IT = re.compile(r"\s+(?:\w+\s+)?(?:put|puts|phrased|framed)\s+it\b", re.IGNORECASE)
-
-
-def _as_put(reader: Reader, begin: int, end: int) -> str | None:
-    """The person whose phrase the sentence borrows before the quote ("as Defense Secretary Lloyd Austin put it,
-    that Ukraine “can win”", "as one official put it": nobody named)."""
-    for e in reader.outside:
-        if e.label == "PERSON" and begin <= e.start < end and _PUT_IT.match(reader.text, e.end, end):
-            return e.name
-    return None
-
-
-def _said_right_before(reader: Reader, begin: int, end: int) -> str | None:
-    """The person a speech verb right before names after the quote in [begin, end) ("..., said Sam Cranny-Evans")."""
-    text = reader.text
-    for e in reader.outside:
-        if e.label == "PERSON" and begin <= e.start < end:
-            word = re.search(r"(\w+)\s+$", text[max(begin, e.start - 30) : e.start])
-            if word is not None and word.group(1).lower() in INVERTED:
-                return e.name
-    return None
 
 
 def _attributed(found: Attribution, reader: Reader) -> str | None:
