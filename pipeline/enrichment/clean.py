@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.enrichment.clean_neighbours import drop_echoes, drop_enclosed, drop_link_lists, drop_unfinished
+from pipeline.enrichment.clean_stamps import is_stamp
 from pipeline.enrichment.normalise import fold, squash, visible
 from pipeline.enrichment.phrases import phrase_pattern
 from pipeline.enrichment.repeated import line_fingerprint
@@ -174,7 +175,7 @@ def _clean_line(line: str, rules: BoilerplateRules, repeated: Collection[int] = 
         _is_caps_line(stripped, rules)
         or _is_map_labels(stripped)
         or _is_furniture(stripped, rules)
-        or _is_stamp(stripped, rules)
+        or is_stamp(stripped, rules.stamp_words, rules.stamp_max_words)
     ):
         return None
     lower = stripped.lower()
@@ -219,49 +220,6 @@ def _is_furniture(line: str, rules: BoilerplateRules) -> bool:
     if len(terms) >= rules.furniture_min_terms:
         return True
     return len(terms) >= rules.furniture_short_terms and len(line.split()) <= rules.furniture_short_words
-
-
-_MONTHS = frozenset(
-    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august september"
-    " october november december".split()
-)
-_WEEKDAYS = frozenset(
-    "mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday saturday sunday".split()
-)
-_STAMP_TOKENS = re.compile(r"[^\s,|·•/–—-]+")
-_CLOCK = re.compile(r"\d{1,2}[:.]\d{2}(?:[ap]\.?m\.?)?", re.IGNORECASE)
-_DIGIT = re.compile(r"\d")
-_NUMBER = re.compile(r"\d{1,4}(?:st|nd|rd|th)?", re.IGNORECASE)
-
-
-def _is_stamp(line: str, rules: BoilerplateRules) -> bool:
-    """A page's time stamp, however an outlet writes it ("Thu Nov 21 2024 - 18:45", "Tuesday 15 July 2025 18:21, UK",
-    "Published - October 08, 2024 09:47 pm IST - NEW DELHI"): short, a month or a weekday and a year or a clock time,
-    and every other word a number, a stamp word ("published", "updated"), a word in capitals (a time zone, a place)
-    or, at most two, a capitalised place after the time. A sentence has a verb and small words in lower case."""
-    # a stamp is short: most lines fail on their length before any character is read
-    if not rules.stamp_words or len(line) > 24 * rules.stamp_max_words or not _DIGIT.search(line):
-        return False
-    tokens = _STAMP_TOKENS.findall(line.rstrip(".:"))
-    if not tokens or len(tokens) > rules.stamp_max_words:
-        return False
-    dated = clocked = False
-    names = 0
-    for token in tokens:
-        word = token.lower().rstrip(".:")
-        if word in _MONTHS or word in _WEEKDAYS:
-            dated = True
-        elif _CLOCK.fullmatch(word):
-            clocked = True
-        elif _NUMBER.fullmatch(word):
-            clocked = clocked or len(word) == 4
-        elif word in rules.stamp_words or word in {"am", "pm", "a.m", "p.m"} or (token.isupper() and len(token) <= 10):
-            continue
-        elif token[:1].isupper() and (dated or clocked) and names < 2:
-            names += 1  # "…, London"
-        else:
-            return False
-    return dated and clocked
 
 
 def _is_map_labels(line: str) -> bool:

@@ -229,9 +229,10 @@ def mentions_from_doc(
             covered[i] = 1
             i += 1
             continue
-        titled = i >= 1 and lower[i - 1] in person_titles
-        # "Its national vice-president, Orysia Petryshyn, wrote": a comma between the title and the name
-        titled = titled or (i >= 2 and texts[i - 1] == "," and lower[i - 2] in person_titles)
+        # a title right before, or before a comma ("Its vice president, Orysia Petryshyn, wrote")
+        titled = (i >= 1 and lower[i - 1] in person_titles) or (
+            i >= 2 and texts[i - 1] == "," and lower[i - 2] in person_titles
+        )
         if titled and speech_verbs:
             j = capitalised_run(i)
             if (
