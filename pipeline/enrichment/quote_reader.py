@@ -133,7 +133,8 @@ class Reader:
     def genders(self) -> dict[str, str]:
         """The people the text calls "he" or "she" (m or f): the first such pronoun after a mention, before the next
         person is named and outside quotations ("Kaja Kallas arrived. She said ..."), or "Mr", "Ms", "Mrs" before
-        it. A person the text calls both is neither."""
+        it. A person the text calls both, or neither, is what the first name makes them when it is nearly always a
+        woman's or a man's ("Alexander Lukashenko"), else neither."""
         text = self.text
         people = sorted((e for e in self.outside if e.label == "PERSON"), key=lambda e: e.start)
         votes: dict[str, set[str]] = {}
@@ -146,7 +147,11 @@ class Reader:
                 if not any(q.start <= m.start() < q.end for q in self.spans):
                     votes.setdefault(e.name, set()).add(_PRONOUN_GENDER[m.group(0).lower()])
                     break
-        return {name: next(iter(g)) for name, g in votes.items() if len(g) == 1}
+        out = {name: next(iter(g)) for name, g in votes.items() if len(g) == 1}
+        for e in people:
+            if e.name not in out and (by_name := self.rules.gender_of(e.name)) is not None:
+                out[e.name] = by_name
+        return out
 
     def title(self, role: str, at: int) -> str | None:
         """Whom a title at `at` means: the person given it; for an office, else the last person named or speaking;

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from pipeline.enrichment.normalise import fold
+
 _VOWELS = frozenset("aeiou")
 
 
@@ -35,6 +37,18 @@ def verb_forms(lemma: str, irregular: Iterable[str] = ()) -> frozenset[str]:
     return frozenset(forms)
 
 
+def read_given_names(text: str) -> dict[str, str]:
+    """first_names.tsv: a folded first name and f or m per line; "#" lines are its provenance and licence."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, gender = line.partition("\t")
+            if gender not in ("f", "m"):
+                raise ValueError(f"first_names.tsv: {line!r} is not a name, a tab and f or m")
+            out[name] = gender
+    return out
+
+
 @dataclass(frozen=True)
 class QuoteRules:
     """The cues of enrich_quotes.toml."""
@@ -54,10 +68,13 @@ class QuoteRules:
     finite_verbs: frozenset[str] = frozenset()  # the -s and past forms ("says", "described", "told")
     synonym_ends: frozenset[str] = frozenset()  # the last words of the role synonyms ("state" of "head of state")
     collective_nouns: frozenset[str] = frozenset()  # "officials", "experts": people speaking for the body named
+    given_names: Mapping[str, str] = field(
+        default_factory=dict
+    )  # first names nearly always a woman's (f) or a man's (m)
 
     @classmethod
-    def from_data(cls, data: Mapping) -> QuoteRules:
-        """The quote cues, lower-cased; every speech verb in all its forms."""
+    def from_data(cls, data: Mapping, given_names: Mapping[str, str] | None = None) -> QuoteRules:
+        """The quote cues, lower-cased; every speech verb in all its forms; `given_names` from first_names.tsv."""
         irregular = {k.lower(): v for k, v in data.get("irregular_forms", {}).items()}
         verbs: set[str] = set()
         lemmas = {lemma.lower() for lemma in data["speech_verbs"]}
@@ -83,7 +100,14 @@ class QuoteRules:
             role_synonyms={" ".join(k.lower().split()): v.lower() for k, v in data.get("role_synonyms", {}).items()},
             synonym_ends=frozenset(k.lower().split()[-1] for k in data.get("role_synonyms", {})),
             collective_nouns=frozenset(w.lower() for w in data.get("collective_nouns", ())),
+            given_names=dict(given_names or {}),
         )
+
+    def gender_of(self, name: str) -> str | None:
+        """ "f" or "m" when a person's first name is nearly always a woman's or a man's ("Olena Zelenska"), else None
+        (a family name alone, an initial, a name borne by both)."""
+        words = name.split()
+        return self.given_names.get(fold(words[0]).lower()) if len(words) >= 2 else None
 
     def ends_title(self, text: str, end: int) -> bool:
         """The word ending at `end` closes another word for a title: "state" in "the head of state" is no verb."""

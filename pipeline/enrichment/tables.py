@@ -12,6 +12,7 @@ from pipeline.enrichment.dateline import AgencyTable, agency_entities
 from pipeline.enrichment.figures import FigureRules
 from pipeline.enrichment.geo import Gazetteer
 from pipeline.enrichment.institutions import InstitutionTable
+from pipeline.enrichment.quote_rules import read_given_names
 from pipeline.enrichment.quotes import QuoteRules
 from pipeline.enrichment.topics import Taxonomy
 
@@ -54,7 +55,10 @@ def load_tables(
         (Canonical(name, "ORG", wikidata, nouns=("agency",)), surfaces)
         for name, wikidata, surfaces in agency_entities(agencies)
     ]
-    quotes = QuoteRules.from_data(read_toml(data_dir / "enrich_quotes.toml"))
+    quotes = QuoteRules.from_data(
+        read_toml(data_dir / "enrich_quotes.toml"),
+        read_given_names((data_dir / "first_names.tsv").read_text(encoding="utf-8")),
+    )
     return EnrichmentTables(
         boilerplate=BoilerplateRules.from_data(read_toml(data_dir / "enrich_boilerplate.toml"), agencies.names),
         aliases=AliasTable.from_data(

@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 
 from pipeline.enrichment.aliases import Canonical
 from pipeline.enrichment.canonical import Resolved
-from pipeline.enrichment.quote_rules import verb_forms
+from pipeline.enrichment.quote_rules import read_given_names, verb_forms
 from pipeline.enrichment.quotes import QuoteRules, find_quotes, quoted_spans
 from pipeline.enrichment.tables import DATA_DIR, read_toml
 
-RULES = QuoteRules.from_data(read_toml(DATA_DIR / "enrich_quotes.toml"))
+GIVEN_NAMES = read_given_names((DATA_DIR / "first_names.tsv").read_text(encoding="utf-8"))
+RULES = QuoteRules.from_data(read_toml(DATA_DIR / "enrich_quotes.toml"), GIVEN_NAMES)
 PEOPLE = ("Vladimir Putin", "Oleksiy Kuleba", "Ramzan Kadyrov", "Volodymyr Zelenskyy", "Dmitry Peskov")
 SURFACES = {
     "Putin": "Vladimir Putin",
@@ -157,7 +158,7 @@ CANONICAL = {
 }
 
 
-def parsed_speakers(text: str, parse=None) -> list[str | None]:
+def parsed_speakers(text: str, parse=None, rules: QuoteRules | None = None) -> list[str | None]:
     entities = []
     for surface, label in PARSED_PEOPLE.items():
         for m in re.finditer(rf"\b{re.escape(surface)}\b", text):
@@ -165,7 +166,7 @@ def parsed_speakers(text: str, parse=None) -> list[str | None]:
                 name = CANONICAL.get(surface, surface)
                 entities.append(Resolved(name, label, surface, m.start(), m.end(), Canonical(name, label)))
     entities.sort(key=lambda r: r.start)
-    return [q.speaker for q in find_quotes(text, entities, RULES, parse)]
+    return [q.speaker for q in find_quotes(text, entities, rules or RULES, parse)]
 
 
 @pytest.mark.parametrize(
@@ -707,6 +708,26 @@ def test_she_is_never_a_person_the_text_calls_he(parse) -> None:
     # a person the text gives no pronoun still takes one that refers back to them
     text = "Anna Novak arrived late.\n\n“We will not give in to pressure,” she said."
     assert parsed_speakers(text, parse) == ["Anna Novak"]
+
+
+def test_she_is_nobody_whose_first_name_makes_him_a_man_when_the_text_does_not_say(parse) -> None:
+    text = (
+        "Alexander Lukashenko congratulated Anna Novak on her first title and was seen toasting her success.\n\n"
+        "“I said it many times already, I am not supporting the war,” she said on Tuesday."
+    )
+    assert parsed_speakers(text, parse) == ["Anna Novak"]
+    # without the table of first names, the man the sentence before is about
+    unnamed = QuoteRules.from_data(read_toml(DATA_DIR / "enrich_quotes.toml"))
+    assert parsed_speakers(text, parse, unnamed) == ["Alexander Lukashenko"]
+
+
+def test_first_names_table_gives_a_gender_only_to_names_nearly_always_one() -> None:
+    assert RULES.gender_of("Alexander Lukashenko") == "m"
+    assert RULES.gender_of("Olena Zelenska") == "f"
+    assert RULES.gender_of("Sasha Petrova") is None  # borne by women and men alike
+    assert RULES.gender_of("Lukashenko") is None  # a family name alone says nothing
+    with pytest.raises(ValueError, match="not a name, a tab and f or m"):
+        read_given_names("# provenance\nolena\tx\n")
 
 
 def test_a_description_given_to_somebody_later_is_another_person(parse) -> None:
