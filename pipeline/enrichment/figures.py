@@ -31,7 +31,10 @@ _NUMBER_BODY = (
     r"(?![\w\-/]|\.\d|,\d)"
 )
 # a hyphen before the number only after a digit: "20,000-25,000 troops" (a range), not "F-16", "Tu-95"
-_NUMBER = rf"(?<![\w.,/])(?<![^\d\s]-){_NUMBER_BODY}"
+# "a"/"an" is a number only before a scale ("a million"): "an additional five million euros" counts five million
+_NUMBER = (
+    r"(?<![\w.,/])(?<![^\d\s]-)(?!an?\b(?![\s-]+(?:hundred|thousand|million|billion|trillion|dozen)\b))" + _NUMBER_BODY
+)
 # the symbols, and the dollars a prefix names ("A$50m", "US$1.2bn"; `_DOLLAR` above)
 _CURRENCIES = {
     **{"$": "USD", "€": "EUR", "£": "GBP", "₴": "UAH", "₽": "RUB"},
@@ -65,6 +68,7 @@ class FigureRules:
     people_before: re.Pattern[str] | None = None  # "killing at least one", "a country of 10 million": people
     people_after: re.Pattern[str] | None = None  # "six others", "25 of them", "Three were pulled out": people
     dollars: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # currency -> names of its country
+    change_before: re.Pattern[str] | None = None  # "grew (sharply) from": "from X to Y" is a change, not a range
 
     @classmethod
     def from_data(cls, data: Mapping) -> FigureRules:
@@ -97,6 +101,7 @@ class FigureRules:
             people_before=_ending_with(data.get("people", {}).get("before", ())),
             people_after=_starting_with(data.get("people", {}).get("after", ())),
             dollars={code: tuple(names) for code, names in data.get("dollars", {}).items()},
+            change_before=_change_before(data.get("change_words", ())),
         )
 
     def in_local_dollars(self, figures: list[Figure], mentions: Mapping[str, int]) -> list[Figure]:
@@ -156,7 +161,8 @@ class FigureRules:
         span = text[start:end]
         lead = _lead(text, start, self.qualifier_words)
         body = _strip_qualifier(span, self.qualifier_words)
-        numbers = list(_NUMBER_IN.finditer(body))
+        # "an additional five million euros": an article counts only with a scale ("a million")
+        numbers = [n for n in _NUMBER_IN.finditer(body) if n.group("number").lower() not in ("a", "an") or n["scale"]]
         if not numbers:
             return None
         first = numbers[0]
@@ -202,6 +208,10 @@ class FigureRules:
         ):
             return None  # "one cannon fire can lead to war", "one need only look": a determiner, no claim
         return Figure(value=value, unit=noun, text=" ".join(text[lead:noun_end].split()))
+
+    def _changed(self, text: str, at: int) -> bool:
+        """The number at `at` follows "from" after a word of change ("rose sharply from"): a value changed, no range."""
+        return self.change_before is not None and self.change_before.search(text, max(0, at - 60), at) is not None
 
     @cached_property
     def unit_names(self) -> frozenset[str]:
@@ -255,8 +265,9 @@ class FigureRules:
         return words[k].idx + len(words[k].text), _singular(noun, self.irregular)
 
     def taken(self, text: str, claims: Sequence[re.Match[str]]) -> list[tuple[int, int]]:
-        """The spans the table's claims and the percentages cover: numbers NER marks there are already read."""
-        return [(m.start(), m.end()) for m in claims] + [(m.start(), m.end()) for m in _PERCENT.finditer(text)]
+        """The spans the table's claims, the percentages and the amounts of money cover: numbers NER marks there are
+        already read ("an additional $100m", which NER ends before the "m")."""
+        return [(m.start(), m.end()) for m in (*claims, *_PERCENT.finditer(text), *_MONEY.finditer(text))]
 
     def claims(self, text: str) -> list[re.Match[str]]:
         """The table's claims in `text` (a number and a counted noun), as matches: read once, used twice."""
@@ -287,6 +298,16 @@ class FigureRules:
                 unit = _CURRENCIES[match.group("currency")]
             start = match.start()
             ranged = None if match.group("qualifier") else LOW_BEFORE.search(text, max(0, start - 40), start)
+            if ranged is not None and self._changed(text, ranged.start()):
+                # "support grew from 60 to 71 percent": where it was and where it is, two figures
+                was = parse_number(
+                    ranged.group("low"), ranged.group("low_scale") or ranged.group("low_suffix") or scaled
+                )
+                change_text = " ".join(text[ranged.start() : match.end()].split())
+                if was is not None and unit is not None:
+                    out.setdefault((was, unit, change_text.lower(), -2), Figure(value=was, unit=unit, text=change_text))
+                    percents.add((was, bisect.bisect(ends, start))) if unit == "%" else None
+                ranged = None
             low = low_end(ranged, match, value) if ranged is not None else None
             if ranged is not None and low is None:
                 continue  # "a 3-2 vote": a tally, no range and no claim
@@ -322,11 +343,12 @@ class FigureRules:
             upper = _RANGE_TO.match(text, match.end())
             end = match.end()
             high = None
-            if upper is not None:
-                following = _MONEY.match(text, upper.end())
-                if following is not None:
+            following = _MONEY.match(text, upper.end()) if upper is not None else None
+            if following is not None and not self._changed(text, start):
+                upper_value = parse_number(following.group("number"), following.group("scale"))
+                if upper_value is not None and upper_value > value:
                     end = range_end = following.end()  # "$45.0 billion to $55.0 billion": one figure, a range
-                    high = parse_number(following.group("number"), following.group("scale"))
+                    high = upper_value
             figure_text = " ".join(text[qualifier.start() if qualifier else start : end].split())
             unit = _CURRENCIES[match.group("currency")]
             if not any(f.unit == unit and f.value == value for f in out.values()):
@@ -371,6 +393,14 @@ def _ranged(figure: Figure | None, span: str) -> Figure | None:
     if high is None or high <= figure.value:
         return figure
     return figure.model_copy(update={"high": high})
+
+
+def _change_before(words) -> re.Pattern[str] | None:
+    """A word of change, up to three words, then "from" right before a position ("grew sharply from ")."""
+    alternatives = phrase_pattern({w.lower() for w in words})
+    return (
+        re.compile(rf"\b(?:{alternatives})\s+(?:[\w’'-]+\s+){{0,3}}?from\s+$", re.IGNORECASE) if alternatives else None
+    )
 
 
 def _ending_with(phrases) -> re.Pattern[str] | None:

@@ -211,6 +211,34 @@ def test_a_range_is_one_figure_with_both_ends(sentence: str, low: float, high: f
 
 
 @pytest.mark.parametrize(
+    "sentence, figures",
+    [
+        ("Support for the president grew from 60 to 71 percent.", [(60, "%"), (71, "%")]),
+        ("The number of drones rose sharply from 300 to 1,200 drones a month.", [(300, "drone"), (1200, "drone")]),
+        ("Oil prices fell from $90 to $80 a barrel.", [(90, "USD"), (80, "USD")]),
+    ],
+)
+def test_from_a_number_to_another_after_a_word_of_change_is_two_figures(sentence: str, figures: list, nlp) -> None:
+    found = RULES.figures_of(sentence)
+    assert sorted((f.value, f.unit, f.high) for f in found + RULES.figures_in_doc(nlp(sentence), sentence, found)) == [
+        (value, unit, None) for value, unit in sorted(figures)
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence, figure",
+    [
+        ("Ireland announced an additional five million euros in humanitarian funding.", (5e6, "EUR")),
+        ("Australia pledged an additional $100m of military assistance.", (1e8, "USD")),  # NER ends before "m"
+        ("The government found a further two billion dollars for the army.", (2e9, "USD")),
+    ],
+)
+def test_an_article_before_an_amount_is_no_number_of_its_own(sentence: str, figure: tuple, nlp) -> None:
+    found = RULES.figures_of(sentence)
+    assert [(f.value, f.unit) for f in found + RULES.figures_in_doc(nlp(sentence), sentence, found)] == [figure]
+
+
+@pytest.mark.parametrize(
     "sentence",
     [
         "The army killed 3 and 12 soldiers surrendered.",  # "and" makes a range only after "between"
