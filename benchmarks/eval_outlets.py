@@ -7,13 +7,17 @@ DW), b.json (SCMP, Times of India, The Hindu, Japan Times, Straits Times, Kyiv I
 Sky News, The Independent, Irish Times, ABC Australia) and d.json (Business Insider, Vox, Daily Mail, The Sun,
 Evening Standard, Politico Europe, The Local, Balkan Insight, HKFP, The National, Premium Times, CBC) are `dev`:
 their misses were read while writing rules. c.json (CBS News, USA Today, Newsweek, The Atlantic, FT, The
-Economist, France 24, RFE/RL, Haaretz, Arab News, Dawn, The Globe and Mail, Stuff, The Korea Herald) is `heldout`
-and e.json (NBC News, CNBC, Euronews, The Times, The Scotsman, Nikkei Asia, Bangkok Post, The Jerusalem Post,
-Yonhap, The Age, New Zealand Herald, Rappler, Africanews, Anadolu Agency; written after stop 19) is `heldout2`:
-only their totals are read.
+Economist, France 24, RFE/RL, Haaretz, Arab News, Dawn, The Globe and Mail, Stuff, The Korea Herald) is `heldout`;
+e.json (NBC News, CNBC, Euronews, The Times, The Scotsman, Nikkei Asia, Bangkok Post, The Jerusalem Post, Yonhap,
+The Age, New Zealand Herald, Rappler, Africanews, Anadolu Agency; written after stop 19) was held out until its
+blind score was recorded and is dev since; f.json (ABC News, The Washington Times, Reuters on Yahoo News, HuffPost,
+Irish Independent, The Herald, Gulf News, The Times of Israel, Hindustan Times, The Star, Sydney Morning Herald, RNZ,
+The East African, NV) is `heldout3`: of held-out files only the totals are read.
 
 Scoring is looser than the golden set's (names compared by their words, a speaker right when one name's words
-hold the other's): it measures what generalises, not spelling conventions.
+hold the other's): it measures what generalises, not spelling conventions. A furniture line counts as removed when
+no line of `text_clean` has its words (stop 20: before, a one-word line such as "Share" counted as kept whenever
+the story held the word, "shares" included).
 
     .venv/bin/python benchmarks/eval_outlets.py   # score, write benchmarks/results/outlets_eval.json
 """
@@ -51,6 +55,18 @@ def same(a: str | None, b: str | None) -> bool:
     return bool(wa) and bool(wb) and (wa <= wb or wb <= wa)
 
 
+def kept(line: list[str], clean: list[list[str]]) -> bool:
+    """A line of the page is still in the cleaned text: a line of it has the same words, or, for a line of four
+    words or more, holds them in a row. Words, not characters: "Share" is not kept because "shares fell" is, nor
+    a tag "Ghana" because a story line names Ghana."""
+    if not line:
+        return False
+    if len(line) < 4:
+        return any(c == line for c in clean)
+    n = len(line)
+    return any(c[i : i + n] == line for c in clean for i in range(len(c) - n + 1))
+
+
 def score(items: list[dict]) -> dict[str, dict[str, float | int | None]]:
     """Per kind: recall and precision (boilerplate: the share of furniture lines gone, and story lines lost)."""
     from pipeline.stages.enrich import build_enrich_stage
@@ -78,13 +94,13 @@ def score(items: list[dict]) -> dict[str, dict[str, float | int | None]]:
             n[f"{kind}_recalled"] += sum(any(same(g, p) for p in predicted) for g in item[kind])
             n[f"{kind}_predicted"] += len(predicted)
             n[f"{kind}_correct"] += sum(any(same(g, p) for g in item[kind]) for p in predicted)
-        clean = " ".join(words(out.text_clean))
+        clean = [words(line) for line in (out.text_clean or "").split("\n") if line.strip()]
         furniture = set(item["boilerplate"])
         n["boilerplate_expected"] += len(furniture)
-        n["boilerplate_removed"] += sum(" ".join(words(line)) not in clean for line in furniture)
+        n["boilerplate_removed"] += sum(not kept(words(line), clean) for line in furniture)
         story = [line for line in item["text"].split("\n") if line.strip() and line.strip() not in furniture]
         n["story_lines"] += len(story)
-        n["story_lines_lost"] += sum(" ".join(words(line)) not in clean for line in story)
+        n["story_lines_lost"] += sum(not kept(words(line), clean) for line in story)
 
     def ratio(a: int, b: int) -> float | None:
         return round(a / b, 3) if b else None

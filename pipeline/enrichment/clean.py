@@ -342,8 +342,8 @@ def _cut_glued_headline(lines: list[str], keys: set[str], longest: int) -> list[
 
 def _drop_closing_bio(lines: list[str], rules: BoilerplateRules) -> list[str]:
     """The writer's note after the story ("Nathalie Tocci is a Guardian Europe columnist"): a bio line among the
-    last `bio_last_lines` lines that only labels follow (no sentence) goes, with what follows it; the same words
-    higher up are story."""
+    last `bio_last_lines` lines that only labels or other bios follow (no sentence) goes, with what follows it; the
+    same words higher up are story."""
     if rules.bio is None:
         return lines
     filled = [i for i, line in enumerate(lines) if line]
@@ -354,7 +354,7 @@ def _drop_closing_bio(lines: list[str], rules: BoilerplateRules) -> list[str]:
         if (
             len(lines[i].split()) <= rules.bio_max_words
             and rules.bio.fullmatch(lines[i])
-            and not any(line.rstrip().endswith(_SENTENCE_END) for line in after)
+            and not any(line.rstrip().endswith(_SENTENCE_END) and not rules.bio.fullmatch(line) for line in after)
         ):
             return lines[:i]
     return lines

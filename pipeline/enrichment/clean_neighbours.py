@@ -152,9 +152,11 @@ def drop_unfinished(lines: list[str | None], whole: Sequence[bool], max_words: i
     """Short lines that end like no sentence go when furniture stands right above or below them, or another such
     line does: the headlines of a links box, a caption without its full stop next to its credit, a label by its
     button. One such line alone between story paragraphs is a sub-heading and stays ("Marathon peace talks"), and
-    so is a caption that lost a glued credit. Never one of `max_words` words or more, one ending with a sentence's
-    or a quotation's mark, a dash (a dateline) or "…", a list's item, a line the next goes on from in lower case
-    (text wrapped at a fixed width) or names alone (up to three capitalised words: a byline, a signature)."""
+    so is a caption that lost a glued credit, and one under furniture with a story paragraph right after it (a
+    sub-heading below an advert: "Advertisement / Lawmakers demand answers / Sen. … said …"). Never one of
+    `max_words` words or more, one ending with a sentence's or a quotation's mark, a dash (a dateline) or "…", a
+    list's item, a line the next goes on from in lower case (text wrapped at a fixed width) or names alone (up to
+    three capitalised words: a byline, a signature)."""
     if max_words <= 0:
         return lines
     present = [i for i, line in enumerate(lines) if line != ""]  # None: furniture; "": a paragraph break
@@ -167,11 +169,26 @@ def drop_unfinished(lines: list[str | None], whole: Sequence[bool], max_words: i
     for k, i in enumerate(present):
         if i not in candidate:
             continue
-        near = [present[k - 1]] if k else []
-        near += [present[k + 1]] if k + 1 < len(present) else []
+        above = present[k - 1] if k else None
+        below = present[k + 1] if k + 1 < len(present) else None
+        if (
+            above is not None
+            and lines[above] is None
+            and below is not None
+            and lines[below] is not None
+            and below not in candidate
+            and _paragraph(lines[below] or "")
+        ):
+            continue  # a sub-heading under an advert: the story paragraph it heads follows it
+        near = [j for j in (above, below) if j is not None]
         if any(lines[j] is None or j in candidate for j in near):
             out[i] = None
     return out
+
+
+def _paragraph(line: str) -> bool:
+    """A story paragraph: two sentences or more, or one long one (what follows a sub-heading)."""
+    return len(line.split()) >= 10 and line.rstrip().endswith((".", "”", '"', "’"))
 
 
 def _unfinished(line: str, max_words: int) -> bool:

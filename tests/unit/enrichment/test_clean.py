@@ -435,6 +435,12 @@ def test_the_writers_note_after_the_story_goes_but_the_same_words_in_the_story_s
     assert clean_text(story, RULES) == story  # high up, the same words are the story's
     said = "Lead.\n\nJohn Smith is the former director of the port and said the plan would fail."
     assert clean_text(said, RULES) == said
+    # two writers' notes, one under the other, and one without an article ("is state political reporter for")
+    text = (
+        "The story begins.\n\nThe story ends with a sentence of the story.\n\n"
+        "Anna Novak is a politics reporter for the Courier.\n\nPiotr Lis is state political reporter for the Courier."
+    )
+    assert clean_text(text, RULES) == "The story begins.\n\nThe story ends with a sentence of the story."
 
 
 def test_a_live_blogs_writer_credit_goes_but_a_report_from_a_place_stays() -> None:
@@ -557,6 +563,36 @@ def test_a_name_signing_the_text_off_on_its_last_line_goes_but_a_last_sentence_s
         "Sign Up",
         "WhatsApp",
         "5",
+        # stop 20: a third battery (controls, reactions asked for, wire marks, addresses, tags, credits, captions)
+        "Hide Ad",
+        "Stock Chart Icon",
+        "Go to video",
+        "Copy to clipboard",
+        "Copied",
+        "Add a comment",
+        "Go to accessibility shortcuts",
+        "Normal text sizeLarger text sizeVery large text size",
+        "Share Article via Email",
+        "Keywords",
+        "Do you like the content of this article?",
+        "How does this make you feel?",
+        "Want to join the conversation? Please or to comment on this article.",
+        "(ATTN: ADDS comments from industry, analysts in paras 8-11)",
+        "(END)",
+        "anovak@courier.co.kr",
+        "#exports #semiconductors #trade ministry",
+        "Related search: stimulus package, public debt, Bank of Thailand",
+        "Copy/paste the article video embed link below:",
+        "– Courier.com",
+        "Additional sources • AFP",
+        "with AFP",
+        "WRITER: Anna Novak",
+        "Advertise with Courier Media.",
+        "This is AI generated summarization, which may have errors. For context, always refer to the full article.",
+        "Planes wait on the tarmac at the airport on Tuesday.Anna Novak / Getty Images",
+        "The plant's chief executive in 2024. Anna Novak/Bloomberg via Getty Images",
+        "The president speaks at a news conference in Tokyo on March 21. (Photo by Anna Novak)",
+        "The commissioner says competition has not improved. Photo / Anna Novak",
     ],
 )
 def test_furniture_of_outlets_the_corpus_lacks_goes(line: str) -> None:
@@ -602,6 +638,11 @@ def test_a_links_box_goes_with_its_headlines_and_the_story_after_it_stays() -> N
         "He posted a photo: the building was destroyed.",
         "Ad hoc talks resumed in Geneva on Monday.",
         "Trade fell by half in 2022/2023 / officials said.",
+        "The end of the war is not in sight, the minister said.",
+        "With AFP reporting that talks had stalled, markets fell.",
+        "Sources close to the talks said no deal was near.",
+        "The photo by a local reporter went around the world.",
+        "Summary executions were reported in the town, the UN said.",
     ],
 )
 def test_story_lines_near_the_rules_for_other_outlets_stay(text: str) -> None:
@@ -624,6 +665,9 @@ def test_short_unfinished_lines_next_to_furniture_go_but_a_sub_heading_between_p
     for kept in ("Marathon peace talks", "KYIV, Ukraine —", "1) The first point", "2) The second point"):
         assert kept in cleaned
     assert all(sentence in cleaned for sentence in story)
+    # under an advert, a short line heading a story paragraph is a sub-heading (not a links box's headline)
+    text = f"{story[0]}\n\nAdvertisement\n\nLawmakers demand answers\n\n{story[1]}"
+    assert clean_text(text, RULES) == f"{story[0]}\n\nLawmakers demand answers\n\n{story[1]}"
 
 
 def test_text_wrapped_at_a_fixed_width_is_no_run_of_short_lines() -> None:
