@@ -257,9 +257,12 @@ def fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
                 r = replace(r, name=named.name, label="ORG", entry=named.entry, is_place=False)
         if r.entry is None and r.label == "ORG":
             # "MGM Resorts" after "MGM Resorts International": the name's first words, the rest capitalised words
-            fuller = next((o for o in full if o.name != r.name and _opens(o.name, r.name)), None)
-            if fuller is not None:
-                r = replace(r, name=fuller.name, entry=fuller.entry, is_place=False)
+            fullers = {o.name: o for o in full if o.name != r.name and _opens(o.name, r.name)}
+            # the fullest of names that open one another ("MGM" -> "MGM Resorts" -> "MGM Resorts International");
+            # two names that do not are two bodies the short form may mean: it stays as it is
+            fullest = max(fullers.values(), key=lambda o: len(o.name), default=None)
+            if fullest is not None and all(fullest.name.startswith(n) for n in fullers):
+                r = replace(r, name=fullest.name, entry=fullest.entry, is_place=False)
         out.append(r)
     return out
 

@@ -101,6 +101,9 @@ _SITE = re.compile(r"(?-i:[A-Z])[\w-]*\.(?:com|org|net|info|news|io|ua|ru|by|uk|
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "mx", "sir", "dame", "madame", "monsieur", "herr", "frau"})
 
 
+_BANK = re.compile(r"(?<=[a-z])bank$")  # a bank named in one word: "Sberbank", "Gazprombank", "Commerzbank"
+
+
 def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     """NER's label corrected by the words inside and around a span: an organisation's noun inside ("Conflict
     Observatory"), a kind of organisation before ("news outlet Bild"), a person's role beside ("Natalia Humeniuk,
@@ -110,6 +113,8 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     cut = next((i for i, w in enumerate(words) if i and w in ("of", "for")), len(words))
     if m.label in ("EVENT", "FAC") and words and cut and words[cut - 1].lower() in cues.org_nouns:
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "Black Sea Fleet" as an EVENT
+    if m.label in ("PERSON", "GPE", "LOC", "NORP") and len(words) == 1 and _BANK.search(surface):
+        return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "Gazprombank", "Privatbank"
     if m.label != "ORG" and _SITE.fullmatch(surface):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "LB.ua", "Fontanka.ru": a site
     before = m.before[-1] if m.before else ""
@@ -310,6 +315,20 @@ def merge_split_names(mentions: Sequence[Mention], table: AliasTable) -> list[Me
         elif out and m.before and m.before[-1] in _CONNECTORS and m.start - out[-1].end == len(m.before[-1]) + 2:
             # "Organization for Security and Co-operation" + "in" + "Europe": NER stopped at a small word
             joined = f"{out[-1].text} {m.before[-1]} {m.text}"
+        elif (
+            out
+            and out[-1].label == "ORG"
+            and m.label == "ORG"
+            and m.before[-2:] == ("of", "the")
+            and m.start - out[-1].end == len("of the") + 2
+            and out[-1].text.split()[-1].lower() in table.cues.org_nouns
+            and " " in out[-1].text
+        ):
+            # "State Secretariat" + "of the" + "Security Council": a body of a body NER cut in two is one body
+            joined = f"{out[-1].text} of the {m.text}"
+            prev = out.pop()
+            out.append(Mention(joined, "ORG", prev.start, m.end, prev.before, m.after, prev.source))
+            continue
         if joined is not None and entity_key(joined) in table.keys:
             prev = out.pop()
             out.append(Mention(joined, prev.label or m.label, prev.start, m.end, prev.before, m.after, prev.source))

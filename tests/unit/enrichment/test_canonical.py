@@ -500,6 +500,29 @@ def test_documents_wars_and_times_are_not_organisations_and_a_short_form_is_the_
     names = [r.name for r in resolve(mentions, TABLE, lambda _: False)]
     assert names[:2] == ["MGM Resorts International"] * 2 and names[3] == "Democratic Party of Japan"
     assert names[2] != "Democratic Party of Japan"
+    # a shorter short form goes to the fullest of the names that open one another, not to the one between
+    mentions = [
+        _mention("MGM Resorts", "", "said", "ORG", 0),
+        _mention("MGM Resorts International", "by", "said", "ORG", 60),
+        _mention("MGM", "", "said", "ORG", 90),
+    ]
+    assert {r.name for r in resolve(mentions, TABLE, lambda _: False)} == {"MGM Resorts International"}
+
+
+def test_a_body_of_a_body_ner_cut_in_two_is_one_body_and_a_bank_in_one_word_is_an_organisation() -> None:
+    mentions = [
+        _mention("State Secretariat", "the", "of the Security Council", "ORG", 0),
+        _mention("Security Council", "state secretariat of the", "know", "ORG", 25),
+    ]
+    assert [r.name for r in resolve(mentions, TABLE, lambda _: False)] == ["State Secretariat of the Security Council"]
+    # not across a comma or another word, nor when the first is no body ("Prime Minister of the UK")
+    mentions = [
+        _mention("State Secretariat", "the", "and the Security Council", "ORG", 0),
+        _mention("Security Council", "secretariat and the", "know", "ORG", 26),
+    ]
+    assert len(resolve(mentions, TABLE, lambda _: False)) == 2
+    gazprombank = resolve([_mention("Gazprombank", "banks such as", ".", "PERSON", 0)], TABLE, lambda _: False)
+    assert [(r.name, r.label) for r in gazprombank] == [("Gazprombank", "ORG")]
 
 
 def test_a_peoples_adjective_ner_took_for_a_name_is_not_listed_but_a_surname_is() -> None:
