@@ -187,11 +187,13 @@ def _who(
         if found:
             return Attribution("named", (prefer_people(found) or found[0]).name)
     if noun.lower_ in rules.collective_nouns:
-        # "ISW experts said", "the ministry's officials", "officials at the Pentagon told": the body they speak for
+        # "ISW experts said", "the ministry's officials", "officials at the Pentagon told", "a spokesman for
+        # Ferguson Marine said": the body they speak for
         bodies = [
             e
             for c in noun.children
-            if c.dep_ in ("compound", "poss", "nmod", "amod") or (c.dep_ == "prep" and c.lower_ in ("at", "of", "from"))
+            if c.dep_ in ("compound", "poss", "nmod", "amod")
+            or (c.dep_ == "prep" and c.lower_ in ("at", "of", "from", "for"))
             for t in ([c] if c.dep_ != "prep" else [p for p in c.children if p.dep_ == "pobj"])
             for e in named_at(t)
             if e.label == "ORG"

@@ -206,6 +206,8 @@ def test_a_pronoun_is_the_person_the_text_is_about_then_the_last_speaker(parse) 
         "ISW experts said that “Russian strategic objectives remain unchanged in the east”.",
         "“The troops will not stay long in the region,” Pentagon officials told reporters.",
         "Officials at the Pentagon said the troops “will not stay long in the region”.",
+        "“The troops will not stay long in the region,” a spokesperson for the Pentagon said.",
+        "“The troops will not stay long in the region,” said a Pentagon spokeswoman.",
     ],
 )
 def test_people_speaking_for_a_body_are_the_body(parse, text: str) -> None:
