@@ -8,6 +8,17 @@ from dataclasses import dataclass
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Span
 
+from pipeline.enrichment.name_tokens import (
+    SENTENCE_OPENERS,
+    alias_end,
+    apposition_end,
+    complement_end,
+    given_name_before,
+    lone_acronym,
+    org_start,
+    person_start,
+)
+
 # People, organisations, places (GPE/LOC/FAC), groups (NORP) and events; numbers and dates are read elsewhere.
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT"})
 CONTEXT_BEFORE = 10
@@ -95,6 +106,8 @@ def mentions_from_doc(
     body_heads: Collection[str] = (),
     person_titles: Collection[str] = (),
     speech_verbs: Collection[str] = (),
+    role_nouns: Collection[str] = (),
+    org_nouns: Collection[str] = (),
 ) -> list[Mention]:
     """NER mentions of the kept labels, then alias-table surfaces and cue-marked capitalised words outside them.
 
@@ -103,7 +116,10 @@ def mentions_from_doc(
     ("International Criminal Tribunal" + "for the Former Yugoslavia"). `person_titles`: the lower-case titles that
     stand before a person's name ("president", "minister"): never a given name; two or three capitalised words NER
     missed between such a title and a speech verb or a comma are a person's name ("JMM spokesperson Manoj Tirkey
-    claimed", "SES Superintendent Scott Kearney said"). `speech_verbs`: every form of the speech verbs.
+    claimed", "SES Superintendent Scott Kearney said"). `speech_verbs`: every form of the speech verbs. `role_nouns`:
+    the words of a role in an apposition ("analyst", "MP"): two or three capitalised words NER missed that open a
+    sentence, then ", a/an/the …role…," and a speech verb, are a person ("Tunde Adeyemi, an analyst at Ecobank
+    Research, said"), unless one of them is a body's noun (`org_nouns`: "Green Party, a member of …").
 
     NER spans starting before `ner_from` (a Title-Case headline: "Putin Declines Negotiations") are not used:
     there only the alias table names entities. `text` is the string the doc was made from, when the caller has it;
@@ -176,18 +192,18 @@ def mentions_from_doc(
             else:
                 continue
         if label == "ORG" and end - start == 1:
-            if _given_name_before(texts, lower, named, lower_case, start, person_titles, surfaces.surfaces):
+            if given_name_before(texts, lower, named, lower_case, start, person_titles, surfaces.surfaces):
                 label, start = "PERSON", start - 1  # "Nadezhda Kevorkova": NER reads "Kevorkova" as an organisation
             elif texts[start] in surnames:
                 label = "PERSON"
         if label == "PERSON":
-            start = _person_start(texts, spaces, lower, covered, start, end, name_titles, surfaces.surfaces)
+            start = person_start(texts, spaces, lower, covered, start, end, name_titles, surfaces.surfaces)
         elif label == "ORG":
-            start = _org_start(texts, spaces, lower, covered, start, name_titles, surfaces.surfaces)
+            start = org_start(texts, spaces, lower, covered, start, name_titles, surfaces.surfaces)
         longest = surfaces.longest.get(texts[start][:2])
         if longest and not covered[start]:
             # an alias-table name NER cut short ("UN" of "UN human rights office"): the name, as the table has it
-            longer = _alias_end(texts, spaces, covered, start, longest, surfaces)
+            longer = alias_end(texts, spaces, covered, start, longest, surfaces)
             if longer > end:
                 mentions.append(mention(start, longer, "", "alias"))
                 covered[start:longer] = b"\x01" * (longer - start)
@@ -197,7 +213,7 @@ def mentions_from_doc(
             and lower[end - 1] in body_heads
             and whole[starts[start] : starts[end - 1] + len(texts[end - 1])] not in surfaces.surfaces
         ):
-            end = run_on = _complement_end(texts, spaces, lower, end, body_heads)
+            end = run_on = complement_end(texts, spaces, lower, end, body_heads)
         mentions.append(mention(start, end, label, "ner"))
         covered[start:end] = b"\x01" * (end - start)
     # a name starts with a capital, but for the few the table writes in lower case ("dpa"): only those tokens are read
@@ -211,7 +227,7 @@ def mentions_from_doc(
         word = texts[i]
         longest = surfaces.longest.get(word[:2])
         if longest:
-            j = _alias_end(texts, spaces, covered, i, longest, surfaces)
+            j = alias_end(texts, spaces, covered, i, longest, surfaces)
             if j:
                 mentions.append(mention(i, j, "", "alias"))
                 covered[i:j] = b"\x01" * (j - i)
@@ -247,6 +263,27 @@ def mentions_from_doc(
                 covered[i:j] = b"\x01" * (j - i)
                 i = j
                 continue
+        if (
+            speech_verbs
+            and role_nouns
+            and (i == 0 or texts[i - 1] in SENTENCE_OPENERS or "\n" in spaces[i - 1] + texts[i - 1])
+        ):
+            j = capitalised_run(i)
+            if (
+                2 <= j - i <= 3
+                and (close := apposition_end(texts, lower, j, role_nouns)) is not None
+                and close + 1 < n
+                and lower[close + 1] in speech_verbs
+                and not any(named[i:j])
+                and all(texts[k][1:].islower() and lower[k] not in lower_case for k in range(i, j))
+                and all(lower[k] not in person_titles and lower[k] not in STOP_WORDS for k in range(i, j))
+                and not any(lower[k] in org_nouns for k in range(i, j))
+            ):
+                # "Sirikorn Thanasak, a party-list MP, said": a name NER missed, set off by its role
+                mentions.append(mention(i, j, "PERSON", "apposition"))
+                covered[i:j] = b"\x01" * (j - i)
+                i = j
+                continue
         outlet = i >= 1 and (lower[i - 1] in outlets or (i >= 2 and lower[i - 1] == "," and lower[i - 2] in outlets))
         if outlet and word.isalpha():
             # "news outlet, Mediazona", "Telegram channel SOTA": the outlet, whatever NER made of it
@@ -255,7 +292,7 @@ def mentions_from_doc(
             covered[i:j] = b"\x01" * (j - i)
             i = j
             continue
-        if _lone_acronym(texts, i):
+        if lone_acronym(texts, i):
             # an acronym NER missed ("PACE also notes"): the organisation it spells if the article names one
             mentions.append(mention(i, i + 1, "", "acronym"))
             covered[i] = 1
@@ -277,173 +314,6 @@ def mentions_from_doc(
 
 # words before a month's name ("in May", "since March", "last August")
 _DATE_BEFORE = frozenset(
-    {
-        "in",
-        "on",
-        "since",
-        "until",
-        "till",
-        "by",
-        "from",
-        "of",
-        "last",
-        "next",
-        "early",
-        "late",
-        "mid",
-        "through",
-        "during",
-        "before",
-        "after",
-        "this",
-        "that",
-        "to",
-        "between",
-        "and",
-        "or",
-        "-",
-        "–",
-    }
+    "in on since until till by from of last next early late mid through during before after this that to between and or"
+    " - –".split()
 )
-
-
-_COMPLEMENT_SMALL = frozenset({"of", "the", "and", "for", "in", "on"})
-
-
-def _complement_end(
-    texts: list[str], spaces: list[str], lower: list[str], end: int, body_heads: Collection[str], most: int = 10
-) -> int:
-    """Where a body's name ends that goes on after NER's span at `end` with "of"/"for", maybe "the", and capitalised
-    words (small words between them): "International Criminal Tribunal" + "for the Former Yugoslavia", "Supreme
-    Court" + "of Tennessee"; `end` itself when no such words follow on the same line, or when they name a body of
-    their own ("Main Intelligence Agency" + "of the Defense Ministry": a unit and the body it belongs to)."""
-    n = len(texts)
-    if end >= n or lower[end] not in ("of", "for") or not spaces[end - 1]:
-        return end
-    k = end + 1
-    if k < n and lower[k] == "the" and spaces[k - 1]:
-        k += 1
-    last = end
-    while k < n and k - end <= most and spaces[k - 1]:
-        if texts[k][:1].isupper() and texts[k].isalpha():
-            last = k + 1
-        elif lower[k] not in _COMPLEMENT_SMALL:
-            break
-        k += 1
-    return end if last > end and lower[last - 1] in body_heads else last
-
-
-def _lone_acronym(texts: list[str], i: int) -> bool:
-    """Token i is a word of three to six capitals amid ordinary words (not a word of an ALL-CAPS headline)."""
-    word = texts[i]
-    if not (3 <= len(word) <= 6 and word.isalpha() and word.isupper()):
-        return False
-    neighbours = [t for t in texts[max(0, i - 2) : i] + texts[i + 1 : i + 3] if t.isalpha() and len(t) > 1]
-    return not any(t.isupper() for t in neighbours)
-
-
-def _alias_end(
-    texts: list[str], spaces: list[str], covered: bytearray, i: int, longest: int, index: SurfaceIndex
-) -> int:
-    """End token of the longest alias-table surface starting at token i (at most `longest` characters), 0 if none."""
-    best = 0
-    text = ""
-    for j in range(i, len(texts)):
-        if covered[j]:
-            break
-        text += texts[j]
-        if len(text) > longest or text not in index.prefixes:
-            break
-        if text in index.surfaces:
-            best = j + 1
-        text += spaces[j]
-    return best
-
-
-def _org_start(
-    texts: list[str],
-    spaces: list[str],
-    lower: list[str],
-    covered: bytearray,
-    start: int,
-    name_titles: Collection[str],
-    known: Collection[str],
-) -> int:
-    """Where an organisation's name starts: up to two capitalised words NER left out before it, after "the" or a
-    lower-case word ("the Lublin Triangle", "the Trilateral Contact Group": NER reads "Triangle", "Contact Group");
-    never at a sentence's first word, a title or a name of its own ("the Polish Sejm")."""
-    i = start
-    while start - i < 2 and i >= 2 and not covered[i - 1] and spaces[i - 1]:
-        word = texts[i - 1]
-        if not (word.isalpha() and word[:1].isupper() and word[1:].islower()) or lower[i - 1] in name_titles:
-            break
-        if word in known:
-            break
-        i -= 1
-    while i < start:  # the word before the name must mark where it begins
-        before = texts[i - 1]
-        if lower[i - 1] == "the" or (before.isalpha() and before.islower()):
-            return i
-        i += 1
-    return start
-
-
-def _given_name_before(
-    texts: list[str],
-    lower: list[str],
-    named: bytearray,
-    lower_case: Collection[str],
-    start: int,
-    titles: Collection[str],
-    known: Collection[str],
-) -> bool:
-    """The word before a one-word organisation is a given name, so the two are a person ("Nadezhda Kevorkova",
-    "Alexei Pushkov"): a capitalised word of letters that no NER span holds, that the text never writes in lower case
-    (no "State", "Deputy"), no function word, no title and no name the alias table knows."""
-    i = start - 1
-    if i < 0 or named[i]:
-        return False
-    word = texts[i]
-    return (
-        len(word) >= 3
-        and word.isalpha()
-        and word[:1].isupper()
-        and word[1:].islower()
-        and lower[i] not in lower_case
-        and lower[i] not in STOP_WORDS  # "How Svoboda", "From Reuters": a sentence's first word
-        and lower[i] not in titles
-        and word not in known
-        and texts[start][1:].islower()  # "Alexei NATO": an acronym is no surname
-    )
-
-
-def _person_start(
-    texts: list[str],
-    spaces: list[str],
-    lower: list[str],
-    covered: bytearray,
-    start: int,
-    end: int,
-    name_titles: Collection[str],
-    known: Collection[str],
-) -> int:
-    """Where a person's name starts: a title that is part of the name ("Pope Francis"), or a given name NER left
-    out of a lone surname ("Ambassador to Poland Andrii Deshchytsia": NER reads "Deshchytsia")."""
-    i = start - 1
-    if i < 0 or covered[i] or not spaces[i]:
-        return start
-    word = texts[i]
-    if lower[i] in name_titles:
-        return i
-    if (
-        end - start == 1
-        and word[:1].isupper()
-        and word[1:].islower()
-        and word.isalpha()
-        and word not in known
-        and i >= 1
-        and texts[i - 1] not in (".", "!", "?", "\n", "\n\n", "“", '"')
-        and texts[i - 1][:1].isupper()
-    ):
-        return i  # a capitalised word glued between another name and the surname: the given name
-    return start

@@ -12,12 +12,15 @@ from pipeline.enrichment.number_context import (
     BARE,
     LOW_BEFORE,
     RANK,
+    change_before,
     counts,
     definite,
+    ending_with,
     in_a_name,
     is_year,
     low_end,
     one_counts,
+    starting_with,
 )
 from pipeline.enrichment.numbers import DIGITS, SCALES, WORD_NUMBER, parse_number
 from pipeline.enrichment.phrases import phrase_pattern
@@ -98,10 +101,10 @@ class FigureRules:
             measures=measures,
             irregular=dict(data.get("irregular_plurals", {})),
             max_noun_words=int(data.get("max_noun_words", 3)),
-            people_before=_ending_with(data.get("people", {}).get("before", ())),
-            people_after=_starting_with(data.get("people", {}).get("after", ())),
+            people_before=ending_with(data.get("people", {}).get("before", ())),
+            people_after=starting_with(data.get("people", {}).get("after", ())),
             dollars={code: tuple(names) for code, names in data.get("dollars", {}).items()},
-            change_before=_change_before(data.get("change_words", ())),
+            change_before=change_before(data.get("change_words", ())),
         )
 
     def in_local_dollars(self, figures: list[Figure], mentions: Mapping[str, int]) -> list[Figure]:
@@ -393,26 +396,6 @@ def _ranged(figure: Figure | None, span: str) -> Figure | None:
     if high is None or high <= figure.value:
         return figure
     return figure.model_copy(update={"high": high})
-
-
-def _change_before(words) -> re.Pattern[str] | None:
-    """A word of change, up to three words, then "from" right before a position ("grew sharply from ")."""
-    alternatives = phrase_pattern({w.lower() for w in words})
-    return (
-        re.compile(rf"\b(?:{alternatives})\s+(?:[\w’'-]+\s+){{0,3}}?from\s+$", re.IGNORECASE) if alternatives else None
-    )
-
-
-def _ending_with(phrases) -> re.Pattern[str] | None:
-    """A pattern of the phrases (any case) right before a position."""
-    alternatives = phrase_pattern({p.lower() for p in phrases})
-    return re.compile(rf"(?<![\w-])(?:{alternatives})\s+$", re.IGNORECASE) if alternatives else None
-
-
-def _starting_with(phrases) -> re.Pattern[str] | None:
-    """A pattern of the phrases (any case) right after a position."""
-    alternatives = phrase_pattern({p.lower() for p in phrases})
-    return re.compile(rf"\s+(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None
 
 
 def _lead(text: str, start: int, qualifiers: Sequence[str]) -> int:

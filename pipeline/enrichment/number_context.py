@@ -1,12 +1,14 @@
 """Where a number stands in the text, which decides whether it is a claim (`figures.py`): a year, a number inside a
 name, a definite count that refers back ("the two men"), a rank ("the top five"), "one" as a determiner, and the
-lower end of a range written before it ("between 10 and 12")."""
+lower end of a range written before it ("between 10 and 12"), and the phrases of the figures table read around a
+number (people before or after it, a word of change before "from")."""
 
 from __future__ import annotations
 
 import re
 
 from pipeline.enrichment.numbers import DIGITS, SCALES, WORD_NUMBER, parse_number
+from pipeline.enrichment.phrases import phrase_pattern
 
 # the lower end of a range right before a claim's number: "between 10 and 12", "10 to 12", "20,000-25,000" (read
 # after the claim is found: in the claim pattern it would be tried at every word)
@@ -88,3 +90,23 @@ def one_counts(text: str, start: int, noun_end: int) -> bool:
     """ "one" before its noun claims a count: something is done to what it counts ("One officer was killed", "One man
     died"), or it follows other counts ("six battalions and one special forces detachment")."""
     return bool(_ONE_COUNTS.match(text, noun_end) or _LISTED_AFTER.search(text, max(0, start - 50), start))
+
+
+def change_before(words) -> re.Pattern[str] | None:
+    """A word of change, up to three words, then "from" right before a position ("grew sharply from ")."""
+    alternatives = phrase_pattern({w.lower() for w in words})
+    return (
+        re.compile(rf"\b(?:{alternatives})\s+(?:[\w’'-]+\s+){{0,3}}?from\s+$", re.IGNORECASE) if alternatives else None
+    )
+
+
+def ending_with(phrases) -> re.Pattern[str] | None:
+    """A pattern of the phrases (any case) right before a position."""
+    alternatives = phrase_pattern({p.lower() for p in phrases})
+    return re.compile(rf"(?<![\w-])(?:{alternatives})\s+$", re.IGNORECASE) if alternatives else None
+
+
+def starting_with(phrases) -> re.Pattern[str] | None:
+    """A pattern of the phrases (any case) right after a position."""
+    alternatives = phrase_pattern({p.lower() for p in phrases})
+    return re.compile(rf"\s+(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None

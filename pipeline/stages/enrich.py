@@ -246,6 +246,8 @@ class EnrichStage:
             aliases.cues.body_heads,
             aliases.cues.title_words | aliases.cues.name_titles,
             self.tables.quotes.speech_verbs,
+            aliases.cues.person_nouns,
+            aliases.cues.org_nouns,
         )
         preferred = preferred_countries(mentions, aliases, self.config.min_country_share)
         resolved = resolve(

@@ -640,6 +640,22 @@ def test_a_name_ner_missed_between_a_title_and_a_speech_verb_is_a_person_who_spe
     assert "Executive Officer" not in (plain.article.persons or [])
 
 
+def test_a_name_ner_missed_set_off_by_its_role_is_a_person_who_speaks(stage: EnrichStage) -> None:
+    text = (
+        "The main opposition People's Party criticised the plan. Sirikorn Thanasak, a party-list MP, said the "
+        "government was borrowing to fund short-term relief.\n\n“Public debt is already above 64% of GDP and "
+        "rising every month,” she said.\n\nTunde Adeyemi, an analyst at Ecobank Research, said: “Harmonising the "
+        "farmgate price is the easy part of the deal.”"
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/apposition-names"))])
+    assert {"Sirikorn Thanasak", "Tunde Adeyemi"} <= set(result.article.persons)
+    assert [q.speaker for q in result.article.quotes] == ["Sirikorn Thanasak", "Tunde Adeyemi"]
+    # a body's noun in the words is no person's name
+    other = "The vote was close. Green Party, a member of the coalition, said it would back the bill."
+    [plain] = stage.process([unique(build_article(text=other, url="https://example.org/apposition-bodies"))])
+    assert "Green Party" not in (plain.article.persons or [])
+
+
 def test_it_with_an_adverb_and_a_phrase_borrowed_as_somebody_put_it(stage: EnrichStage) -> None:
     text = (
         "The General Staff of the Armed Forces of Ukraine said on Monday that Russian forces had shelled Kharkiv."
