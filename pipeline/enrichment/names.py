@@ -15,7 +15,7 @@ _MAX_WORDS = {"PERSON": 5, "GPE": 6, "LOC": 6, "FAC": 8, "NORP": 4, "ORG": 10, "
 # A designation, not a name: "BMP-1", "F-16", "Su-25", "S-400", "M1A1"
 _DESIGNATION = re.compile(r"[A-Z][A-Za-z]{0,5}-?\d+[A-Za-z\d]*")
 # letters after a name, never a name of their own ("Fiona Adeyemi KC said", "Eoin McDermott SC")
-_POST_NOMINAL = frozenset({"KC", "QC", "SC", "MP", "MEP", "MSP", "OBE", "MBE", "CBE", "KBE", "DBE", "PhD", "Esq"})
+POST_NOMINAL = frozenset({"KC", "QC", "SC", "MP", "MEP", "MSP", "OBE", "MBE", "CBE", "KBE", "DBE", "PhD", "Esq"})
 
 
 def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
@@ -25,7 +25,7 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
         surface = surface[unit.end() :]  # "82nd Airborne Division", "3rd Army Corps": a unit's number
     if len(surface) < 2 or not surface[0].isupper() or not any(c.isalpha() for c in surface):
         return True
-    if surface.rstrip(".") in _POST_NOMINAL:
+    if surface.rstrip(".") in POST_NOMINAL:
         return True
     if label in ("PERSON", "GPE", "LOC", "NORP") and any(c.isdigit() for c in surface):
         return True

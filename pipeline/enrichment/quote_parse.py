@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.enrichment.canonical import Resolved
+from pipeline.enrichment.names import POST_NOMINAL
 from pipeline.enrichment.quotation_marks import WORD, to_original
 from pipeline.enrichment.quote_rules import QuoteRules
 from pipeline.enrichment.referents import described, prefer_people, qualified
@@ -182,6 +183,8 @@ def _who(
         return [] if at is None else [e for e in speakers if e.start <= at < e.end]
 
     heads = [noun] + [c for c in noun.children if c.dep_ == "appos"]
+    if noun.text.rstrip(".") in POST_NOMINAL:  # "Graham Lockhart MSP said": the letters head the name they follow
+        heads += [c for c in noun.children if c.dep_ == "compound"]
     for head in heads:
         found = named_at(head)
         if found:

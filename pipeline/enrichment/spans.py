@@ -118,9 +118,11 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     if m.label != "ORG" and _SITE.fullmatch(surface):
         return Mention(m.text, "ORG", m.start, m.end, m.before, m.after, m.source)  # "LB.ua", "Fontanka.ru": a site
     before = m.before[-1] if m.before else ""
-    after = [w.lower() for w in m.after[:4]]
+    after = [w.lower() for w in m.after[:5]]
+    # "Léa Dufresne, forest policy officer at …": a role a few lower-case words on
+    lower_role = after[1:2] != ["the"] and all(w.islower() for w in m.after[1:5])
     role_after = after[:1] == [","] and (
-        any(w in cues.person_nouns for w in after[1:3])
+        any(w in cues.person_nouns for w in (after[1:5] if lower_role else after[1:3]))
         or after[1:2] == ["who"]
         or _AGE.search(" ".join(m.after[1:6])) is not None
     )  # "Natalia Humeniuk, a spokesperson", "Ilan Shor, who was convicted", "Mihai Popsoi, Moldova’s 37-year-old …"

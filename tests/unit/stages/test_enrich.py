@@ -656,6 +656,20 @@ def test_a_name_ner_missed_set_off_by_its_role_is_a_person_who_speaks(stage: Enr
     assert "Green Party" not in (plain.article.persons or [])
 
 
+def test_letters_after_a_name_and_a_role_a_few_words_on_leave_the_speaker_a_person(stage: EnrichStage) -> None:
+    text = (
+        "Scottish Conservative transport spokesman Graham Lockhart MSP said the SNP government had “lost control of "
+        "this project years ago”.\n\nEnvironmental groups welcomed the decision. Léa Dufresne, forest policy "
+        "officer at the WWF European Policy Office, said the vote showed that lawmakers had listened.\n\n“Every "
+        "month of delay means more forest cleared to supply the market,” she said."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/post-nominals"))])
+    assert "Léa Dufresne" in (result.article.persons or []) and "Léa Dufresne" not in (
+        result.article.organizations or []
+    )
+    assert [q.speaker for q in result.article.quotes] == ["Graham Lockhart", "Léa Dufresne"]
+
+
 def test_it_with_an_adverb_and_a_phrase_borrowed_as_somebody_put_it(stage: EnrichStage) -> None:
     text = (
         "The General Staff of the Armed Forces of Ukraine said on Monday that Russian forces had shelled Kharkiv."
