@@ -15,6 +15,7 @@ from pipeline.enrichment.name_tokens import (
     complement_end,
     given_name_before,
     lone_acronym,
+    name_goes_on,
     org_start,
     person_start,
 )
@@ -161,6 +162,7 @@ def mentions_from_doc(
     # a one-word name NER calls a person in one place and an organisation in another ("Alexei Pushkov," as ORG,
     # "Pushkov said" as PERSON) is the person
     surnames |= {texts[start] for start, end, label, _ in ents if label == "PERSON" and end - start == 1}
+    one_word = {start for start, end, _, _ in ents if end - start == 1}  # spans of one token, by their token
     named = bytearray(n)  # token i is inside a span NER marks, of any label
     for start, end, _, _ in ents:
         named[start:end] = b"\x01" * (end - start)
@@ -198,6 +200,8 @@ def mentions_from_doc(
                 label = "PERSON"
         if label == "PERSON":
             start = person_start(texts, spaces, lower, covered, start, end, name_titles, surfaces.surfaces)
+            if end - start >= 2 and name_goes_on(texts, spaces, lower, named, lower_case, end, person_titles, one_word):
+                end = run_on = end + 1  # "Ahmet Selim" + "Karaca" (NER's place): a third name NER left out
         elif label == "ORG":
             start = org_start(texts, spaces, lower, covered, start, name_titles, surfaces.surfaces)
         longest = surfaces.longest.get(texts[start][:2])
@@ -254,7 +258,7 @@ def mentions_from_doc(
             if (
                 j - i >= 2
                 and j < n
-                and (lower[j] in speech_verbs or texts[j] == ",")
+                and (lower[j] in speech_verbs or texts[j] in (",", "("))  # "MK Noa Kedar (Yesh Atid), a member"
                 and not any(named[i:j])
                 and all(texts[k][1:].islower() and lower[k] not in lower_case for k in range(i, j))
                 and all(lower[k] not in person_titles and lower[k] not in STOP_WORDS for k in range(i, j))

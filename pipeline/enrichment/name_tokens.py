@@ -167,3 +167,38 @@ def person_start(
     ):
         return i  # a capitalised word glued between another name and the surname: the given name
     return start
+
+
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december monday tuesday wednesday"
+    " thursday friday saturday sunday".split()
+)
+
+
+def name_goes_on(
+    texts: list[str],
+    spaces: list[str],
+    lower: list[str],
+    named: bytearray,
+    lower_case: Collection[str],
+    end: int,
+    titles: Collection[str],
+    one_word: Collection[int] = (),
+) -> bool:
+    """The word right after a person's name of two words is a third name NER left out ("Ahmet Selim" + "Karaca"):
+    one capitalised word, no entity's but a one-word one's (NER took "Karaca" for a place), never written in lower
+    case in the text, no title, day or month, and no capitalised word after it (a run of capitals is a name of its
+    own or a headline)."""
+    if end >= len(texts) or (named[end] and end not in one_word) or spaces[end - 1] != " ":
+        return False
+    word, low = texts[end], lower[end]
+    return (
+        word.isalpha()
+        and word[:1].isupper()
+        and word[1:].islower()
+        and low not in lower_case
+        and low not in STOP_WORDS
+        and low not in titles
+        and low not in _CALENDAR
+        and not (end + 1 < len(texts) and texts[end + 1][:1].isupper())
+    )

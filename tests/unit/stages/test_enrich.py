@@ -670,6 +670,20 @@ def test_letters_after_a_name_and_a_role_a_few_words_on_leave_the_speaker_a_pers
     assert [q.speaker for q in result.article.quotes] == ["Graham Lockhart", "Léa Dufresne"]
 
 
+def test_a_third_name_ner_left_out_and_a_party_in_brackets_after_a_titled_name(stage: EnrichStage) -> None:
+    text = (
+        "Farm bill talks stalled again on Wednesday.\n\nHouse Agriculture Chair Glenn Thompson (R-Pa.) had hoped to "
+        "bring the bill to the floor before the August recess.\n\nThompson, for his part, insisted the talks were "
+        "not dead. “We're closer than people think,” Thompson told reporters as he left the Capitol.\n\nThe "
+        "agreement was reached during talks in Ankara between Transport and Infrastructure Minister Ahmet Selim "
+        "Karaca and his Iraqi counterpart.\n\n“The Development Road is not just a transport line,” Karaca said at "
+        "a joint news conference."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/third-names"))])
+    assert {"Glenn Thompson", "Ahmet Selim Karaca"} <= set(result.article.persons or [])
+    assert [q.speaker for q in result.article.quotes] == ["Glenn Thompson", "Ahmet Selim Karaca"]
+
+
 def test_it_with_an_adverb_and_a_phrase_borrowed_as_somebody_put_it(stage: EnrichStage) -> None:
     text = (
         "The General Staff of the Armed Forces of Ukraine said on Monday that Russian forces had shelled Kharkiv."
