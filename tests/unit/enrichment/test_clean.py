@@ -593,6 +593,9 @@ def test_a_name_signing_the_text_off_on_its_last_line_goes_but_a_last_sentence_s
         "The plant's chief executive in 2024. Anna Novak/Bloomberg via Getty Images",
         "The president speaks at a news conference in Tokyo on March 21. (Photo by Anna Novak)",
         "The commissioner says competition has not improved. Photo / Anna Novak",
+        "Last updated: 02/04 - 17:35",
+        "Update : 04.04.2025",
+        "By Courier",
     ],
 )
 def test_furniture_of_outlets_the_corpus_lacks_goes(line: str) -> None:
@@ -643,6 +646,9 @@ def test_a_links_box_goes_with_its_headlines_and_the_story_after_it_stays() -> N
         "Sources close to the talks said no deal was near.",
         "The photo by a local reporter went around the world.",
         "Summary executions were reported in the town, the UN said.",
+        "By Tuesday the talks had failed.",
+        "The vote on 04.04.2025 was close, officials said.",
+        "In 2019/20 the budget grew by 4%.",
     ],
 )
 def test_story_lines_near_the_rules_for_other_outlets_stay(text: str) -> None:
