@@ -214,6 +214,14 @@ def test_people_speaking_for_a_body_are_the_body(parse, text: str) -> None:
     assert parsed_speakers(text, parse) in (["ISW"], ["Pentagon"])
 
 
+def test_a_court_officers_title_refers_back(parse) -> None:
+    text = (
+        "Sentencing on Wednesday, Magistrate Anna Novak said the posts were a campaign to stir up discontent.\n\n"
+        "“The defendant chose to publish repeatedly, to a wide audience,” the magistrate said."
+    )
+    assert parsed_speakers(text, parse) == ["Anna Novak"]
+
+
 def test_a_title_refers_back_but_an_unnamed_official_is_nobody(parse) -> None:
     text = (
         "Kaja Kallas spoke after the meeting. “We need to be ready for a long war,” the prime minister said.\n\n"
