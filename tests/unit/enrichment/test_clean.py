@@ -441,6 +441,11 @@ def test_the_writers_note_after_the_story_goes_but_the_same_words_in_the_story_s
         "Anna Novak is a politics reporter for the Courier.\n\nPiotr Lis is state political reporter for the Courier."
     )
     assert clean_text(text, RULES) == "The story begins.\n\nThe story ends with a sentence of the story."
+    # the outlet's note on itself closes the page the same way; higher up, the same shape is story
+    note = "The Courier is an impartial platform & does not speak for the government or any political party."
+    assert clean_text(f"Lead.\n\nMore.\n\n{note}", RULES) == "Lead.\n\nMore."
+    story = "Hezbollah is a network of militias backed by Iran, officials said.\n\nMore.\n\nThe end of the story."
+    assert clean_text(story, RULES) == story
 
 
 def test_a_live_blogs_writer_credit_goes_but_a_report_from_a_place_stays() -> None:
@@ -596,6 +601,9 @@ def test_a_name_signing_the_text_off_on_its_last_line_goes_but_a_last_sentence_s
         "Last updated: 02/04 - 17:35",
         "Update : 04.04.2025",
         "By Courier",
+        "Published by Courier Newspapers Ltd",
+        "Part of the Courier, The Courier on Sunday & Harbour Media Group",
+        "For continued free access we ask you to consider making a modest support to this noble endeavour.",
     ],
 )
 def test_furniture_of_outlets_the_corpus_lacks_goes(line: str) -> None:
@@ -649,6 +657,8 @@ def test_a_links_box_goes_with_its_headlines_and_the_story_after_it_stays() -> N
         "By Tuesday the talks had failed.",
         "The vote on 04.04.2025 was close, officials said.",
         "In 2019/20 the budget grew by 4%.",
+        "The paper is part of the Harbour Media Group, which was sold in 2018.",
+        "It was published by Penguin Random House in 2019.",
     ],
 )
 def test_story_lines_near_the_rules_for_other_outlets_stay(text: str) -> None:
