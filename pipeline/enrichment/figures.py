@@ -309,7 +309,8 @@ class FigureRules:
                 change_text = " ".join(text[ranged.start() : match.end()].split())
                 if was is not None and unit is not None:
                     out.setdefault((was, unit, change_text.lower(), -2), Figure(value=was, unit=unit, text=change_text))
-                    percents.add((was, bisect.bisect(ends, start))) if unit == "%" else None
+                    if unit == "%":
+                        percents.add((was, bisect.bisect(ends, start)))
                 ranged = None
             low = low_end(ranged, match, value) if ranged is not None else None
             if ranged is not None and low is None:

@@ -568,9 +568,14 @@ def test_the_parser_reads_a_whole_batch_at_once_with_the_same_speakers(stage: En
     assert together.parse_cost.sentences == 2
 
 
-def _speakers(stage: EnrichStage, text: str, name: str) -> list[str | None]:
+def _enriched(stage: EnrichStage, text: str, name: str) -> Article:
+    """The article the stage makes of `text` (a unique URL per name)."""
     [result] = stage.process([unique(build_article(text=text, url=f"https://example.org/{name}"))])
-    return [q.speaker for q in result.article.quotes]
+    return result.article
+
+
+def _speakers(stage: EnrichStage, text: str, name: str) -> list[str | None]:
+    return [q.speaker for q in _enriched(stage, text, name).quotes]
 
 
 def test_he_after_a_sentence_about_somebody_unnamed_is_nobody_named(stage: EnrichStage) -> None:
@@ -631,13 +636,13 @@ def test_a_name_ner_missed_between_a_title_and_a_speech_verb_is_a_person_who_spe
         "car,” he said.\n\nJMM spokesperson Manoj Tirkey claimed the high turnout reflected anger. “The people of "
         "Jharkhand have voted for dignity,” Tirkey remarked."
     )
-    [result] = stage.process([unique(build_article(text=text, url="https://example.org/titled-names"))])
-    assert {"Scott Kearney", "Manoj Tirkey"} <= set(result.article.persons)
-    assert [q.speaker for q in result.article.quotes] == ["Scott Kearney", "Manoj Tirkey"]
+    result = _enriched(stage, text, "titled-names")
+    assert {"Scott Kearney", "Manoj Tirkey"} <= set(result.persons)
+    assert [q.speaker for q in result.quotes] == ["Scott Kearney", "Manoj Tirkey"]
     # a title before capitalised words that are no name: "chief Executive Officer" stays nobody
     other = "The company's chief Executive Officer, said nothing about the deal, analysts noted."
-    [plain] = stage.process([unique(build_article(text=other, url="https://example.org/titled-not-names"))])
-    assert "Executive Officer" not in (plain.article.persons or [])
+    plain = _enriched(stage, other, "titled-not-names")
+    assert "Executive Officer" not in (plain.persons or [])
 
 
 def test_a_name_ner_missed_set_off_by_its_role_is_a_person_who_speaks(stage: EnrichStage) -> None:
@@ -647,13 +652,13 @@ def test_a_name_ner_missed_set_off_by_its_role_is_a_person_who_speaks(stage: Enr
         "rising every month,” she said.\n\nTunde Adeyemi, an analyst at Ecobank Research, said: “Harmonising the "
         "farmgate price is the easy part of the deal.”"
     )
-    [result] = stage.process([unique(build_article(text=text, url="https://example.org/apposition-names"))])
-    assert {"Sirikorn Thanasak", "Tunde Adeyemi"} <= set(result.article.persons)
-    assert [q.speaker for q in result.article.quotes] == ["Sirikorn Thanasak", "Tunde Adeyemi"]
+    result = _enriched(stage, text, "apposition-names")
+    assert {"Sirikorn Thanasak", "Tunde Adeyemi"} <= set(result.persons)
+    assert [q.speaker for q in result.quotes] == ["Sirikorn Thanasak", "Tunde Adeyemi"]
     # a body's noun in the words is no person's name
     other = "The vote was close. Green Party, a member of the coalition, said it would back the bill."
-    [plain] = stage.process([unique(build_article(text=other, url="https://example.org/apposition-bodies"))])
-    assert "Green Party" not in (plain.article.persons or [])
+    plain = _enriched(stage, other, "apposition-bodies")
+    assert "Green Party" not in (plain.persons or [])
 
 
 def test_letters_after_a_name_and_a_role_a_few_words_on_leave_the_speaker_a_person(stage: EnrichStage) -> None:
@@ -663,11 +668,9 @@ def test_letters_after_a_name_and_a_role_a_few_words_on_leave_the_speaker_a_pers
         "officer at the WWF European Policy Office, said the vote showed that lawmakers had listened.\n\n“Every "
         "month of delay means more forest cleared to supply the market,” she said."
     )
-    [result] = stage.process([unique(build_article(text=text, url="https://example.org/post-nominals"))])
-    assert "Léa Dufresne" in (result.article.persons or []) and "Léa Dufresne" not in (
-        result.article.organizations or []
-    )
-    assert [q.speaker for q in result.article.quotes] == ["Graham Lockhart", "Léa Dufresne"]
+    result = _enriched(stage, text, "post-nominals")
+    assert "Léa Dufresne" in (result.persons or []) and "Léa Dufresne" not in (result.organizations or [])
+    assert [q.speaker for q in result.quotes] == ["Graham Lockhart", "Léa Dufresne"]
 
 
 def test_a_third_name_ner_left_out_and_a_party_in_brackets_after_a_titled_name(stage: EnrichStage) -> None:
@@ -679,9 +682,9 @@ def test_a_third_name_ner_left_out_and_a_party_in_brackets_after_a_titled_name(s
         "Karaca and his Iraqi counterpart.\n\n“The Development Road is not just a transport line,” Karaca said at "
         "a joint news conference."
     )
-    [result] = stage.process([unique(build_article(text=text, url="https://example.org/third-names"))])
-    assert {"Glenn Thompson", "Ahmet Selim Karaca"} <= set(result.article.persons or [])
-    assert [q.speaker for q in result.article.quotes] == ["Glenn Thompson", "Ahmet Selim Karaca"]
+    result = _enriched(stage, text, "third-names")
+    assert {"Glenn Thompson", "Ahmet Selim Karaca"} <= set(result.persons or [])
+    assert [q.speaker for q in result.quotes] == ["Glenn Thompson", "Ahmet Selim Karaca"]
 
 
 def test_it_with_an_adverb_and_a_phrase_borrowed_as_somebody_put_it(stage: EnrichStage) -> None:
