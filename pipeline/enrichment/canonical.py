@@ -97,14 +97,17 @@ def resolve(
     place_countries: Callable[[str], set[str]] | None = None,
     common_words: Collection[str] = (),
     demonym: Callable[[str], str | None] | None = None,
+    place_size: Callable[[str], int] | None = None,
 ) -> list[Resolved]:
     """Canonical entity of every mention worth keeping; NER spans before `trusted_from` (the headline) only when known.
 
     `common_words`: the words the text writes in lower case; one of them capitalised is a common noun opening a
     sentence ("Fireworks exploded"), not a name, unless the table knows it. `demonym`: the country whose people's
-    adjective a word is ("Lithuanian"), None for other words: such a word alone is nobody's name."""
+    adjective a word is ("Lithuanian"), None for other words: such a word alone is nobody's name. `place_size`: the
+    people of the largest city of a name (0 for none)."""
     out: list[Resolved] = []
     unsure: set[int] = set()
+    cities: set[int] = set()
     titles: set[str] = set()
     acronyms: list[Resolved] = []
     surnames = {m.text.split()[-1] for m in mentions if m.label == "PERSON" and " " in m.text.strip()}
@@ -178,13 +181,21 @@ def resolve(
             if entry is not None:
                 out.append(_known(m, surface, entry, table))
                 continue
-        resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries)
+        resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries, place_size)
         if resolved is not None and not_a_name(resolved.name, resolved.label, table.cues):
             titles.add(initials(resolved.name))  # "SPEC" after "Special Presidential Envoy for Climate"
         elif resolved is not None:
             if resolved.label == "GPE" and place_cue(m, table.cues) is None and not is_known_place(surface):
                 unsure.add(len(out))
+            if m.label == "ORG" and place_size is not None and _city_named(m, surface, table.cues, place_size):
+                cities.add(len(out))
             out.append(resolved)
+    # one name, one sense in an article: an "organisation" taken for a city gone to stays an organisation when NER's
+    # label held for another of its mentions ("lost to Chelsea on Saturday" after "Chelsea have spent")
+    bodies = {r.name for r in out if r.label == "ORG"}
+    for i in cities:
+        if out[i].name in bodies:
+            out[i] = replace(out[i], label="ORG", is_place=False)
     # a "place" no gazetteer knows and no word around calls one ("Fireworks", "Treasury") is not listed, unless it
     # is a person's surname of the article ("Nuland")
     kept = fold_acronyms(
@@ -246,6 +257,7 @@ def _unknown(
     is_known_place: Callable[[str], bool],
     preferred: Collection[str],
     place_countries: Callable[[str], set[str]] | None,
+    place_size: Callable[[str], int] | None = None,
 ) -> Resolved | None:
     """An entity NER found that the table does not know: its label corrected by place cues and the gazetteer."""
     label = m.label
@@ -264,9 +276,34 @@ def _unknown(
         # a single "name" that is a town of the countries the article is about ("Kreminna", "Sumy")
         if place_countries(surface) & set(preferred):
             label = "GPE"
+    elif label == "ORG" and place_size is not None and _city_named(m, surface, cues, place_size):
+        label = "GPE"  # "why die for Danzig?", "flew to Volgograd, which": a city NER took for an organisation
     if label == "":
         return None  # a capitalised word after "in" that no gazetteer knows: not evidence enough
     return Resolved(surface, label, surface, m.start, m.end, None, label in PLACE_LABELS)
+
+
+def _city_named(m: Mention, surface: str, cues: Cues, place_size: Callable[[str], int]) -> bool:
+    """An "organisation" that is a city of some size by name, gone to ("why die for Danzig?", "flew to Volgograd,
+    which"): no body's word in it, not in capitals, no common noun after it that it would qualify ("to Brent crude",
+    "for Oxford professors": a thing or body named after the place). A city doing something stays what NER said
+    ("Chelsea have spent", "Caldwell said": a club, a company)."""
+    if not m.before or m.before[-1].lower() not in _TOWARDS:
+        return False
+    if surface.isupper() or any(w.lower() in cues.org_nouns for w in surface.split()):
+        return False
+    nxt = m.after[0] if m.after else ""
+    if (nxt[:1].isalpha() and nxt.islower() and nxt not in _LINKING_WORDS) or nxt in ("'s", "’s"):
+        return False  # "a premium to Caldwell's closing price": whose, a company's as often as a city's
+    return place_size(surface) >= _CITY_FLOOR
+
+
+# a city this large by name is a city NER mislabelled, not a namesake village ("Punch", "Central", "Grad")
+_CITY_FLOOR = 50_000
+# words of going to a place ("in" is a locative cue of its own, `place_cue`)
+_TOWARDS = frozenset({"for", "to", "into", "towards", "toward", "via", "near"})
+# small words a city's name runs on into ("for Dunkirk and dozens of other cities", "to Volgograd, which")
+_LINKING_WORDS = frozenset({"and", "or", "to", "in", "on", "for", "from", "with", "by", "at", "as", "which"})
 
 
 # a model number after a maker's name: digits, not a year ("469", "8", "35S")

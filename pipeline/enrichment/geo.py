@@ -151,6 +151,11 @@ class Gazetteer:
             or key in self.regions
         )
 
+    def population(self, name: str) -> int:
+        """People in the largest city of this name (0 when none, or when it is a country or continent)."""
+        key = fold(name)
+        return max((g.population for g in (*self.primary.get(key, ()), *self.alternate.get(key, ()))), default=0)
+
     def countries_of(self, name: str) -> set[str]:
         """Countries that have a place of this name."""
         key = fold(name)

@@ -259,6 +259,7 @@ class EnrichStage:
             place_countries=tables.gazetteer.countries_of,
             common_words=frozenset(_LOWER_WORD.findall(prep.analysed)),
             demonym=tables.gazetteer.demonym,
+            place_size=tables.gazetteer.population,
         )
         surnames = {r.name.split()[-1] for r in resolved if r.label == "PERSON"}
         institutions = tables.institutions

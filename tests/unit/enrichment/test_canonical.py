@@ -684,3 +684,26 @@ def test_a_military_units_number_is_part_of_its_name() -> None:
         [_mention("82nd Airborne Division", "Biden orders the", "to eastern", "ORG", 0)], TABLE, lambda _: False
     )
     assert [(r.name, r.label) for r in out] == [("82nd Airborne Division", "ORG")]
+
+
+def test_a_city_gone_to_that_ner_took_for_an_organisation_is_a_place() -> None:
+    sizes = {"Danzig": 487_371, "Brent": 329_100, "Chelsea": 60_000, "Grad": 686}.get
+
+    def labels(surface: str, before: str, after: str) -> list[str]:
+        mention = _mention(surface, before, after, "ORG", 0)
+        return [r.label for r in resolve([mention], TABLE, lambda _: True, place_size=lambda n: sizes(n, 0))]
+
+    assert labels("Danzig", "why die for", "?") == ["GPE"]
+    assert labels("Danzig", "the need to die for", "and dozens of other cities") == ["GPE"]
+    # a common noun after it: a thing named after the city; a city doing something: a club, a company
+    assert labels("Brent", "the price of oil close to", "crude soared") == ["ORG"]
+    assert labels("Chelsea", "a premium to", "’s closing price") == ["ORG"]
+    # a village of that name somewhere is no reason
+    assert labels("Grad", "the need to die for", "?") == ["ORG"]
+    # one sense per article: a name NER's label held for elsewhere stays an organisation
+    mentions = [
+        _mention("Chelsea", "", "have already spent", "ORG", 0),
+        _mention("Chelsea", "lost to", "on", "ORG", 40),
+    ]
+    out = resolve(mentions, TABLE, lambda _: True, place_size=lambda n: sizes(n, 0))
+    assert {r.label for r in out} == {"ORG"}
