@@ -32,6 +32,7 @@ import re
 import sys
 import time
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,11 +242,30 @@ def _ratio(a: int, b: int) -> float | None:
 
 def entity_fold(name: str) -> str:
     """A name as compared: folded, a body's country in either of the two notations the labelling rules allow
-    ("Ministry of Infrastructure (Ukraine)" = "Ministry of Infrastructure of Ukraine")."""
+    ("Ministry of Infrastructure (Ukraine)" = "Ministry of Infrastructure of Ukraine"), an embassy's host likewise
+    ("Embassy of Belarus in Russia" = "Embassy of Belarus, Moscow")."""
+    hosted = _HOSTED.match(name)
+    if hosted is not None and (city := _host_cities().get(fold(hosted.group(2)))):
+        name = f"{hosted.group(1)}, {city}"
     return fold(_COUNTRY_NOTE.sub(r"\1 of \2", name))
 
 
 _COUNTRY_NOTE = re.compile(r"^(.+?)\s+\(([^()]+)\)$")
+_HOSTED = re.compile(r"^(Embassy of .+?) in (?:the )?(.+)$")
+
+
+@lru_cache(maxsize=1)
+def _host_cities() -> dict[str, str]:
+    """A country's names (folded) -> the city its embassies are in, from the institutions table."""
+    from pipeline.enrichment.tables import DATA_DIR, read_toml
+
+    data = read_toml(DATA_DIR / "enrich_institutions.toml")
+    return {
+        fold(word): data["capitals"][code][0]
+        for code, words in data["countries"].items()
+        if code in data["capitals"]
+        for word in (*words, f"Republic of {words[0]}")
+    }
 
 
 def name_keys(name: str) -> set[str]:

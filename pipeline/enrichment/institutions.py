@@ -4,8 +4,8 @@ one canonical name per body and country, made from a table of institutions and a
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from pipeline.enrichment.phrases import phrase_pattern
 
@@ -36,6 +36,7 @@ class InstitutionTable:
         not_bare: frozenset[str] = frozenset(),
         districts: Mapping | None = None,
         hosted: frozenset[str] = frozenset(),
+        capitals: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.institutions = dict(institutions)  # name -> (format, forms, noun-only forms)
         self.countries = dict(countries)  # code -> (name, other names...)
@@ -44,6 +45,8 @@ class InstitutionTable:
         self.the = the
         self.not_bare = not_bare  # institutions a bare form does not tie to the article's country ("Embassy")
         self.hosted = hosted  # institutions one country keeps in another: named with their host ("Embassy")
+        self.capitals = {code: cities[0] for code, cities in (capitals or {}).items() if cities}  # where embassies are
+        self._city = {c.lower(): cities[0] for cities in (capitals or {}).values() for c in cities}
         self._districts = _district_patterns(districts or {})  # US federal prosecutors: format and patterns
         self._form = {
             f.lower(): name for name, (_, forms, nouns) in self.institutions.items() for f in (*forms, *nouns)
@@ -62,7 +65,10 @@ class InstitutionTable:
             rf"(?<![\w-])(?-i:(?=[A-Z]))(?P<country>{country})(?P<possessive>['’]s)?\s+(?P<inst>{form})(?!\w)",
             re.IGNORECASE,
         )
-        self._host = re.compile(rf"\s+in\s+(?:the\s+)?(?-i:(?=[A-Z]))(?P<country>{country})(?![\w-])", re.IGNORECASE)
+        city = phrase_pattern(set(self._city)) if self._city else r"(?!)"
+        self._host = re.compile(
+            rf"\s+in\s+(?:the\s+)?(?-i:(?=[A-Z]))(?:(?P<country>{country})|(?P<city>{city}))(?![\w-])", re.IGNORECASE
+        )
         self._after = re.compile(
             rf"(?<![\w-])(?P<inst>{form})\s+of\s+(?:the\s+)?(?-i:(?=[A-Z]))(?P<country>{country})(?![\w-])",
             re.IGNORECASE,
@@ -94,6 +100,7 @@ class InstitutionTable:
             not_bare,
             data.get("federal_districts"),
             frozenset(row["name"] for row in data["institution"] if row.get("hosted", False)),
+            data.get("capitals"),
         )
 
     def bare(self, surface: str) -> str | None:
@@ -140,15 +147,34 @@ class InstitutionTable:
                 institution = self._form[form]
                 name, end = self.canonical(institution, code), m.end()
                 host = self._host.match(text, end) if institution in self.hosted else None
-                if host is not None:
-                    # "the Embassy of Belarus in Russia", "the Belarusian Embassy in the Russian Federation": one
-                    # country's embassy in another is a body of its own
-                    there = self._country[" ".join(host.group("country").lower().split())]
-                    if there != code:
-                        name, end = f"{name} in {self._with_the(there)}", host.end()
+                if host is not None and (city := self._host_city(host, code)) is not None:
+                    # "the Embassy of Belarus in Russia", "the US embassy in Kiev": one country's embassy in another
+                    # is a body of its own, named by the city it is in
+                    name, end = self.hosted_name(name, city), host.end()
                 found.append(InstitutionMention(name, text[m.start() : end], m.start(), end, institution, code))
                 taken.append((m.start(), end))
-        return sorted(found, key=lambda f: f.start)
+        return sorted(self._hosted_once(found), key=lambda f: f.start)
+
+    def _hosted_once(self, found: list[InstitutionMention]) -> list[InstitutionMention]:
+        """ "the US embassy in Kyiv … the US embassy said": a hosted body named without its host in an article that
+        names one host for it is the one there."""
+        hosts: dict[str, set[str]] = {}
+        for f in found:
+            if f.institution in self.hosted and f.name != self.canonical(f.institution, f.country):
+                hosts.setdefault(self.canonical(f.institution, f.country), set()).add(f.name)
+        return [replace(f, name=next(iter(hosts[f.name]))) if len(hosts.get(f.name, ())) == 1 else f for f in found]
+
+    def _host_city(self, host: re.Match[str], code: str) -> str | None:
+        """The city of a host named after a body ("in Russia": Moscow; "in Kiev": Kyiv), None for its own country."""
+        if host.group("city"):
+            return self._city[" ".join(host.group("city").lower().split())]
+        there = self._country[" ".join(host.group("country").lower().split())]
+        return self.capitals.get(there, self._with_the(there)) if there != code else None
+
+    @staticmethod
+    def hosted_name(name: str, city: str) -> str:
+        """A body one country keeps in another, as Wikipedia titles it: "Embassy of the United States, Kyiv"."""
+        return f"{name}, {city}"
 
     def administrations(self, text: str, surnames: Collection[str], code: str = "US") -> list[InstitutionMention]:
         """ "The Biden administration" is the government of the United States: news English says "administration"

@@ -27,11 +27,13 @@ TABLE = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.tom
         ("the US defense ministry", "United States Department of Defense"),
         ("the American government", "Government of the United States"),
         ("the Dutch central bank", "Central Bank of the Netherlands"),
-        # an embassy named with its host country is the embassy there
-        ("the Embassy of Belarus in Russia organised it", "Embassy of Belarus in Russia"),
-        ("a counsellor of the Belarusian Embassy in the Russian Federation", "Embassy of Belarus in Russia"),
-        ("the Polish embassy in the United States said", "Embassy of Poland in the United States"),
+        # an embassy named with its host country or city is the embassy there, titled as Wikipedia titles it
+        ("the Embassy of Belarus in Russia organised it", "Embassy of Belarus, Moscow"),
+        ("a counsellor of the Belarusian Embassy in the Russian Federation", "Embassy of Belarus, Moscow"),
+        ("the Polish embassy in the United States said", "Embassy of Poland, Washington, D.C."),
+        ("the US Embassy in Kiev said", "Embassy of the United States, Kyiv"),
         ("the Russian embassy said", "Embassy of Russia"),
+        ("the Russian embassy in Russia", "Embassy of Russia"),
         # a chamber of many countries' parliaments; some are known by their own names
         ("the House of Representatives of Belarus adopted", "House of Representatives of Belarus"),
         ("the Australian House of Representatives", "Australian House of Representatives"),
@@ -113,3 +115,11 @@ def test_two_chambers_committees_named_at_once_are_two_committees() -> None:
         "Senate Judiciary Committee",
     ]
     assert chamber_committees("the Red and Blue Ribbon Committees", chambers) == []  # not chambers
+
+
+def test_an_embassy_named_without_its_host_is_the_one_the_article_names_with_one() -> None:
+    text = "Biden ordered the evacuation of the US embassy in Kiev. The U.S. Embassy said a plane had landed."
+    assert [m.name for m in TABLE.find(text)] == ["Embassy of the United States, Kyiv"] * 2
+    # two hosts named: the bare one stays bare
+    text = "The US embassy in Moscow and the US embassy in Kyiv closed. The US embassy said nothing."
+    assert [m.name for m in TABLE.find(text)][-1] == "Embassy of the United States"
