@@ -241,13 +241,22 @@ def _ratio(a: int, b: int) -> float | None:
 
 
 def entity_fold(name: str) -> str:
-    """A name as compared: folded, a body's country in either of the two notations the labelling rules allow
-    ("Ministry of Infrastructure (Ukraine)" = "Ministry of Infrastructure of Ukraine"), an embassy's host likewise
-    ("Embassy of Belarus in Russia" = "Embassy of Belarus, Moscow")."""
+    """A name as compared: folded, a body's country in any of the notations the labels use ("Ministry of
+    Infrastructure (Ukraine)" = "Ministry of Infrastructure of Ukraine"; "Russian Armed Forces" = "Armed Forces of
+    Russia" = "Armed Forces of the Russian Federation"), an embassy's host likewise ("Embassy of Belarus in Russia" =
+    "Embassy of Belarus, Moscow")."""
+    countries, cities = _country_words()
     hosted = _HOSTED.match(name)
-    if hosted is not None and (city := _host_cities().get(fold(hosted.group(2)))):
+    if hosted is not None and (city := cities.get(fold(hosted.group(2)))):
         name = f"{hosted.group(1)}, {city}"
-    return fold(_COUNTRY_NOTE.sub(r"\1 of \2", name))
+    key = fold(_COUNTRY_NOTE.sub(r"\1 of \2", name))
+    first, _, rest = key.partition(" ")
+    if rest and " " in rest and first in countries:  # "russian armed forces", not "russian army" or "russia"
+        key = f"{rest} of {countries[first]}"
+    body, of, country = key.rpartition(" of ")
+    if of and country.removeprefix("the ") in countries:
+        key = f"{body} of {countries[country.removeprefix('the ')]}"
+    return key
 
 
 _COUNTRY_NOTE = re.compile(r"^(.+?)\s+\(([^()]+)\)$")
@@ -255,17 +264,19 @@ _HOSTED = re.compile(r"^(Embassy of .+?) in (?:the )?(.+)$")
 
 
 @lru_cache(maxsize=1)
-def _host_cities() -> dict[str, str]:
-    """A country's names (folded) -> the city its embassies are in, from the institutions table."""
+def _country_words() -> tuple[dict[str, str], dict[str, str]]:
+    """From the institutions table: a country's names and adjectives (folded) -> its first name, folded ("russian
+    federation" -> "russia"); and its names -> the city its embassies are in."""
     from pipeline.enrichment.tables import DATA_DIR, read_toml
 
     data = read_toml(DATA_DIR / "enrich_institutions.toml")
-    return {
-        fold(word): data["capitals"][code][0]
-        for code, words in data["countries"].items()
-        if code in data["capitals"]
-        for word in (*words, f"Republic of {words[0]}")
-    }
+    countries, cities = {}, {}
+    for code, words in data["countries"].items():
+        for word in (*words, f"Republic of {words[0]}"):
+            countries[fold(word)] = fold(words[0])
+            if code in data["capitals"]:
+                cities[fold(word)] = data["capitals"][code][0]
+    return countries, cities
 
 
 def name_keys(name: str) -> set[str]:
