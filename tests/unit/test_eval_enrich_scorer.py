@@ -1,4 +1,4 @@
-"""The golden set's scorer (benchmarks/eval_enrich.py): which words of the text `text_clean` lost."""
+"""The golden set's scorer (benchmarks/eval_enrich.py): which words of the text `text_clean` lost; names compared."""
 
 from __future__ import annotations
 
@@ -35,3 +35,13 @@ def test_a_caption_kept_without_its_credit_is_scored_as_removed_but_not_a_line_c
     assert not eval_enrich._caption_without_credit(promotion, lines, gone)  # a tail gone, but no credit
     kept = eval_enrich.removed_tokens(text, text)
     assert not eval_enrich._caption_without_credit(caption, lines, kept)
+
+
+def test_a_bodys_country_in_any_notation_is_one_name_but_other_bodies_stay_apart() -> None:
+    same = ["Russian Armed Forces", "Armed Forces of Russia", "Armed Forces of the Russian Federation"]
+    entity_fold = eval_enrich.entity_fold
+    assert len({entity_fold(n) for n in same}) == 1
+    assert entity_fold("Ministry of Defence (Russia)") == entity_fold("Ministry of Defence of Russia")
+    assert entity_fold("Embassy of Belarus in Russia") == entity_fold("Embassy of Belarus, Moscow")
+    assert entity_fold("Russian Armed Forces") != entity_fold("Armed Forces of Ukraine")
+    assert entity_fold("Russian Army") != entity_fold("Army of Russia")  # one word after the adjective: as written
