@@ -22,6 +22,7 @@ from pipeline.enrichment.spans import (
     split_brackets,
     split_place_prefixes,
     split_possessives,
+    split_trailing_names,
     with_body_noun,
     without_title,
 )
@@ -98,13 +99,14 @@ def resolve(
     common_words: Collection[str] = (),
     demonym: Callable[[str], str | None] | None = None,
     place_size: Callable[[str], int] | None = None,
+    given_names: Collection[str] = (),
 ) -> list[Resolved]:
     """Canonical entity of every mention worth keeping; NER spans before `trusted_from` (the headline) only when known.
 
     `common_words`: the words the text writes in lower case; one of them capitalised is a common noun opening a
     sentence ("Fireworks exploded"), not a name, unless the table knows it. `demonym`: the country whose people's
     adjective a word is ("Lithuanian"), None for other words: such a word alone is nobody's name. `place_size`: the
-    people of the largest city of a name (0 for none)."""
+    people of the largest city of a name (0 for none). `given_names`: first names, folded lower case."""
     out: list[Resolved] = []
     unsure: set[int] = set()
     cities: set[int] = set()
@@ -112,7 +114,7 @@ def resolve(
     acronyms: list[Resolved] = []
     surnames = {m.text.split()[-1] for m in mentions if m.label == "PERSON" and " " in m.text.strip()}
     spans = split_possessives(split_brackets(merge_split_names(mentions, table)), table.cues)
-    for m in split_place_prefixes(spans, table):
+    for m in split_trailing_names(split_place_prefixes(spans, table), table, given_names):
         m = with_body_noun(m, table.cues)
         if m.label == "ORG" and m.after[:1] in (("’s",), ("'s",)) and (cut := _owner_cut(m.text, table)):
             # "notify Congress of Mueller’s findings": the word after "of" owns something, it is no part of the name

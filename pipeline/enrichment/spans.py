@@ -4,12 +4,12 @@ words around contradict, a place glued before a person, a name split in two."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.enrichment.entities import Mention
 from pipeline.enrichment.folding import initials
-from pipeline.enrichment.normalise import entity_key
+from pipeline.enrichment.normalise import entity_key, fold
 
 if TYPE_CHECKING:
     from pipeline.enrichment.aliases import AliasTable, Cues
@@ -283,6 +283,65 @@ def split_place_prefixes(mentions: Sequence[Mention], table: AliasTable) -> list
                 continue
         out.append(m)
     return out
+
+
+def split_trailing_names(mentions: Sequence[Mention], table: AliasTable, given_names: Collection[str]) -> list[Mention]:
+    """ "the Russian ambassador to the US Anatoly Antonov", "Defense Intelligence of Ukraine Kyrylo Budanov" (one
+    NER span of an organisation): a given name (`given_names`, folded lower case) and a surname that end the span are
+    a person, what comes before is what they stand for, when it is a name of its own. Not after a small word ("Law
+    Offices of Frank Abernathy"), not when the surname is a body's noun ("United Nations General Assembly") or the
+    pair a name the table knows."""
+    out: list[Mention] = []
+    for m in mentions:
+        words = m.text.split()
+        if m.source == "ner" and m.label == "ORG" and len(words) >= 3 and table.lookup(m.text) is None:
+            given, surname, before = words[-2], words[-1], words[-3]
+            if (
+                _capitalised(given)
+                and _capitalised(surname)
+                and fold(given).lower() in given_names
+                and surname.lower() not in table.cues.org_nouns
+                and before.lower() not in _NAME_JOINERS
+                and table.lookup(given) is None
+                and table.lookup(f"{given} {surname}") is None
+            ):
+                cut = m.text.rindex(given)
+                head = m.text[:cut].rstrip()
+                if not _stands_alone(head, table):
+                    out.append(m)  # "Mobility Artillery Rocket Systems", "St Andrew Hall": one name
+                    continue
+                out.append(Mention(head, m.label, m.start, m.start + len(head), m.before, (given, surname), m.source))
+                out.append(
+                    Mention(
+                        m.text[cut:],
+                        "PERSON",
+                        m.start + cut,
+                        m.end,
+                        (*m.before, *(w.lower() for w in words[:-2])),
+                        m.after,
+                        m.source,
+                    )
+                )
+                continue
+        out.append(m)
+    return out
+
+
+def _stands_alone(head: str, table: AliasTable) -> bool:
+    """What comes before a person's name in one span is a name of its own: one the table knows ("US"), a body's
+    ("Defense Intelligence"), or one of a known place ("… of Ukraine")."""
+    if table.lookup(head) is not None or any(w.lower() in table.cues.org_nouns for w in head.split()):
+        return True
+    _, of, place = head.rpartition(" of ")
+    return bool(of) and table.lookup(place) is not None
+
+
+def _capitalised(word: str) -> bool:
+    return word.isalpha() and word[:1].isupper() and word[1:].islower()
+
+
+# small words inside an organisation's name before a person's name in it ("Law Offices of Frank Abernathy")
+_NAME_JOINERS = frozenset({"of", "and", "&", "for", "the", "de", "von", "van", "der", "la", "le", "al"})
 
 
 def merge_split_names(mentions: Sequence[Mention], table: AliasTable) -> list[Mention]:

@@ -260,6 +260,7 @@ class EnrichStage:
             common_words=frozenset(_LOWER_WORD.findall(prep.analysed)),
             demonym=tables.gazetteer.demonym,
             place_size=tables.gazetteer.population,
+            given_names=tables.quotes.given_names,
         )
         surnames = {r.name.split()[-1] for r in resolved if r.label == "PERSON"}
         institutions = tables.institutions

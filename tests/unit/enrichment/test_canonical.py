@@ -707,3 +707,16 @@ def test_a_city_gone_to_that_ner_took_for_an_organisation_is_a_place() -> None:
     ]
     out = resolve(mentions, TABLE, lambda _: True, place_size=lambda n: sizes(n, 0))
     assert {r.label for r in out} == {"ORG"}
+
+
+def test_a_given_name_and_surname_ending_an_organisations_span_are_a_person() -> None:
+    given = {"anatoly", "rocket", "andrew", "frank"}
+
+    def resolved(surface: str, before: str = "the ambassador to the") -> list[tuple[str, str]]:
+        out = resolve([_mention(surface, before, "said", "ORG", 0)], TABLE, lambda _: False, given_names=given)
+        return [(r.name, r.label) for r in out]
+
+    assert ("Anatoly Antonov", "PERSON") in resolved("US Anatoly Antonov")
+    # what comes before is no name of its own, or the name runs on through a small word: one name
+    assert resolved("Mobility Artillery Rocket Systems", "the") == [("Mobility Artillery Rocket Systems", "ORG")]
+    assert all(label != "PERSON" for _, label in resolved("Law Offices of Frank Abernathy", "the"))
