@@ -12,7 +12,10 @@ e.json (NBC News, CNBC, Euronews, The Times, The Scotsman, Nikkei Asia, Bangkok 
 The Age, New Zealand Herald, Rappler, Africanews, Anadolu Agency; written after stop 19) was held out until its
 blind score was recorded and is dev since; f.json (ABC News, The Washington Times, Reuters on Yahoo News, HuffPost,
 Irish Independent, The Herald, Gulf News, The Times of Israel, Hindustan Times, The Star, Sydney Morning Herald, RNZ,
-The East African, NV) is `heldout3`: of held-out files only the totals are read.
+The East African, NV) is `heldout3`: of held-out files only the totals are read. g.json (The Conversation, Semafor,
+Mother Jones, National Post, Toronto Star, Philippine Daily Inquirer, Taipei Times, CNA, Nation, Daily Mirror, ITV
+News, RTÉ News, ThePrint, Middle East Eye; written in stop 21) was scored blind first
+(`benchmarks/results/outlets_eval_g_blind.json`) and is dev since.
 
 Scoring is looser than the golden set's (names compared by their words, a speaker right when one name's words
 hold the other's): it measures what generalises, not spelling conventions. A furniture line counts as removed when

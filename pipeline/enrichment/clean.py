@@ -6,7 +6,13 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.enrichment.clean_neighbours import drop_echoes, drop_enclosed, drop_link_lists, drop_unfinished
+from pipeline.enrichment.clean_neighbours import (
+    drop_echoes,
+    drop_enclosed,
+    drop_header_labels,
+    drop_link_lists,
+    drop_unfinished,
+)
 from pipeline.enrichment.clean_stamps import is_stamp
 from pipeline.enrichment.normalise import fold, squash, visible
 from pipeline.enrichment.phrases import phrase_pattern
@@ -67,10 +73,15 @@ class BoilerplateRules:
     link_list_item_words: int = 20  # ... of at most this many words each
     stamp_words: frozenset[str] = frozenset()  # words of a page's time stamp besides dates ("published", "updated")
     stamp_max_words: int = 16  # a time stamp line is at most this long
+    given_names: frozenset[str] = frozenset()  # first names, folded lower case: a byline's name alone on its line
+    header_story_words: int = 12  # the story's first paragraph: a line this long at least; bylines stand above it
 
     @classmethod
-    def from_data(cls, data: Mapping, agencies: Iterable[str] = ()) -> BoilerplateRules:
-        """Compile the data file's rules; a broken pattern fails here, at start-up."""
+    def from_data(
+        cls, data: Mapping, agencies: Iterable[str] = (), given_names: Iterable[str] = ()
+    ) -> BoilerplateRules:
+        """Compile the data file's rules; a broken pattern fails here, at start-up. `given_names`: first names,
+        folded lower case (a byline's name alone on its line above the story)."""
         names = sorted({a for a in agencies if a}, key=len, reverse=True)
         # An agency's name alone after the story's last full stop ("... they face. EFE") is its sign-off.
         signoff = (
@@ -132,6 +143,8 @@ class BoilerplateRules:
             link_list_item_words=int(data.get("link_list_item_words", 20)),
             stamp_words=frozenset(w.lower() for w in data.get("stamp_words", ())),
             stamp_max_words=int(data.get("stamp_max_words", 16)),
+            given_names=frozenset(given_names),
+            header_story_words=int(data.get("header_story_words", 12)),
         )
 
 
@@ -157,6 +170,7 @@ def clean_text(
     kept = drop_enclosed(kept, rules, raw)
     kept = drop_link_lists(kept, rules, raw)
     kept = drop_unfinished(kept, whole, rules.unfinished_max_words)
+    kept = drop_header_labels(kept, whole, rules.given_names, rules.header_story_words)
     lines = [line for line in kept if line is not None]
     lines = _drop_repeated_headline(lines, titles, rules.label_max_words)
     lines = _drop_teasers(lines, rules)

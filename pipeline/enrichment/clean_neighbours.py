@@ -5,8 +5,10 @@ short unfinished lines next to furniture (a caption by its credit); never a stor
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
+
+from pipeline.enrichment.normalise import fold
 
 if TYPE_CHECKING:
     from pipeline.enrichment.clean import BoilerplateRules
@@ -184,6 +186,50 @@ def drop_unfinished(lines: list[str | None], whole: Sequence[bool], max_words: i
         if any(lines[j] is None or j in candidate for j in near):
             out[i] = None
     return out
+
+
+def drop_header_labels(
+    lines: list[str | None], whole: Sequence[bool], given_names: Collection[str], story_words: int
+) -> list[str | None]:
+    """Above the story's first paragraph (a line of `story_words` words or more), a line that is a person's name
+    alone is the byline ("Kara Delacroix": two or three capitalised words, the first a given name of `given_names`,
+    folded lower case) and one capitalised word alone a section's or a role's label ("Business", "Reporter"). The
+    same lines after the story has begun are story (a signature, a sub-heading). A name the table does not know
+    ("Wanjiru Kamau") is the byline when furniture stands right beside it (a role, a time stamp)."""
+    if story_words <= 0:
+        return lines
+    present = [i for i, line in enumerate(lines) if line != ""]
+    head = next((k for k, i in enumerate(present) if len((lines[i] or "").split()) >= story_words), len(present))
+    header = [i for i in present[:head] if lines[i] is not None and whole[i]]
+    out = list(lines)
+    for i in header:
+        if _TITLE_WORD.fullmatch(lines[i] or ""):
+            out[i] = None
+    for i in header:
+        line = lines[i] or ""
+        if _name_alone(line):
+            # a given name the table knows, or furniture right beside it ("Reporter", a time stamp)
+            k = present.index(i)
+            near = [present[j] for j in (k - 1, k + 1) if 0 <= j < len(present)]
+            if fold(line.split()[0]).lower() in given_names or any(out[j] is None for j in near):
+                out[i] = None
+    return out
+
+
+def _name_alone(line: str) -> bool:
+    words = line.split()
+    return (
+        2 <= len(words) <= 3
+        and all(_NAME_WORD.fullmatch(w) for w in words)
+        and not any(w.lower() in _SMALL_WORDS for w in words)  # "The News": a section's heading
+    )
+
+
+_SMALL_WORDS = frozenset({"the", "a", "an", "of", "for", "and", "in", "on", "to", "at", "by", "with", "from"})
+
+
+_NAME_WORD = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|[A-Z]\.")
+_TITLE_WORD = re.compile(r"[A-Z][a-z]{2,}")
 
 
 def _paragraph(line: str) -> bool:

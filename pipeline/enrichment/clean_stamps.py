@@ -37,7 +37,7 @@ def is_stamp(line: str, stamp_words: Collection[str], max_words: int) -> bool:
     clocked = False
     names = 0
     for token in tokens:
-        word = token.lower().rstrip(".:")
+        word = token.lower().strip("().:")  # "(Updated:", "08:40PM)"
         if not word:
             continue  # a sign alone: "Update : 04.04.2025"
         if word in _MONTHS or word in _WEEKDAYS:

@@ -60,7 +60,9 @@ def load_tables(
         read_given_names((data_dir / "first_names.tsv").read_text(encoding="utf-8")),
     )
     return EnrichmentTables(
-        boilerplate=BoilerplateRules.from_data(read_toml(data_dir / "enrich_boilerplate.toml"), agencies.names),
+        boilerplate=BoilerplateRules.from_data(
+            read_toml(data_dir / "enrich_boilerplate.toml"), agencies.names, quotes.given_names
+        ),
         aliases=AliasTable.from_data(
             read_toml(data_dir / "enrich_entities.toml"),
             extra,

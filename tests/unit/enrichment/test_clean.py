@@ -120,6 +120,43 @@ def test_seed_furniture_goes(text: str, expected: str) -> None:
         "Click to expand",
         "By Anna Novak, Courier",
         "Image source, Courier Images",
+        # stop 21: a seventh batch of outlets
+        "Fight disinformation: Sign up for the free Courier Daily newsletter and follow the news that matters.",
+        "Get your news from a source that’s not owned by oligarchs. Sign up for the free Courier Daily.",
+        "Get the latest headlines, breaking news and columns.",
+        "Stay updated with notifications for breaking news and our best stories",
+        "Get WhatsApp alerts",
+        "Join our channel for the top reads for the day on your preferred chat app",
+        "Join the Daily Courier's WhatsApp community here",
+        "Do you have a story to share? Email us at yourstory@courier.example",
+        "Want a quick briefing on the biggest stories? Listen to our latest podcasts to find out more",
+        "Watch the latest Courier West bulletins here",
+        "Read a summary of this article on FAST.",
+        "Video report by Courier West Correspondent Jane Doe",
+        "You must be logged in to join the discussion or read more comments.",
+        "Comments will be moderated. Keep comments relevant to the article.",
+        "Disclaimer: Comments do not represent the views of Courier.net.",
+        "Conversations are opinions of our readers and are subject to the Code of Conduct.",
+        "This story has been viewed 2,847 times.",
+        "Courier is not responsible for the content of external internet sites.",
+        "Disclosure statement",
+        "Jane Doe does not work for, consult, own shares in or receive funding from any company that would benefit.",
+        "University of Ruritania provides funding as a founding partner of The Courier.",
+        "Republish our articles for free, online or in print, under Creative Commons licence.",
+        "Courier delivers independent coverage of the region. To learn more about republishing our content, click here.",
+        "Sustaining this needs support from wonderful readers like you.",
+        "Wherever you live, you can take a paid subscription by clicking here.",
+        "Article content",
+        "Author of the article:",
+        "Text Size: A- A+",
+        "Title icon",
+        "READ: Ministry eyes rice import ban extension",
+        "15 Apr 2025 06:15PM (Updated: 15 Apr 2025 08:40PM)",
+        "Published date: 16 April 2025 14:22 BST | Last update: 4 hours 12 mins ago",
+        "A coast guard ship off the island yesterday. Photo courtesy of the Coast Guard Administration",
+        "The ship in the Northwest Passage. Photo by Jane Doe/The Canadian Press",
+        "Workers unload sacks of rice at a warehouse. COURIER FILE PHOTO / JANE DOE",
+        "A dairy herd shelters under trees during a heatwave. Jane Doe, CC BY-ND",
     ],
 )
 def test_furniture_of_many_outlets_goes(furniture: str) -> None:
@@ -198,6 +235,10 @@ def test_headlines_and_teasers_above_the_dateline_go_but_a_pull_quote_stays() ->
         "Topics discussed included trade, energy and the war.",
         "By Monday, Russian forces had pushed 12 kilometres further south.",
         "Copyright law in the EU was changed in 2019 after a long debate.",
+        # stop 21
+        "Stay informed on the storm's path, officials urged residents on Monday.",
+        "The clinic receives funding from the state government, the minister said.",
+        "Comments on the draft law close on Friday, the ministry said.",
     ],
 )
 def test_story_lines_near_the_new_rules_stay(text: str) -> None:
@@ -692,3 +733,18 @@ def test_text_wrapped_at_a_fixed_width_is_no_run_of_short_lines() -> None:
         "and the\nsheriff later revised the timeline.\n\nThe inquiry goes on."
     )
     assert clean_text(text, RULES) == text
+
+
+def test_a_bylines_name_and_labels_above_the_story_go_but_the_same_lines_below_it_stay() -> None:
+    rules = BoilerplateRules.from_data(
+        read_toml(DATA_DIR / "enrich_boilerplate.toml"), AGENCIES.names, given_names={"jane"}
+    )
+    story = "The council voted on Tuesday to close the harbour to cargo ships for the whole of the coming winter."
+    assert clean_text(f"Business\n\nJane Doe\n\n{story}", rules) == story
+    # a name the table does not know: beside a role's label it is the byline too
+    assert clean_text(f"Wanjiru Kamau\n\nReporter\n\n{story}", rules) == story
+    # below the first paragraph: a signature and a sub-heading are story
+    text = f"{story}\n\nJane Doe\n\nHarbour\n\n{story}"
+    assert clean_text(text, rules) == text
+    # a section's heading of small words stays
+    assert clean_text(f"The News\n\n{story}", rules) == f"The News\n\n{story}"
