@@ -151,12 +151,18 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
     if (
         m.label in ("ORG", "GPE", "NORP")
         and 2 <= len(words) <= 3
-        and all(w[:1].isupper() and w[1:].islower() for w in words)
+        and all(map(_name_word, words))
         and not any(w.lower() in cues.org_nouns for w in words)
         and (role_after or before in cues.person_nouns or _role_apposition(m, after, cues))
     ):
         return Mention(m.text, "PERSON", m.start, m.end, m.before, m.after, m.source)
     return m
+
+
+def _name_word(word: str) -> bool:
+    """A word written as a name: capitalised, the rest in lower case, or such parts joined by hyphens
+    ("Jean-Philippe", "Njoroge-Mutua")."""
+    return all(p[:1].isupper() and p[1:].islower() and p.isalpha() for p in word.split("-"))
 
 
 def _role_apposition(m: Mention, after: Sequence[str], cues: Cues) -> bool:

@@ -720,3 +720,12 @@ def test_a_given_name_and_surname_ending_an_organisations_span_are_a_person() ->
     # what comes before is no name of its own, or the name runs on through a small word: one name
     assert resolved("Mobility Artillery Rocket Systems", "the") == [("Mobility Artillery Rocket Systems", "ORG")]
     assert all(label != "PERSON" for _, label in resolved("Law Offices of Frank Abernathy", "the"))
+
+
+def test_a_hyphenated_name_beside_a_persons_role_is_a_person() -> None:
+    for surface, before, after in (
+        ("Jean-Philippe Arsenault", "department spokesperson", "said in an email"),
+        ("Gábor Fekete-Horváth", "the mayor ,", ", said the bridge"),
+    ):
+        [person] = resolve([_mention(surface, before, after, "ORG", 0)], TABLE, lambda _: False)
+        assert (person.name, person.label) == (surface, "PERSON")
