@@ -145,13 +145,27 @@ class Reader:
             end = min(people[k + 1].start if k + 1 < len(people) else len(text), e.end + 200)
             for m in _GENDERED.finditer(text, e.end, end):
                 if not any(q.start <= m.start() < q.end for q in self.spans):
-                    votes.setdefault(e.name, set()).add(_PRONOUN_GENDER[m.group(0).lower()])
+                    gender = _PRONOUN_GENDER[m.group(0).lower()]
+                    if not self._reports_another(e, m.start(), gender):
+                        votes.setdefault(e.name, set()).add(gender)
                     break
         out = {name: next(iter(g)) for name, g in votes.items() if len(g) == 1}
         for e in people:
             if e.name not in out and (by_name := self.rules.gender_of(e.name)) is not None:
                 out[e.name] = by_name
         return out
+
+    def _reports_another(self, person: Resolved, at: int, gender: str) -> bool:
+        """ "Mary Fogarty said he had waited": the pronoun right after the person's speech verb is somebody else when
+        the first name is the other gender's; it tells nothing of hers."""
+        words = [w.lower() for w in WORD.findall(self.text, person.end, at)]
+        by_name = self.rules.gender_of(person.name)
+        return (
+            by_name is not None
+            and by_name != gender
+            and 0 < len(words) <= 3
+            and any(w in self.rules.speech_verbs for w in words)
+        )
 
     def title(self, role: str, at: int) -> str | None:
         """Whom a title at `at` means: the person given it; for an office, else the last person named or speaking;

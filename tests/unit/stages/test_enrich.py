@@ -748,3 +748,13 @@ def test_an_office_nobody_is_given_is_the_one_who_has_been_speaking(stage: Enric
         "said.\n\n“Putin’s ambitions are imperial and he wants to rebuild an empire,” the foreign minister said."
     )
     assert _speakers(stage, other, "office-other")[0] == "Nicu Popescu"
+
+
+def test_she_after_a_woman_who_said_he_did_something_is_that_woman(stage: EnrichStage) -> None:
+    text = (
+        "Aoife Brennan, a nurse, said the ward was full. “We cannot go on like this,” she said.\n\n"
+        "Among those waiting was Thomas Fogarty, who was admitted on Sunday night.\n\n"
+        "His daughter Mary Fogarty said he had waited on a trolley for more than a day.\n\n"
+        "“Dad spent 31 hours on a trolley in a corridor with no privacy at all,” she said."
+    )
+    assert _speakers(stage, text, "said-he")[-1] == "Mary Fogarty"
