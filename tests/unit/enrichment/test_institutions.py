@@ -33,6 +33,10 @@ TABLE = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.tom
         ("the Polish embassy in the United States said", "Embassy of Poland, Washington, D.C."),
         ("the US Embassy in Kiev said", "Embassy of the United States, Kyiv"),
         ("the Russian embassy said", "Embassy of Russia"),
+        # countries beyond Europe's and the war's news
+        ("The Tunisian interior ministry said", "Ministry of Internal Affairs (Tunisia)"),
+        ("the Kenyan government said", "Government of Kenya"),
+        ("the US embassy in Nairobi", "Embassy of the United States, Nairobi"),
         ("the Russian embassy in Russia", "Embassy of Russia"),
         # a chamber of many countries' parliaments; some are known by their own names
         ("the House of Representatives of Belarus adopted", "House of Representatives of Belarus"),
