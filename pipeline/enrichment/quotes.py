@@ -249,6 +249,9 @@ def _speaker_before(reader: Reader, span: Span, begin: int) -> str | None:
         at = pronoun_subject(text, begin, span.start, rules.pronouns)
         return reader.pronoun(at) if at is not None else None
     named = [e for e in reader.outside if begin <= e.start < span.start]
+    body = _spoken_for(text, begin, stops[0], named, rules)
+    if body is not None:
+        return body  # "A spokesperson for Yorkshire Ambulance Service said: “…”"
     role = _title_of(text[begin : stops[0]], rules)
     if role is not None and not any(e.label == "PERSON" for e in named if e.start < stops[0]):
         return reader.title(role, stops[0])  # "the head of the presidential administration said:"
@@ -265,6 +268,18 @@ def _speaker_before(reader: Reader, span: Span, begin: int) -> str | None:
     if colon and any(e.label == "PERSON" for e in named):  # "Mr Williamson tried to draw a connection ...: “"
         return next(e.name for e in named if e.label == "PERSON")
     return near[0].name if near else None
+
+
+def _spoken_for(text: str, begin: int, stop: int, named: Sequence[Resolved], rules: QuoteRules) -> str | None:
+    """The body an unnamed voice before the verb speaks for ("A spokesperson for Yorkshire Ambulance Service said:",
+    "Home Office officials said:"): the last organisation named there, when no person is."""
+    before = [e for e in named if e.end <= stop]
+    if any(e.label == "PERSON" for e in before):
+        return None
+    if not {w.lower() for w in WORD.findall(text, begin, stop)} & rules.collective_nouns:
+        return None
+    bodies = [e for e in before if e.label == "ORG"]
+    return bodies[-1].name if bodies else None
 
 
 def _unattributed(reader: Reader, span: Span, sentence: tuple[int, int]) -> bool:

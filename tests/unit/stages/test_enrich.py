@@ -758,3 +758,11 @@ def test_she_after_a_woman_who_said_he_did_something_is_that_woman(stage: Enrich
         "“Dad spent 31 hours on a trolley in a corridor with no privacy at all,” she said."
     )
     assert _speakers(stage, text, "said-he")[-1] == "Mary Fogarty"
+
+
+def test_an_unnamed_voice_for_a_body_introducing_a_quote_with_a_colon_is_the_body(stage: EnrichStage) -> None:
+    text = (
+        "A spokesperson for Yorkshire Ambulance Service said: “We are very sorry for the distress caused.”\n\n"
+        "John Smith, a spokesman for Ferguson Marine, said: “Safety and reliability must come first.”"
+    )
+    assert _speakers(stage, text, "spokesperson-colon") == ["Yorkshire Ambulance Service", "John Smith"]
