@@ -110,6 +110,7 @@ def resolve(
     out: list[Resolved] = []
     unsure: set[int] = set()
     cities: set[int] = set()
+    defined: dict[str, Resolved] = {}  # acronyms defined in brackets after a name: "… Journalists (SNJT)"
     titles: set[str] = set()
     acronyms: list[Resolved] = []
     surnames = {m.text.split()[-1] for m in mentions if m.label == "PERSON" and " " in m.text.strip()}
@@ -187,6 +188,8 @@ def resolve(
         if resolved is not None and not_a_name(resolved.name, resolved.label, table.cues):
             titles.add(initials(resolved.name))  # "SPEC" after "Special Presidential Envoy for Climate"
         elif resolved is not None:
+            if resolved.label == "ORG" and (acronym := _defined_acronym(m)) is not None:
+                defined.setdefault(acronym, resolved)
             if resolved.label == "GPE" and place_cue(m, table.cues) is None and not is_known_place(surface):
                 unsure.add(len(out))
             if m.label == "ORG" and place_size is not None and _city_named(m, surface, table.cues, place_size):
@@ -203,6 +206,14 @@ def resolve(
     kept = fold_acronyms(
         [r for i, r in enumerate(fold_surnames(out)) if i not in unsure or r.label != "GPE"] + acronyms
     )
+    # an acronym the article defines in brackets after a name is that name, whatever its letters spell ("National
+    # Syndicate of Tunisian Journalists (SNJT)", "Chinese Nationalist Party (KMT)", "Commission on Audit (COA)")
+    kept = [
+        replace(r, name=defined[r.name].name, label="ORG", entry=defined[r.name].entry, is_place=False)
+        if r.entry is None and r.name in defined and r.name != defined[r.name].name
+        else r
+        for r in kept
+    ]
     lone = {(a.start, a.name) for a in acronyms}  # an acronym NER missed that spells nothing the article names
     # an acronym of a phrase that is no name is no name either
     kept = [
@@ -283,6 +294,18 @@ def _unknown(
     if label == "":
         return None  # a capitalised word after "in" that no gazetteer knows: not evidence enough
     return Resolved(surface, label, surface, m.start, m.end, None, label in PLACE_LABELS)
+
+
+def _defined_acronym(m: Mention) -> str | None:
+    """The acronym in brackets right after a mention ("( SNJT )", or "( COA" once split off the span NER ran into
+    it), or after its country ("Institute of Certified Public Accountants of Kenya (ICPAK)"); else None."""
+    after = m.after[2:] if m.after[:1] == ("of",) and len(m.after) > 1 and m.after[1][:1].isupper() else m.after
+    if len(after) >= 2 and after[0] == "(" and _ACRONYM.fullmatch(after[1]) and after[2:3] in ((), (")",)):
+        return after[1]
+    return None
+
+
+_ACRONYM = re.compile(r"[A-Z][A-Za-z&]{0,2}[A-Z][A-Za-z&]{0,6}")
 
 
 def _city_named(m: Mention, surface: str, cues: Cues, place_size: Callable[[str], int]) -> bool:

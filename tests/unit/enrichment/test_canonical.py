@@ -729,3 +729,16 @@ def test_a_hyphenated_name_beside_a_persons_role_is_a_person() -> None:
     ):
         [person] = resolve([_mention(surface, before, after, "ORG", 0)], TABLE, lambda _: False)
         assert (person.name, person.label) == (surface, "PERSON")
+
+
+def test_an_acronym_defined_in_brackets_after_a_name_is_that_name_whatever_its_letters() -> None:
+    mentions = [
+        _mention("National Syndicate of Tunisian Journalists", "the", "( SNJT ) says", "ORG", 0),
+        _mention("SNJT", "journalists (", ") says", "ORG", 46),
+        _mention("SNJT", "the", "said", "ORG", 120),
+    ]
+    out = resolve(mentions, TABLE, lambda _: False)
+    assert {r.name for r in out} == {"National Syndicate of Tunisian Journalists"}
+    # an acronym nothing defines stays itself
+    out = resolve([_mention("SNJT", "the", "said", "ORG", 0)], TABLE, lambda _: False)
+    assert [r.name for r in out] == ["SNJT"]
