@@ -27,6 +27,7 @@ from pipeline.enrichment.geo import GeoName
 from pipeline.enrichment.institutions import chamber_committees
 from pipeline.enrichment.model import load_model, load_parser, model_label
 from pipeline.enrichment.normalise import entity_key, fold
+from pipeline.enrichment.outlet import outlet_key, with_outlet
 from pipeline.enrichment.quote_actors import country_speakers
 from pipeline.enrichment.quotes import QuotePlan, plan_quotes, quotes_of
 from pipeline.enrichment.repeated import RepeatedLines, RepeatRules
@@ -278,6 +279,7 @@ class EnrichStage:
         )
         resolved = coordinated_people(resolved, prep.analysed, aliases.cues)
         resolved = listed_organisations(resolved, prep.analysed)
+        resolved = with_outlet(resolved, prep.analysed, outlet_key(article.source.domain, article.source.name))
         resolved += self._dateline_places(dateline, resolved, prep)
         entities = aggregate(resolved)
         fields.update(
