@@ -258,7 +258,12 @@ def mentions_from_doc(
             if (
                 j - i >= 2
                 and j < n
-                and (lower[j] in speech_verbs or texts[j] in (",", "("))  # "MK Noa Kedar (Yesh Atid), a member"
+                and (
+                    lower[j] in speech_verbs
+                    or texts[j] in (",", "(")  # "MK Noa Kedar (Yesh Atid), a member"
+                    # "…,” said opposition MP Anirudh Sehgal.": the speaker after an inverted verb, the sentence's end
+                    or (texts[j] in (".", ";") and any(lower[k] in speech_verbs for k in range(max(0, i - 4), i - 1)))
+                )
                 and not any(named[i:j])
                 and all(texts[k][1:].islower() and lower[k] not in lower_case for k in range(i, j))
                 and all(lower[k] not in person_titles and lower[k] not in STOP_WORDS for k in range(i, j))

@@ -766,3 +766,10 @@ def test_an_unnamed_voice_for_a_body_introducing_a_quote_with_a_colon_is_the_bod
         "John Smith, a spokesman for Ferguson Marine, said: “Safety and reliability must come first.”"
     )
     assert _speakers(stage, text, "spokesperson-colon") == ["Yorkshire Ambulance Service", "John Smith"]
+
+
+def test_a_name_ner_missed_after_said_and_a_members_title_is_the_speaker(stage: EnrichStage) -> None:
+    text = (
+        "“The government spends more on advertising the system than installing it,” said opposition MP Anirudh Sehgal."
+    )
+    assert _speakers(stage, text, "said-mp") == ["Anirudh Sehgal"]
