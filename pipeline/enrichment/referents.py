@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from pipeline.enrichment.canonical import Resolved
 from pipeline.enrichment.quotation_marks import WORD, Span
@@ -79,16 +80,38 @@ def described(text: str, speakers: Sequence[Resolved], offset: int) -> str | Non
 def sentence_starts(text: str, upto: int, spans: Sequence[Span]) -> list[int]:
     """Offsets where the sentences before `upto` start (0 first); sentence ends inside quotations do not count,
     a quotation's own last full stop does ("... Ukraine.”\n\nOn Sunday")."""
+    out = [0]
+    for start, end, breaks, reach in _sentence_ends(text, tuple(spans)):
+        if start >= upto:
+            break
+        if end < upto:
+            if reach <= end:  # no quotation still open over it
+                out.append(end)
+        elif 0 <= breaks < upto:
+            # what reads as a sentence end only with the capital after it, cut at `upto`: its line breaks still end
+            # paragraphs there ("… talks.\n\n" right before `upto`)
+            out += [b.end() for b in _BREAKS.finditer(text, breaks, upto) if reach <= b.end()]
+    return out
+
+
+_BREAKS = re.compile(r"\n+")
+
+
+@lru_cache(maxsize=16)
+def _sentence_ends(text: str, spans: tuple[Span, ...]) -> list[tuple[int, int, int, int]]:
+    """Every sentence end of the text: (start, end, where its line breaks start or -1, the furthest end of the
+    quotations opened at or before it or -1), in order. Read once per text: the quote readers ask for the sentences
+    before many offsets of one article."""
     ordered = sorted(spans, key=lambda s: s.start)
     starts = [s.start for s in ordered]
     reach: list[int] = []  # the furthest end of the spans opened so far
     for s in ordered:
         reach.append(max(s.end, reach[-1]) if reach else s.end)
-    out = [0]
-    for m in _SENTENCE_START.finditer(text, 0, upto):
-        k = bisect_right(starts, m.start()) - 1  # the spans that open at or before the match: one still open?
-        if k < 0 or reach[k] <= m.end():
-            out.append(m.end())
+    out = []
+    for m in _SENTENCE_START.finditer(text):
+        k = bisect_right(starts, m.start()) - 1  # the spans that open at or before the match
+        breaks = text.find("\n", m.start(), m.end())
+        out.append((m.start(), m.end(), breaks, reach[k] if k >= 0 else -1))
     return out
 
 

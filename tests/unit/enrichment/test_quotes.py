@@ -754,3 +754,19 @@ def test_words_a_sentence_brings_in_as_somebodys_statement_are_that_persons(pars
         "“will keep supporting its partners for as long as it takes” in the war."
     )
     assert parsed_speakers(text, parse) == ["Mark Rutte"]
+
+
+def test_sentence_starts_are_read_once_per_text_and_cut_at_the_offset_asked() -> None:
+    from pipeline.enrichment.quotation_marks import quoted_spans
+    from pipeline.enrichment.referents import sentence_starts
+
+    text = "He left. She stayed.\n \n“We will go,” he said. Then rain.\n\nThe end came."
+    spans = quoted_spans(text)
+    she, quote, then, end = text.index("She"), text.index("“"), text.index("Then"), text.index("The end")
+    assert sentence_starts(text, len(text), spans) == [0, she, quote, then, end]
+    # asked at the quotation: the full stop before it needs the capital after it, but its line breaks (two runs,
+    # a space between them) still end paragraphs
+    assert sentence_starts(text, quote, spans) == [0, she, quote - 2, quote]
+    # asked at "Then", the sentence it opens is not yet counted; one character on, it is
+    assert sentence_starts(text, then, spans) == [0, she, quote]
+    assert sentence_starts(text, then + 1, spans) == [0, she, quote, then]
