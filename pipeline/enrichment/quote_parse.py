@@ -207,6 +207,16 @@ def _who(
     for prep in (c for c in noun.children if c.dep_ == "prep"):
         for body in (c for c in prep.children if c.dep_ == "pobj"):
             people = [e for a in body.children if a.dep_ == "appos" for e in named_at(a) if e.label == "PERSON"]
+            if (
+                not people
+                and noun.text[:1].isupper()
+                and "," not in phrase
+                and noun.lower_ not in rules.collective_nouns  # "a Spokesman for Vladimir Putin": not Putin
+                and not any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in noun.children)
+            ):
+                # "Senior Minister of State for Transport Daniel Koh said": a title in capitals runs into the name,
+                # which the parse hangs on the title's last "for"/"of"
+                people = [e for e in named_at(body) if e.label == "PERSON"]
             if people and rules.role_of(noun.lower_) is not None:
                 return Attribution("named", people[0].name)
     words = {w.lower() for w in WORD.findall(phrase)}

@@ -773,3 +773,11 @@ def test_a_name_ner_missed_after_said_and_a_members_title_is_the_speaker(stage: 
         "“The government spends more on advertising the system than installing it,” said opposition MP Anirudh Sehgal."
     )
     assert _speakers(stage, text, "said-mp") == ["Anirudh Sehgal"]
+
+
+def test_a_title_in_capitals_running_into_the_name_after_said_gives_the_name(stage: EnrichStage) -> None:
+    text = (
+        "“We want to learn how commuters respond to autonomous vehicles,” said Senior Minister of State for "
+        "Transport Daniel Koh at a media preview."
+    )
+    assert _speakers(stage, text, "long-title") == ["Daniel Koh"]
