@@ -267,15 +267,17 @@ _HOSTED = re.compile(r"^(Embassy of .+?) in (?:the )?(.+)$")
 def _country_words() -> tuple[dict[str, str], dict[str, str]]:
     """From the institutions table: a country's names and adjectives (folded) -> its first name, folded ("russian
     federation" -> "russia"); and its names -> the city its embassies are in."""
+    from pipeline.enrichment.institutions import InstitutionTable
     from pipeline.enrichment.tables import DATA_DIR, read_toml
 
-    data = read_toml(DATA_DIR / "enrich_institutions.toml")
-    countries, cities = {}, {}
-    for code, words in data["countries"].items():
-        for word in (*words, f"Republic of {words[0]}"):
-            countries[fold(word)] = fold(words[0])
-            if code in data["capitals"]:
-                cities[fold(word)] = data["capitals"][code][0]
+    table = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.toml"))
+    countries = {fold(w): fold(words[0]) for words in table.countries.values() for w in words}
+    cities = {
+        fold(w): table.capitals[code]
+        for code, words in table.countries.items()
+        if code in table.capitals
+        for w in words
+    }
     return countries, cities
 
 

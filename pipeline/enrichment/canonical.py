@@ -184,7 +184,8 @@ def resolve(
             if entry is not None:
                 out.append(_known(m, surface, entry, table))
                 continue
-        resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries, place_size)
+        city = m.label == "ORG" and place_size is not None and _city_named(m, surface, table.cues, place_size)
+        resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries, city)
         if resolved is not None and not_a_name(resolved.name, resolved.label, table.cues):
             titles.add(initials(resolved.name))  # "SPEC" after "Special Presidential Envoy for Climate"
         elif resolved is not None:
@@ -192,7 +193,7 @@ def resolve(
                 defined.setdefault(acronym, resolved)
             if resolved.label == "GPE" and place_cue(m, table.cues) is None and not is_known_place(surface):
                 unsure.add(len(out))
-            if m.label == "ORG" and place_size is not None and _city_named(m, surface, table.cues, place_size):
+            if city:
                 cities.add(len(out))
             out.append(resolved)
     # one name, one sense in an article: an "organisation" taken for a city gone to stays an organisation when NER's
@@ -270,9 +271,10 @@ def _unknown(
     is_known_place: Callable[[str], bool],
     preferred: Collection[str],
     place_countries: Callable[[str], set[str]] | None,
-    place_size: Callable[[str], int] | None = None,
+    city: bool = False,
 ) -> Resolved | None:
-    """An entity NER found that the table does not know: its label corrected by place cues and the gazetteer."""
+    """An entity NER found that the table does not know: its label corrected by place cues and the gazetteer
+    (`city`: an "organisation" that is a city gone to, `_city_named`)."""
     label = m.label
     if surface.lower() in cues.chambers or surface.lower() in cues.org_nouns:
         # "in the Senate", "at the Treasury": a body where things happen, never a place
@@ -289,7 +291,7 @@ def _unknown(
         # a single "name" that is a town of the countries the article is about ("Kreminna", "Sumy")
         if place_countries(surface) & set(preferred):
             label = "GPE"
-    elif label == "ORG" and place_size is not None and _city_named(m, surface, cues, place_size):
+    elif city:
         label = "GPE"  # "why die for Danzig?", "flew to Volgograd, which": a city NER took for an organisation
     if label == "":
         return None  # a capitalised word after "in" that no gazetteer knows: not evidence enough
