@@ -27,6 +27,11 @@ TABLE = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.tom
         ("the US defense ministry", "United States Department of Defense"),
         ("the American government", "Government of the United States"),
         ("the Dutch central bank", "Central Bank of the Netherlands"),
+        # a treasury is a country's ministry of finance, under the name its country gives it
+        ("the U.S. Treasury said it had blacklisted 22 people", "United States Department of the Treasury"),
+        ("the US Treasury Department said", "United States Department of the Treasury"),
+        ("Britain's Treasury has drawn up plans", "HM Treasury"),
+        ("the Ukrainian finance ministry", "Ministry of Finance (Ukraine)"),
         # an embassy named with its host country or city is the embassy there, titled as Wikipedia titles it
         ("the Embassy of Belarus in Russia organised it", "Embassy of Belarus, Moscow"),
         ("a counsellor of the Belarusian Embassy in the Russian Federation", "Embassy of Belarus, Moscow"),
