@@ -27,6 +27,8 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
         return "government"  # "Moscow's main ally"
     if prev_word in cues.locative_before:
         return "place"
+    if after and after[0].lower() in _NAMED_AFTER:
+        return "place"  # "the Minsk agreements", "the Istanbul talks": an agreement or meeting named by the city
     if prev in cues.agent_before:
         return "government"
     if prev == "to" and any(w in cues.transfer_verbs for w in before[-9:-1]):
@@ -90,6 +92,27 @@ _SUBORDINATORS = frozenset(
         "once",
         "whereas",
         "that",
+    }
+)
+# agreements and meetings named by the city they were made or held in
+_NAMED_AFTER = frozenset(
+    {
+        "agreement",
+        "agreements",
+        "accord",
+        "accords",
+        "protocol",
+        "protocols",
+        "memorandum",
+        "format",
+        "process",
+        "talks",
+        "summit",
+        "declaration",
+        "conference",
+        "forum",
+        "negotiations",
+        "treaty",
     }
 )
 # what comes before a sentence's first word (nothing at the text's start)
