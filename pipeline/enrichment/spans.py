@@ -125,7 +125,9 @@ def relabelled(m: Mention, surface: str, cues: Cues) -> Mention:
         any(w in cues.person_nouns for w in (after[1:5] if lower_role else after[1:3]))
         or after[1:2] == ["who"]
         or _AGE.search(" ".join(m.after[1:6])) is not None
-    )  # "Natalia Humeniuk, a spokesperson", "Ilan Shor, who was convicted", "Mihai Popsoi, Moldova’s 37-year-old …"
+        or (len(after) >= 3 and after[1].isdigit() and len(after[1]) <= 2 and after[2] == ",")
+    )  # "Natalia Humeniuk, a spokesperson", "Ilan Shor, who was convicted", "Mihai Popsoi, Moldova’s 37-year-old …",
+    # "Masha Moskalyova, 12, describing": an age between commas
     if before == "," and len(m.before) >= 2 and (m.before[-2] in cues.person_nouns or m.before[-2] in cues.outlets):
         before = m.before[-2]  # "German newspaper editor, Udo Ulfkotte, ...", "news outlet, Mediazona"
 

@@ -257,6 +257,8 @@ def test_a_title_inside_a_span_leaves_the_person() -> None:
         # an age or "who" after the comma: a person ("Mihai Popsoi, Moldova’s 37-year-old …", "Ilan Shor, who …")
         ("Mihai Popsoi", "ORG", ("control", "."), (",", "Moldova", "’s", "37", "-", "year"), "PERSON"),
         ("Ilan Shor", "ORG", ("billionaire",), (",", "who", "was", "convicted"), "PERSON"),
+        ("Masha Horak", "ORG", ("screengrab", "of"), (",", "12", ",", "describing"), "PERSON"),  # an age alone
+        ("Gazprom Neft", "ORG", ("by",), (",", "2022", ",", "said"), "ORG"),  # a year is no age
     ],
 )
 def test_labels_corrected_by_the_words_around(text: str, label: str, before: tuple, after: tuple, want: str) -> None:
