@@ -36,6 +36,10 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
         return True
     if label == "PERSON" and len(words) == 1 and len(surface) >= 3 and surface.isupper():
         return True  # an acronym is nobody's name: "SALW (Small Arms and Light Weapons)"
+    if any(w[:1] in '‘“"' and w[-1:] not in '’”"' for w in words[1:]):
+        # a quotation opening inside and not closed: a title run into the words before it ("the Russian ‘Giants’"),
+        # not a nickname ("Oleksandra “Sasha” Kuvshynova")
+        return True
     if any(_GLUED_CAPITAL.fullmatch(w) for w in words):
         return True  # a capital glued on by the scrape: "Congress.”SSen. Chuck Grassley", "Rio de JFireworks"
     if len(words) > _MAX_WORDS.get(label, 10):

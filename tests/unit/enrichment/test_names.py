@@ -73,9 +73,13 @@ def test_a_title_and_a_surname_is_the_person_the_article_names_in_full() -> None
     assert names == {"William Barr"}
 
 
-@pytest.mark.parametrize("surface", ["Citing Germany", "Speaking Tuesday", "Asked Putin", "According Reuters"])
+@pytest.mark.parametrize(
+    "surface",
+    ["Citing Germany", "Speaking Tuesday", "Asked Putin", "According Reuters", "Russian ‘Giants", 'The "Tall'],
+)
 def test_a_span_opening_with_a_clause_word_is_no_name(surface: str) -> None:
     from pipeline.enrichment.names import is_junk
 
     assert is_junk(surface, "PERSON", TABLE.cues)
     assert not is_junk("Anna Novak", "PERSON", TABLE.cues) and not is_junk("Under Armour", "ORG", TABLE.cues)
+    assert not is_junk("Oleksandra “Sasha” Kuvshynova", "PERSON", TABLE.cues)  # a nickname in its quotes
