@@ -32,6 +32,8 @@ PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _TRAILING = re.compile(r"[\s,.;:!?\"'“”‘’()\[\]–—&-]+$")
 _PLURAL_REGION = re.compile(r"\b(Oblast|Region|Province|District)s$", re.IGNORECASE)
 _TRAILING_SMALL = re.compile(r"(?:\s+(?:of|as|and|or|the|for|in|to|with|on|at|by|from|a|an|but|than))+$")
+# a body's name of two words or more, then "in" and a capitalised place ("… for the Humanities in Moscow")
+_LOCATED = re.compile(r"^(\S+(?: \S+)+?) in ((?:[A-Z][\w'’-]*)(?: [A-Z][\w'’-]*)?)$")
 _LEADING = re.compile(r"^[\s,.;:!?\"'“”‘’()\[\]–—-]+")
 
 
@@ -136,6 +138,14 @@ def resolve(
         if not surface or (surface.islower() and m.source != "alias"):
             continue  # "un-safeness": a name has a capital, whatever NER says, but for a table name written so ("dpa")
         entry = table.lookup(surface) or _country_qualified(surface, table)
+        if entry is None and m.label == "ORG" and (located := _LOCATED.match(surface)) and is_known_place(located[2]):
+            # "the Russian State University for the Humanities in Moscow": the body, then where it is
+            surface = located[1]
+            entry = table.lookup(surface)
+        if entry is None and m.label == "ORG" and " of " in surface and _pair_of_countries(surface, m.after, table):
+            # "the Parliamentary Assembly of the Union State of Belarus" + "and Russia": NER stops at "and"
+            surface = f"{surface} and {m.after[1]}"
+            m = replace(m, end=m.end + len(m.after[1]) + 5, after=m.after[2:])
         if entry is None and m.label == "NORP" and (party := table.members.get(entity_key(surface))) is not None:
             # "Republican and Democrat leaders", "Democrats demanded": the party, in an article about its country
             # (not "Sweden Democrats", whose country is another)
@@ -223,6 +233,14 @@ def resolve(
         if not (r.entry is None and r.name.isupper() and (r.name in titles or (r.start, r.name) in lone))
     ]
     return sorted(kept, key=lambda r: r.start) if acronyms else kept
+
+
+def _pair_of_countries(surface: str, after: Sequence[str], table: AliasTable) -> bool:
+    """A body's name ends with a country and the words after it are "and" and another country."""
+    if len(after) < 2 or after[0] != "and":
+        return False
+    last, other = table.lookup(surface.split()[-1]), table.lookup(after[1])
+    return last is not None and other is not None and last.label == other.label == "GPE" and last != other
 
 
 def _body_owner(word: str, table: AliasTable) -> bool:

@@ -250,9 +250,12 @@ def fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
         if r.entry is None and r.label in ("ORG", "", "PERSON") and word_acronym and r.name.upper() in spelled:
             org = spelled[r.name.upper()]
             r = replace(r, name=org.name, label="ORG", entry=org.entry, is_place=False)
-        elif r.entry is None and r.label == "ORG" and " " in r.name:
+        elif r.entry is None and r.label == "ORG":
             key = f" {entity_key(r.name)}"
-            named = next((o for k, o in longer if k.endswith(key) and k != key), None)
+            # one word is the name it ends only when the article names one such ("Treasury" after "U.S. Treasury",
+            # "Senate" after "Governing Senate"; not "Army" in a story of the Red Army and the Russian Army)
+            ends = {o.name: o for k, o in longer if k.endswith(key) and k != key}
+            named = next(iter(ends.values()), None) if " " in r.name or len(ends) == 1 else None
             if named is not None:
                 r = replace(r, name=named.name, label="ORG", entry=named.entry, is_place=False)
         if r.entry is None and r.label == "ORG":
@@ -268,10 +271,20 @@ def fold_acronyms(resolved: list[Resolved]) -> list[Resolved]:
 
 
 def _opens(name: str, short: str) -> bool:
-    """`name` is `short` and one or two capitalised words more ("MGM Resorts International", "MGM Resorts")."""
+    """`name` is `short` and one or two capitalised words more ("MGM Resorts International", "MGM Resorts"), or a
+    name of two words or more and its complement ("Parliamentary Assembly of the Union State", "Parliamentary
+    Assembly"; "Eurasian Observatory of Democracy and Elections")."""
     words, first = name.split(), short.split()
     extra = words[len(first) :]
-    return words[: len(first)] == first and 1 <= len(extra) <= 2 and all(w[:1].isupper() for w in extra)
+    if words[: len(first)] != first or not extra:
+        return False
+    # (not a country's body and its country: "Ministry of Foreign Affairs" + "of Ukraine" is the table's to name)
+    if len(first) >= 2 and extra[0] in _COMPLEMENT and len(extra) >= 3 and extra[-1][:1].isupper():
+        return True
+    return len(extra) <= 2 and all(w[:1].isupper() for w in extra)
+
+
+_COMPLEMENT = frozenset({"of", "for", "on"})
 
 
 _SMALL_WORDS = frozenset({"of", "the", "and", "for", "on", "in", "at", "to", "&"})

@@ -514,6 +514,40 @@ def test_documents_wars_and_times_are_not_organisations_and_a_short_form_is_the_
     assert {r.name for r in resolve(mentions, TABLE, lambda _: False)} == {"MGM Resorts International"}
 
 
+def test_a_short_form_is_the_body_named_with_its_complement_but_not_a_countrys_ministry() -> None:
+    mentions = [
+        _mention("Parliamentary Assembly of the Belarus-Russia Union State", "the", "was", "ORG", 0),
+        _mention("Parliamentary Assembly", "the session of the", "said", "ORG", 80),
+    ]
+    names = [r.name for r in resolve(mentions, TABLE, lambda _: False)]
+    assert names == ["Parliamentary Assembly of the Belarus-Russia Union State"] * 2
+    # "Ministry of Foreign Affairs" + "of Ukraine": a country's body, the institution table's to name
+    mentions = [
+        _mention("Ministry of Foreign Affairs of Ukraine", "the", "said", "ORG", 0),
+        _mention("Ministry of Foreign Affairs", "the", "said", "ORG", 80),
+    ]
+    assert [r.name for r in resolve(mentions, TABLE, lambda _: False)][1] == "Ministry of Foreign Affairs"
+
+
+def test_a_body_runs_on_over_a_second_country_and_stops_before_where_it_is() -> None:
+    def place(name: str) -> bool:
+        return name in ("Moscow", "Minsk")
+
+    tables = load_tables()
+    cut = _mention("Parliamentary Assembly of the Union State of Belarus", "the", "and Russia in Minsk", "ORG", 0)
+    [assembly] = resolve([cut], tables.aliases, place)
+    assert assembly.name == "Parliamentary Assembly of the Union State of Belarus and Russia"
+    assert assembly.end == len("Parliamentary Assembly of the Union State of Belarus and Russia")
+    located = _mention("Russian State University for the Humanities in Moscow", "at the", ",", "ORG", 0)
+    assert [r.name for r in resolve([located], tables.aliases, place)] == [
+        "Russian State University for the Humanities"
+    ]
+    # not a place the gazetteer does not know, nor a name of one word before "in"
+    assert [
+        r.name for r in resolve([_mention("Institute in Nowhere", "the", ",", "ORG", 0)], tables.aliases, place)
+    ] == ["Institute in Nowhere"]
+
+
 def test_a_body_of_a_body_ner_cut_in_two_is_one_body_and_a_bank_in_one_word_is_an_organisation() -> None:
     mentions = [
         _mention("State Secretariat", "the", "of the Security Council", "ORG", 0),
