@@ -529,6 +529,16 @@ def test_a_short_form_is_the_body_named_with_its_complement_but_not_a_countrys_m
     assert [r.name for r in resolve(mentions, TABLE, lambda _: False)][1] == "Ministry of Foreign Affairs"
 
 
+def test_one_word_is_the_one_name_of_the_article_it_ends() -> None:
+    mentions = [
+        _mention("Potsdam Grenadiers", "the", "were", "ORG", 0),
+        _mention("Grenadiers", "the", "marched", "ORG", 60),
+    ]
+    assert {r.name for r in resolve(mentions, TABLE, lambda _: False)} == {"Potsdam Grenadiers"}
+    mentions.append(_mention("Berlin Grenadiers", "the", "marched", "ORG", 90))  # two such names: it stays
+    assert "Grenadiers" in {r.name for r in resolve(mentions, TABLE, lambda _: False)}
+
+
 def test_a_body_runs_on_over_a_second_country_and_stops_before_where_it_is() -> None:
     def place(name: str) -> bool:
         return name in ("Moscow", "Minsk")
