@@ -117,7 +117,11 @@ def resolve(
     acronyms: list[Resolved] = []
     surnames = {m.text.split()[-1] for m in mentions if m.label == "PERSON" and " " in m.text.strip()}
     spans = split_possessives(split_brackets(merge_split_names(mentions, table)), table.cues)
+    prev_end = -10
     for m in split_trailing_names(split_place_prefixes(spans, table), table, given_names):
+        after_name, prev_end = m.start - prev_end <= 6, max(prev_end, m.end)
+        if after_name and _gloss(m) and table.lookup(m.text) is None:
+            continue  # "UDAR (Punch)", "Khirurg (the Surgeon)": a name's translation in brackets, no name of its own
         m = with_body_noun(m, table.cues)
         if m.label == "ORG" and m.after[:1] in (("’s",), ("'s",)) and (cut := _owner_cut(m.text, table)):
             # "notify Congress of Mueller’s findings": the word after "of" owns something, it is no part of the name
@@ -233,6 +237,18 @@ def resolve(
         if not (r.entry is None and r.name.isupper() and (r.name in titles or (r.start, r.name) in lone))
     ]
     return sorted(kept, key=lambda r: r.start) if acronyms else kept
+
+
+def _gloss(m: Mention) -> bool:
+    """A span in brackets of its own, maybe after "the", words in lower case but for their capitals: what a name
+    right before it means, not an acronym ("(Punch)", "(the Surgeon)"; not "(OSCE)")."""
+    before = m.before[-2:] if m.before[-1:] == ("the",) else m.before[-1:]
+    return (
+        m.label in ("ORG", "PERSON")
+        and before[:1] == ("(",)
+        and m.after[:1] == (")",)
+        and all(w[:1].isupper() and w[1:].islower() for w in m.text.split())
+    )
 
 
 def _pair_of_countries(surface: str, after: Sequence[str], table: AliasTable) -> bool:

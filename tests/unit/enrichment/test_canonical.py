@@ -529,6 +529,21 @@ def test_a_short_form_is_the_body_named_with_its_complement_but_not_a_countrys_m
     assert [r.name for r in resolve(mentions, TABLE, lambda _: False)][1] == "Ministry of Foreign Affairs"
 
 
+def test_a_translation_in_brackets_after_a_name_is_no_name_of_its_own() -> None:
+    mentions = [
+        _mention("UDAR", "the opposition party", "( Punch ) Vitaly", "ORG", 0),
+        _mention("Punch", "party udar (", ") Vitaly", "ORG", 6),
+        _mention("Alexander Zaldostanov", "leader", ", also known as Khirurg", "PERSON", 30),
+        _mention("Khirurg", "also known as", "( the Surgeon )", "PERSON", 63),
+        _mention("Surgeon", "as khirurg ( the", ") , arrives", "ORG", 76),
+    ]
+    kept = [r.name for r in resolve(mentions, TABLE, lambda _: False)]
+    assert "Punch" not in kept and "Surgeon" not in kept and "Alexander Zaldostanov" in kept
+    # an acronym in brackets, or a bracket far from any name, stays
+    mentions = [_mention("Punch", "the satirical magazine (", ")", "ORG", 40)]
+    assert [r.name for r in resolve(mentions, TABLE, lambda _: False)] == ["Punch"]
+
+
 def test_one_word_is_the_one_name_of_the_article_it_ends() -> None:
     mentions = [
         _mention("Potsdam Grenadiers", "the", "were", "ORG", 0),
