@@ -30,7 +30,9 @@ def fold(text: str) -> str:
         text = text.translate(_QUOTES)  # most English lines are ASCII but for their quotation marks and dashes
         if not text.isascii():
             decomposed = unicodedata.normalize("NFKD", text)
-            bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+            # NFKD can make a dash or quote of another ("\u2011" -> "\u2010"): unified after it too, so that a key
+            # folds to itself
+            bare = "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_QUOTES)
             return squash(bare).casefold()
     # fast path: most names and lines, and the gazetteer indexes ~300k names at start-up
     return squash(text.replace("`", "'")).lower()
