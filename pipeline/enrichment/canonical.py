@@ -17,7 +17,9 @@ from pipeline.enrichment.institutions import InstitutionTable
 from pipeline.enrichment.names import is_junk, not_a_name, used_as_common_noun
 from pipeline.enrichment.normalise import entity_key, fold, squash, strip_possessive
 from pipeline.enrichment.spans import (
+    is_gloss,
     merge_split_names,
+    pair_of_countries,
     relabelled,
     split_brackets,
     split_place_prefixes,
@@ -120,7 +122,7 @@ def resolve(
     prev_end = -10
     for m in split_trailing_names(split_place_prefixes(spans, table), table, given_names):
         after_name, prev_end = m.start - prev_end <= 6, max(prev_end, m.end)
-        if after_name and _gloss(m) and table.lookup(m.text) is None:
+        if after_name and is_gloss(m) and table.lookup(m.text) is None:
             continue  # "UDAR (Punch)", "Khirurg (the Surgeon)": a name's translation in brackets, no name of its own
         m = with_body_noun(m, table.cues)
         if m.label == "ORG" and m.after[:1] in (("’s",), ("'s",)) and (cut := _owner_cut(m.text, table)):
@@ -143,10 +145,8 @@ def resolve(
             continue  # "un-safeness": a name has a capital, whatever NER says, but for a table name written so ("dpa")
         entry = table.lookup(surface) or _country_qualified(surface, table)
         if entry is None and m.label == "ORG" and (located := _LOCATED.match(surface)) and is_known_place(located[2]):
-            # "the Russian State University for the Humanities in Moscow": the body, then where it is
-            surface = located[1]
-            entry = table.lookup(surface)
-        if entry is None and m.label == "ORG" and " of " in surface and _pair_of_countries(surface, m.after, table):
+            entry, surface = table.lookup(located[1]), located[1]  # "… for the Humanities in Moscow": where it is
+        if entry is None and m.label == "ORG" and " of " in surface and pair_of_countries(surface, m.after, table):
             # "the Parliamentary Assembly of the Union State of Belarus" + "and Russia": NER stops at "and"
             surface = f"{surface} and {m.after[1]}"
             m = replace(m, end=m.end + len(m.after[1]) + 5, after=m.after[2:])
@@ -237,26 +237,6 @@ def resolve(
         if not (r.entry is None and r.name.isupper() and (r.name in titles or (r.start, r.name) in lone))
     ]
     return sorted(kept, key=lambda r: r.start) if acronyms else kept
-
-
-def _gloss(m: Mention) -> bool:
-    """A span in brackets of its own, maybe after "the", words in lower case but for their capitals: what a name
-    right before it means, not an acronym ("(Punch)", "(the Surgeon)"; not "(OSCE)")."""
-    before = m.before[-2:] if m.before[-1:] == ("the",) else m.before[-1:]
-    return (
-        m.label in ("ORG", "PERSON")
-        and before[:1] == ("(",)
-        and m.after[:1] == (")",)
-        and all(w[:1].isupper() and w[1:].islower() for w in m.text.split())
-    )
-
-
-def _pair_of_countries(surface: str, after: Sequence[str], table: AliasTable) -> bool:
-    """A body's name ends with a country and the words after it are "and" and another country."""
-    if len(after) < 2 or after[0] != "and":
-        return False
-    last, other = table.lookup(surface.split()[-1]), table.lookup(after[1])
-    return last is not None and other is not None and last.label == other.label == "GPE" and last != other
 
 
 def _body_owner(word: str, table: AliasTable) -> bool:

@@ -407,3 +407,23 @@ def merge_split_names(mentions: Sequence[Mention], table: AliasTable) -> list[Me
 
 
 _CONNECTORS = frozenset({"in", "of", "for", "and", "on", "de", "du", "des"})
+
+
+def is_gloss(m: Mention) -> bool:
+    """A span in brackets of its own, maybe after "the", words in lower case but for their capitals: what a name
+    right before it means, not an acronym ("(Punch)", "(the Surgeon)"; not "(OSCE)")."""
+    before = m.before[-2:] if m.before[-1:] == ("the",) else m.before[-1:]
+    return (
+        m.label in ("ORG", "PERSON")
+        and before[:1] == ("(",)
+        and m.after[:1] == (")",)
+        and all(w[:1].isupper() and w[1:].islower() for w in m.text.split())
+    )
+
+
+def pair_of_countries(surface: str, after: Sequence[str], table: AliasTable) -> bool:
+    """A body's name ends with a country and the words after it are "and" and another country."""
+    if len(after) < 2 or after[0] != "and":
+        return False
+    last, other = table.lookup(surface.split()[-1]), table.lookup(after[1])
+    return last is not None and other is not None and last.label == other.label == "GPE" and last != other
