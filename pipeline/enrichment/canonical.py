@@ -148,8 +148,8 @@ def resolve(
             entry, surface = table.lookup(located[1]), located[1]  # "… for the Humanities in Moscow": where it is
         if entry is None and m.label == "ORG" and " of " in surface and pair_of_countries(surface, m.after, table):
             # "the Parliamentary Assembly of the Union State of Belarus" + "and Russia": NER stops at "and"
-            surface = f"{surface} and {m.after[1]}"
-            m = replace(m, end=m.end + len(m.after[1]) + 5, after=m.after[2:])
+            more = f" and {m.after[1]}"
+            surface, m = surface + more, replace(m, end=m.end + len(more), after=m.after[2:])
         if entry is None and m.label == "NORP" and (party := table.members.get(entity_key(surface))) is not None:
             # "Republican and Democrat leaders", "Democrats demanded": the party, in an article about its country
             # (not "Sweden Democrats", whose country is another)
