@@ -59,6 +59,7 @@ class Cues:
     relation_before: frozenset[str] = frozenset()  # "sanctions on Moscow", "support for Kyiv": the government
     target_nouns: frozenset[str] = frozenset()  # "strikes on Kyiv", "the road to Kyiv": the place, after all
     object_verbs: frozenset[str] = frozenset()  # "blamed Kyiv", "urged Moscow": the government
+    stance_before: frozenset[str] = frozenset()  # "favourable to Moscow", "loyal to Kyiv": the government
     # bodies whose committees take their name: "the Senate’s Judiciary Committee"
     chambers: frozenset[str] = frozenset()
 

@@ -33,6 +33,8 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
         return "government"
     if prev == "to" and any(w in cues.transfer_verbs for w in before[-9:-1]):
         return "government"
+    if prev == "to" and len(before) >= 2 and before[-2] in cues.stance_before:
+        return "government"  # "proposals favourable to Moscow", "loyal to Kyiv"
     if prev == "from" and len(before) >= 2 and before[-2] in cues.from_nouns:
         return "government"
     if prev_word in cues.relation_before:
@@ -54,11 +56,14 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
     opens = prev in _SENTENCE_STARTS  # "Moscow assembled 150,000 soldiers": a sentence's subject
     if i < len(words) and words[i] in ("and", "or"):
         # "Moscow and Kiev are blaming each other", "Kiev and the West have accused": the verb after the pair
-        j = next((k for k in range(i + 1, min(i + 5, len(words))) if words[k] in cues.verbs_after), None)
+        j = next((k for k in range(i + 1, min(i + 5, len(words))) if _plural_verb(words[k], cues)), None)
+        if j is not None and words[j] not in cues.be_forms:
+            return "government"  # "Kyiv and its Western allies dismiss", "Moscow and Kiev are blaming" (below)
         if j is None and i + 2 < len(words) and after[i + 1][:1].isupper():
             j, clause = _skip_adverbs(words, i + 2), True  # "Moscow and Kiev effectively ended dialogue"
         if j is not None:
             i = j
+    clause = clause or (0 < i and words[i - 1] in ("which", "who"))  # "Washington, which shares"
     if clause and i < len(words) and _finite_verb(words[i], cues):
         return "government"
     if opens and i < len(words) and _finite_verb(words[i], cues) and words[i].endswith("ed"):
@@ -144,11 +149,29 @@ def _finite_verb(word: str, cues: Cues) -> bool:
     )
 
 
+def _plural_verb(word: str, cues: Cues) -> bool:
+    """A verb after a pair of subjects: a listed verb, or the plural of one ("Kyiv and its allies dismiss")."""
+    return word in cues.verbs_after or word + "s" in cues.verbs_after or word + "es" in cues.verbs_after
+
+
 def _skip(words: Sequence[str], i: int, cues: Cues) -> int:
-    """Index of the first word from i on that is not a comma or an adverb ("Kiev, meanwhile, has")."""
-    while i < len(words) and words[i] in cues.skip_after:
-        i += 1
+    """Index of the first word from i on that is not a comma, an adverb or a time ("Kiev, meanwhile, has",
+    "Berlin on Monday announced", "Moscow last week said")."""
+    while i < len(words):
+        if words[i] in cues.skip_after:
+            i += 1
+        elif i + 1 < len(words) and words[i] in _TIME_BEFORE and words[i + 1] in _TIMES:
+            i += 2
+        else:
+            break
     return i
+
+
+_TIME_BEFORE = frozenset({"on", "last", "this", "earlier", "late", "later"})
+_TIMES = frozenset(
+    {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "week", "month", "year", "weekend"}
+    | {"day", "night", "morning", "evening", "afternoon"}
+)
 
 
 def place_cue(m: Mention, cues: Cues) -> str | None:

@@ -121,12 +121,23 @@ def _mention(text: str, before: str, after: str, label: str = "GPE", start: int 
         ("Minsk", "Ukraine does not comply with the", "agreements , Russia says", "Minsk"),
         ("Minsk", "Russia blamed Kyiv for the", "agreements failing", "Minsk"),
         ("Kyiv", "the victory in the battle for", "meant little", "Kyiv"),  # a fight for the place
+        # what is given to a capital, the stance towards it, a time between it and its verb
+        ("Kyiv", "ramped up military and humanitarian assistance to", "— he asked", "Government of Ukraine"),
+        ("Kyiv", "bowed to pressure to supply heavy weapons to", ". Sanctions", "Government of Ukraine"),
+        ("Kyiv", "the plane was on the road to", "when it", "Kyiv"),
+        ("Moscow", "and French “peace” proposals favourable to", ". The Kremlin", "Government of Russia"),
+        ("Berlin", ".", "on Monday announced it had recalled", "Government of Germany"),
+        ("Kyiv", ".", "on Monday was shelled again", "Kyiv"),
+        ("Washington", ".", ", which shares Europe's aim", "Government of the United States"),
+        ("Kyiv", ".", "and its Western allies dismiss these arguments", "Government of Ukraine"),
+        ("Moscow", "the failure to hold", "accountable for its invasion", "Government of Russia"),
+        ("Kyiv", "goals, and instead advise", "to accept a settlement", "Government of Ukraine"),
     ],
 )
 def test_capitals_are_governments_when_they_act(text: str, before: str, after: str, name: str) -> None:
     [resolved] = resolve([_mention(text, before, after)], TABLE, lambda _: False)
     assert resolved.name == name
-    assert resolved.is_place == (name in ("Moscow Kremlin", "Kyiv", "Moscow", "Minsk"))
+    assert resolved.is_place == (name in ("Moscow Kremlin", "Kyiv", "Moscow", "Minsk", "Berlin"))
 
 
 def test_a_capital_that_speaks_is_its_government_with_every_speech_verb() -> None:
