@@ -71,6 +71,9 @@ def split_joined(
             if doc[span.start : at].text in known and doc[at + 1 : span.end].text in known:
                 out += [Span(doc, span.start, at, label="ORG"), Span(doc, at + 1, span.end, label="ORG")]
                 continue
+        if span.label_ == "ORG" and span.text not in known and (parts := _hyphen_joined(doc, span, is_place, known)):
+            out += parts  # "a Washington Post-ABC News poll": two names NER read as one
+            continue
         if span.label_ not in ("ORG", "GPE", "PERSON") or "," not in span.text or span.text in known:
             out.append(span)
             continue
@@ -92,6 +95,23 @@ def split_joined(
                 out.append(Span(doc, start, i, label=label))
             start = i + 1
     return out
+
+
+def _hyphen_joined(doc, span, is_place: Callable[[str], bool], known: Collection[str]) -> list:
+    """ "Washington Post-ABC News", "Reuters-Ipsos": an organisation's span NER ran over a hyphen joining two names,
+    both the alias table's, or one of them and two or three capitalised words that open with no place ("ITAR-TASS",
+    "NATO-Russia Council" are one name each). Empty when the span is one name."""
+    at = next((t.i for t in span if t.text == "-" and t.whitespace_ == "" and t.i > span.start), None)
+    if at is None or at + 1 >= span.end or doc[at - 1].whitespace_:
+        return []
+    left, right = doc[span.start : at], doc[at + 1 : span.end]
+    if not (left.text in known and right.text in known):
+        if not (left.text in known or right.text in known):
+            return []
+        other = right if left.text in known else left
+        if not 2 <= len(other) <= 3 or not all(t.text[:1].isupper() for t in other) or is_place(other[0].text):
+            return []  # "ITAR-TASS", "NATO-Russia Council": one name
+    return [Span(doc, span.start, at, label="ORG"), Span(doc, at + 1, span.end, label="ORG")]
 
 
 def mentions_from_doc(

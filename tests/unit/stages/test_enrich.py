@@ -356,6 +356,17 @@ def test_two_table_names_ner_joined_with_and_are_two(stage: EnrichStage) -> None
     assert not [o for o in result.article.organizations if " and " in o]
 
 
+def test_two_names_ner_joined_with_a_hyphen_are_two_and_one_name_with_a_hyphen_stays_one(stage: EnrichStage) -> None:
+    text = (
+        "Most Americans back sanctions against Russia, according to a Washington Post-ABC News poll. The "
+        "ITAR-TASS news agency reported the talks."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/hyphen"))])
+    organisations = set(result.article.organizations)
+    assert {"The Washington Post", "ABC News"} <= organisations
+    assert not [o for o in organisations if "Post-" in o or o in ("ITAR", "Itar")]
+
+
 def test_regions_named_as_one_and_an_oblast_on_the_map(stage: EnrichStage) -> None:
     text = "The Baltic states fear they are next, the governor of Lviv Oblast said, as ships crossed the Baltic Sea."
     [result] = stage.process([unique(build_article(text=text, url="https://example.org/regions"))])
