@@ -48,6 +48,13 @@ TABLE = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.tom
         ("the Australian House of Representatives", "Australian House of Representatives"),
         ("the US House of Representatives", "United States House of Representatives"),
         ("the Royal Australian Air Force", "Royal Australian Air Force"),
+        # parliaments and armed forces known by their own names
+        ("the chairman of the Estonian parliament said", "Riigikogu"),
+        ("Israel's parliament voted", "Knesset"),
+        ("the German parliament debated", "Bundestag"),
+        ("Israel’s military said", "Israel Defense Forces"),
+        ("Germany's armed forces", "Bundeswehr"),
+        ("the Dutch parliament", "States General of the Netherlands"),
     ],
 )
 def test_bodies_get_one_canonical_name(text: str, name: str) -> None:
