@@ -12,7 +12,7 @@ from functools import lru_cache
 from pipeline.enrichment.aliases import AliasTable, Canonical, Cues
 from pipeline.enrichment.capitals import government_use, place_cue
 from pipeline.enrichment.entities import Mention
-from pipeline.enrichment.folding import fold_acronyms, fold_surnames, initials
+from pipeline.enrichment.folding import fold_acronyms, fold_surnames, initials, spells_lower_phrase
 from pipeline.enrichment.institutions import InstitutionTable
 from pipeline.enrichment.names import is_junk, not_a_name, used_as_common_noun
 from pipeline.enrichment.normalise import entity_key, fold, squash, strip_possessive
@@ -104,13 +104,15 @@ def resolve(
     demonym: Callable[[str], str | None] | None = None,
     place_size: Callable[[str], int] | None = None,
     given_names: Collection[str] = (),
+    text: str = "",
 ) -> list[Resolved]:
     """Canonical entity of every mention worth keeping; NER spans before `trusted_from` (the headline) only when known.
 
     `common_words`: the words the text writes in lower case; one of them capitalised is a common noun opening a
     sentence ("Fireworks exploded"), not a name, unless the table knows it. `demonym`: the country whose people's
     adjective a word is ("Lithuanian"), None for other words: such a word alone is nobody's name. `place_size`: the
-    people of the largest city of a name (0 for none). `given_names`: first names, folded lower case."""
+    people of the largest city of a name (0 for none). `given_names`: first names, folded lower case. `text`: the
+    text the mentions point into."""
     out: list[Resolved] = []
     unsure: set[int] = set()
     cities: set[int] = set()
@@ -235,6 +237,7 @@ def resolve(
         r
         for r in kept
         if not (r.entry is None and r.name.isupper() and (r.name in titles or (r.start, r.name) in lone))
+        and not (r.entry is None and r.label == "ORG" and spells_lower_phrase(r.name, text))  # "SMO", "CSR"
     ]
     return sorted(kept, key=lambda r: r.start) if acronyms else kept
 

@@ -299,3 +299,12 @@ def _significant(name: str) -> list[str]:
 def initials(name: str) -> str:
     """The acronym of a name's words."""
     return "".join(w[0] for w in _significant(name)).upper()
+
+
+def spells_lower_phrase(acronym: str, text: str) -> bool:
+    """The acronym's letters open the words of a phrase the text writes in lower case: a common noun's short form
+    ("SMO" after "special military operation", "CSR" after "corporate social responsibility"), not a name's."""
+    if not 3 <= len(acronym) <= 6 or not acronym.isalpha():
+        return False
+    words = r"\s+".join(f"{c.lower()}[a-z]{{2,}}" for c in acronym)
+    return re.search(rf"(?<![\w-]){words}(?![\w-])", text) is not None

@@ -262,6 +262,7 @@ class EnrichStage:
             demonym=tables.gazetteer.demonym,
             place_size=tables.gazetteer.population,
             given_names=tables.quotes.given_names,
+            text=prep.analysed,
         )
         surnames = {r.name.split()[-1] for r in resolved if r.label == "PERSON"}
         institutions = tables.institutions

@@ -83,3 +83,29 @@ def test_a_span_opening_with_a_clause_word_is_no_name(surface: str) -> None:
     assert is_junk(surface, "PERSON", TABLE.cues)
     assert not is_junk("Anna Novak", "PERSON", TABLE.cues) and not is_junk("Under Armour", "ORG", TABLE.cues)
     assert not is_junk("Oleksandra “Sasha” Kuvshynova", "PERSON", TABLE.cues)  # a nickname in its quotes
+
+
+def test_an_acronym_of_a_phrase_the_text_writes_in_lower_case_is_no_organisation() -> None:
+    text = "Ukraine's temporarily occupied territories (TOT) remain closed; the EU and the NATO summit met."
+    mentions = [
+        _mention("TOT", "occupied territories (", ") remain", "ORG", text.index("TOT")),
+        _mention("NATO", "the", "summit met", "ORG", text.index("NATO")),
+    ]
+    names = [r.name for r in resolve(mentions, TABLE, lambda name: False, text=text)]
+    assert names == ["NATO"]  # "not admitted to the temporarily occupied …" spells NATO, but the table knows it
+
+
+@pytest.mark.parametrize(
+    "acronym, text, spells",
+    [
+        ("SMO", "the goals of the special military operation", True),
+        ("CSR", "a new era of corporate social responsibility", True),
+        ("SBU", "the Security Service of Ukraine", False),  # capitalised: a name's initials
+        ("TOT", "to occupy territory", False),  # words of two letters are no phrase's
+        ("UN", "urgent need", False),  # two letters spell too much by chance
+    ],
+)
+def test_spells_lower_phrase(acronym: str, text: str, spells: bool) -> None:
+    from pipeline.enrichment.folding import spells_lower_phrase
+
+    assert spells_lower_phrase(acronym, text) is spells
