@@ -12,7 +12,7 @@ from functools import lru_cache
 from pipeline.enrichment.aliases import AliasTable, Canonical, Cues
 from pipeline.enrichment.capitals import government_use, place_cue
 from pipeline.enrichment.entities import Mention
-from pipeline.enrichment.folding import fold_acronyms, fold_surnames, initials, spells_lower_phrase
+from pipeline.enrichment.folding import CITY_FLOOR, fold_acronyms, fold_surnames, initials, spells_lower_phrase
 from pipeline.enrichment.institutions import InstitutionTable
 from pipeline.enrichment.names import is_junk, not_a_name, used_as_common_noun
 from pipeline.enrichment.normalise import entity_key, fold, squash, strip_possessive
@@ -339,11 +339,9 @@ def _city_named(m: Mention, surface: str, cues: Cues, place_size: Callable[[str]
     nxt = m.after[0] if m.after else ""
     if (nxt[:1].isalpha() and nxt.islower() and nxt not in _LINKING_WORDS) or nxt in ("'s", "’s"):
         return False  # "a premium to Caldwell's closing price": whose, a company's as often as a city's
-    return place_size(surface) >= _CITY_FLOOR
+    return place_size(surface) >= CITY_FLOOR
 
 
-# a city this large by name is a city NER mislabelled, not a namesake village ("Punch", "Central", "Grad")
-_CITY_FLOOR = 50_000
 # words of going to a place ("in" is a locative cue of its own, `place_cue`)
 _TOWARDS = frozenset({"for", "to", "into", "towards", "toward", "via", "near"})
 # small words a city's name runs on into ("for Dunkirk and dozens of other cities", "to Volgograd, which")

@@ -5,7 +5,7 @@ name is the article's full-named person, an acronym or a short form the organisa
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,35 @@ def coordinated_people(resolved: Sequence[Resolved], text: str, cues: Cues) -> l
                     out[i] = replace(r, label="PERSON", entry=None, is_place=False)
                     break
     return out
+
+
+def coordinated_places(resolved: Sequence[Resolved], text: str, place_size: Callable[[str], int]) -> list[Resolved]:
+    """An organisation no table knows that is a city of some size by name, listed with places, is that city: "as well
+    as Kars, Ardahan, and Batum to Turkey", "the occupied Melitopol and Horlivka". One sense per article: not when
+    another of its mentions stays an organisation's."""
+    out = list(resolved)
+    named = [i for i, r in enumerate(out) if r.label != "PERSON"]
+    moved: set[int] = set()
+    for _ in range(2):  # a list of several: each member next to one already a place
+        for k, i in enumerate(named):
+            r = out[i]
+            if r.label != "ORG" or r.entry is not None or r.name.isupper() or place_size(r.name) < CITY_FLOOR:
+                continue
+            neighbours = [out[j] for j in named[max(0, k - 1) : k] + named[k + 1 : k + 2]]
+            for n in neighbours:
+                gap = text[r.end : n.start] if n.start >= r.end else text[n.end : r.start]
+                if n.is_place and _PLACE_GAP.fullmatch(gap):
+                    out[i] = replace(r, label="GPE", is_place=True)
+                    moved.add(i)
+                    break
+    bodies = {r.name for i, r in enumerate(out) if r.label == "ORG" and i not in moved}
+    return [resolved[i] if i in moved and out[i].name in bodies else r for i, r in enumerate(out)]
+
+
+# a city this large by name is a city NER mislabelled, not a namesake village ("Punch", "Central", "Grad")
+CITY_FLOOR = 50_000
+# between two places of a list: a comma, "and", "or"
+_PLACE_GAP = re.compile(r"\s*(?:,|,?\s+(?:and|or))\s+", re.IGNORECASE)
 
 
 def listed_organisations(resolved: Sequence[Resolved], text: str) -> list[Resolved]:

@@ -22,7 +22,7 @@ from pipeline.enrichment.canonical import (
 from pipeline.enrichment.clean import clean_text
 from pipeline.enrichment.dateline import find_dateline
 from pipeline.enrichment.entities import mentions_from_doc, split_joined
-from pipeline.enrichment.folding import coordinated_people, listed_organisations
+from pipeline.enrichment.folding import coordinated_people, coordinated_places, listed_organisations
 from pipeline.enrichment.geo import GeoName
 from pipeline.enrichment.institutions import chamber_committees
 from pipeline.enrichment.model import load_model, load_parser, model_label
@@ -279,6 +279,7 @@ class EnrichStage:
             tables.institutions,
         )
         resolved = coordinated_people(resolved, prep.analysed, aliases.cues)
+        resolved = coordinated_places(resolved, prep.analysed, tables.gazetteer.population)
         resolved = listed_organisations(resolved, prep.analysed)
         resolved = with_outlet(resolved, prep.analysed, outlet_key(article.source.domain, article.source.name))
         resolved += self._dateline_places(dateline, resolved, prep)

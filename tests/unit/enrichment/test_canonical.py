@@ -817,3 +817,28 @@ def test_an_acronym_defined_in_brackets_after_a_name_is_that_name_whatever_its_l
     # an acronym nothing defines stays itself
     out = resolve([_mention("SNJT", "the", "said", "ORG", 0)], TABLE, lambda _: False)
     assert [r.name for r in out] == ["SNJT"]
+
+
+def test_a_city_listed_with_places_is_a_place_unless_it_acts_as_an_organisation_elsewhere() -> None:
+    from pipeline.enrichment.canonical import Resolved
+    from pipeline.enrichment.folding import coordinated_places
+
+    sizes = {"Kars": 91_450, "Ardahan": 22_927, "Batum": 186_949, "Chelsea": 60_000, "Gazprom": 0}.get
+    text = "It ceded Kars, Ardahan, and Batum to Turkey. Chelsea and Batum signed. Chelsea have spent big."
+
+    def at(name: str, label: str, nth: int = 0, place: bool = False) -> Resolved:
+        start = [i for i in range(len(text)) if text.startswith(name, i)][nth]
+        return Resolved(name, label, name, start, start + len(name), None, place)
+
+    resolved = [
+        at("Kars", "ORG"),
+        at("Ardahan", "GPE", place=True),
+        at("Batum", "GPE", place=True),
+        at("Turkey", "GPE", place=True),
+        at("Chelsea", "ORG"),  # listed with a place here, but an organisation that acts below: one sense
+        at("Batum", "GPE", 1, place=True),
+        at("Chelsea", "ORG", 1),
+    ]
+    out = coordinated_places(resolved, text, lambda name: sizes(name) or 0)
+    assert [(r.name, r.label) for r in out][:1] == [("Kars", "GPE")] and out[0].is_place
+    assert [r.label for r in out if r.name == "Chelsea"] == ["ORG", "ORG"]
