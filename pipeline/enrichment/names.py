@@ -31,6 +31,8 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
         return True
     if _DESIGNATION.fullmatch(surface) or surface.count("(") != surface.count(")") or "/" in surface or "|" in surface:
         return True
+    if _VERSION.search(surface):
+        return True  # "Munich 2.0", "Web 3.0": an idea's version, no name
     words = surface.split()
     if len(words) > 1 and all(w.isupper() for w in words if any(c.isalpha() for c in w)):
         return True
@@ -56,6 +58,8 @@ def is_junk(surface: str, label: str, cues: Cues | None = None) -> bool:
     return label == "PERSON" and any(w[:1].islower() and w not in NAME_PARTICLES for w in words)
 
 
+# a version number ending a span
+_VERSION = re.compile(r"\s\d+\.\d+$")
 # the ordinal number a military unit's name opens with
 _UNIT = re.compile(r"\d{1,3}(?:st|nd|rd|th)\s+(?=[A-Z])")
 
@@ -70,6 +74,8 @@ def used_as_common_noun(m: Mention, surface: str, cues: Cues) -> bool:
     """One capitalised word NER took for an organisation or a person that the words around use as a common noun
     or an adjective: after a determiner a name does not take ("his Address"), or as the first word of a person's
     title ("Defense Secretary Lloyd Austin", "House Speaker Nancy Pelosi", "Slovak Prime Minister Robert Fico")."""
+    if m.label == "ORG" and m.after and m.after[0][:1].isupper() and m.after[0].lower() in cues.not_org_heads:
+        return True  # "Hong Kong Fintech" + "Week", "Eurovision Song" + "Contest": the words qualify an event's name
     if m.label == "ORG" and " " in surface and m.after and m.after[0][:1].isupper():
         # "National Security Adviser", "Senate Majority Leader": the words qualify a title
         return m.after[0].lower() in cues.title_words and not any(w.lower() in cues.org_nouns for w in surface.split())
@@ -152,5 +158,7 @@ def not_a_name(surface: str, label: str, cues: Cues) -> bool:
         label == "ORG" and words[-1].lower() in cues.title_words and not any(w.lower() in cues.org_nouns for w in words)
     ):
         return True  # "Special Counsel", "Special Presidential Envoy for Climate": a title, not a body
-    heads = [w for w in surface.split(" of ")[0].split() if not any(c.isdigit() for c in w)]  # "Resolution 3314"
+    # the head before "of" or a subtitle's colon ("National Security Strategy: Integrated Security"); a number after the
+    # head is its number ("Resolution 3314")
+    heads = [w for w in surface.split(":")[0].split(" of ")[0].split() if not any(c.isdigit() for c in w)]
     return label == "ORG" and len(words) > 1 and bool(heads) and heads[-1].lower() in cues.not_org_heads
