@@ -55,6 +55,10 @@ TABLE = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.tom
         ("Israel’s military said", "Israel Defense Forces"),
         ("Germany's armed forces", "Bundeswehr"),
         ("the Dutch parliament", "States General of the Netherlands"),
+        # central banks by the names they go by (the alias table knows them: "the Bank of Russia" is one of them)
+        ("Japan's central bank raised rates", "Bank of Japan"),
+        ("the Ukrainian central bank", "National Bank of Ukraine"),
+        ("Russia's central bank", "Central Bank of Russia"),
     ],
 )
 def test_bodies_get_one_canonical_name(text: str, name: str) -> None:
@@ -139,3 +143,11 @@ def test_an_embassy_named_without_its_host_is_the_one_the_article_names_with_one
     # two hosts named: the bare one stays bare
     text = "The US embassy in Moscow and the US embassy in Kyiv closed. The US embassy said nothing."
     assert [m.name for m in TABLE.find(text)][-1] == "Embassy of the United States"
+
+
+def test_a_central_bank_is_the_table_entity_its_other_names_reach() -> None:
+    from pipeline.enrichment.aliases import AliasTable
+
+    aliases = AliasTable.from_data(read_toml(DATA_DIR / "enrich_entities.toml"))
+    [found] = TABLE.find("Russia's central bank said")
+    assert aliases.lookup("Bank of Russia").name == found.name == "Central Bank of Russia"
