@@ -43,6 +43,7 @@ class Cues:
     hyphen_after: frozenset[str] = frozenset()
     place_nouns: frozenset[str] = frozenset()
     be_forms: frozenset[str] = frozenset()
+    place_states: frozenset[str] = frozenset()  # "Kyiv was calm": after a form of "be", the place as it is
     participles: frozenset[str] = frozenset()
     not_places: frozenset[str] = frozenset()
     name_titles: frozenset[str] = frozenset()  # titles that are part of a name: "Pope Francis"

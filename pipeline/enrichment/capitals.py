@@ -22,8 +22,8 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
     after = list(m.after)
     if after and after[0] in _POSSESSIVE_TOKENS:
         # the capital owns the noun after it, whatever governs the noun ("over Moscow’s invasion", "in Kyiv's streets")
-        if len(after) >= 2 and after[1].lower() in cues.place_nouns:
-            return "place"  # "Berlin's landmark", "Kyiv's streets"
+        if _place_noun_soon(after[1:4], cues):
+            return "place"  # "Berlin's landmark", "Kyiv's streets", "Kiev's main protest camp"
         return "government"  # "Moscow's main ally"
     if prev_word in cues.locative_before:
         return "place"
@@ -73,7 +73,10 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
         if word in cues.be_forms:
             k = _skip(words, i + 1, cues)
             participle = k < len(words) and (words[k].endswith("ed") or words[k] in cues.participles)
-            return "place" if participle else "government"  # "Kyiv was shelled" / "Kiev is advancing"
+            # "Kyiv was calm", "Kyiv is a sacred city": the place as it is
+            state = k < len(words) and words[k] in cues.place_states
+            kind = k < len(words) and words[k] in ("a", "an", "the") and _place_noun_soon(words[k + 1 : k + 4], cues)
+            return "place" if participle or state or kind else "government"  # "Kyiv was shelled" / "Kiev is advancing"
         if word in cues.verbs_after or word in cues.nouns_after:
             return "government"
         if word in cues.place_nouns:
@@ -147,6 +150,16 @@ def _finite_verb(word: str, cues: Cues) -> bool:
         and word not in cues.place_nouns
         and word not in cues.nouns_after
     )
+
+
+def _place_noun_soon(words: Sequence[str], cues: Cues) -> bool:
+    """A place noun among the next lower-case words, before any other kind of word ("main protest camp")."""
+    for word in words:
+        if word.lower() in cues.place_nouns:
+            return True
+        if not word.isalpha() or not word.islower():
+            return False
+    return False
 
 
 def _plural_verb(word: str, cues: Cues) -> bool:

@@ -132,6 +132,11 @@ def _mention(text: str, before: str, after: str, label: str = "GPE", start: int 
         ("Kyiv", ".", "and its Western allies dismiss these arguments", "Government of Ukraine"),
         ("Moscow", "the failure to hold", "accountable for its invasion", "Government of Russia"),
         ("Kyiv", "goals, and instead advise", "to accept a settlement", "Government of Ukraine"),
+        # the place as it is, or a place the capital has, whatever words come between
+        ("Kyiv", "During my visit ,", "was calm , but every", "Kyiv"),
+        ("Kyiv", "because", "is a sacred city for", "Kyiv"),
+        ("Kiev", "playing a role in running", "’s main protest camp and", "Kyiv"),
+        ("Kyiv", "", "is ready to negotiate", "Government of Ukraine"),
     ],
 )
 def test_capitals_are_governments_when_they_act(text: str, before: str, after: str, name: str) -> None:
