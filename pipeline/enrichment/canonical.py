@@ -18,6 +18,7 @@ from pipeline.enrichment.names import is_junk, not_a_name, used_as_common_noun
 from pipeline.enrichment.normalise import entity_key, fold, squash, strip_possessive
 from pipeline.enrichment.spans import (
     is_gloss,
+    known_inside,
     merge_split_names,
     pair_of_countries,
     relabelled,
@@ -145,7 +146,7 @@ def resolve(
             surface = without_outlet_kind(surface, table.cues.outlets)
         if not surface or (surface.islower() and m.source != "alias"):
             continue  # "un-safeness": a name has a capital, whatever NER says, but for a table name written so ("dpa")
-        entry = table.lookup(surface) or _country_qualified(surface, table)
+        entry = table.lookup(surface) or known_inside(surface, table)
         if entry is None and m.label == "ORG" and (located := _LOCATED.match(surface)) and is_known_place(located[2]):
             entry, surface = table.lookup(located[1]), located[1]  # "… for the Humanities in Moscow": where it is
         if entry is None and m.label == "ORG" and " of " in surface and pair_of_countries(surface, m.after, table):
@@ -258,18 +259,6 @@ def _owner_cut(text: str, table: AliasTable) -> int:
     if not of or " " in tail.strip() or table.lookup(text) is not None or table.lookup(head) is None:
         return 0
     return len(head)
-
-
-def _country_qualified(surface: str, table: AliasTable) -> Canonical | None:
-    """ "US Democratic Party", "Russian Gazprom": a known organisation behind its country's name or adjective."""
-    first, _, rest = surface.partition(" ")
-    if not rest or " " not in rest and len(rest) < 4:
-        return None
-    country = table.keys.get(entity_key(first))
-    if country is None or country.label not in ("GPE", "NORP"):
-        return None
-    entry = table.keys.get(entity_key(rest))
-    return entry if entry is not None and entry.label == "ORG" else None
 
 
 def _known(m: Mention, surface: str, entry: Canonical, table: AliasTable) -> Resolved:

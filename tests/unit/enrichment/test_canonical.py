@@ -847,3 +847,21 @@ def test_a_city_listed_with_places_is_a_place_unless_it_acts_as_an_organisation_
     out = coordinated_places(resolved, text, lambda name: sizes(name) or 0)
     assert [(r.name, r.label) for r in out][:1] == [("Kars", "GPE")] and out[0].is_place
     assert [r.label for r in out if r.name == "Chelsea"] == ["ORG", "ORG"]
+
+
+@pytest.mark.parametrize(
+    "surface, name",
+    [
+        ("RAF Typhoon", "Royal Air Force"),  # an acronym the table knows before a product's name
+        ("US Democratic Party", "Democratic Party (United States)"),  # a known body behind its country
+        ("NATO Summit", None),  # an event's head
+        ("NATO Secretary", None),  # a title
+        ("RAF Regiment", None),  # a body's noun: a body of its own
+        ("Typhoon", None),
+    ],
+)
+def test_a_known_organisation_inside_an_unknown_span(surface: str, name: str | None) -> None:
+    from pipeline.enrichment.spans import known_inside
+
+    found = known_inside(surface, TABLE)
+    assert (found.name if found else None) == name
