@@ -298,7 +298,7 @@ def split_trailing_names(mentions: Sequence[Mention], table: AliasTable, given_n
     NER span of an organisation): a given name (`given_names`, folded lower case) and a surname that end the span are
     a person, what comes before is what they stand for, when it is a name of its own. Not after a small word ("Law
     Offices of Frank Abernathy"), not when the surname is a body's noun ("United Nations General Assembly") or the
-    pair a name the table knows."""
+    pair a name the table knows as no person's."""
     out: list[Mention] = []
     for m in mentions:
         words = m.text.split()
@@ -311,7 +311,7 @@ def split_trailing_names(mentions: Sequence[Mention], table: AliasTable, given_n
                 and surname.lower() not in table.cues.org_nouns
                 and before.lower() not in _NAME_JOINERS
                 and table.lookup(given) is None
-                and table.lookup(f"{given} {surname}") is None
+                and getattr(table.lookup(f"{given} {surname}"), "label", "PERSON") == "PERSON"
             ):
                 cut = m.text.rindex(given)
                 head = m.text[:cut].rstrip()

@@ -800,6 +800,10 @@ def test_a_given_name_and_surname_ending_an_organisations_span_are_a_person() ->
     # what comes before is no name of its own, or the name runs on through a small word: one name
     assert resolved("Mobility Artillery Rocket Systems", "the") == [("Mobility Artillery Rocket Systems", "ORG")]
     assert all(label != "PERSON" for _, label in resolved("Law Offices of Frank Abernathy", "the"))
+    # a person the table knows ends the span: split all the more
+    given.add("kyrylo")
+    split = resolved("Defense Intelligence of Ukraine Kyrylo Budanov", "reports of Head of the")
+    assert split == [("Main Directorate of Intelligence (Ukraine)", "ORG"), ("Kyrylo Budanov", "PERSON")]
 
 
 def test_a_hyphenated_name_beside_a_persons_role_is_a_person() -> None:
