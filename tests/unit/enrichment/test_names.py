@@ -130,3 +130,12 @@ def test_words_that_qualify_an_event_s_name_are_no_organisation() -> None:
     assert used_as_common_noun(fintech, fintech.text, TABLE.cues)
     ministry = _mention("Defence Ministry", "the", "said on", "ORG")
     assert not used_as_common_noun(ministry, ministry.text, TABLE.cues)
+
+
+def test_acronyms_of_common_nouns_are_no_organisations() -> None:
+    mentions = [
+        _mention("NGO", "according to the", "'s spokesman", "ORG", 0),
+        _mention("TNT", "65 kg of", "into the cinema", "ORG", 40),
+        _mention("OSCE", "the", "said", "ORG", 80),
+    ]
+    assert [r.name for r in resolve(mentions, TABLE, lambda name: False)] == ["OSCE"]
