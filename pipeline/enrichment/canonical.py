@@ -146,7 +146,7 @@ def resolve(
             surface = without_outlet_kind(surface, table.cues.outlets)
         if not surface or (surface.islower() and m.source != "alias"):
             continue  # "un-safeness": a name has a capital, whatever NER says, but for a table name written so ("dpa")
-        entry = table.lookup(surface) or known_inside(surface, table)
+        entry = table.lookup(surface) or known_inside(surface, table, m.after)
         if entry is None and m.label == "ORG" and (located := _LOCATED.match(surface)) and is_known_place(located[2]):
             entry, surface = table.lookup(located[1]), located[1]  # "… for the Humanities in Moscow": where it is
         if entry is None and m.label == "ORG" and " of " in surface and pair_of_countries(surface, m.after, table):

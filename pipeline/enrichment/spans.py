@@ -429,15 +429,25 @@ def pair_of_countries(surface: str, after: Sequence[str], table: AliasTable) -> 
     return last is not None and other is not None and last.label == other.label == "GPE" and last != other
 
 
-def known_inside(surface: str, table: AliasTable) -> Canonical | None:
+def known_inside(surface: str, table: AliasTable, after: Sequence[str] = ()) -> Canonical | None:
     """A known organisation inside an unknown span: behind its country's name or adjective ("US Democratic Party",
-    "Russian Gazprom"), or its acronym before a product's name ("RAF Typhoon", "BBC Russian"; not before a body's
-    noun or a title: "EU Commission", "NATO Secretary")."""
+    "Russian Gazprom"), or its acronym before a product's name that qualifies a noun after it ("an RAF Typhoon
+    squadron"; not before a body's noun or a title, "EU Commission", "NATO Secretary", nor a body of its own that
+    acts, "NHS England said", "NHS Providers")."""
     first, _, rest = surface.partition(" ")
     if not rest:
         return None
     head = table.keys.get(entity_key(first))
-    if head is not None and head.label == "ORG" and first.isupper() and " " not in rest and rest[:1].isupper():
+    # a noun after it, not a verb ("an RAF Typhoon squadron", not "NHS England said")
+    qualifies = bool(after) and after[0].isalpha() and after[0].islower() and after[0] not in table.cues.verbs_after
+    if (
+        head is not None
+        and head.label == "ORG"
+        and first.isupper()
+        and " " not in rest
+        and rest[:1].isupper()
+        and qualifies
+    ):
         cues = table.cues
         word = rest.lower()
         if word not in cues.org_nouns and word not in cues.title_words and word not in cues.not_org_heads:
