@@ -44,6 +44,8 @@ def government_use(m: Mention, entry: Canonical, table: AliasTable) -> str:
             return "government"  # "sanctions on Moscow", "talks with Kyiv", "between Kyiv and Warsaw"
     if prev in cues.object_verbs:
         return "government"  # "blamed Kyiv", "urged Moscow to"
+    if _paired_capital(before, after, entry, table):
+        return "government"  # "have Washington and London become", "accused … Washington and London of leading"
     if prev_word == "of":
         of_at = len(before) - (2 if prev == "the" else 1)
         if of_at >= 1 and before[of_at - 1] in cues.nouns_after:
@@ -150,6 +152,42 @@ def _finite_verb(word: str, cues: Cues) -> bool:
         and word not in cues.place_nouns
         and word not in cues.nouns_after
     )
+
+
+def _paired_capital(before: Sequence[str], after: Sequence[str], entry: Canonical, table: AliasTable) -> bool:
+    """Two capitals of two countries joined by "and" stand for their governments ("Washington and London"), unless
+    a word of place or of relation before the pair governs it ("in Kyiv and Warsaw", "flights between Moscow and
+    Riga": read before this), or a noun after it makes them places ("the Moscow and Kyiv metros")."""
+    cues = table.cues
+
+    def capital(word: str) -> Canonical | None:
+        other = table.lookup(word) if word[:1].isalpha() else None
+        if other is None or not other.government or other.government == entry.government:
+            return None
+        return other
+
+    def placed(word: str, governing: str) -> bool:
+        """A place noun after the pair ("metros"), or a preposition before it ("from", "in", "between")."""
+        word = word.lower()
+        return (
+            word in cues.place_nouns
+            or word.removesuffix("s") in cues.place_nouns
+            or word in _NAMED_AFTER
+            or governing in cues.locative_before
+            or governing in cues.relation_before
+            or governing in _PREPOSITIONS
+        )
+
+    if len(after) >= 2 and after[0] == "and" and after[1][:1].isupper() and capital(after[1]):
+        governing = before[-2] if before[-1:] == ["the"] and len(before) >= 2 else (before[-1] if before else "")
+        return not placed(after[2] if len(after) > 2 else "", governing)
+    if len(before) >= 2 and before[-1] == "and" and capital(before[-2]):
+        return not placed(after[0] if after else "", before[-3] if len(before) >= 3 else "")
+    return False
+
+
+# words that govern a place as often as a government: a pair after one is read by the rules for one capital
+_PREPOSITIONS = frozenset({"from", "to", "of", "via", "for", "between", "on", "with", "against", "by"})
 
 
 def _place_noun_soon(words: Sequence[str], cues: Cues) -> bool:

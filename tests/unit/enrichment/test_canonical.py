@@ -137,12 +137,18 @@ def _mention(text: str, before: str, after: str, label: str = "GPE", start: int 
         ("Kyiv", "because", "is a sacred city for", "Kyiv"),
         ("Kiev", "playing a role in running", "’s main protest camp and", "Kyiv"),
         ("Kyiv", "", "is ready to negotiate", "Government of Ukraine"),
+        # two countries' capitals joined by "and" are their governments, unless something makes them places
+        ("Washington", "“But have", "and London become stronger", "Government of the United States"),
+        ("London", "“But have Washington and", "become stronger", "Government of the United Kingdom"),
+        ("London", "flights from Washington and", "to Riga", "London"),
+        ("Kyiv", "in Moscow and", ", residents", "Kyiv"),
+        ("Moscow", "", "and London metros were shut", "Moscow"),
     ],
 )
 def test_capitals_are_governments_when_they_act(text: str, before: str, after: str, name: str) -> None:
     [resolved] = resolve([_mention(text, before, after)], TABLE, lambda _: False)
     assert resolved.name == name
-    assert resolved.is_place == (name in ("Moscow Kremlin", "Kyiv", "Moscow", "Minsk", "Berlin"))
+    assert resolved.is_place == (name in ("Moscow Kremlin", "Kyiv", "Moscow", "Minsk", "Berlin", "London"))
 
 
 def test_a_capital_that_speaks_is_its_government_with_every_speech_verb() -> None:
