@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from pipeline.enrichment.aliases import AliasTable, Canonical, Cues
+from pipeline.enrichment.aliases import AliasTable, Canonical, Cues, known_inside
 from pipeline.enrichment.capitals import government_use, place_cue
 from pipeline.enrichment.entities import Mention
 from pipeline.enrichment.folding import CITY_FLOOR, fold_acronyms, fold_surnames, initials, spells_lower_phrase
@@ -18,7 +18,6 @@ from pipeline.enrichment.names import is_junk, not_a_name, used_as_common_noun
 from pipeline.enrichment.normalise import entity_key, fold, squash, strip_possessive
 from pipeline.enrichment.spans import (
     is_gloss,
-    known_inside,
     merge_split_names,
     pair_of_countries,
     relabelled,

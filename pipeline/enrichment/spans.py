@@ -12,7 +12,7 @@ from pipeline.enrichment.folding import initials
 from pipeline.enrichment.normalise import entity_key, fold
 
 if TYPE_CHECKING:
-    from pipeline.enrichment.aliases import AliasTable, Canonical, Cues
+    from pipeline.enrichment.aliases import AliasTable, Cues
 
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
@@ -427,34 +427,3 @@ def pair_of_countries(surface: str, after: Sequence[str], table: AliasTable) -> 
         return False
     last, other = table.lookup(surface.split()[-1]), table.lookup(after[1])
     return last is not None and other is not None and last.label == other.label == "GPE" and last != other
-
-
-def known_inside(surface: str, table: AliasTable, after: Sequence[str] = ()) -> Canonical | None:
-    """A known organisation inside an unknown span: behind its country's name or adjective ("US Democratic Party",
-    "Russian Gazprom"), or its acronym before a product's name that qualifies a noun after it ("an RAF Typhoon
-    squadron"; not before a body's noun or a title, "EU Commission", "NATO Secretary", nor a body of its own that
-    acts, "NHS England said", "NHS Providers")."""
-    first, _, rest = surface.partition(" ")
-    if not rest:
-        return None
-    head = table.keys.get(entity_key(first))
-    # a noun after it, not a verb ("an RAF Typhoon squadron", not "NHS England said")
-    qualifies = bool(after) and after[0].isalpha() and after[0].islower() and after[0] not in table.cues.verbs_after
-    if (
-        head is not None
-        and head.label == "ORG"
-        and first.isupper()
-        and " " not in rest
-        and rest[:1].isupper()
-        and qualifies
-    ):
-        cues = table.cues
-        word = rest.lower()
-        if word not in cues.org_nouns and word not in cues.title_words and word not in cues.not_org_heads:
-            return head if table.lookup(rest) is None else None
-    if " " not in rest and len(rest) < 4:
-        return None
-    if head is None or head.label not in ("GPE", "NORP"):
-        return None
-    entry = table.keys.get(entity_key(rest))
-    return entry if entry is not None and entry.label == "ORG" else None

@@ -871,13 +871,13 @@ def test_a_city_listed_with_places_is_a_place_unless_it_acts_as_an_organisation_
     ],
 )
 def test_a_known_organisation_inside_an_unknown_span(surface: str, name: str | None) -> None:
-    from pipeline.enrichment.spans import known_inside
+    from pipeline.enrichment.aliases import known_inside
 
     found = known_inside(surface, TABLE, ("squadron",))  # "an RAF Typhoon squadron": the product qualifies a noun
     assert (found.name if found else None) == name
 
 
 def test_an_acronym_before_a_word_is_a_body_of_its_own_when_it_acts() -> None:
-    from pipeline.enrichment.spans import known_inside
+    from pipeline.enrichment.aliases import known_inside
 
     assert known_inside("NHS England", TABLE, ("said",)) is None  # "NHS England said": a body of its own
