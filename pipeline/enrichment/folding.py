@@ -333,7 +333,7 @@ def initials(name: str) -> str:
 def spells_lower_phrase(acronym: str, text: str) -> bool:
     """The acronym's letters open the words of a phrase the text writes in lower case: a common noun's short form
     ("SMO" after "special military operation", "CSR" after "corporate social responsibility"), not a name's."""
-    if not 3 <= len(acronym) <= 6 or not acronym.isalpha():
+    if not 3 <= len(acronym) <= 6 or not acronym.isalpha() or not acronym.isupper():
         return False
     words = r"\s+".join(f"{c.lower()}[a-z]{{2,}}" for c in acronym)
     return re.search(rf"(?<![\w-]){words}(?![\w-])", text) is not None
