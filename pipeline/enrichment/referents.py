@@ -15,8 +15,10 @@ from pipeline.enrichment.quotation_marks import WORD, Span
 _STOP = frozenset({"the", "of", "and", "for", "a", "an", "in", "on"})
 # a full stop after an initial or an honorific ends no sentence ("R. Senthilnathan", "Mr. Raghunathan")
 _SENTENCE_START = re.compile(
-    r"(?:(?<!\b[A-Z])(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bDr)(?<!\bSt)(?<!\bGen)(?<!\bSen)(?<!\bRep)(?<!\bGov)(?<!\bLt)"
-    r"(?<!\bCol)(?<!\bProf)\.|[!?…])[”’\"')]*\s+(?=[“\"A-Z])|\n+"
+    # the full stop first, then what must not precede it: a regex that opens with a character is searched for it
+    # at once, one that opens with twelve look-behinds tries them all at every position (13x slower)
+    r"(?:\.(?<!\b[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bGen\.)(?<!\bSen\.)"
+    r"(?<!\bRep\.)(?<!\bGov\.)(?<!\bLt\.)(?<!\bCol\.)(?<!\bProf\.)|[!?…])[”’\"')]*\s+(?=[“\"A-Z])|\n+"
 )
 # Words that show a clause has begun before a name: the name is then an object, not who the sentence is about.
 _CLAUSE_WORDS = frozenset(
