@@ -37,7 +37,9 @@ class BoilerplateRules:
     datelines: tuple[re.Pattern[str], ...] = ()
     link_line_max_chars: int = 300
     line_max_chars: int = 1000  # a longer line is a story paragraph: the `lines` rules are not tried on it
-    keyed_lines: tuple[tuple[str, re.Pattern[str]], ...] = ()  # `lines` rules tried only on lines with their word
+    # `lines` rules tried only on lines holding one of their words (a rule with none is tried on every line)
+    keyed_lines: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = ()
+    keyed_words: re.Pattern[str] | None = None  # any `needs` word of `keyed_lines`: a line without one skips them
     kicker_max_words: int = 6
     teaser_headline_max_words: int = 25
     label_max_words: int = 4
@@ -90,10 +92,11 @@ class BoilerplateRules:
         return cls(
             lines=re.compile("|".join(f"(?:{p})" for p in data["lines"] if isinstance(p, str)), re.IGNORECASE),
             keyed_lines=tuple(
-                (p.get("needs", "").lower(), re.compile(p["pattern"], re.IGNORECASE))
+                (_words(p.get("needs", ())), re.compile(p["pattern"], re.IGNORECASE))
                 for p in data["lines"]
                 if not isinstance(p, str)
             ),
+            keyed_words=_any_word(_words(p.get("needs", ())) for p in data["lines"] if not isinstance(p, str)),
             fragments=tuple(re.compile(_pattern(f), re.IGNORECASE) for f in data["fragments"]),
             fragment_needs=tuple("" if isinstance(f, str) else f.get("needs", "").lower() for f in data["fragments"]),
             link_lines=re.compile("|".join(f"(?:{p})" for p in data["link_lines"]), re.IGNORECASE),
@@ -146,6 +149,19 @@ class BoilerplateRules:
             given_names=frozenset(given_names),
             header_story_words=int(data.get("header_story_words", 12)),
         )
+
+
+def _words(needs: str | Sequence[str]) -> tuple[str, ...]:
+    """A keyed rule's words, lower case: `needs` is one word or a list of them (a match holds one of them)."""
+    return tuple(w.lower() for w in ([needs] if isinstance(needs, str) else needs) if w)
+
+
+def _any_word(rules: Iterable[tuple[str, ...]]) -> re.Pattern[str] | None:
+    """One search for every keyed rule's words; None when a rule has none (it is tried on every line)."""
+    rules = list(rules)
+    if not rules or not all(rules):
+        return None
+    return re.compile("|".join(map(re.escape, sorted({w for words in rules for w in words}, key=len, reverse=True))))
 
 
 def _pattern(fragment: str | Mapping) -> str:
@@ -221,7 +237,12 @@ def _whole_line_rule(line: str, rules: BoilerplateRules) -> bool:
     if rules.lines.fullmatch(line):
         return True
     lower = line.lower()
-    return any(needs in lower and pattern.fullmatch(line) for needs, pattern in rules.keyed_lines)
+    if rules.keyed_words is not None and rules.keyed_words.search(lower) is None:
+        return False  # most lines hold none of the keyed rules' words: one search instead of a test per rule
+    return any(
+        (not words or any(w in lower for w in words)) and pattern.fullmatch(line)
+        for words, pattern in rules.keyed_lines
+    )
 
 
 def _is_furniture(line: str, rules: BoilerplateRules) -> bool:

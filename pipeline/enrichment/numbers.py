@@ -44,6 +44,8 @@ WORD_NUMBER = (
     r"|" + "|".join(sorted(ONES, key=len, reverse=True)) + r"|a|an)"
 )
 DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?[½¼¾⅓⅔]?"
+# the letters a number in words begins with ("a", "eleven", "forty", ...): a claim can start at no other letter
+WORD_NUMBER_FIRST = "".join(sorted({w[0] for w in (*TENS, *ONES, "a", "an")}))
 FRACTIONS = {"½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3}  # "15½ pounds"
 
 

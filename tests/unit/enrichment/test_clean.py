@@ -748,3 +748,20 @@ def test_a_bylines_name_and_labels_above_the_story_go_but_the_same_lines_below_i
     assert clean_text(text, rules) == text
     # a section's heading of small words stays
     assert clean_text(f"The News\n\n{story}", rules) == f"The News\n\n{story}"
+
+
+def test_every_keyed_rule_is_tried_on_a_line_holding_its_word() -> None:
+    # one search for all the keyed rules' words decides whether any is tried: it finds each of them
+    assert RULES.keyed_words is not None
+    for words, _ in RULES.keyed_lines:
+        assert words and all(RULES.keyed_words.search(f"text {w} text") is not None for w in words)
+    assert clean_text("Story.\n\nJane Doe contributed to this report.", RULES) == "Story."
+    assert clean_text("Story.\n\nWe use cookies. Accept cookies to continue.", RULES) == "Story."
+    assert clean_text("Story.\n\nThis text may contain errors, check against delivery.", RULES) == "Story."
+
+
+def test_a_keyed_rule_without_a_word_is_tried_on_every_line() -> None:
+    data = {"lines": [{"needs": "", "pattern": "always furniture"}], "fragments": [], "link_lines": ["x^"]}
+    rules = BoilerplateRules.from_data(data)
+    assert rules.keyed_words is None
+    assert clean_text("Story.\n\nAlways furniture", rules) == "Story."

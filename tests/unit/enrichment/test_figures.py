@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -94,6 +96,23 @@ def test_arbitrary_text_never_breaks_and_figures_quote_the_text(text: str) -> No
     squeezed = " ".join(text.split()).lower()
     for figure in RULES.figures_of(text):
         assert figure.text.lower() in squeezed and figure.value >= 0
+
+
+_CLAIM_WORDS = st.sampled_from(
+    ["about", "nearly", "up to", "more than", "at least", "an estimated", "a", "an", "one", "Twenty-five", "ninety nine",
+     "eleven", "10,000", "1.5", "$", "€3", "2¾", "million", "thousand", "people", "troops", "km", "tonnes", "the",
+     "killed", "Kyiv", "F-16", "-", ",", ".", "\n", "“peacekeeper”", "and", "or", "civilians", "square kilometres"]
+)  # fmt: skip
+
+
+@given(st.lists(_CLAIM_WORDS, max_size=14))
+def test_the_claim_patterns_first_character_gate_drops_no_claim(words: list[str]) -> None:
+    # the pattern opens with the characters a claim can start with; without that gate it finds the same claims
+    text = " ".join(words)
+    gated = RULES.pattern.pattern
+    assert gated.startswith("(?=[")
+    ungated = re.compile(gated[gated.index("])") + 2 :], re.IGNORECASE)
+    assert [m.span() for m in RULES.claims(text)] == [m.span() for m in ungated.finditer(text)]
 
 
 @given(st.integers(min_value=0, max_value=10**9))
