@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -49,6 +49,13 @@ _CURRENCY_UNITS = frozenset({"USD", "EUR", "GBP", "UAH", "RUB", "CNY", "JPY", "C
 _MONEY = re.compile(
     rf"(?<![\w-])(?P<currency>{_DOLLAR}|[$€£])(?P<number>{DIGITS})(?:(?:\s*|-)(?P<scale>thousand|million|billion|trillion|bn|mn|tn|trn|m|k)\b)?"
 )
+
+_CURRENCY_SIGNS = "$€£"
+
+
+def _money_in(text: str) -> Iterable[re.Match[str]]:
+    """The amounts of money in `text`: none without a currency sign, and then the text is not scanned for them."""
+    return _MONEY.finditer(text) if any(sign in text for sign in _CURRENCY_SIGNS) else ()
 
 
 @dataclass(frozen=True)
@@ -274,7 +281,7 @@ class FigureRules:
     def taken(self, text: str, claims: Sequence[re.Match[str]]) -> list[tuple[int, int]]:
         """The spans the table's claims, the percentages and the amounts of money cover: numbers NER marks there are
         already read ("an additional $100m", which NER ends before the "m")."""
-        return [(m.start(), m.end()) for m in (*claims, *_PERCENT.finditer(text), *_MONEY.finditer(text))]
+        return [(m.start(), m.end()) for m in (*claims, *_PERCENT.finditer(text), *_money_in(text))]
 
     def claims(self, text: str) -> list[re.Match[str]]:
         """The table's claims in `text` (a number and a counted noun), as matches: read once, used twice."""
@@ -342,7 +349,7 @@ class FigureRules:
             figure_text = " ".join(text[qualifier.start() if qualifier else start : match.end()].split())
             out[(value, "%", figure_text.lower(), sentence)] = Figure(value=value, unit="%", text=figure_text)
         range_end = -1
-        for match in _MONEY.finditer(text):
+        for match in _money_in(text):
             value = parse_number(match.group("number"), match.group("scale"))
             if value is None or match.start() < range_end:
                 continue  # the upper end of a range already taken
@@ -380,7 +387,11 @@ _NUMBER_IN = re.compile(
 
 
 # a percentage written with a decimal point or comma ("3.4%", "26,5%", "41 per cent"), NER or not
-_PERCENT = re.compile(r"(?<![\w.,])(?P<number>\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|per\s?cent\b|percent\b)", re.IGNORECASE)
+# (its first digit opens the pattern and what may not stand before it is looked at after it: a pattern that opens
+# with a character is searched for that character at once, three times faster than one opening with a look-behind)
+_PERCENT = re.compile(
+    r"(?P<number>\d(?<![\w.,]\d)\d{0,2}(?:[.,]\d{1,2})?)\s?(?:%|per\s?cent\b|percent\b)", re.IGNORECASE
+)
 _SENTENCE_BREAK = re.compile(r"[.!?…][”’\"')\]]*\s+|\n")
 _PARTITIVE = re.compile(
     r"\s+of\s+(?:our|the|its|their|his|her|these|those|your|my)\s+(?:[a-z-]+\s+){0,2}?(?P<noun>[a-z]{3,}(?<!ss)s)\b"

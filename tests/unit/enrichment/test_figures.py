@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.enrichment import figures
 from pipeline.enrichment.figures import FigureRules
 from pipeline.enrichment.numbers import parse_number
 from pipeline.enrichment.tables import DATA_DIR, read_toml
@@ -113,6 +114,14 @@ def test_the_claim_patterns_first_character_gate_drops_no_claim(words: list[str]
     assert gated.startswith("(?=[")
     ungated = re.compile(gated[gated.index("])") + 2 :], re.IGNORECASE)
     assert [m.span() for m in RULES.claims(text)] == [m.span() for m in ungated.finditer(text)]
+
+
+@given(st.text(alphabet="0123456789.,% percntPERCNT$€£USA-a\n", max_size=40))
+def test_percentages_and_money_are_found_as_the_plain_patterns_find_them(text: str) -> None:
+    # the percentage pattern opens with its digit and looks behind it; the money scan skips a text without a sign
+    plain = re.compile(r"(?<![\w.,])(?P<number>\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|per\s?cent\b|percent\b)", re.IGNORECASE)
+    assert [m.span() for m in figures._PERCENT.finditer(text)] == [m.span() for m in plain.finditer(text)]
+    assert [m.span() for m in figures._money_in(text)] == [m.span() for m in figures._MONEY.finditer(text)]
 
 
 @given(st.integers(min_value=0, max_value=10**9))
