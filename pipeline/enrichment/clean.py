@@ -39,7 +39,8 @@ class BoilerplateRules:
     line_max_chars: int = 1000  # a longer line is a story paragraph: the `lines` rules are not tried on it
     # `lines` rules tried only on lines holding one of their words (a rule with none is tried on every line)
     keyed_lines: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = ()
-    keyed_words: re.Pattern[str] | None = None  # any `needs` word of `keyed_lines`: a line without one skips them
+    # each word of `keyed_lines` with the rules holding it ("" for a rule with none: every line holds it)
+    keyed_words: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...] = ()
     kicker_max_words: int = 6
     teaser_headline_max_words: int = 25
     label_max_words: int = 4
@@ -89,14 +90,15 @@ class BoilerplateRules:
         signoff = (
             re.compile(r"(?<=[.!?”\"’)])(?:\s+(?:" + "|".join(map(re.escape, names)) + r"))+\s*$") if names else None
         )
+        keyed = tuple(
+            (_words(p.get("needs", ())), re.compile(p["pattern"], re.IGNORECASE))
+            for p in data["lines"]
+            if not isinstance(p, str)
+        )
         return cls(
             lines=re.compile("|".join(f"(?:{p})" for p in data["lines"] if isinstance(p, str)), re.IGNORECASE),
-            keyed_lines=tuple(
-                (_words(p.get("needs", ())), re.compile(p["pattern"], re.IGNORECASE))
-                for p in data["lines"]
-                if not isinstance(p, str)
-            ),
-            keyed_words=_any_word(_words(p.get("needs", ())) for p in data["lines"] if not isinstance(p, str)),
+            keyed_lines=keyed,
+            keyed_words=_by_word(keyed),
             fragments=tuple(re.compile(_pattern(f), re.IGNORECASE) for f in data["fragments"]),
             fragment_needs=tuple("" if isinstance(f, str) else f.get("needs", "").lower() for f in data["fragments"]),
             link_lines=re.compile("|".join(f"(?:{p})" for p in data["link_lines"]), re.IGNORECASE),
@@ -156,12 +158,14 @@ def _words(needs: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(w.lower() for w in ([needs] if isinstance(needs, str) else needs) if w)
 
 
-def _any_word(rules: Iterable[tuple[str, ...]]) -> re.Pattern[str] | None:
-    """One search for every keyed rule's words; None when a rule has none (it is tried on every line)."""
-    rules = list(rules)
-    if not rules or not all(rules):
-        return None
-    return re.compile("|".join(map(re.escape, sorted({w for words in rules for w in words}, key=len, reverse=True))))
+def _by_word(rules: Iterable[tuple[tuple[str, ...], re.Pattern[str]]]) -> tuple[tuple[str, tuple], ...]:
+    """The keyed rules by word: a line is tested for each word once (a plain substring test), and tries only the
+    rules of the words it holds (a rule with no word is filed under "", which every line holds)."""
+    by_word: dict[str, list[re.Pattern[str]]] = {}
+    for words, pattern in rules:
+        for word in words or ("",):
+            by_word.setdefault(word, []).append(pattern)
+    return tuple((word, tuple(patterns)) for word, patterns in by_word.items())
 
 
 def _pattern(fragment: str | Mapping) -> str:
@@ -237,12 +241,9 @@ def _whole_line_rule(line: str, rules: BoilerplateRules) -> bool:
     if rules.lines.fullmatch(line):
         return True
     lower = line.lower()
-    if rules.keyed_words is not None and rules.keyed_words.search(lower) is None:
-        return False  # most lines hold none of the keyed rules' words: one search instead of a test per rule
-    return any(
-        (not words or any(w in lower for w in words)) and pattern.fullmatch(line)
-        for words, pattern in rules.keyed_lines
-    )
+    # a substring test per word, then only the rules of the words found (most lines hold none)
+    found = [patterns for word, patterns in rules.keyed_words if word in lower]
+    return any(pattern.fullmatch(line) for patterns in found for pattern in patterns)
 
 
 def _is_furniture(line: str, rules: BoilerplateRules) -> bool:

@@ -42,7 +42,9 @@ class AgencyTable:
         self.names = dict(names)  # surface -> agency name
         self.wikidata = dict(wikidata)
         alternatives = "|".join(map(re.escape, sorted(self.names, key=len, reverse=True)))
-        self._surface = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+        # opened by the characters a name starts with: elsewhere the names' alternation is not tried at all
+        first = re.escape("".join(sorted({n[0] for n in self.names})))
+        self._surface = re.compile(rf"(?=[{first}])(?<![\w-])(?:{alternatives})(?![\w-])")
 
     def agencies_in(self, raw: str) -> list[str]:
         """Agencies the raw text cites as a source (credits, datelines, sign-offs, "told Reuters"), in order."""

@@ -69,8 +69,10 @@ class InstitutionTable:
         self._host = re.compile(
             rf"\s+in\s+(?:the\s+)?(?-i:(?=[A-Z]))(?:(?P<country>{country})|(?P<city>{city}))(?![\w-])", re.IGNORECASE
         )
+        # opened by the letters a body's name can start with: other positions fail at once, not in the trie
+        first = re.escape("".join(sorted({f[0] for f in self._form})))
         self._after = re.compile(
-            rf"(?<![\w-])(?P<inst>{form})\s+of\s+(?:the\s+)?(?-i:(?=[A-Z]))(?P<country>{country})(?![\w-])",
+            rf"(?=[{first}])(?<![\w-])(?P<inst>{form})\s+of\s+(?:the\s+)?(?-i:(?=[A-Z]))(?P<country>{country})(?![\w-])",
             re.IGNORECASE,
         )
 
@@ -180,7 +182,7 @@ class InstitutionTable:
         """ "The Biden administration" is the government of the United States: news English says "administration"
         for the US executive named by its president (other countries' are "the X government", which NER and
         the table read). `surnames`: the last names of the article's people."""
-        if "Government" not in self.institutions or code not in self.countries:
+        if "Government" not in self.institutions or code not in self.countries or "administration" not in text:
             return []
         name = self.canonical("Government", code)
         return [
@@ -210,7 +212,9 @@ class InstitutionTable:
 def chamber_committees(text: str, chambers: Collection[str]) -> list[InstitutionMention]:
     """Two chambers' committees named at once: "the House and Senate Judiciary Committees" are the House Judiciary
     Committee and the Senate Judiciary Committee (`chambers`: the words of chambers, lower case)."""
-    found = []
+    found: list[InstitutionMention] = []
+    if "ommittees" not in text and "ommissions" not in text:
+        return found  # the pattern ends with a plural noun: most texts have none, and are not scanned
     for m in _COMMITTEES.finditer(text):
         first, second = m.group("first"), m.group("second")
         if first.lower() not in chambers or second.lower() not in chambers:

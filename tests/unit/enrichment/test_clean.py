@@ -751,10 +751,10 @@ def test_a_bylines_name_and_labels_above_the_story_go_but_the_same_lines_below_i
 
 
 def test_every_keyed_rule_is_tried_on_a_line_holding_its_word() -> None:
-    # one search for all the keyed rules' words decides whether any is tried: it finds each of them
-    assert RULES.keyed_words is not None
-    for words, _ in RULES.keyed_lines:
-        assert words and all(RULES.keyed_words.search(f"text {w} text") is not None for w in words)
+    # a line tries the rules filed under the words it holds: each rule is filed under each of its words
+    filed = dict(RULES.keyed_words)
+    for words, pattern in RULES.keyed_lines:
+        assert words and all(pattern in filed[w] for w in words)
     assert clean_text("Story.\n\nJane Doe contributed to this report.", RULES) == "Story."
     assert clean_text("Story.\n\nWe use cookies. Accept cookies to continue.", RULES) == "Story."
     assert clean_text("Story.\n\nThis text may contain errors, check against delivery.", RULES) == "Story."
@@ -763,5 +763,5 @@ def test_every_keyed_rule_is_tried_on_a_line_holding_its_word() -> None:
 def test_a_keyed_rule_without_a_word_is_tried_on_every_line() -> None:
     data = {"lines": [{"needs": "", "pattern": "always furniture"}], "fragments": [], "link_lines": ["x^"]}
     rules = BoilerplateRules.from_data(data)
-    assert rules.keyed_words is None
+    assert dict(rules.keyed_words) == {"": (rules.keyed_lines[0][1],)}
     assert clean_text("Story.\n\nAlways furniture", rules) == "Story."
