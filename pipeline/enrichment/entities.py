@@ -114,6 +114,18 @@ def _hyphen_joined(doc, span, is_place: Callable[[str], bool], known: Collection
     return [Span(doc, span.start, at, label="ORG"), Span(doc, at + 1, span.end, label="ORG")]
 
 
+def _positions(items: list[str], value: str) -> list[int]:
+    """The indexes of `value` in `items` (list.index scans in C: a word's few places in a long text, found fast)."""
+    found: list[int] = []
+    i = -1
+    while True:
+        try:
+            i = items.index(value, i + 1)
+        except ValueError:
+            return found
+        found.append(i)
+
+
 def mentions_from_doc(
     doc,
     surfaces: SurfaceIndex,
@@ -186,14 +198,13 @@ def mentions_from_doc(
     named = bytearray(n)  # token i is inside a span NER marks, of any label
     for start, end, _, _ in ents:
         named[start:end] = b"\x01" * (end - start)
-    lower_case = {t for t in texts if t.islower()}
+    lower_case = {t for t in set(texts) if t.islower()}  # each distinct word once
     # so is a one-word "organisation" that a relative clause for people follows ("Sabalenka, who could become ..."):
     # bodies take "which"
     surnames |= {
         texts[i - 2]
-        for i, word in enumerate(lower)
-        if word == "who"
-        and i >= 2
+        for i in _positions(lower, "who")
+        if i >= 2
         and texts[i - 1] == ","
         and texts[i - 2].isalpha()
         and texts[i - 2][:1].isupper()
