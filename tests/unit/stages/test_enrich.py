@@ -792,3 +792,16 @@ def test_a_title_in_capitals_running_into_the_name_after_said_gives_the_name(sta
         "Transport Daniel Koh at a media preview."
     )
     assert _speakers(stage, text, "long-title") == ["Daniel Koh"]
+
+
+@given(st.text(alphabet='aZ .,;!?…”’"“«-\n', max_size=40))
+def test_glued_quotation_marks_are_found_as_the_look_behind_first_patterns_find_them(text: str) -> None:
+    # the patterns open with the mark (searched for at once) and look behind it: the same places as looking first
+    import re
+
+    from pipeline.stages import enrich
+
+    after = re.compile(r"(?<=[\w.,!?;:…])([”’\"])(?=[A-Z])")
+    before = re.compile(r"(?<=[.!?;:,])([“«])(?=\w)")
+    assert enrich._GLUED_AFTER_QUOTE.sub(r"<\1>", text) == after.sub(r"<\1>", text)
+    assert enrich._GLUED_BEFORE_QUOTE.sub(r"<\1>", text) == before.sub(r"<\1>", text)
