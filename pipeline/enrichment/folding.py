@@ -131,8 +131,10 @@ def _items(text: str, begin: int, end: int) -> list[tuple[int, int]]:
 
 
 # a run of three or more capitalised names separated by commas (", and" before the last)
-_NAME = r"(?-i:[A-Z])[\w.'’&-]*(?:[ ](?:(?-i:[A-Z])[\w.'’&-]*|of|and|for|the|on|in)){0,7}"
-_LISTED = re.compile(rf"(?<![\w-]){_NAME}(?:,[ ](?:and[ ])?{_NAME}){{2,}}(?![\w-])")
+_NAME_REST = r"[\w.'’&-]*(?:[ ](?:(?-i:[A-Z])[\w.'’&-]*|of|and|for|the|on|in)){0,7}"
+_NAME = r"(?-i:[A-Z])" + _NAME_REST
+# the first capital opens the pattern and what may not precede it is looked at after it (searched for at once)
+_LISTED = re.compile(rf"[A-Z](?<![\w-][A-Z]){_NAME_REST}(?:,[ ](?:and[ ])?{_NAME}){{2,}}(?![\w-])")
 
 
 _LIST_GAP = re.compile(r"\s*(?:,|,?\s+and|&)\s+(?:(?-i:[A-Z])[\w-]+['’]s\s+)?", re.IGNORECASE)
