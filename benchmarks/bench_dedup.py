@@ -31,8 +31,8 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pipeline.dedup.layout import lsh_bands  # noqa: E402
 from pipeline.dedup.members import Signature  # noqa: E402
-from pipeline.dedup.state import lsh_bands  # noqa: E402
 from pipeline.records import Article  # noqa: E402
 from tests.stage_settings import dedup_stage as build_dedup_stage  # noqa: E402 - settings by short name
 

@@ -5,7 +5,8 @@ Only the incoming article has its whole fingerprint (`Signature`, members.py); w
 (`Member`) is what the decision needs in compact form: the decision itself, the MinHash values (LSH keys are
 derived from them), the hashes below the sample limit (containment candidates), the lead's shingle hashes, and a
 containment sketch of the shingle set (pipeline/dedup/sketch.py). Members live in numpy columns (one row per
-article, a byte heap for the variable parts) and the indexes are sorted postings arrays (postings.py): ~2.5 KB
+article, a byte heap for the variable parts; their layout and keys in layout.py) and the indexes are sorted
+postings arrays (postings.py): ~2.5 KB
 per article where the old store of shingle sets in dicts took 19 KB, and a snapshot of the whole window is a
 few arrays (snapshot.py).
 
@@ -16,109 +17,22 @@ there is one) into `apply`. Nothing here touches Kafka; every method is determin
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
+from collections.abc import Iterable, Iterator
 
 import numpy as np
-from datasketch import MinHashLSH
 
-from pipeline.dedup.fingerprint import _POLY, Fingerprinter, _fmix64
+from pipeline.dedup import layout
+from pipeline.dedup.fingerprint import Fingerprinter
 from pipeline.dedup.members import _NONE, METHODS, Member, Signature, id_number
 from pipeline.dedup.postings import ROW, Postings
 from pipeline.dedup.sketch import UNIVERSE, Sketch
 
-
-@lru_cache(maxsize=8)
-def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    """datasketch's (bands, rows) for a threshold: its optimisation takes ~40 ms, so it runs once per setting."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return lsh.b, lsh.r
-
-
-def band_keys(minhash: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """uint32 LSH keys, one per band, of MinHash rows (n x num_perm): equal bands give equal keys, as datasketch's
-    buckets; the band number is folded in, so one sorted array holds every band."""
-    values = minhash[:, : bands * rows].reshape(minhash.shape[0], bands, rows).astype(np.uint64)
-    folded = np.broadcast_to(np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15), values.shape[:2])
-    for j in range(rows):
-        folded = folded * _POLY + values[:, :, j]
-    return (_fmix64(folded) >> np.uint64(32)).astype(np.uint32)
-
-
 # -- the store ---------------------------------------------------------------------------------------------
 
-# Per-row flags.
-_DUPLICATE, _HAS_DUPLICATE_OF, _HAS_MATCHED, _HAS_SIMILARITY, _HAS_LEAD = 1, 2, 4, 8, 16
-_METHOD_SHIFT = 5
 _GROWTH = 1.125  # capacity grows by an eighth: little unused room (a copy of the store per 12 % growth)
 # Removed rows are reclaimed (rows renumbered, the heap rewritten in place) once they are this share of all rows.
 _DEAD_SHARE = 1 / 8
 _CHUNK = 8_192  # rows moved at a time when compacting (bounds the temporary copies)
-
-
-def _fixed_columns(num_perm: int) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
-    """Name -> (dtype, trailing shape) of the per-row columns."""
-    return {
-        "ids": (np.dtype(np.uint64), ()),
-        "cluster": (np.dtype(np.uint64), ()),
-        "duplicate_of": (np.dtype(np.uint64), ()),
-        "matched": (np.dtype(np.uint64), ()),
-        "flags": (np.dtype(np.uint8), ()),
-        "similarity": (np.dtype(np.float64), ()),
-        "published": (np.dtype(np.float64), ()),
-        "ingested": (np.dtype(np.float64), ()),
-        "revision": (np.dtype(np.uint32), ()),
-        "word_count": (np.dtype(np.uint32), ()),
-        "shingle_count": (np.dtype(np.uint32), ()),
-        "lead_size": (np.dtype(np.uint16), ()),
-        "content": (np.dtype(np.uint64), (4,)),  # sha256, 4 little-endian words
-        "minhash": (np.dtype(np.uint32), (num_perm,)),
-        "sketch_size": (np.dtype(np.uint32), ()),
-        "sketch_limit": (np.dtype(np.uint64), ()),
-        "sketch_bits": (np.dtype(np.uint8), ()),
-        "n_samples": (np.dtype(np.uint16), ()),
-        "n_lead": (np.dtype(np.uint16), ()),
-        "heap_start": (np.dtype(np.int64), ()),
-        "heap_len": (np.dtype(np.uint32), ()),
-        "alive": (np.dtype(bool), ()),
-    }
-
-
-def _libc_trim() -> Callable[[int], int] | None:
-    """glibc's malloc_trim, when this is glibc."""
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-    return trim
-
-
-_MALLOC_TRIM = _libc_trim()
-
-
-def _release_freed_memory() -> None:
-    """Hand the arrays a growth or a compaction just freed back to the system. glibc keeps freed blocks below its
-    mmap threshold in its heap, and the threshold rises (up to 32 MB) as big arrays are freed: without this a
-    worker's RSS carries up to a whole old copy of the store (measured: 3.5 KB per article where the arrays are
-    2.5 KB)."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
-def _content_words(content_hash: str) -> np.ndarray:
-    return np.frombuffer(bytes.fromhex(content_hash), dtype="<u8").astype(np.uint64)
-
-
-def _content_keys(words: np.ndarray) -> np.ndarray:
-    """The postings key of content hashes (rows of 4 words): all 32 bytes folded, so that hashes that share a
-    prefix (as synthetic ones do) do not share a key."""
-    return _fmix64(words[:, 0] ^ words[:, 1] ^ words[:, 2] ^ words[:, 3])
-
-
-def _padded(size: int) -> int:
-    return (size + 3) & ~3
 
 
 class DedupStore:
@@ -134,13 +48,13 @@ class DedupStore:
     ) -> None:
         self.fingerprinter = fingerprinter
         self.lsh_threshold = lsh_threshold
-        self.bands, self.rows_per_band = lsh_bands(lsh_threshold, fingerprinter.num_perm)
+        self.bands, self.rows_per_band = layout.lsh_bands(lsh_threshold, fingerprinter.num_perm)
         # Containment candidates: every shingle hash below this limit (1 in `sample_one_in`, a fixed-threshold
         # sample, the same shingles in every text) is indexed. A wire story inside a page 5-10x its length has
         # Jaccard 0.1-0.2, where LSH banding finds it only 50-90 % of the time; it shares all its samples.
         self.sample_limit = UNIVERSE // sample_one_in if sample_one_in else 0
         self.max_postings = max_postings  # a sample shared by more articles than this is a stock phrase: not asked
-        self._columns = _fixed_columns(fingerprinter.num_perm)
+        self._columns = layout.fixed_columns(fingerprinter.num_perm)
         self._clear()
 
     def _clear(self) -> None:
@@ -187,7 +101,7 @@ class DedupStore:
             self._heap = grown
             grew = True
         if grew and self._n > 4096:
-            _release_freed_memory()
+            layout.release_freed_memory()
 
     def _row_of(self, article_id: str) -> int | None:
         _, rows = self._by_id.find(np.array([id_number(article_id)], dtype=np.uint64))
@@ -203,7 +117,7 @@ class DedupStore:
         samples = heap[start : start + 4 * n_samples].view(np.uint32).copy()
         at = start + 4 * n_samples
         lead = lead_quoted = None
-        if flags & _HAS_LEAD:
+        if flags & layout.HAS_LEAD:
             lead = heap[at : at + 4 * n_lead].view(np.uint32).copy()
             at += 4 * n_lead
             lead_quoted = np.unpackbits(heap[at : at + (n_lead + 7) // 8], count=n_lead, bitorder="little").astype(bool)
@@ -218,11 +132,11 @@ class DedupStore:
             article_id=f"{int(c['ids'][row]):016x}",
             content_hash=c["content"][row].astype("<u8").tobytes().hex(),
             cluster_id=f"{int(c['cluster'][row]):016x}",
-            is_duplicate=bool(flags & _DUPLICATE),
-            duplicate_of=f"{int(c['duplicate_of'][row]):016x}" if flags & _HAS_DUPLICATE_OF else None,
-            similarity=float(c["similarity"][row]) if flags & _HAS_SIMILARITY else None,
-            method=METHODS[flags >> _METHOD_SHIFT],
-            matched_id=f"{int(c['matched'][row]):016x}" if flags & _HAS_MATCHED else None,
+            is_duplicate=bool(flags & layout.DUPLICATE),
+            duplicate_of=f"{int(c['duplicate_of'][row]):016x}" if flags & layout.HAS_DUPLICATE_OF else None,
+            similarity=float(c["similarity"][row]) if flags & layout.HAS_SIMILARITY else None,
+            method=METHODS[flags >> layout.METHOD_SHIFT],
+            matched_id=f"{int(c['matched'][row]):016x}" if flags & layout.HAS_MATCHED else None,
             published=float(c["published"][row]),
             ingested=float(c["ingested"][row]),
             revision=int(c["revision"][row]),
@@ -247,17 +161,17 @@ class DedupStore:
             lead_bits = np.packbits(quoted, bitorder="little").tobytes()
         parts = [member.samples.astype("<u4").tobytes(), lead.astype("<u4").tobytes(), lead_bits, member.sketch.data]
         length = sum(len(p) for p in parts)
-        self._grow(1, _padded(length))
+        self._grow(1, layout.padded(length))
         row, start = self._n, self._heap_used
         self._heap[start : start + length] = np.frombuffer(b"".join(parts), dtype=np.uint8)
-        self._heap_used += _padded(length)
+        self._heap_used += layout.padded(length)
         flags = (
-            (_DUPLICATE if member.is_duplicate else 0)
-            | (_HAS_DUPLICATE_OF if member.duplicate_of is not None else 0)
-            | (_HAS_MATCHED if member.matched_id is not None else 0)
-            | (_HAS_SIMILARITY if member.similarity is not None else 0)
-            | (_HAS_LEAD if member.lead is not None else 0)
-            | (METHODS.index(member.method) << _METHOD_SHIFT)
+            (layout.DUPLICATE if member.is_duplicate else 0)
+            | (layout.HAS_DUPLICATE_OF if member.duplicate_of is not None else 0)
+            | (layout.HAS_MATCHED if member.matched_id is not None else 0)
+            | (layout.HAS_SIMILARITY if member.similarity is not None else 0)
+            | (layout.HAS_LEAD if member.lead is not None else 0)
+            | (METHODS.index(member.method) << layout.METHOD_SHIFT)
         )
         c = self._col
         key = id_number(member.article_id)
@@ -273,7 +187,7 @@ class DedupStore:
         c["word_count"][row] = member.word_count
         c["shingle_count"][row] = member.sketch.count
         c["lead_size"][row] = member.lead_size
-        c["content"][row] = _content_words(member.content_hash)
+        c["content"][row] = layout.content_words(member.content_hash)
         c["minhash"][row] = member.minhash
         c["sketch_size"][row] = member.sketch.size
         c["sketch_limit"][row] = member.sketch.limit
@@ -287,9 +201,9 @@ class DedupStore:
         self._live += 1
         self._by_id.add(np.array([key], dtype=np.uint64), row)
         if index:
-            self._by_content.add(_content_keys(c["content"][row : row + 1]), row)
+            self._by_content.add(layout.content_keys(c["content"][row : row + 1]), row)
             if member.sketch.count:  # an empty text's all-max MinHash would collide with every other empty text
-                self._by_band.add(band_keys(member.minhash[None, :], self.bands, self.rows_per_band)[0], row)
+                self._by_band.add(layout.band_keys(member.minhash[None, :], self.bands, self.rows_per_band)[0], row)
             if self.sample_limit:
                 self._by_sample.add(member.samples[: int(np.searchsorted(member.samples, self.sample_limit))], row)
         return row
@@ -333,8 +247,8 @@ class DedupStore:
 
     def with_content(self, content_hash: str) -> list[Member]:
         """Articles whose normalised text has this hash."""
-        words = _content_words(content_hash)
-        _, rows = self._by_content.find(_content_keys(words[None, :]))
+        words = layout.content_words(content_hash)
+        _, rows = self._by_content.find(layout.content_keys(words[None, :]))
         rows = rows[self._col["alive"][rows]]
         rows = rows[(self._col["content"][rows] == words).all(axis=1)]
         return [self._member(int(r)) for r in np.sort(rows)]
@@ -344,7 +258,7 @@ class DedupStore:
         alive = self._col["alive"]
         found = [np.empty(0, dtype=ROW)]
         if shingles.size:
-            _, rows = self._by_band.find(band_keys(minhash[None, :], self.bands, self.rows_per_band)[0])
+            _, rows = self._by_band.find(layout.band_keys(minhash[None, :], self.bands, self.rows_per_band)[0])
             found.append(rows[alive[rows]])
         if self.sample_limit:
             samples = shingles[: int(np.searchsorted(shingles, self.sample_limit))]
@@ -454,7 +368,7 @@ class DedupStore:
             array[keep.size : n] = 0
         self._heap_used = written
         self._n = keep.size
-        _release_freed_memory()
+        layout.release_freed_memory()
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The whole state as arrays (compacted first): what a snapshot stores."""
@@ -501,11 +415,11 @@ class DedupStore:
         if name == "id":
             return c["ids"][rows], rows
         if name == "content":
-            return _content_keys(c["content"][rows]), rows
+            return layout.content_keys(c["content"][rows]), rows
         if name == "band":
             banded = rows[c["shingle_count"][rows] > 0]
             keys = [
-                band_keys(c["minhash"][banded[i : i + _CHUNK]], self.bands, self.rows_per_band).ravel()
+                layout.band_keys(c["minhash"][banded[i : i + _CHUNK]], self.bands, self.rows_per_band).ravel()
                 for i in range(0, banded.size, _CHUNK)
             ]
             return (

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from pipeline.dedup.fingerprint import distinct
+from pipeline.dedup.layout import band_keys, lsh_bands
 from pipeline.dedup.members import id_number
 from pipeline.dedup.postings import SMALL, Postings, merge_sorted
-from pipeline.dedup.state import DedupStore, band_keys, lsh_bands
+from pipeline.dedup.state import DedupStore
 from tests.stage_settings import dedup_stage
 from tests.unit.dedup.synthetic import random_set, signature
 
