@@ -7,10 +7,12 @@ never signalled (after a reboot it may belong to anything).
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import psutil
@@ -18,11 +20,39 @@ import psutil
 CREATE_TIME_TOLERANCE_S = 1.0  # psutil's start time can move by about a second when the clock is adjusted
 
 
-def free_ports(n: int) -> list[int]:
-    """Ports the kernel says are free now on loopback (held open together so they differ)."""
-    socks = []
+_PORT_FLOOR = 10_000  # below it live the usual services' ports (9092, 9200, 5432, ...)
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands out by itself (to a socket bound to port 0, or connecting out)."""
     try:
-        for _ in range(n):
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+    return low, high
+
+
+def free_ports(n: int) -> list[int]:
+    """Ports free now on loopback, below the kernel's ephemeral range (held open together so they differ).
+
+    A fault drill stops a service and starts it again on its port. A port of the ephemeral range may meanwhile be
+    handed to anything that listens on port 0 or connects out (a client retrying the stopped service may even
+    connect to itself), and the service could not come back; a port below the range is never handed out but asked
+    for. Where the range leaves no room below it, the kernel picks (port 0)."""
+    low, _ = ephemeral_range()
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(50 * n if low - _PORT_FLOOR >= 1000 else 0):
+            if len(socks) == n:
+                break
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", random.randrange(_PORT_FLOOR, low)))
+            except OSError:  # taken (or one of ours already): another
+                s.close()
+                continue
+            socks.append(s)
+        while len(socks) < n:
             s = socket.socket()
             s.bind(("127.0.0.1", 0))
             socks.append(s)

@@ -12,7 +12,14 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.localstack import airflow as airflow_local
-from pipeline.localstack.processes import check_process, group_members, launch_identity, process_identity
+from pipeline.localstack.processes import (
+    check_process,
+    ephemeral_range,
+    free_ports,
+    group_members,
+    launch_identity,
+    process_identity,
+)
 from pipeline.localstack.stack import LocalStack
 
 
@@ -148,3 +155,15 @@ def test_a_kafka_cluster_id_never_starts_with_a_dash() -> None:
     ids = {_kafka_cluster_id() for _ in range(2000)}  # one in 64 random ids starts with `-`
     assert len(ids) == 2000 and not any(i.startswith("-") for i in ids)
     assert all(len(i) == 22 for i in ids)
+
+
+def test_free_ports_lie_below_the_ephemeral_range_and_are_bindable() -> None:
+    # a stopped service's port is then never handed to a socket bound to port 0 or connecting out while it is down
+    low, _ = ephemeral_range()
+    ports = free_ports(6)
+    assert len(set(ports)) == 6
+    assert all(10_000 <= p < low for p in ports)
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", ports[0]))
