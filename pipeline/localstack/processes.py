@@ -1,7 +1,9 @@
 """Processes the local stack starts: is a recorded PID still ours, its group, stopping it, free ports.
 
 Every PID is recorded with its start time and command line (psutil); a PID that no longer matches is
-never signalled (after a reboot it may belong to anything).
+never signalled (after a reboot it may belong to anything). On Linux the start time is also recorded as
+the kernel keeps it, in clock ticks since boot with the boot's id: that does not move when the wall
+clock is adjusted, while psutil's `create_time` (boot time from the wall clock + ticks) does.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Literal
 import psutil
 
 CREATE_TIME_TOLERANCE_S = 1.0  # psutil's start time can move by about a second when the clock is adjusted
+_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
 _PORT_FLOOR = 10_000  # below it live the usual services' ports (9092, 9200, 5432, ...)
@@ -105,6 +108,20 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def kernel_start(pid: int) -> dict:
+    """The start of a process as Linux keeps it: `boot_id` and `start_ticks` (field 22 of /proc/<pid>/stat).
+
+    Clock-independent, unlike a wall-clock start time. Empty where /proc does not have it (not Linux).
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot_id = _BOOT_ID.read_text().strip()
+    except OSError:
+        return {}
+    fields = stat.rsplit(")", 1)[1].split()  # the command name in parentheses may hold spaces; field 3 follows it
+    return {"boot_id": boot_id, "start_ticks": int(fields[19])}
+
+
 def process_identity(pid: int) -> dict | None:
     """What tells a live process from a later one with the same PID: its start time and command line; None when gone."""
     try:
@@ -112,9 +129,10 @@ def process_identity(pid: int) -> dict | None:
         with proc.oneshot():
             if proc.status() == psutil.STATUS_ZOMBIE:
                 return None
-            return {"create_time": proc.create_time(), "cmdline": proc.cmdline()}
+            identity = {"create_time": proc.create_time(), "cmdline": proc.cmdline()}
     except psutil.NoSuchProcess:
         return None
+    return {**identity, **kernel_start(pid)}
 
 
 def launch_identity(pid: int) -> dict:
@@ -138,8 +156,9 @@ class ProcessCheck:
 def check_process(recorded: dict) -> ProcessCheck:
     """Compare a record (`pid`, `create_time`, `cmdline`, `cmdline_settled`) with the process now under that PID.
 
-    The start time must match; the command line too once it is settled (a program may rewrite it while
-    it starts: Elasticsearch's launcher script execs java, Airflow's api-server sets its process title).
+    The start time must match (see `_same_start`); the command line too once it is settled (a program may
+    rewrite it while it starts: Elasticsearch's launcher script execs java, Airflow's api-server sets its
+    process title).
     """
     pid = recorded["pid"]
     try:
@@ -154,11 +173,18 @@ def check_process(recorded: dict) -> ProcessCheck:
         return ProcessCheck(
             "other", f"pid {pid} was recorded without its start time, so it cannot be told from another process ({now})"
         )
-    if abs(current["create_time"] - recorded["create_time"]) > CREATE_TIME_TOLERANCE_S:
+    if not _same_start(recorded, current):
         return ProcessCheck("other", f"pid {pid} is another process than the one started ({now})")
     if recorded.get("cmdline_settled", True) and current["cmdline"] != recorded.get("cmdline"):
         return ProcessCheck("other", f"pid {pid} runs another command than the one started ({now})")
     return ProcessCheck("ours", f"pid {pid}")
+
+
+def _same_start(recorded: dict, current: dict) -> bool:
+    """Same start: by the kernel's ticks since boot where both have them (exact), else by wall-clock start time."""
+    if recorded.get("start_ticks") is not None and current.get("start_ticks") is not None:
+        return (recorded.get("boot_id"), recorded["start_ticks"]) == (current.get("boot_id"), current["start_ticks"])
+    return abs(current["create_time"] - recorded["create_time"]) <= CREATE_TIME_TOLERANCE_S
 
 
 def describe_command(cmdline: list[str], limit: int = 80) -> str:

@@ -38,7 +38,6 @@ from pipeline.localstack.provision import (
 )
 
 SERVICES = ("kafka", "elasticsearch")
-# psutil derives create_time from the boot time in /proc/stat, which moves by a second when the clock is adjusted.
 
 
 @dataclass(frozen=True)

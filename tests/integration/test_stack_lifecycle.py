@@ -41,13 +41,13 @@ def test_up_twice_is_a_no_op_and_down_leaves_no_process(tmp_path, capsys) -> Non
             assert state[name]["cmdline_settled"] is True
             now = process_identity(state[name]["pid"])
             assert state[name]["cmdline"] == now["cmdline"]
-            assert state[name]["create_time"] == pytest.approx(now["create_time"], abs=1.0)
+            assert (state[name]["boot_id"], state[name]["start_ticks"]) == (now["boot_id"], now["start_ticks"])
         assert Path(state["elasticsearch"]["cmdline"][0]).name == "java"
 
         # A record that no longer matches its process (what a reboot leaves) is dropped, never signalled.
         kafka = state["kafka"]
         stack.state_file.write_text(
-            json.dumps({**state, "kafka": {**kafka, "create_time": kafka["create_time"] - 3600}})
+            json.dumps({**state, "kafka": {**kafka, "start_ticks": kafka["start_ticks"] - 360_000}})
         )
         try:
             assert main_env(settings, ["stack", "down", "--service", "kafka"]) == 0

@@ -105,6 +105,25 @@ def test_an_unsettled_command_line_is_checked_by_start_time_alone(bystander) -> 
     record = {"pid": bystander.pid, **launch_identity(bystander.pid)}
     assert check_process({**record, "cmdline": ["/bin/bash", "bin/elasticsearch"]}).ours
     assert not check_process({**record, "cmdline": ["/bin/bash", "bin/elasticsearch"], "cmdline_settled": True}).ours
+    assert not check_process({**record, "start_ticks": record["start_ticks"] - 3000}).ours
+
+
+def test_the_kernel_start_survives_a_wall_clock_adjustment(bystander) -> None:
+    # psutil's create_time is boot time (from the wall clock) + ticks: it moves when the VM's clock is set.
+    # CI once leaked a whole stack that way: `down` took its own Kafka for another process.
+    record = {"pid": bystander.pid, **launch_identity(bystander.pid), "cmdline_settled": True}
+    assert record["start_ticks"] > 0 and record["boot_id"]
+    assert check_process({**record, "create_time": record["create_time"] - 30}).ours
+    assert not check_process({**record, "start_ticks": record["start_ticks"] + 1}).ours
+    assert not check_process({**record, "boot_id": "another-boot"}).ours
+
+
+def test_a_record_without_kernel_ticks_is_checked_by_wall_clock_start(bystander) -> None:
+    # Written by an older newsflow, or on a system without /proc.
+    record = {"pid": bystander.pid, **launch_identity(bystander.pid), "cmdline_settled": True}
+    del record["start_ticks"], record["boot_id"]
+    assert check_process(record).ours
+    assert check_process({**record, "create_time": record["create_time"] + 0.5}).ours
     assert not check_process({**record, "create_time": record["create_time"] - 30}).ours
 
 
