@@ -13,6 +13,7 @@ from pipeline.enrichment.name_tokens import (
     alias_end,
     apposition_end,
     complement_end,
+    defined_by_acronym,
     given_name_before,
     lone_acronym,
     name_goes_on,
@@ -189,6 +190,8 @@ def mentions_from_doc(
         return j
 
     ents = [(e.start, e.end, e.label_, e.start_char) for e in (doc.ents if spans is None else spans)]
+    if "(" in texts:
+        ents = defined_by_acronym(texts, ents, starts)  # "Jharkhand Mukti Morcha (JMM)": an organisation
     # a person's surname NER labels otherwise elsewhere ("DeSantis" as PRODUCT) is the person
     surnames = {texts[end - 1] for start, end, label, _ in ents if label == "PERSON" and end - start >= 2}
     # a one-word name NER calls a person in one place and an organisation in another ("Alexei Pushkov," as ORG,

@@ -202,3 +202,54 @@ def name_goes_on(
         and low not in _CALENDAR
         and not (end + 1 < len(texts) and texts[end + 1][:1].isupper())
     )
+
+
+# words a name defined by its acronym may hold that give no letter ("Institute for the Study of War (ISW)",
+# "Conseil du Café-Cacao (CCC)")
+_DEFINED_SMALL = frozenset(
+    {"of", "for", "and", "the", "on", "in", "du", "de", "des", "la", "le", "di", "del", "da", "et", "y", "und", "&"}
+)
+# NER labels that make a span no organisation of its own making: a place, a people, an event, a law, a work
+_NOT_BODY_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP", "EVENT", "LAW", "WORK_OF_ART", "PRODUCT", "LANGUAGE"})
+
+
+def defined_by_acronym(texts: list[str], ents: list[tuple[int, int, str, int]], starts: list[int]) -> list:
+    """Names an acronym NER reads as an organisation defines, as organisations: "Jharkhand Mukti Morcha (JMM)", which
+    NER calls a person, "Conseil du Café-Cacao (CCC)", which it misses. The capitalised words right before "(", with
+    the small words between them, whose initials are the acronym's letters; none of them in a span NER calls a place,
+    a people, an event or a law, nor in one running past them. `ents`: (start, end, label, start_char) by token."""
+    orgs = {start for start, end, label, _ in ents if label == "ORG" and end - start == 1}
+    n = len(texts)
+    defined = []
+    k = 0
+    while True:
+        try:
+            k = texts.index("(", k + 1)
+        except ValueError:
+            break
+        if k + 2 >= n or k + 1 not in orgs or texts[k + 2] != ")":
+            continue
+        letters = texts[k + 1].replace("&", "")
+        if not (2 <= len(letters) <= 8 and letters.isalpha() and letters.isupper()):
+            continue
+        capitals: list[int] = []
+        i = k - 1
+        while i >= 0 and k - i <= 14 and len(capitals) < len(letters):
+            word = texts[i]
+            if word[:1].isupper() and word[:1].isalpha():
+                capitals.append(i)
+            elif not (word.lower() in _DEFINED_SMALL or word in ("-", "–") or (word.islower() and texts[i - 1] == "-")):
+                break
+            i -= 1
+        if len(capitals) != len(letters) or "".join(texts[c][0] for c in reversed(capitals)).upper() != letters:
+            continue
+        defined.append((capitals[-1], k))
+    if not defined:
+        return ents
+    out = list(ents)
+    for s, e in defined:
+        inside = [x for x in out if x[0] < e and x[1] > s]
+        if any(x[0] < s or x[1] > e or x[2] in _NOT_BODY_LABELS for x in inside):
+            continue
+        out = [x for x in out if x not in inside] + [(s, e, "ORG", starts[s])]
+    return sorted(out)

@@ -484,6 +484,34 @@ def test_an_acronym_in_brackets_ner_ran_into_is_the_name_before_it(stage: Enrich
     assert not {"Dfat", "ICG", "Harris"} & (organizations | set(result.article.persons))
 
 
+def test_a_name_an_acronym_defines_is_an_organisation_whatever_ner_made_of_it(stage: EnrichStage) -> None:
+    # NER reads "ALM" as an organisation but the name before it as a person; "Democratic Republic of the Congo
+    # (DRC)" is a place, "Main Battle Tanks (MBT)" materiel
+    text = (
+        "Chief minister Pema Khandu, whose Arunachal Lok Morcha (ALM) is seeking a second term, appealed to voters. "
+        "ALM officials said turnout was high.\n\nTroops from the Democratic Republic of the Congo (DRC) crossed the "
+        "border. Austin told the committee that Main Battle Tanks (MBT) were needed."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/defined"))])
+    organizations, persons = set(result.article.organizations), set(result.article.persons)
+    assert "Arunachal Lok Morcha" in organizations and "Arunachal Lok Morcha" not in persons
+    alm = next(e for e in result.article.entities if e.name == "Arunachal Lok Morcha")
+    assert alm.count == 3 and "ALM" in alm.mentions
+    assert "Democratic Republic of the Congo" in result.article.places_names
+    assert not {"ALM", "DRC", "MBT", "Main Battle Tanks"} & (organizations | persons)
+
+
+def test_materiel_named_in_capitals_is_no_organisation(stage: EnrichStage) -> None:
+    text = (
+        "The army asked for more Infantry Fighting Vehicles and Patriot Air Defense Missiles, the ministry said. "
+        "The Third Assault Brigade also asked for them."
+    )
+    [result] = stage.process([unique(build_article(text=text, url="https://example.org/materiel"))])
+    names = set(result.article.organizations) | set(result.article.persons)
+    assert not {"Patriot Air Defense Missiles", "Infantry Fighting Vehicles"} & names
+    assert "3rd Assault Brigade" in result.article.organizations  # a body beside them stays one
+
+
 def test_the_few_table_names_written_in_lower_case_are_found(stage: EnrichStage) -> None:
     text = (
         "The minister spoke in an interview with the German news agency dpa on Monday. "
