@@ -188,6 +188,11 @@ class AliasTable:
                 best = None  # "eastern european" is an adjective of Eastern Europe, not a typo of it
             if best and (best[0].endswith(" " + key) or best[0].startswith(key + " ")):
                 best = None  # a typo changes letters, not whole words: "house of representatives" is no "us house …"
+            if best and " " not in key and (key[0] != best[0][0] or (len(key) < 9 and key[-2:] != best[0][-2:])):
+                # a short word another at its first letter or its ending is another word, not a typo of it:
+                # "Prussia", "Finance" (Binance), "Transnet" (Transneft), "Americas"; a spelling inside it is
+                # ("Sebastopol"), and so is a long name's ending ("Zelenskyi")
+                best = None
             self._fuzzy_cache[key] = self.keys[best[0]] if best else None
         return self._fuzzy_cache[key]
 

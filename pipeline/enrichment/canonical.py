@@ -186,6 +186,14 @@ def resolve(
             and demonym(surface) is not None
         ):
             continue  # "Lithuanian", "Moldovan": a people's adjective NER took for a name
+        if (
+            m.label in ("PERSON", "ORG", "")
+            and " " not in surface
+            and surface.endswith("s")
+            and (stem := table.keys.get(entity_key(surface[:-1]))) is not None
+            and (stem.label in PLACE_LABELS or stem.label == "NORP")
+        ):
+            continue  # "the two Russias": a country's or a people's name in the plural names no one and no body
         if " " not in surface and surface.lower() in table.cues.place_nouns:
             continue  # "the Peninsula", "the Region": a place named before, referred back to by its kind
         if len(surface) == 2 and surface.isupper() and m.before and m.before[-1] in ("(", "-", "–", ","):

@@ -367,6 +367,17 @@ def test_a_typo_changes_letters_not_whole_words() -> None:
     assert TABLE.lookup("Organisation for Security and Cooperation in Europ").name == "OSCE"
 
 
+@pytest.mark.parametrize("surface", ["Prussia", "Prussians", "Finance", "Transnet", "Americas", "Russias"])
+def test_one_word_another_at_its_first_letter_or_its_ending_is_no_typo(surface: str) -> None:
+    # one letter from Russia, Binance, Transneft, American: other words, not misspellings of those
+    assert TABLE.lookup(surface) is None
+
+
+def test_a_country_s_name_in_the_plural_is_no_one() -> None:
+    mentions = [_mention("Russias", "two", ",", "PERSON", 0), _mention("Chinas", "two", "met", "ORG", 20)]
+    assert resolve(mentions, TABLE, lambda _: False) == []
+
+
 def test_spans_mended_by_what_they_hold() -> None:
     mentions = [
         _mention("Orrin Hatch", "", "said", "PERSON", 0),
