@@ -105,6 +105,7 @@ def resolve(
     place_size: Callable[[str], int] | None = None,
     given_names: Collection[str] = (),
     text: str = "",
+    is_area: Callable[[str], bool] | None = None,
 ) -> list[Resolved]:
     """Canonical entity of every mention worth keeping; NER spans before `trusted_from` (the headline) only when known.
 
@@ -112,7 +113,8 @@ def resolve(
     sentence ("Fireworks exploded"), not a name, unless the table knows it. `demonym`: the country whose people's
     adjective a word is ("Lithuanian"), None for other words: such a word alone is nobody's name. `place_size`: the
     people of the largest city of a name (0 for none). `given_names`: first names, folded lower case. `text`: the
-    text the mentions point into."""
+    text the mentions point into. `is_area`: whether a name is a country, a continent or a state's, which no
+    "person" is."""
     out: list[Resolved] = []
     unsure: set[int] = set()
     cities: set[int] = set()
@@ -208,6 +210,8 @@ def resolve(
             if entry is not None:
                 out.append(_known(m, surface, entry, table))
                 continue
+        if m.label == "PERSON" and is_area is not None and surface not in surnames and is_area(surface):
+            m = replace(m, label="GPE")  # a country, a continent or a state by name ("Togo", "Burkina Faso")
         city = m.label == "ORG" and place_size is not None and _city_named(m, surface, table.cues, place_size)
         resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries, city)
         if resolved is not None and not_a_name(resolved.name, resolved.label, table.cues):

@@ -5,7 +5,7 @@ name is the article's full-named person, an acronym or a short form the organisa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -36,31 +36,71 @@ def coordinated_people(resolved: Sequence[Resolved], text: str, cues: Cues) -> l
     return out
 
 
-def coordinated_places(resolved: Sequence[Resolved], text: str, place_size: Callable[[str], int]) -> list[Resolved]:
+def coordinated_places(
+    resolved: Sequence[Resolved],
+    text: str,
+    place_size: Callable[[str], int],
+    is_area: Callable[[str], bool] | None = None,
+    given_names: Collection[str] = (),
+) -> list[Resolved]:
     """An organisation no table knows that is a city of some size by name, listed with places, is that city: "as well
     as Kars, Ardahan, and Batum to Turkey", "the occupied Melitopol and Horlivka". One sense per article: not when
-    another of its mentions stays an organisation's."""
+    another of its mentions stays an organisation's.
+
+    So is a one-word "person" that is a town of `PERSON_TOWN_FLOOR` people or more, a country or a state
+    (`is_area`), unless it is a given name or the surname of a person the article names ("Lismore" after
+    "opened at Casino and"); three or more such "persons" listed together are places by themselves ("Nottingham,
+    Woking and Croydon are among those"): a list of people names them in full."""
     out = list(resolved)
-    named = [i for i, r in enumerate(out) if r.label != "PERSON"]
+    surnames = {r.name.split()[-1] for r in out if r.label == "PERSON" and " " in r.name}
+
+    def town(r: Resolved) -> bool:
+        """A one-word "person" whose word is a town of some size, a country or a region."""
+        return (
+            r.label == "PERSON"
+            and is_area is not None
+            and r.entry is None
+            and " " not in r.name
+            and r.name not in surnames
+            and r.name.lower() not in given_names
+            and (place_size(r.name) >= PERSON_TOWN_FLOOR or is_area(r.name))
+        )
+
+    def gap(r: Resolved, n: Resolved) -> bool:
+        between = text[r.end : n.start] if n.start >= r.end else text[n.end : r.start]
+        return _PLACE_GAP.fullmatch(between) is not None
+
     moved: set[int] = set()
+    towns = [i for i, r in enumerate(out) if town(r)]
+    run: list[int] = []
+    for i in [*towns, -1]:  # runs of listed towns, each next to the one before
+        if run and i >= 0 and i == run[-1] + 1 and gap(out[run[-1]], out[i]):
+            run.append(i)
+            continue
+        if len(run) >= 3:
+            for j in run:
+                out[j] = replace(out[j], label="GPE", is_place=True)
+                moved.add(j)
+        run = [i]
     for _ in range(2):  # a list of several: each member next to one already a place
-        for k, i in enumerate(named):
-            r = out[i]
-            if r.label != "ORG" or r.entry is not None or r.name.isupper() or place_size(r.name) < CITY_FLOOR:
+        for i, r in enumerate(out):
+            if i in moved or r.entry is not None or r.name.isupper():
                 continue
-            neighbours = [out[j] for j in named[max(0, k - 1) : k] + named[k + 1 : k + 2]]
-            for n in neighbours:
-                gap = text[r.end : n.start] if n.start >= r.end else text[n.end : r.start]
-                if n.is_place and _PLACE_GAP.fullmatch(gap):
-                    out[i] = replace(r, label="GPE", is_place=True)
-                    moved.add(i)
-                    break
+            if not ((r.label == "ORG" and place_size(r.name) >= CITY_FLOOR) or town(r)):
+                continue
+            neighbours = [out[j] for j in (i - 1, i + 1) if 0 <= j < len(out)]
+            if any(n.is_place and gap(r, n) for n in neighbours):
+                out[i] = replace(r, label="GPE", is_place=True)
+                moved.add(i)
     bodies = {r.name for i, r in enumerate(out) if r.label == "ORG" and i not in moved}
     return [resolved[i] if i in moved and out[i].name in bodies else r for i, r in enumerate(out)]
 
 
 # a city this large by name is a city NER mislabelled, not a namesake village ("Punch", "Central", "Grad")
 CITY_FLOOR = 50_000
+# a one-word "person" listed with places is a town of at least this many people (a village's name is a surname as
+# often)
+PERSON_TOWN_FLOOR = 15_000
 # between two places of a list: a comma, "and", "or"
 _PLACE_GAP = re.compile(r"\s*(?:,|,?\s+(?:and|or))\s+", re.IGNORECASE)
 

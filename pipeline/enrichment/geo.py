@@ -151,6 +151,11 @@ class Gazetteer:
             or key in self.regions
         )
 
+    def is_area(self, name: str) -> bool:
+        """Whether the name is a country, a continent or a US state (no city)."""
+        key = fold(name)
+        return key in self.countries or key in self.continents or key in self.regions
+
     def population(self, name: str) -> int:
         """People in the largest city of this name (0 when none, or when it is a country or continent)."""
         key = fold(name)

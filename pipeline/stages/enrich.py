@@ -265,6 +265,7 @@ class EnrichStage:
             place_size=tables.gazetteer.population,
             given_names=tables.quotes.given_names,
             text=prep.analysed,
+            is_area=tables.gazetteer.is_area,
         )
         surnames = {r.name.split()[-1] for r in resolved if r.label == "PERSON"}
         institutions = tables.institutions
@@ -281,7 +282,13 @@ class EnrichStage:
             tables.institutions,
         )
         resolved = coordinated_people(resolved, prep.analysed, aliases.cues)
-        resolved = coordinated_places(resolved, prep.analysed, tables.gazetteer.population)
+        resolved = coordinated_places(
+            resolved,
+            prep.analysed,
+            tables.gazetteer.population,
+            tables.gazetteer.is_area,
+            tables.quotes.given_names,
+        )
         resolved = listed_organisations(resolved, prep.analysed)
         resolved = with_outlet(resolved, prep.analysed, outlet_key(article.source.domain, article.source.name))
         resolved += self._dateline_places(dateline, resolved, prep)

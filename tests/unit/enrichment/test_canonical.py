@@ -870,6 +870,55 @@ def test_a_city_listed_with_places_is_a_place_unless_it_acts_as_an_organisation_
     assert [r.label for r in out if r.name == "Chelsea"] == ["ORG", "ORG"]
 
 
+def test_a_person_by_the_name_of_a_country_is_the_country() -> None:
+    mentions = [
+        _mention("Burkina Faso", "to", "and", "PERSON", 0),
+        _mention("Kenya", "said", ".", "PERSON", 30),
+        _mention("Georgia Kenya", "", "said", "PERSON", 60),  # a person's name that holds one stays a person
+    ]
+    areas = {"Burkina Faso", "Kenya"}.__contains__
+    out = resolve(mentions[:2], TABLE, lambda _: True, is_area=areas)
+    assert [(r.name, r.label, r.is_place) for r in out] == [("Burkina Faso", "GPE", True), ("Kenya", "GPE", True)]
+    # the surname of a person the article names is that person
+    out = resolve(mentions, TABLE, lambda _: True, is_area=areas)
+    assert [(r.name, r.label) for r in out][1:] == [("Georgia Kenya", "PERSON")] * 2
+
+
+def test_one_word_persons_that_are_towns_or_countries_listed_with_places_are_places() -> None:
+    from pipeline.enrichment.canonical import Resolved
+    from pipeline.enrichment.folding import coordinated_places
+
+    sizes = {"Leicester": 508_916, "Swindon": 185_609, "Reading": 244_070, "Lincoln": 104_565, "Ghana": 0}.get
+    text = (
+        "Leicester, Swindon and Reading issued notices. Aid went to Ghana and Niger. Jackson and Lincoln spoke. "
+        "Abraham Lincoln and Boston. Grace and Boston."
+    )
+
+    def at(name: str, label: str, nth: int = 0, place: bool = False) -> Resolved:
+        start = [i for i in range(len(text)) if text.startswith(name, i)][nth]
+        return Resolved(name, label, name, start, start + len(name), None, place)
+
+    resolved = [
+        at("Leicester", "PERSON"),  # three towns listed: places by themselves
+        at("Swindon", "PERSON"),
+        at("Reading", "PERSON"),
+        at("Ghana", "GPE", place=True),
+        at("Niger", "PERSON"),  # a country next to a place
+        at("Jackson", "PERSON"),  # two towns' names alone: people as often
+        at("Lincoln", "PERSON"),
+        at("Abraham Lincoln", "PERSON"),
+        at("Boston", "GPE", place=True),
+        at("Grace", "PERSON"),  # a first name
+        at("Boston", "GPE", 1, place=True),
+    ]
+    out = coordinated_places(resolved, text, lambda name: sizes(name) or 0, {"Niger", "Ghana"}.__contains__, {"grace"})
+    labels = {(r.name, r.start): r.label for r in out}
+    assert [labels[(n, text.index(n))] for n in ("Leicester", "Swindon", "Reading", "Niger")] == ["GPE"] * 4
+    assert all(r.is_place for r in out[:5])
+    # the surname of a person the article names, and a given name, stay people
+    assert [r.label for r in out if r.name in ("Jackson", "Lincoln", "Grace")] == ["PERSON"] * 3
+
+
 @pytest.mark.parametrize(
     "surface, name",
     [
