@@ -4,6 +4,7 @@ Damerau-Levenshtein (OSA) similarity. `canonical.py` resolves mentions with it."
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -168,6 +169,19 @@ class AliasTable:
         for suffix in self.glued_suffixes:
             if key.endswith(suffix) and len(key) - len(suffix) >= 4 and key[: -len(suffix)] in self.keys:
                 return self.keys[key[: -len(suffix)]]
+        words = surface.split()
+        initials = [w for w in words[1:-1] if _MIDDLE_INITIAL.fullmatch(w)]
+        if initials and len(words) - len(initials) >= 2:
+            # "Vladimir V. Putin", "Dmitri S. Peskov": a person the table names without the middle initial (not one
+            # it names with another: "George H. W. Bush" is no George W. Bush)
+            entry = self.lookup(" ".join(w for w in words if w not in initials))
+            named = [w.rstrip(".") for w in (entry.name.split()[1:-1] if entry is not None else ())]
+            if (
+                entry is not None
+                and entry.label == "PERSON"
+                and all(w in [i.rstrip(".") for i in initials] for w in named)
+            ):
+                return entry
         if any(len(w) >= 2 and w.isupper() for w in surface.split()):
             return None  # an acronym is never a typo of another ("ABC News" is not "NBC News")
         return self._fuzzy(key)
@@ -197,6 +211,7 @@ class AliasTable:
         return self._fuzzy_cache[key]
 
 
+_MIDDLE_INITIAL = re.compile(r"[A-Z]\.")
 _ADJECTIVE_TAILS = frozenset({"n", "an", "ian", "ean", "ns", "ans", "ians", "eans", "ese", "ish"})
 
 

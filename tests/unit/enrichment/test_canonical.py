@@ -355,6 +355,15 @@ def test_what_the_article_itself_shows_is_not_a_name() -> None:
     assert not any(r.is_place for r in resolved if r.name == "Indonesian")
 
 
+def test_a_middle_initial_the_table_does_not_write_is_the_same_person() -> None:
+    # the style of the New York Times and the Wall Street Journal
+    assert TABLE.lookup("Vladimir V. Putin").name == "Vladimir Putin"
+    assert TABLE.lookup("Dmitri S. Peskov").name == "Dmitry Peskov"
+    assert TABLE.lookup("Harry S. Truman").name == "Harry S. Truman"
+    # but not a person the table names with another initial
+    assert TABLE.lookup("Harry J. Truman") is None
+
+
 def test_an_acronym_is_never_a_typo_of_another() -> None:
     assert TABLE.lookup("NBC News").name == "NBC"
     assert TABLE.lookup("ABC News") is None or TABLE.lookup("ABC News").name != "NBC"
