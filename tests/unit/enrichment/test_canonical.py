@@ -879,6 +879,13 @@ def test_a_city_listed_with_places_is_a_place_unless_it_acts_as_an_organisation_
     assert [r.label for r in out if r.name == "Chelsea"] == ["ORG", "ORG"]
 
 
+@pytest.mark.parametrize("span", ["Kumamoto Prefecture", "Shinagawa Municipality", "Lublin Voivodeship"])
+def test_a_span_ending_with_an_administrative_unit_is_a_place(span: str) -> None:
+    # what NER took for a person ("in Japan's southern Kumamoto Prefecture, the company said")
+    [out] = resolve([_mention(span, "southern", ", the", "PERSON", 0)], TABLE, lambda _: True)
+    assert (out.name, out.label, out.is_place) == (span, "LOC", True)
+
+
 def test_a_person_by_the_name_of_a_country_is_the_country() -> None:
     mentions = [
         _mention("Burkina Faso", "to", "and", "PERSON", 0),
