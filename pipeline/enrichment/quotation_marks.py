@@ -75,12 +75,26 @@ def quoted_spans(text: str) -> list[Span]:
                 close = _continued(text, after, opener)  # a scrape broke the paragraph inside the quote
             if close is None:  # never closed: the quote runs to the end of its last paragraph
                 spans.append(Span(i, end, i + 1, end))
+        elif close is None and _opens_passage(text, i):
+            # single marks, reopened paragraph by paragraph and closed once (British style): a quote only when some
+            # paragraph closes it; a mark never closed is an apostrophe or a stray ("'90s")
+            after = _next_paragraph(text, _paragraph_end(text, i))
+            while after is not None and text[after] == opener and close is None:
+                close = _closing(text, after)
+                after = None if close is not None else _next_paragraph(text, _paragraph_end(text, after))
         if close is not None:
             spans.append(Span(i, close + 1, i + 1, close))
             end = close + 1
         # an unclosed single mark is an apostrophe or a stray: "'90s"
         match = _OPENER.search(text, end) if end < n else None
     return sorted(spans + _unopened(text, spans), key=lambda s: s.start)
+
+
+def _opens_passage(text: str, i: int) -> bool:
+    """A single mark that may open a quoted passage: before a capital, opening its paragraph or after a colon or a
+    comma ("Judge X said: 'You presented …"); not "the '90s"."""
+    lead = text[text.rfind("\n", 0, i) + 1 : i].rstrip()
+    return text[i + 1 : i + 2].isupper() and (not lead or lead.endswith((":", ",")))
 
 
 _DIRECTED = "“«"  # opening marks that cannot be read as closing ones

@@ -101,6 +101,20 @@ def test_a_quote_over_several_paragraphs_is_one_quote() -> None:
     assert quote.startswith("Due to the activity") and quote.endswith("These actions are preventative.")
 
 
+def test_a_passage_in_single_marks_reopened_each_paragraph_is_one_quote() -> None:
+    # British and South African style: single marks, reopened at each paragraph, closed once
+    text = (
+        "Sentencing him, Judge Ann Lowe said: 'You presented yourself as a careful investor. It was a scheme.\n\n"
+        "'The harm you caused is not only financial.'\n\nThe '90s were different, a victim said.\n\n"
+        "'Nobody told us.\n\nWe found out later."
+    )
+    spans = quoted_spans(text)
+    assert [text[s.text_start : s.text_end] for s in spans][:1] == [
+        "You presented yourself as a careful investor. It was a scheme.\n\n'The harm you caused is not only financial."
+    ]
+    assert len(spans) == 1  # "'90s" is an apostrophe; a mark no paragraph closes is no quote
+
+
 def test_apostrophes_and_short_scare_quotes_are_not_quotes() -> None:
     text = "Ukraine’s forum ‘Ukraine 2024. Independence’ opened; Poland called it “a preventive measure” and 'don't' mattered."
     assert speakers(text) == []
