@@ -47,7 +47,7 @@ NATIONALITY = re.compile(
     r"^[\s,”\"’'—–-]*the\s+(?:(?:[a-z-]+|\d{1,3}-year-old)\s+)?(?:[A-Z][a-z]+(?:ian|ean|an|ese|ish|i)|Briton|Swede|Spaniard|Dane|Pole|"
     r"Turk|Greek|Thai|Swiss|Dutchman|Dutchwoman|Frenchman|Frenchwoman|Scot|Finn|Kiwi|Aussie)\s*$"
 )
-_BACK_TO_BODY = re.compile(r"the\s+(?:[a-z-]+\s+)?[a-z-]+")
+_BACK_TO_BODY = re.compile(r"[Tt]he\s+(?:[a-z-]+\s+)?[a-z-]+")  # "the regulator", "The company" opening a sentence
 
 
 @dataclass(frozen=True, slots=True)

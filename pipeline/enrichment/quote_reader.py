@@ -274,19 +274,18 @@ class Reader:
         return persons[0].name if persons else None
 
     def body_before(self, at: int, sentences: int = 4) -> str | None:
-        """Whom "the regulator said" at `at` means: the organisation the last few sentences before it name as
-        speaking ("the Monetary Authority of Singapore said it would …. “...,” the regulator said"), not one only
-        told something or mentioned ("he told Reuters", "the Cohen case"); when none speaks, the body one of them
-        opens with; else nobody."""
+        """Whom "the regulator said" at `at` means: going back over the last few sentences, the first organisation
+        one of them names as speaking ("the Monetary Authority of Singapore said it would …. “...,” the regulator
+        said") or opens with, not one only told something or mentioned ("he told Reuters", "the Cohen case"); else
+        nobody."""
         starts = sentence_starts(self.text, at, self.spans)
         bounds = list(zip(starts, [*starts[1:], at], strict=True))[-sentences:]
         for begin, end in reversed(bounds):
             found = self.body_speaking(begin, end)
             if found is not None:
                 return found
-        # none speaks: the body a recent sentence opens with, its subject ("Dominion Energy, which serves …, told
-        # regulators in a filing …. The company said")
-        for begin, end in reversed(bounds):
+            # none speaks in it: the body the sentence opens with, its subject ("Dominion Energy, which serves …,
+            # told regulators in a filing …. The company said")
             opening = [
                 e
                 for e in self.outside

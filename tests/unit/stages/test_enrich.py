@@ -660,6 +660,16 @@ def test_a_body_called_by_what_it_is_is_the_one_last_named_speaking(stage: Enric
     assert _speakers(stage, told, "told-body") == [None, None]
 
 
+def test_the_company_opening_a_sentence_is_the_body_the_sentence_before_opens_with(stage: EnrichStage) -> None:
+    # "The company" refers back as "the company" does; the nearest sentence's subject wins over an older speaker
+    text = (
+        "Analysts say the outlook is mixed. Northwind Grid Holdings, which runs the largest network in the state, "
+        "told lawmakers in a filing that prices had risen. The company said its plan would ensure “that growth "
+        "pays for growth.”"
+    )
+    assert _speakers(stage, text, "company") == ["Northwind Grid Holdings"]
+
+
 def test_a_family_name_inside_the_full_name_is_that_person(stage: EnrichStage) -> None:
     text = (
         "In mitigation, defence lawyer Daniel Goh Jun Wei said his client was remorseful. “He was caught in a "
