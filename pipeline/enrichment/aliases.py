@@ -58,6 +58,9 @@ class Cues:
     not_in_names: frozenset[str] = frozenset()  # words that put a span in a sentence, not a name: "Are", "Says"
     clause_openers: frozenset[str] = frozenset()  # a span opening with one is a sentence's start: "Citing Germany"
     not_org_heads: frozenset[str] = frozenset()  # heads that make a span an event or a work: "Ukraine Crisis"
+    # heads that make a span defining an acronym materiel: "Main Battle Tanks (MBT)" (a maker may be named so:
+    # "Russian Helicopters")
+    materiel_heads: frozenset[str] = frozenset()
     relation_before: frozenset[str] = frozenset()  # "sanctions on Moscow", "support for Kyiv": the government
     target_nouns: frozenset[str] = frozenset()  # "strikes on Kyiv", "the road to Kyiv": the place, after all
     object_verbs: frozenset[str] = frozenset()  # "blamed Kyiv", "urged Moscow": the government
@@ -170,18 +173,17 @@ class AliasTable:
             if key.endswith(suffix) and len(key) - len(suffix) >= 4 and key[: -len(suffix)] in self.keys:
                 return self.keys[key[: -len(suffix)]]
         words = surface.split()
-        initials = [w for w in words[1:-1] if _MIDDLE_INITIAL.fullmatch(w)]
-        if initials and len(words) - len(initials) >= 2:
-            # "Vladimir V. Putin", "Dmitri S. Peskov": a person the table names without the middle initial (not one
-            # it names with another: "George H. W. Bush" is no George W. Bush)
-            entry = self.lookup(" ".join(w for w in words if w not in initials))
-            named = [w.rstrip(".") for w in (entry.name.split()[1:-1] if entry is not None else ())]
-            if (
-                entry is not None
-                and entry.label == "PERSON"
-                and all(w in [i.rstrip(".") for i in initials] for w in named)
-            ):
-                return entry
+        initials = [w.rstrip(".") for w in words[1:-1] if _MIDDLE_INITIAL.fullmatch(w)]
+        if initials:
+            # "Vladimir V. Putin", "Dmitri S. Peskov": a person the table names without the middle initials (not one
+            # it names with others: "George H. W. Bush" is no George W. Bush)
+            entry = self.lookup(
+                " ".join([words[0], *(w for w in words[1:-1] if not _MIDDLE_INITIAL.fullmatch(w)), words[-1]])
+            )
+            if entry is not None and entry.label == "PERSON":
+                named = [w.rstrip(".") for w in entry.name.split()[1:-1] if _MIDDLE_INITIAL.fullmatch(w)]
+                if not named or named == initials:
+                    return entry
         if any(len(w) >= 2 and w.isupper() for w in surface.split()):
             return None  # an acronym is never a typo of another ("ABC News" is not "NBC News")
         return self._fuzzy(key)
@@ -203,9 +205,10 @@ class AliasTable:
             if best and (best[0].endswith(" " + key) or best[0].startswith(key + " ")):
                 best = None  # a typo changes letters, not whole words: "house of representatives" is no "us house …"
             if best and " " not in key and (key[0] != best[0][0] or (len(key) < 9 and key[-2:] != best[0][-2:])):
-                # a short word another at its first letter or its ending is another word, not a typo of it:
-                # "Prussia", "Finance" (Binance), "Transnet" (Transneft), "Americas"; a spelling inside it is
-                # ("Sebastopol"), and so is a long name's ending ("Zelenskyi")
+                # one word another at its first letter, or a short one (under nine letters) another in its last two,
+                # is another word, not a typo of it: "Prussia", "Finance" (Binance), "Transnet" (Transneft),
+                # "Americas"; a spelling inside it is ("Sebastopol"), and so is a long name's ending ("Zelenskyi").
+                # The price: a short name's other ending ("Ukraina") needs an alias of its own
                 best = None
             self._fuzzy_cache[key] = self.keys[best[0]] if best else None
         return self._fuzzy_cache[key]

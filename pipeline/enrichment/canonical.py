@@ -113,8 +113,8 @@ def resolve(
     sentence ("Fireworks exploded"), not a name, unless the table knows it. `demonym`: the country whose people's
     adjective a word is ("Lithuanian"), None for other words: such a word alone is nobody's name. `place_size`: the
     people of the largest city of a name (0 for none). `given_names`: first names, folded lower case. `text`: the
-    text the mentions point into. `is_area`: whether a name is a country, a continent or a state's, which no
-    "person" is."""
+    text the mentions point into. `is_area`: whether a name is a country's, a continent's or a US state's, which a
+    "person" NER found is, unless it is a first name too."""
     out: list[Resolved] = []
     unsure: set[int] = set()
     cities: set[int] = set()
@@ -210,12 +210,22 @@ def resolve(
             if entry is not None:
                 out.append(_known(m, surface, entry, table))
                 continue
-        if m.label == "PERSON" and is_area is not None and surface not in surnames and is_area(surface):
-            m = replace(m, label="GPE")  # a country, a continent or a state by name ("Togo", "Burkina Faso")
+        if (
+            m.label == "PERSON"
+            and is_area is not None
+            and surface not in surnames
+            and is_area(surface)
+            and fold(surface.split()[0]).lower() not in given_names  # "Georgia", "Jordan" are first names too
+        ):
+            m = replace(m, label="GPE")  # a country, a continent or a US state by name ("Togo", "Burkina Faso")
         city = m.label == "ORG" and place_size is not None and _city_named(m, surface, table.cues, place_size)
         resolved = _unknown(m, surface, table.cues, is_known_place, preferred, place_countries, city)
-        if resolved is not None and not_a_name(resolved.name, resolved.label, table.cues):
-            titles.add(initials(resolved.name))  # "SPEC" after "Special Presidential Envoy for Climate"
+        if resolved is not None and (
+            not_a_name(resolved.name, resolved.label, table.cues)
+            or (_defined_acronym(m) is not None and resolved.name.split()[-1].lower() in table.cues.materiel_heads)
+        ):
+            # "SPEC" after "Special Presidential Envoy for Climate", "MBT" after "Main Battle Tanks"
+            titles.add(initials(resolved.name))
         elif resolved is not None:
             if resolved.label == "ORG" and (acronym := _defined_acronym(m)) is not None:
                 defined.setdefault(acronym, resolved)

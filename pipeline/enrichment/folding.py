@@ -1,6 +1,6 @@
 """What one article shows about its own names, applied after each mention is resolved: a lone surname or first
 name is the article's full-named person, an acronym or a short form the organisation it names in full, an
-"organisation" listed with people a person."""
+"organisation" listed with people a person, a city's or a country's name listed with places a place."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pipeline.enrichment.normalise import entity_key
+from pipeline.enrichment.normalise import entity_key, fold
 
 if TYPE_CHECKING:
     from pipeline.enrichment.aliases import Cues
@@ -62,7 +62,7 @@ def coordinated_places(
             and r.entry is None
             and " " not in r.name
             and r.name not in surnames
-            and r.name.lower() not in given_names
+            and fold(r.name).lower() not in given_names
             and (place_size(r.name) >= PERSON_TOWN_FLOOR or is_area(r.name))
         )
 
@@ -72,6 +72,7 @@ def coordinated_places(
 
     moved: set[int] = set()
     towns = [i for i, r in enumerate(out) if town(r)]
+    town_at = set(towns)
     run: list[int] = []
     for i in [*towns, -1]:  # runs of listed towns, each next to the one before
         if run and i >= 0 and i == run[-1] + 1 and gap(out[run[-1]], out[i]):
@@ -86,7 +87,7 @@ def coordinated_places(
         for i, r in enumerate(out):
             if i in moved or r.entry is not None or r.name.isupper():
                 continue
-            if not ((r.label == "ORG" and place_size(r.name) >= CITY_FLOOR) or town(r)):
+            if not ((r.label == "ORG" and place_size(r.name) >= CITY_FLOOR) or (i in town_at and r.label == "PERSON")):
                 continue
             neighbours = [out[j] for j in (i - 1, i + 1) if 0 <= j < len(out)]
             if any(n.is_place and gap(r, n) for n in neighbours):

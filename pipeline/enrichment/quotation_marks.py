@@ -53,11 +53,12 @@ def quoted_spans(text: str) -> list[Span]:
     mark (a paragraph that closes a quote it never opened: the quote is the paragraph up to its closing mark)."""
     spans: list[Span] = []
     n = len(text)
+    dead: set[int] = set()  # single marks reopening paragraphs of a passage no paragraph closes: read once
     match = _OPENER.search(text)
     while match is not None:
         i = match.start()
         opener = text[i]
-        if not _opens(text, i):
+        if i in dead or not _opens(text, i):
             match = _OPENER.search(text, i + 1)
             continue
         close = _closing(text, i)
@@ -79,9 +80,13 @@ def quoted_spans(text: str) -> list[Span]:
             # single marks, reopened paragraph by paragraph and closed once (British style): a quote only when some
             # paragraph closes it; a mark never closed is an apostrophe or a stray ("'90s")
             after = _next_paragraph(text, _paragraph_end(text, i))
+            chain = []
             while after is not None and text[after] == opener and close is None:
+                chain.append(after)
                 close = _closing(text, after)
                 after = None if close is not None else _next_paragraph(text, _paragraph_end(text, after))
+            if close is None:
+                dead.update(chain)
         if close is not None:
             spans.append(Span(i, close + 1, i + 1, close))
             end = close + 1

@@ -274,28 +274,39 @@ class Reader:
         return persons[0].name if persons else None
 
     def body_before(self, at: int, sentences: int = 4) -> str | None:
-        """Whom "the regulator said" at `at` means: going back over the last few sentences, the first organisation
-        one of them names as speaking ("the Monetary Authority of Singapore said it would …. “...,” the regulator
-        said") or opens with, not one only told something or mentioned ("he told Reuters", "the Cohen case"); else
-        nobody."""
+        """Whom "the regulator said" at `at` means: the organisation the last few sentences before it name as
+        speaking ("the Monetary Authority of Singapore said it would …. “...,” the regulator said"), not one only
+        told something or mentioned ("he told Reuters", "the Cohen case"); the nearest such sentence first, but the
+        body the quote's own sentence or the one before opens with comes before an older speaker ("Dominion
+        Energy, which serves …, told regulators in a filing …. The company said", not "Utilities say …" before
+        it); else the body an older sentence opens with; else nobody."""
         starts = sentence_starts(self.text, at, self.spans)
         bounds = list(zip(starts, [*starts[1:], at], strict=True))[-sentences:]
-        for begin, end in reversed(bounds):
+        recent, older = bounds[-2:], bounds[:-2]
+        for begin, end in reversed(recent):
+            found = self.body_speaking(begin, end) or self.body_opening(begin, end)
+            if found is not None:
+                return found
+        for begin, end in reversed(older):
             found = self.body_speaking(begin, end)
             if found is not None:
                 return found
-            # none speaks in it: the body the sentence opens with, its subject ("Dominion Energy, which serves …,
-            # told regulators in a filing …. The company said")
-            opening = [
-                e
-                for e in self.outside
-                if e.label == "ORG"
-                and begin <= e.start < end
-                and re.fullmatch(r"\W*(?:the\s+)?", self.text[begin : e.start], re.IGNORECASE)
-            ]
-            if opening:
-                return opening[0].name
+        for begin, end in reversed(older):
+            found = self.body_opening(begin, end)
+            if found is not None:
+                return found
         return None
+
+    def body_opening(self, begin: int, end: int) -> str | None:
+        """The organisation a sentence opens with, its subject ("Dominion Energy, which serves …, told"), or None."""
+        opening = [
+            e
+            for e in self.outside
+            if e.label == "ORG"
+            and begin <= e.start < end
+            and re.fullmatch(r"\W*(?:the\s+)?", self.text[begin : e.start], re.IGNORECASE)
+        ]
+        return opening[0].name if opening else None
 
     def body_speaking(self, begin: int, end: int) -> str | None:
         """The organisation a sentence names next to one of its speech verbs ("NATO said this in a statement"), not

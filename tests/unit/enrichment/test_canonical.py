@@ -360,8 +360,9 @@ def test_a_middle_initial_the_table_does_not_write_is_the_same_person() -> None:
     assert TABLE.lookup("Vladimir V. Putin").name == "Vladimir Putin"
     assert TABLE.lookup("Dmitri S. Peskov").name == "Dmitry Peskov"
     assert TABLE.lookup("Harry S. Truman").name == "Harry S. Truman"
-    # but not a person the table names with another initial
+    # but not a person the table names with other initials ("George H. W. Bush" is no George W. Bush)
     assert TABLE.lookup("Harry J. Truman") is None
+    assert TABLE.lookup("Harry H. S. Truman") is None
 
 
 def test_an_acronym_is_never_a_typo_of_another() -> None:
@@ -886,6 +887,15 @@ def test_a_span_ending_with_an_administrative_unit_is_a_place(span: str) -> None
     assert (out.name, out.label, out.is_place) == (span, "LOC", True)
 
 
+def test_materiel_defining_its_acronym_is_no_organisation_but_a_maker_named_so_is() -> None:
+    mentions = [
+        _mention("Main Battle Tanks", "more", "( MBT ) were", "ORG", 0),
+        _mention("MBT", "(", ") were", "ORG", 19),
+        _mention("Airbus Helicopters", "", "said", "ORG", 40),
+    ]
+    assert [r.name for r in resolve(mentions, TABLE, lambda _: False)] == ["Airbus Helicopters"]
+
+
 def test_a_person_by_the_name_of_a_country_is_the_country() -> None:
     mentions = [
         _mention("Burkina Faso", "to", "and", "PERSON", 0),
@@ -904,10 +914,10 @@ def test_one_word_persons_that_are_towns_or_countries_listed_with_places_are_pla
     from pipeline.enrichment.canonical import Resolved
     from pipeline.enrichment.folding import coordinated_places
 
-    sizes = {"Leicester": 508_916, "Swindon": 185_609, "Reading": 244_070, "Lincoln": 104_565, "Ghana": 0}.get
+    sizes = {"Leicester": 508_916, "Swindon": 185_609, "Reading": 244_070, "Lincoln": 104_565, "Grace": 20_000}.get
     text = (
-        "Leicester, Swindon and Reading issued notices. Aid went to Ghana and Niger. Jackson and Lincoln spoke. "
-        "Abraham Lincoln and Boston. Grace and Boston."
+        "Leicester, Swindon and Reading issued notices. Aid went to Ghana and Niger. Swindon and Reading spoke. "
+        "Abraham Lincoln and Boston. Lincoln and Boston. Grace and Boston."
     )
 
     def at(name: str, label: str, nth: int = 0, place: bool = False) -> Resolved:
@@ -920,19 +930,22 @@ def test_one_word_persons_that_are_towns_or_countries_listed_with_places_are_pla
         at("Reading", "PERSON"),
         at("Ghana", "GPE", place=True),
         at("Niger", "PERSON"),  # a country next to a place
-        at("Jackson", "PERSON"),  # two towns' names alone: people as often
-        at("Lincoln", "PERSON"),
+        at("Swindon", "PERSON", 1),  # two towns' names alone: people as often
+        at("Reading", "PERSON", 1),
         at("Abraham Lincoln", "PERSON"),
         at("Boston", "GPE", place=True),
-        at("Grace", "PERSON"),  # a first name
+        at("Lincoln", "PERSON", 1),  # a town next to a place, but the surname of the article's person
         at("Boston", "GPE", 1, place=True),
+        at("Grace", "PERSON"),  # a town next to a place, but a first name
+        at("Boston", "GPE", 2, place=True),
     ]
     out = coordinated_places(resolved, text, lambda name: sizes(name) or 0, {"Niger", "Ghana"}.__contains__, {"grace"})
-    labels = {(r.name, r.start): r.label for r in out}
-    assert [labels[(n, text.index(n))] for n in ("Leicester", "Swindon", "Reading", "Niger")] == ["GPE"] * 4
-    assert all(r.is_place for r in out[:5])
-    # the surname of a person the article names, and a given name, stay people
-    assert [r.label for r in out if r.name in ("Jackson", "Lincoln", "Grace")] == ["PERSON"] * 3
+    assert [r.label for r in out[:5]] == ["GPE"] * 5 and all(r.is_place for r in out[:5])
+    assert [(r.name, r.label) for r in out[5:7]] == [("Swindon", "PERSON"), ("Reading", "PERSON")]
+    assert [(r.name, r.label) for r in out if r.name in ("Lincoln", "Grace")] == [
+        ("Lincoln", "PERSON"),
+        ("Grace", "PERSON"),
+    ]
 
 
 @pytest.mark.parametrize(
