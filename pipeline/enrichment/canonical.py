@@ -13,7 +13,6 @@ from pipeline.enrichment.aliases import AliasTable, Canonical, Cues, known_insid
 from pipeline.enrichment.capitals import government_use, place_cue
 from pipeline.enrichment.entities import Mention
 from pipeline.enrichment.folding import CITY_FLOOR, fold_acronyms, fold_surnames, initials, spells_lower_phrase
-from pipeline.enrichment.institutions import InstitutionTable
 from pipeline.enrichment.names import is_junk, not_a_name, used_as_common_noun
 from pipeline.enrichment.normalise import entity_key, fold, squash, strip_possessive
 from pipeline.enrichment.spans import (
@@ -361,72 +360,6 @@ _LINKING_WORDS = frozenset({"and", "or", "to", "in", "on", "for", "from", "with"
 # a model number after a maker's name: digits, not a year ("469", "8", "35S")
 _MODEL_NUMBER = re.compile(r"(?!(?:19|20)\d\d\b)\d{1,4}[A-Z]?")
 _INNER_POSSESSIVE = re.compile(r"(?<![\w-])((?-i:[A-Z])[\w-]+)['’]s\s+(?=[A-Z])")
-
-
-def with_institutions(
-    resolved: Sequence[Resolved],
-    found: Sequence,
-    table: AliasTable,
-    institutions: InstitutionTable | None = None,
-) -> list[Resolved]:
-    """Government bodies named with their country replace the mentions they overlap ("Russian" + "foreign
-    ministry" -> "Ministry of Foreign Affairs (Russia)"); an alias-table name of the same words wins. With the
-    institution table, a body named without its country ("the Senate") is that of the country the article names
-    with that body ("Poland's Senate", "U.S. Senate")."""
-    if institutions is not None:
-        resolved = [_qualified(r, resolved, found, institutions, table) for r in resolved]
-    # a bare word for a kind of body that stayed bare ("the Agency", "The Alliance must") refers back to a body the
-    # text names otherwise: it is no name of its own
-    # (a government body's word stays: "the Navy" of a story on one country's navy)
-    resolved = [
-        r
-        for r in resolved
-        if not (
-            r.entry is None
-            and r.label == "ORG"
-            and " " not in r.name
-            and r.name.lower() in table.cues.org_nouns
-            and (institutions is None or institutions.bare(r.name) is None)
-        )
-    ]
-    if not found:
-        return list(resolved)
-    spans = [(f.start, f.end) for f in found]
-    out = [r for r in resolved if not any(a < r.end and r.start < b for a, b in spans)]
-    for f in found:
-        entry = table.keys.get(entity_key(f.surface))
-        if entry is None or entry.label != "ORG":
-            entry = table.by_name.get(f.name)
-        out.append(
-            Resolved(entry.name if entry is not None else f.name, "ORG", f.surface, f.start, f.end, entry, False)
-        )
-    return sorted(out, key=lambda r: r.start)
-
-
-def _qualified(
-    r: Resolved, resolved: Sequence[Resolved], found: Sequence, institutions: InstitutionTable, table: AliasTable
-) -> Resolved:
-    """A bare government word ("the Senate", "Foreign Ministry") as the body of the country the article names with
-    the same body nearest before it (else first after it); other mentions as they are."""
-    if r.entry is not None or r.label != "ORG":
-        return r
-    # "MFA", an acronym the article spelled out as a body without its country, is that body too
-    institution = institutions.bare(r.surface) or institutions.bare(r.name)
-    if institution is None:
-        return r
-    # the same body named with its country: by the institution patterns ("Poland's Senate") or the alias table
-    named = [(f.start, f.country) for f in found if f.institution == institution] + [
-        (o.start, institutions.body_of[o.name][1])
-        for o in resolved
-        if o.name in institutions.body_of and institutions.body_of[o.name][0] == institution
-    ]
-    if not named:
-        return r  # no evidence of whose body it is: the article's main country was wrong as often as right
-    named.sort()
-    before = [n for n in named if n[0] < r.start]
-    code = (before[-1] if before else named[0])[1]
-    name = institutions.canonical(institution, code)
-    return Resolved(name, "ORG", r.surface, r.start, r.end, table.by_name.get(name), False)
 
 
 def aggregate(resolved: Sequence[Resolved]) -> list[Entity]:

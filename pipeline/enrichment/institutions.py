@@ -1,13 +1,20 @@
 """Government bodies named by their country ("the Russian foreign ministry", "Ministry of Defence of Ukraine"):
-one canonical name per body and country, made from a table of institutions and a table of countries."""
+one canonical name per body and country, made from a table of institutions and a table of countries; and the pass
+that puts them in place of the mentions they overlap (`with_institutions`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+from pipeline.enrichment.canonical import Resolved
+from pipeline.enrichment.normalise import entity_key
 from pipeline.enrichment.phrases import phrase_pattern
+
+if TYPE_CHECKING:
+    from pipeline.enrichment.aliases import AliasTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,3 +268,69 @@ _MODIFIES = re.compile(
     r"build-up|buildup|drills?|exercises?|aircraft|planes?|jets?|helicopters?|ships?|assets?|might|power|"
     r"capabilities|strategy|doctrine|intelligence|academy|courts?|prosecutors?|service|servicemen)\b"
 )
+
+
+def with_institutions(
+    resolved: Sequence[Resolved],
+    found: Sequence,
+    table: AliasTable,
+    institutions: InstitutionTable | None = None,
+) -> list[Resolved]:
+    """Government bodies named with their country replace the mentions they overlap ("Russian" + "foreign
+    ministry" -> "Ministry of Foreign Affairs (Russia)"); an alias-table name of the same words wins. With the
+    institution table, a body named without its country ("the Senate") is that of the country the article names
+    with that body ("Poland's Senate", "U.S. Senate")."""
+    if institutions is not None:
+        resolved = [_qualified(r, resolved, found, institutions, table) for r in resolved]
+    # a bare word for a kind of body that stayed bare ("the Agency", "The Alliance must") refers back to a body the
+    # text names otherwise: it is no name of its own
+    # (a government body's word stays: "the Navy" of a story on one country's navy)
+    resolved = [
+        r
+        for r in resolved
+        if not (
+            r.entry is None
+            and r.label == "ORG"
+            and " " not in r.name
+            and r.name.lower() in table.cues.org_nouns
+            and (institutions is None or institutions.bare(r.name) is None)
+        )
+    ]
+    if not found:
+        return list(resolved)
+    spans = [(f.start, f.end) for f in found]
+    out = [r for r in resolved if not any(a < r.end and r.start < b for a, b in spans)]
+    for f in found:
+        entry = table.keys.get(entity_key(f.surface))
+        if entry is None or entry.label != "ORG":
+            entry = table.by_name.get(f.name)
+        out.append(
+            Resolved(entry.name if entry is not None else f.name, "ORG", f.surface, f.start, f.end, entry, False)
+        )
+    return sorted(out, key=lambda r: r.start)
+
+
+def _qualified(
+    r: Resolved, resolved: Sequence[Resolved], found: Sequence, institutions: InstitutionTable, table: AliasTable
+) -> Resolved:
+    """A bare government word ("the Senate", "Foreign Ministry") as the body of the country the article names with
+    the same body nearest before it (else first after it); other mentions as they are."""
+    if r.entry is not None or r.label != "ORG":
+        return r
+    # "MFA", an acronym the article spelled out as a body without its country, is that body too
+    institution = institutions.bare(r.surface) or institutions.bare(r.name)
+    if institution is None:
+        return r
+    # the same body named with its country: by the institution patterns ("Poland's Senate") or the alias table
+    named = [(f.start, f.country) for f in found if f.institution == institution] + [
+        (o.start, institutions.body_of[o.name][1])
+        for o in resolved
+        if o.name in institutions.body_of and institutions.body_of[o.name][0] == institution
+    ]
+    if not named:
+        return r  # no evidence of whose body it is: the article's main country was wrong as often as right
+    named.sort()
+    before = [n for n in named if n[0] < r.start]
+    code = (before[-1] if before else named[0])[1]
+    name = institutions.canonical(institution, code)
+    return Resolved(name, "ORG", r.surface, r.start, r.end, table.by_name.get(name), False)

@@ -64,14 +64,7 @@ def quoted_spans(text: str) -> list[Span]:
         close = _closing(text, i)
         end = i + 1
         if close is None and opener in _DOUBLE_OPEN:
-            end = _paragraph_end(text, i)
-            after = _next_paragraph(text, end)
-            while after is not None and text[after] == opener:  # the quote goes on in the next paragraph
-                close = _closing(text, after)
-                if close is not None:
-                    break
-                end = _paragraph_end(text, after)
-                after = _next_paragraph(text, end)
+            close, end, after, _ = _reopened(text, i, opener)
             if close is None and opener in _DIRECTED and after is not None:
                 close = _continued(text, after, opener)  # a scrape broke the paragraph inside the quote
             if close is None:  # never closed: the quote runs to the end of its last paragraph
@@ -79,12 +72,7 @@ def quoted_spans(text: str) -> list[Span]:
         elif close is None and _opens_passage(text, i):
             # single marks, reopened paragraph by paragraph and closed once (British style): a quote only when some
             # paragraph closes it; a mark never closed is an apostrophe or a stray ("'90s")
-            after = _next_paragraph(text, _paragraph_end(text, i))
-            chain = []
-            while after is not None and text[after] == opener and close is None:
-                chain.append(after)
-                close = _closing(text, after)
-                after = None if close is not None else _next_paragraph(text, _paragraph_end(text, after))
+            close, _, _, chain = _reopened(text, i, opener)
             if close is None:
                 dead.update(chain)
         if close is not None:
@@ -93,6 +81,23 @@ def quoted_spans(text: str) -> list[Span]:
         # an unclosed single mark is an apostrophe or a stray: "'90s"
         match = _OPENER.search(text, end) if end < n else None
     return sorted(spans + _unopened(text, spans), key=lambda s: s.start)
+
+
+def _reopened(text: str, i: int, opener: str) -> tuple[int | None, int, int | None, list[int]]:
+    """A quote opened at `i` and not closed in its paragraph, followed over the paragraphs that reopen it with the
+    same mark: the closing mark (None when none closes it), the end of the last paragraph it runs to, the paragraph
+    after that (None at the text's end) and the reopening marks read."""
+    end = _paragraph_end(text, i)
+    after = _next_paragraph(text, end)
+    chain: list[int] = []
+    while after is not None and text[after] == opener:  # the quote goes on in the next paragraph
+        chain.append(after)
+        close = _closing(text, after)
+        if close is not None:
+            return close, end, after, chain
+        end = _paragraph_end(text, after)
+        after = _next_paragraph(text, end)
+    return None, end, after, chain
 
 
 def _opens_passage(text: str, i: int) -> bool:

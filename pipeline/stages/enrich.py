@@ -17,14 +17,13 @@ from pipeline.enrichment.canonical import (
     aggregate,
     preferred_countries,
     resolve,
-    with_institutions,
 )
 from pipeline.enrichment.clean import clean_text
 from pipeline.enrichment.dateline import find_dateline
 from pipeline.enrichment.entities import mentions_from_doc, split_joined
 from pipeline.enrichment.folding import coordinated_people, coordinated_places, listed_organisations
 from pipeline.enrichment.geo import GeoName
-from pipeline.enrichment.institutions import chamber_committees
+from pipeline.enrichment.institutions import chamber_committees, with_institutions
 from pipeline.enrichment.model import load_model, load_parser, model_label
 from pipeline.enrichment.normalise import entity_key, fold
 from pipeline.enrichment.outlet import outlet_key, with_outlet

@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.enrichment.aliases import AliasTable, Canonical
-from pipeline.enrichment.canonical import aggregate, clean_surface, resolve, with_institutions
+from pipeline.enrichment.canonical import aggregate, clean_surface, resolve
 from pipeline.enrichment.entities import Mention
+from pipeline.enrichment.institutions import with_institutions
 from pipeline.enrichment.normalise import entity_key, fold
 from pipeline.enrichment.tables import DATA_DIR, load_tables, read_toml
 
@@ -307,7 +308,6 @@ def test_one_word_organisations_used_as_common_nouns_are_dropped() -> None:
 
 
 def test_a_bare_government_word_is_the_body_the_article_names_with_its_country() -> None:
-    from pipeline.enrichment.canonical import with_institutions
     from pipeline.enrichment.institutions import InstitutionTable
 
     institutions = InstitutionTable.from_data(read_toml(DATA_DIR / "enrich_institutions.toml"))
